@@ -1,0 +1,298 @@
+//! A realistic demo agency for a fresh store: four users, about 40 jobs at 12
+//! clients, pipelines, and 8 weeks of weekly scores with realistic disagreement.
+//! The same seed gives the same agency; only the passwords are random.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::domain::{FactorScores, Role, Settings};
+use crate::store::jobs::JobUpsert;
+use crate::store::pipeline::StageCount;
+use crate::store::submissions::Submission;
+use crate::store::{
+    self, Result, Store, StoreError, jobs, pipeline, ranks, settings, submissions, users,
+};
+
+/// The demo accounts and their passwords, printed once.
+pub struct DemoAccounts {
+    pub accounts: Vec<(String, String, Role, String)>,
+}
+
+impl DemoAccounts {
+    pub fn print(&self) {
+        println!("Demo accounts (passwords are shown only now):");
+        for (email, name, role, password) in &self.accounts {
+            println!("  {email:<28} {password}   {name}, {}", role.label());
+        }
+    }
+}
+
+const CLIENTS: [&str; 12] = [
+    "Northwind Analytics",
+    "Harbour Logistics",
+    "Brightwater Health",
+    "Kestrel Fintech",
+    "Oakridge Engineering",
+    "Meridian Retail Group",
+    "Bluebell Software",
+    "Thames Valley Energy",
+    "Pennine Foods",
+    "Corvid Security",
+    "Larkspur Media",
+    "Stonegate Legal",
+];
+
+const TITLES: [&str; 40] = [
+    "Senior Data Engineer",
+    "Head of Finance",
+    "Warehouse Operations Manager",
+    "Clinical Nurse Manager",
+    "Backend Engineer (Rust)",
+    "Compliance Officer",
+    "Principal Mechanical Engineer",
+    "Store Manager, Leeds",
+    "Product Designer",
+    "Grid Connections Engineer",
+    "Food Safety Lead",
+    "Security Operations Analyst",
+    "Video Producer",
+    "Commercial Property Solicitor",
+    "Machine Learning Engineer",
+    "Transport Planner",
+    "Practice Manager",
+    "Payments Product Manager",
+    "CAD Technician",
+    "Regional Sales Director",
+    "Site Reliability Engineer",
+    "Energy Trader",
+    "Technical Account Manager",
+    "Penetration Tester",
+    "Content Strategist",
+    "Employment Lawyer",
+    "Analytics Manager",
+    "Fleet Manager",
+    "Physiotherapist",
+    "Risk Analyst",
+    "Quality Engineer",
+    "Buying Manager",
+    "Frontend Engineer",
+    "Sustainability Consultant",
+    "Production Planner",
+    "Cloud Security Architect",
+    "Social Media Manager",
+    "Paralegal",
+    "Chief Operating Officer",
+    "Customer Success Lead",
+];
+
+const STAGES: [&str; 5] = [
+    "Applied",
+    "Screening",
+    "Submitted to client",
+    "Interview",
+    "Offer",
+];
+
+/// Whether the store holds no users and no jobs (the demo may fill it).
+pub async fn is_empty(store: &Store) -> Result<bool> {
+    store
+        .read(|c| Ok(users::count_users(c)? == 0 && jobs::count_jobs(c)? == 0))
+        .await
+}
+
+fn password(rng: &mut impl Rng) -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..16)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+fn clamp_level(x: f64) -> i64 {
+    x.round().clamp(1.0, 5.0) as i64
+}
+
+/// Fills an empty store with the demo agency and returns the accounts.
+pub async fn fill_demo(store: &Store) -> Result<DemoAccounts> {
+    if !is_empty(store).await? {
+        return Err(StoreError::Conflict(
+            "the store is not empty; the demo only fills a fresh data directory".into(),
+        ));
+    }
+    let people = [
+        ("claire@agency.example", "Claire Hughes", Role::Ceo),
+        ("tom@agency.example", "Tom Okafor", Role::AccountManager),
+        ("priya@agency.example", "Priya Shah", Role::SalesPerson),
+        ("sam@agency.example", "Sam Lee", Role::Other),
+    ];
+    let mut os_rng = StdRng::from_os_rng();
+    let mut accounts = Vec::new();
+    let mut new_users = Vec::new();
+    for (email, name, role) in people {
+        let pw = password(&mut os_rng);
+        let hash = {
+            let pw = pw.clone();
+            tokio::task::spawn_blocking(move || users::hash_password(&pw))
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))??
+        };
+        accounts.push((email.to_string(), name.to_string(), role, pw));
+        new_users.push(users::NewUser {
+            email: email.into(),
+            name: name.into(),
+            role,
+            scores: role.scores_by_default(),
+            password_hash: hash,
+        });
+    }
+    let now = store::now();
+    store
+        .write(move |tx| {
+            // The first settings are backdated to before the demo's history begins.
+            let start = now - Duration::weeks(9);
+            tx.execute("UPDATE settings SET created_at = ?1", [store::ts(&start)])?;
+            let id: String = tx.query_row("SELECT id FROM settings LIMIT 1", [], |r| r.get(0))?;
+            store::outbox::enqueue(tx, "settings", &id)?;
+            let mut scorers = Vec::new();
+            for u in &new_users {
+                let user = users::insert_user(tx, u, start)?;
+                if user.scores {
+                    scorers.push(user);
+                }
+            }
+            build_agency(tx, &scorers, now)
+        })
+        .await?;
+    Ok(DemoAccounts { accounts })
+}
+
+struct DemoJob {
+    id: i64,
+    opened: DateTime<Utc>,
+    fee_minor: i64,
+    /// The job's "true" factor levels the scorers estimate.
+    engagement: f64,
+    difficulty: f64,
+}
+
+fn build_agency(tx: &store::Tx<'_>, scorers: &[users::User], now: DateTime<Utc>) -> Result<()> {
+    let mut rng = StdRng::seed_from_u64(20_261_128);
+    let mut demo_jobs = Vec::new();
+    for (i, title) in TITLES.iter().enumerate() {
+        let client = CLIENTS[(i * 7 + i / 12) % CLIENTS.len()];
+        let days_open = rng.random_range(0..=150);
+        let opened = now - Duration::days(days_open) - Duration::hours(rng.random_range(0..10));
+        let fee_gbp: i64 = rng.random_range(8..=60) * 1000 + [0, 500][rng.random_range(0..2)];
+        let job = JobUpsert {
+            id: 4100 + i as i64,
+            title: (*title).into(),
+            client: client.into(),
+            status: "Open".into(),
+            is_open: true,
+            opened_at: Some(opened),
+            fee_minor: Some(fee_gbp * 100),
+            fee_currency: Some("GBP".into()),
+            hiring_team: vec!["Tom Okafor".into(), "Priya Shah".into()],
+            description_html: Some(format!(
+                "<p>{client} is hiring a <strong>{title}</strong>.</p><ul><li>Hybrid, two days on site</li><li>Salary negotiable</li></ul>"
+            )),
+        };
+        jobs::upsert_job(tx, &job, opened.max(now - Duration::weeks(9)))?;
+        let stages: Vec<StageCount> = STAGES
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let base = [14, 7, 4, 2, 1][k];
+                StageCount {
+                    stage: (*s).into(),
+                    stage_order: k as i64,
+                    candidates: rng.random_range(0..=base),
+                    avg_days_in_stage: Some(f64::from(rng.random_range(5..=180u32)) / 10.0),
+                }
+            })
+            .collect();
+        pipeline::record_snapshot(tx, job.id, &stages, now - Duration::hours(2))?;
+        demo_jobs.push(DemoJob {
+            id: job.id,
+            opened,
+            fee_minor: fee_gbp * 100,
+            engagement: rng.random_range(1.3..4.9),
+            difficulty: rng.random_range(1.3..4.9),
+        });
+    }
+    // Scorers' habits: the sales person is optimistic, the CEO a little harsh.
+    let bias = |role: Role| match role {
+        Role::SalesPerson => 0.45,
+        Role::Ceo => -0.3,
+        _ => 0.0,
+    };
+    let defaults = Settings::default();
+    for week in (0..8).rev() {
+        let mut touched = Vec::new();
+        for job in &demo_jobs {
+            for scorer in scorers {
+                let at = now
+                    - Duration::weeks(week)
+                    - Duration::hours(rng.random_range(2..60))
+                    - Duration::minutes(rng.random_range(0..60));
+                if at < job.opened || rng.random_bool(0.15) {
+                    continue;
+                }
+                let drift = (7 - week) as f64 * rng.random_range(-0.08..0.08);
+                let noise = |rng: &mut StdRng| rng.random_range(-0.9..0.9);
+                let ce = clamp_level(job.engagement + drift + bias(scorer.role) + noise(&mut rng));
+                let sd = clamp_level(job.difficulty + bias(scorer.role) + noise(&mut rng));
+                let suggested_t = i64::from(
+                    defaults
+                        .time_open_bands
+                        .suggest_from_dates(job.opened, at)
+                        .get(),
+                );
+                let suggested_f = i64::from(defaults.fee_bands.suggest(job.fee_minor).get());
+                let override_t = rng.random_bool(0.06);
+                let t = if override_t {
+                    (suggested_t + 1).min(5)
+                } else {
+                    suggested_t
+                };
+                let scores = FactorScores::from_values([ce, sd, t, suggested_f])
+                    .map_err(|e| StoreError::Data(format!("demo scores: {e:?}")))?;
+                let s = Submission {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    job_id: job.id,
+                    scorer_id: scorer.id.clone(),
+                    client_engagement: scores.client_engagement.get(),
+                    search_difficulty: scores.search_difficulty.get(),
+                    time_open: scores.time_open.get(),
+                    fee_size: scores.fee_size.get(),
+                    time_open_overridden: override_t && t != suggested_t,
+                    fee_size_overridden: false,
+                    comment: (rng.random_bool(0.1)).then(|| {
+                        [
+                            "Client slow to feed back this week",
+                            "Strong shortlist forming",
+                            "Fee under discussion",
+                            "Hiring manager on leave",
+                        ][rng.random_range(0..4)]
+                        .to_string()
+                    }),
+                    submitted_at: at,
+                    origin: tx.origin().to_string(),
+                };
+                submissions::insert_row(tx, &s)?;
+                store::outbox::enqueue(tx, "submissions", &s.id)?;
+                touched.push(job.id);
+            }
+        }
+        touched.dedup();
+        for id in touched {
+            ranks::recompute_job(tx, id)?;
+        }
+    }
+    // A few jobs were filled or closed along the way; their history stays.
+    for job in demo_jobs.iter().step_by(13) {
+        jobs::close_job(tx, job.id, Some("Filled"), now - Duration::days(3))?;
+    }
+    let _ = settings::current_settings(tx)?;
+    Ok(())
+}

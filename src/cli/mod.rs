@@ -1,0 +1,208 @@
+//! The command line: one binary with subcommands, each a small function.
+
+mod demo;
+mod user;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, Application};
+use crate::config::{Config, ConfigError};
+use crate::store::{self, Store, backup};
+
+pub use demo::{DemoAccounts, fill_demo};
+
+/// jobrank ranks the agency's open jobs A/B/C from weekly team scores.
+#[derive(Debug, Parser)]
+#[command(name = "jobrank", version, about)]
+pub struct Cli {
+    /// TOML configuration file (settings as in the README's table, lower case).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Data directory (overrides JOBRANK_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web pages and the API.
+    Serve {
+        /// Fill an empty store with a realistic demo agency first.
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on (overrides JOBRANK_BIND).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Fill an empty store with a realistic demo agency (refuses a non-empty one).
+    Demo,
+    /// Take an online backup of the store into PATH, verified with integrity_check.
+    Backup { path: PathBuf },
+    /// Replace the store with a backup (stop the server first).
+    Restore { path: PathBuf },
+    /// Validate the configuration and report what works.
+    Check,
+}
+
+/// Runs a parsed command line and returns the process exit code: 0 on success,
+/// 2 for invalid configuration, 1 for any other failure.
+pub fn run(cli: Cli) -> ExitCode {
+    let mut flags: Vec<(&'static str, String)> = Vec::new();
+    if let Some(d) = &cli.data_dir {
+        flags.push(("JOBRANK_DATA_DIR", d.to_string_lossy().into_owned()));
+    }
+    if let Command::Serve { bind: Some(b), .. } = &cli.command {
+        flags.push(("JOBRANK_BIND", b.clone()));
+    }
+    let config = match Config::load(cli.config.as_deref(), &flags) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("jobrank: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(config.log_format);
+    crate::install_crypto();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("jobrank: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<ConfigError>().is_some() => {
+            eprintln!("jobrank: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("jobrank: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { demo, .. } => serve(config, demo).await,
+        Command::Migrate => {
+            let dir = config.data_dir.clone();
+            tokio::task::spawn_blocking(move || Store::open(&dir)).await??;
+            println!(
+                "store migrated to schema version {}",
+                store::supported_schema_version()
+            );
+            Ok(())
+        }
+        Command::User(cmd) => user::run(cmd, &config).await,
+        Command::Demo => {
+            let store = open_store(&config).await?;
+            refuse_demo_with_supabase(&config)?;
+            let accounts = fill_demo(&store).await?;
+            accounts.print();
+            Ok(())
+        }
+        Command::Backup { path } => {
+            let dir = config.data_dir.clone();
+            let dest = path.clone();
+            tokio::task::spawn_blocking(move || backup::backup_data_dir(&dir, &dest)).await??;
+            println!("backup written and verified: {}", path.display());
+            Ok(())
+        }
+        Command::Restore { path } => {
+            let dir = config.data_dir.clone();
+            let kept = tokio::task::spawn_blocking(move || -> anyhow::Result<PathBuf> {
+                let _lock = Store::lock_data_dir(&dir)?;
+                let kept = backup::restore_data_dir(&dir, &path)?;
+                Store::open(&dir)?;
+                Ok(kept)
+            })
+            .await??;
+            println!(
+                "store restored; the replaced store was kept as {}",
+                kept.display()
+            );
+            Ok(())
+        }
+        Command::Check => check(&config).await,
+    }
+}
+
+/// Opens the store on the blocking pool, with the data directory named in errors.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let dir = config.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&dir))
+        .await
+        .context("while opening the store")??;
+    Ok(store)
+}
+
+fn refuse_demo_with_supabase(config: &Config) -> anyhow::Result<()> {
+    if config.supabase_db_url.is_some() {
+        anyhow::bail!(
+            "the demo is refused while SUPABASE_DB_URL is set, so invented data never reaches the system of record"
+        );
+    }
+    Ok(())
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let dir = config.data_dir.clone();
+    let lock = tokio::task::spawn_blocking(move || Store::lock_data_dir(&dir)).await??;
+    let store = open_store(&config).await?;
+    for w in config.warnings() {
+        tracing::warn!("{w}");
+    }
+    if demo {
+        if demo::is_empty(&store).await? {
+            refuse_demo_with_supabase(&config)?;
+            let accounts = fill_demo(&store).await?;
+            accounts.print();
+        } else {
+            println!(
+                "The store already holds data; serving it as it is (--demo only fills an empty store)."
+            );
+        }
+    }
+    let app = Application::build(config, store).await?;
+    let addr = app.local_addr();
+    if std::io::stdout().is_terminal() || demo {
+        println!("jobrank is serving on http://{addr}/ (Ctrl-C to stop)");
+    }
+    app.run_until(app::shutdown_signal()).await?;
+    drop(lock);
+    Ok(())
+}
+
+async fn check(config: &Config) -> anyhow::Result<()> {
+    println!("configuration: ok");
+    for w in config.warnings() {
+        println!("  note: {w}");
+    }
+    let store = open_store(config).await?;
+    let (users, jobs) = store
+        .read(|c| Ok((store::users::count_users(c)?, store::jobs::count_jobs(c)?)))
+        .await?;
+    println!(
+        "store: ok ({}, schema version {}, {users} users, {jobs} jobs)",
+        store.path().display(),
+        store::supported_schema_version()
+    );
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! `jobrank user ...`: add, list, set passwords, deactivate. Passwords are read from
+//! an interactive prompt on a terminal, otherwise from the first line of stdin; never
+//! from the command line, where other users of the machine could see them.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use crate::config::Config;
+use crate::domain::Role;
+use crate::store::{self, users};
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is prompted for (or read from stdin).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// ceo, account_manager, sales_person or other.
+        #[arg(long)]
+        role: String,
+        /// The user does not score jobs.
+        #[arg(long)]
+        no_score: bool,
+    },
+    /// List users.
+    List,
+    /// Set a user's password (prompted for, or read from stdin).
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
+    /// Deactivate a user: they can no longer sign in and their scores stop counting.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn read_password(prompt: &str) -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(prompt).context("while reading the password")?;
+        let again =
+            rpassword::prompt_password("Repeat it: ").context("while reading the password")?;
+        if first != again {
+            anyhow::bail!("the two passwords differ; nothing was changed");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("while reading the password from stdin")?;
+        let p = line.trim_end_matches(['\n', '\r']).to_string();
+        if p.is_empty() {
+            anyhow::bail!("no password on stdin; nothing was changed");
+        }
+        Ok(p)
+    }
+}
+
+pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Add {
+            email,
+            name,
+            role,
+            no_score,
+        } => {
+            let role = Role::parse(&role)?;
+            let password = read_password(&format!("Password for {email}: "))?;
+            let hash =
+                tokio::task::spawn_blocking(move || users::hash_password(&password)).await??;
+            let store = super::open_store(config).await?;
+            let new = users::NewUser {
+                email,
+                name,
+                role,
+                scores: !no_score,
+                password_hash: hash,
+            };
+            let user = store
+                .write(move |tx| {
+                    let u = users::insert_user(tx, &new, store::now())?;
+                    store::ranks::recompute_all(tx)?;
+                    Ok(u)
+                })
+                .await?;
+            println!(
+                "added {} <{}> as {}{}",
+                user.name,
+                user.email,
+                user.role.label(),
+                if user.scores { ", scores" } else { "" }
+            );
+        }
+        UserCommand::List => {
+            let store = super::open_store(config).await?;
+            let list = store.read(|c| users::list_users(c)).await?;
+            println!(
+                "{:<32} {:<24} {:<16} {:<6} {}",
+                "EMAIL", "NAME", "ROLE", "SCORES", "ACTIVE"
+            );
+            for u in list {
+                println!(
+                    "{:<32} {:<24} {:<16} {:<6} {}",
+                    u.email,
+                    u.name,
+                    u.role.as_str(),
+                    if u.scores { "yes" } else { "no" },
+                    if u.active { "yes" } else { "no" }
+                );
+            }
+        }
+        UserCommand::SetPassword { email } => {
+            let store = super::open_store(config).await?;
+            let e = email.clone();
+            let user = store
+                .read(move |c| users::find_user_by_email(c, &e))
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
+            let password = read_password(&format!("New password for {email}: "))?;
+            let hash =
+                tokio::task::spawn_blocking(move || users::hash_password(&password)).await??;
+            store
+                .write(move |tx| users::set_password_hash(tx, &user.id, &hash, store::now()))
+                .await?;
+            println!("password changed for {email}");
+        }
+        UserCommand::Deactivate { email } => {
+            let store = super::open_store(config).await?;
+            let e = email.clone();
+            store
+                .write(move |tx| {
+                    let u = users::find_user_by_email(tx, &e)?.ok_or_else(|| {
+                        store::StoreError::NotFound(format!("user with email {e}"))
+                    })?;
+                    users::set_active(tx, &u.id, false, store::now())?;
+                    store::ranks::recompute_all(tx)?;
+                    Ok(())
+                })
+                .await?;
+            println!("deactivated {email}");
+        }
+    }
+    Ok(())
+}

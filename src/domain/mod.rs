@@ -1,0 +1,34 @@
+//! Pure types and rules of the scoring model: factors, weights, composites, team
+//! scores, ranks, suggestions and the scoring queue. No I/O, no SQL, no HTTP.
+//!
+//! Arithmetic is exact: weights are basis points (1/10,000), composites are
+//! ten-thousandths, thresholds are hundredths, and a team score is kept as the sum
+//! and count of its composites, so "exactly 4.00" is compared without rounding.
+
+mod factors;
+mod ranking;
+mod review;
+mod settings;
+
+pub use factors::{Factor, FactorScores, Level, Role};
+pub use ranking::{
+    Composite, Rank, RankOutcome, ScorerComposite, ScorerInput, TeamScore, composite,
+    latest_per_scorer, needs_score, rank_job,
+};
+pub use review::{OUTLIER_DISTANCE, Outlier, ReviewSubmission, ScorerReview, review_scorers};
+pub use settings::{FeeBands, Settings, Thresholds, TimeOpenBands, Weights, days_between};
+
+/// A rule of the scoring model was broken; the message names the field and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("{field} must be a whole number from 1 to 5, got {value}")]
+    FactorOutOfRange { field: &'static str, value: String },
+    #[error("weights must be non-negative, but {field} is {value}")]
+    NegativeWeight { field: &'static str, value: String },
+    #[error("weights must sum to {expected}, but they sum to {actual}")]
+    WeightsDoNotSum { expected: String, actual: String },
+    #[error("{field} has more precision than allowed ({detail})")]
+    TooPrecise { field: &'static str, detail: String },
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}

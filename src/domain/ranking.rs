@@ -1,0 +1,381 @@
+//! Composites, team scores and A/B/C ranks, in exact integer arithmetic.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{DomainError, Factor, FactorScores, Settings, Thresholds, Weights};
+
+/// A scorer's composite in ten-thousandths: 10,000 (1.00) to 50,000 (5.00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Composite(u32);
+
+impl Composite {
+    pub fn from_ten_thousandths(v: i64) -> Result<Composite, DomainError> {
+        if (10_000..=50_000).contains(&v) {
+            Ok(Composite(v as u32))
+        } else {
+            Err(DomainError::Invalid {
+                field: "composite",
+                reason: format!("must be between 1.00 and 5.00, got {}", v as f64 / 10_000.0),
+            })
+        }
+    }
+
+    pub fn ten_thousandths(self) -> u32 {
+        self.0
+    }
+
+    pub fn as_f64(self) -> f64 {
+        f64::from(self.0) / 10_000.0
+    }
+}
+
+impl std::fmt::Display for Composite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&two_decimals(u64::from(self.0), 1))
+    }
+}
+
+/// The composite of one submission: the sum of each factor times its weight.
+pub fn composite(scores: &FactorScores, weights: &Weights) -> Composite {
+    let total: u32 = Factor::ALL
+        .iter()
+        .map(|&f| u32::from(scores.get(f).get()) * weights.basis_points(f))
+        .sum();
+    Composite(total)
+}
+
+/// A job's team score: the exact mean of its scorers' composites, kept as sum and count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TeamScore {
+    sum: u64,
+    count: u32,
+}
+
+impl TeamScore {
+    /// The mean of these composites, or `None` when there are none.
+    pub fn from_composites<I: IntoIterator<Item = Composite>>(items: I) -> Option<TeamScore> {
+        let (sum, count) = items
+            .into_iter()
+            .fold((0u64, 0u32), |(s, c), x| (s + u64::from(x.0), c + 1));
+        (count > 0).then_some(TeamScore { sum, count })
+    }
+
+    /// Rebuilds a team score from its stored sum (ten-thousandths) and count.
+    pub fn from_parts(sum: i64, count: i64) -> Option<TeamScore> {
+        (sum > 0 && count > 0).then(|| TeamScore {
+            sum: sum as u64,
+            count: count as u32,
+        })
+    }
+
+    pub fn sum(&self) -> u64 {
+        self.sum
+    }
+
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// For display and charts only; ranks never use it.
+    pub fn as_f64(&self) -> f64 {
+        self.sum as f64 / f64::from(self.count) / 10_000.0
+    }
+
+    /// The rank this team score earns: at or above a threshold is the higher rank.
+    pub fn rank(&self, t: &Thresholds) -> Rank {
+        // sum / count / 10_000 >= a / 100  <=>  sum >= a * 100 * count
+        let at_least = |h: u32| self.sum >= u64::from(h) * 100 * u64::from(self.count);
+        if at_least(t.a_hundredths()) {
+            Rank::A
+        } else if at_least(t.b_hundredths()) {
+            Rank::B
+        } else {
+            Rank::C
+        }
+    }
+}
+
+impl std::fmt::Display for TeamScore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&two_decimals(self.sum, u64::from(self.count)))
+    }
+}
+
+/// `sum / count / 10_000` rounded half up to two decimals, without floating point.
+fn two_decimals(sum: u64, count: u64) -> String {
+    let hundredths = (sum * 2 + count * 100) / (count * 200);
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+/// A job's rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rank {
+    A,
+    B,
+    C,
+}
+
+impl Rank {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rank::A => "A",
+            Rank::B => "B",
+            Rank::C => "C",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Rank> {
+        match s.trim() {
+            "A" | "a" => Some(Rank::A),
+            "B" | "b" => Some(Rank::B),
+            "C" | "c" => Some(Rank::C),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Rank {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One submission as the ranking sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScorerInput {
+    pub scorer_id: String,
+    pub submission_id: String,
+    pub submitted_at: DateTime<Utc>,
+    pub scores: FactorScores,
+}
+
+/// One scorer's part in a rank.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScorerComposite {
+    pub scorer_id: String,
+    pub submission_id: String,
+    /// Ten-thousandths.
+    pub composite: u32,
+}
+
+/// The rank of a job computed from its scorers' latest submissions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankOutcome {
+    pub team: TeamScore,
+    pub rank: Rank,
+    /// Sorted by scorer id, so the outcome does not depend on input order.
+    pub composites: Vec<ScorerComposite>,
+    /// When the latest input was submitted: the moment this rank came to be.
+    pub at: DateTime<Utc>,
+}
+
+/// Keeps each scorer's latest submission, latest by (submitted at, submission id).
+pub fn latest_per_scorer<I: IntoIterator<Item = ScorerInput>>(items: I) -> Vec<ScorerInput> {
+    let mut by_scorer: std::collections::BTreeMap<String, ScorerInput> = Default::default();
+    for s in items {
+        match by_scorer.get(&s.scorer_id) {
+            Some(cur)
+                if (&cur.submitted_at, &cur.submission_id)
+                    >= (&s.submitted_at, &s.submission_id) => {}
+            _ => {
+                by_scorer.insert(s.scorer_id.clone(), s);
+            }
+        }
+    }
+    by_scorer.into_values().collect()
+}
+
+/// Ranks a job from submissions of its scoring users (all of them or only the latest
+/// per scorer; only the latest per scorer counts). `None` when nobody scored it.
+pub fn rank_job(submissions: &[ScorerInput], settings: &Settings) -> Option<RankOutcome> {
+    let latest = latest_per_scorer(submissions.iter().cloned());
+    let composites: Vec<ScorerComposite> = latest
+        .iter()
+        .map(|s| ScorerComposite {
+            scorer_id: s.scorer_id.clone(),
+            submission_id: s.submission_id.clone(),
+            composite: composite(&s.scores, &settings.weights).ten_thousandths(),
+        })
+        .collect();
+    let team = TeamScore::from_composites(composites.iter().map(|c| Composite(c.composite)))?;
+    let at = latest.iter().map(|s| s.submitted_at).max()?;
+    Some(RankOutcome {
+        rank: team.rank(&settings.thresholds),
+        team,
+        composites,
+        at,
+    })
+}
+
+/// Whether a job needs a scorer's score: they never scored it, or their latest
+/// submission is at least `cadence_days` days old.
+pub fn needs_score(latest: Option<DateTime<Utc>>, now: DateTime<Utc>, cadence_days: u32) -> bool {
+    match latest {
+        None => true,
+        Some(at) => now - at >= Duration::days(i64::from(cadence_days)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Level;
+    use proptest::prelude::*;
+
+    fn scores(v: [i64; 4]) -> FactorScores {
+        FactorScores::from_values(v).unwrap()
+    }
+
+    fn input(scorer: &str, id: &str, day: i64, v: [i64; 4]) -> ScorerInput {
+        ScorerInput {
+            scorer_id: scorer.into(),
+            submission_id: id.into(),
+            submitted_at: DateTime::from_timestamp(1_700_000_000 + day * 86_400, 0).unwrap(),
+            scores: scores(v),
+        }
+    }
+
+    #[test]
+    fn composite_with_default_weights_is_the_mean_of_factors() {
+        let c = composite(&scores([5, 4, 3, 2]), &Weights::default());
+        assert_eq!(c.ten_thousandths(), 35_000);
+        assert_eq!(c.to_string(), "3.50");
+    }
+
+    #[test]
+    fn thresholds_are_exact() {
+        let t = Thresholds::default();
+        let team = |v: &[u32]| TeamScore::from_composites(v.iter().map(|&x| Composite(x))).unwrap();
+        assert_eq!(team(&[40_000]).rank(&t), Rank::A);
+        assert_eq!(team(&[39_999]).rank(&t), Rank::B);
+        assert_eq!(team(&[25_000]).rank(&t), Rank::B);
+        assert_eq!(team(&[24_999]).rank(&t), Rank::C);
+        // 4.25, 3.75, 4.00 average exactly 4.00: A, though 12/3 in floats is fine too;
+        // (3.7 + 4.3 + 4.0) / 3 is where binary floating point goes wrong.
+        assert_eq!(team(&[37_000, 43_000, 40_000]).rank(&t), Rank::A);
+        assert_eq!(team(&[10_000, 20_000, 45_000]).rank(&t), Rank::B); // 2.50 exactly
+        let weights = Weights::from_fractions([0.1, 0.2, 0.3, 0.4]).unwrap();
+        let mut s = Settings {
+            weights,
+            ..Settings::default()
+        };
+        // 0.1*4 + 0.2*4 + 0.3*4 + 0.4*4 = 4.0 exactly, which floats compute as 3.9999...
+        let out = rank_job(&[input("a", "1", 0, [4, 4, 4, 4])], &s).unwrap();
+        assert_eq!(out.rank, Rank::A);
+        s.thresholds = Thresholds::new(410, 250).unwrap();
+        assert_eq!(
+            rank_job(&[input("a", "1", 0, [4, 4, 4, 4])], &s)
+                .unwrap()
+                .rank,
+            Rank::B
+        );
+    }
+
+    #[test]
+    fn team_score_uses_each_scorers_latest_submission() {
+        let subs = [
+            input("ann", "1", 0, [1, 1, 1, 1]),
+            input("ann", "2", 7, [5, 5, 5, 5]),
+            input("bob", "3", 1, [3, 3, 3, 3]),
+        ];
+        let out = rank_job(&subs, &Settings::default()).unwrap();
+        assert_eq!(out.team.to_string(), "4.00");
+        assert_eq!(out.rank, Rank::A);
+        assert_eq!(out.composites.len(), 2);
+        assert_eq!(out.at, subs[1].submitted_at);
+        assert!(rank_job(&[], &Settings::default()).is_none());
+    }
+
+    #[test]
+    fn display_rounds_half_up() {
+        let t =
+            TeamScore::from_composites([Composite(33_333), Composite(33_334), Composite(33_383)])
+                .unwrap();
+        assert_eq!(t.to_string(), "3.34");
+        assert_eq!(
+            TeamScore::from_composites([Composite(26_250)])
+                .unwrap()
+                .to_string(),
+            "2.63"
+        );
+    }
+
+    #[test]
+    fn cadence_decides_what_needs_a_score() {
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        assert!(needs_score(None, now, 7));
+        assert!(!needs_score(Some(now - Duration::days(6)), now, 7));
+        assert!(needs_score(Some(now - Duration::days(7)), now, 7));
+    }
+
+    fn arb_scores() -> impl Strategy<Value = [i64; 4]> {
+        prop::array::uniform4(1i64..=5)
+    }
+
+    fn arb_weights() -> impl Strategy<Value = Weights> {
+        (0u32..=10_000, 0u32..=10_000, 0u32..=10_000).prop_map(|(a, b, c)| {
+            let mut cuts = [a, b, c];
+            cuts.sort();
+            let bp = [
+                cuts[0],
+                cuts[1] - cuts[0],
+                cuts[2] - cuts[1],
+                10_000 - cuts[2],
+            ];
+            Weights::from_basis_points(bp.map(i64::from)).unwrap()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn composites_stay_between_one_and_five(v in arb_scores(), w in arb_weights()) {
+            let c = composite(&scores(v), &w).ten_thousandths();
+            prop_assert!((10_000..=50_000).contains(&c));
+        }
+
+        #[test]
+        fn raising_a_factor_never_lowers_a_composite(v in arb_scores(), w in arb_weights(), which in 0usize..4) {
+            prop_assume!(v[which] < 5);
+            let mut up = v;
+            up[which] += 1;
+            prop_assert!(composite(&scores(up), &w) >= composite(&scores(v), &w));
+        }
+
+        #[test]
+        fn rank_matches_exact_rational_comparison(cs in prop::collection::vec(10_000u32..=50_000, 1..8), a in 101i64..=500, b in 100i64..=499) {
+            prop_assume!(b < a);
+            let t = Thresholds::new(a, b).unwrap();
+            let team = TeamScore::from_composites(cs.iter().map(|&x| Composite(x))).unwrap();
+            let n = cs.len() as u128;
+            let sum: u128 = cs.iter().map(|&x| u128::from(x)).sum();
+            // mean >= a/100 in rationals: sum/(n*10_000) >= a/100
+            let expect = if sum * 100 >= a as u128 * n * 10_000 { Rank::A }
+                else if sum * 100 >= b as u128 * n * 10_000 { Rank::B } else { Rank::C };
+            prop_assert_eq!(team.rank(&t), expect);
+        }
+
+        #[test]
+        fn result_is_independent_of_scorer_order(
+            subs in prop::collection::vec((0usize..4, 0i64..30, arb_scores()), 1..12),
+            seed in any::<u64>(),
+        ) {
+            let names = ["ann", "bob", "cat", "dan"];
+            let inputs: Vec<ScorerInput> = subs.iter().enumerate()
+                .map(|(i, (s, d, v))| input(names[*s], &format!("{i:04}"), *d, *v)).collect();
+            let mut shuffled = inputs.clone();
+            // a deterministic shuffle driven by the seed
+            let n = shuffled.len();
+            for i in (1..n).rev() {
+                let j = (seed.wrapping_mul(6364136223846793005).wrapping_add(i as u64) % (i as u64 + 1)) as usize;
+                shuffled.swap(i, j);
+            }
+            let s = Settings::default();
+            prop_assert_eq!(rank_job(&inputs, &s), rank_job(&shuffled, &s));
+        }
+
+        #[test]
+        fn levels_round_trip(v in 1i64..=5) {
+            prop_assert_eq!(i64::from(Level::new("f", v).unwrap().get()), v);
+        }
+    }
+}

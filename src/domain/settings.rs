@@ -1,0 +1,435 @@
+//! Scoring settings: weights, rank thresholds, suggestion bands and the cadence.
+//! Every change is a new version; history keeps the version each rank used.
+
+use chrono::{DateTime, Utc};
+
+use super::{DomainError, Factor, Level};
+
+/// Factor weights in basis points (1/10,000); non-negative and summing to 10,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Weights([u32; 4]);
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights([2500; 4])
+    }
+}
+
+impl Weights {
+    /// Weights given in basis points, in the order of [`Factor::ALL`].
+    pub fn from_basis_points(bp: [i64; 4]) -> Result<Weights, DomainError> {
+        let mut out = [0u32; 4];
+        for (i, f) in Factor::ALL.iter().enumerate() {
+            if bp[i] < 0 {
+                return Err(DomainError::NegativeWeight {
+                    field: weight_field(*f),
+                    value: format!("{:.4}", bp[i] as f64 / 10_000.0),
+                });
+            }
+            out[i] = u32::try_from(bp[i]).map_err(|_| DomainError::WeightsDoNotSum {
+                expected: "1".into(),
+                actual: "more than 1".into(),
+            })?;
+        }
+        let sum: u64 = out.iter().map(|&w| u64::from(w)).sum();
+        if sum != 10_000 {
+            return Err(DomainError::WeightsDoNotSum {
+                expected: "1".into(),
+                actual: format!("{:.4}", sum as f64 / 10_000.0),
+            });
+        }
+        Ok(Weights(out))
+    }
+
+    /// Weights given as fractions (0.25 each by default) with at most four decimals.
+    pub fn from_fractions(w: [f64; 4]) -> Result<Weights, DomainError> {
+        Self::scaled(w, 10_000.0, 4).and_then(Self::from_basis_points)
+    }
+
+    /// Weights given as percentages (25 each by default) with at most two decimals;
+    /// they must total 100.
+    pub fn from_percentages(p: [f64; 4]) -> Result<Weights, DomainError> {
+        let bp = Self::scaled(p, 100.0, 2)?;
+        for (i, f) in Factor::ALL.iter().enumerate() {
+            if bp[i] < 0 {
+                return Err(DomainError::NegativeWeight {
+                    field: weight_field(*f),
+                    value: format!("{}%", p[i]),
+                });
+            }
+        }
+        let sum: i64 = bp.iter().sum();
+        if sum != 10_000 {
+            return Err(DomainError::WeightsDoNotSum {
+                expected: "100%".into(),
+                actual: format!("{}%", trim_decimal(sum as f64 / 100.0)),
+            });
+        }
+        Self::from_basis_points(bp)
+    }
+
+    fn scaled(values: [f64; 4], scale: f64, decimals: u32) -> Result<[i64; 4], DomainError> {
+        let mut out = [0i64; 4];
+        for (i, f) in Factor::ALL.iter().enumerate() {
+            let v = values[i];
+            if !v.is_finite() {
+                return Err(DomainError::Invalid {
+                    field: weight_field(*f),
+                    reason: "must be a number".into(),
+                });
+            }
+            let s = (v * scale).round();
+            if (v * scale - s).abs() > 1e-6 {
+                return Err(DomainError::TooPrecise {
+                    field: weight_field(*f),
+                    detail: format!("at most {decimals} decimal places"),
+                });
+            }
+            if s.abs() > 1e9 {
+                return Err(DomainError::Invalid {
+                    field: weight_field(*f),
+                    reason: "is far too large".into(),
+                });
+            }
+            out[i] = s as i64;
+        }
+        Ok(out)
+    }
+
+    /// The weight of a factor in basis points.
+    pub fn basis_points(&self, f: Factor) -> u32 {
+        self.0[Factor::ALL.iter().position(|x| *x == f).unwrap_or(0)]
+    }
+
+    /// All four weights in basis points, in the order of [`Factor::ALL`].
+    pub fn as_basis_points(&self) -> [u32; 4] {
+        self.0
+    }
+
+    /// A weight as a percentage for display, e.g. `25` or `33.33`.
+    pub fn percent_text(&self, f: Factor) -> String {
+        trim_decimal(f64::from(self.basis_points(f)) / 100.0)
+    }
+}
+
+fn weight_field(f: Factor) -> &'static str {
+    match f {
+        Factor::ClientEngagement => "weight_client_engagement",
+        Factor::SearchDifficulty => "weight_search_difficulty",
+        Factor::TimeOpen => "weight_time_open",
+        Factor::FeeSize => "weight_fee_size",
+    }
+}
+
+fn trim_decimal(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Rank thresholds in hundredths: a team score at or above `a` is A, at or above `b` is B.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    a: u32,
+    b: u32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { a: 400, b: 250 }
+    }
+}
+
+impl Thresholds {
+    /// Thresholds in hundredths (400 is 4.00); both within 1.00-5.00 and B below A.
+    pub fn new(a: i64, b: i64) -> Result<Thresholds, DomainError> {
+        for (field, v) in [("threshold_a", a), ("threshold_b", b)] {
+            if !(100..=500).contains(&v) {
+                return Err(DomainError::Invalid {
+                    field,
+                    reason: format!("must be between 1.00 and 5.00, got {:.2}", v as f64 / 100.0),
+                });
+            }
+        }
+        if b >= a {
+            return Err(DomainError::Invalid {
+                field: "threshold_b",
+                reason: format!(
+                    "must be below the A threshold ({:.2}), got {:.2}",
+                    a as f64 / 100.0,
+                    b as f64 / 100.0
+                ),
+            });
+        }
+        Ok(Thresholds {
+            a: a as u32,
+            b: b as u32,
+        })
+    }
+
+    /// Thresholds from decimal text such as `4.00` and `2.5` (at most two decimals).
+    pub fn from_decimals(a: f64, b: f64) -> Result<Thresholds, DomainError> {
+        let conv = |field: &'static str, v: f64| -> Result<i64, DomainError> {
+            let s = (v * 100.0).round();
+            if !v.is_finite() || (v * 100.0 - s).abs() > 1e-6 {
+                return Err(DomainError::TooPrecise {
+                    field,
+                    detail: "at most 2 decimal places".into(),
+                });
+            }
+            Ok(s as i64)
+        };
+        Thresholds::new(conv("threshold_a", a)?, conv("threshold_b", b)?)
+    }
+
+    pub fn a_hundredths(&self) -> u32 {
+        self.a
+    }
+
+    pub fn b_hundredths(&self) -> u32 {
+        self.b
+    }
+}
+
+/// Time-open bands: the most days open that still earn levels 5, 4, 3 and 2;
+/// anything longer is 1. Default 14, 30, 60, 90.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeOpenBands([u32; 4]);
+
+impl Default for TimeOpenBands {
+    fn default() -> Self {
+        TimeOpenBands([14, 30, 60, 90])
+    }
+}
+
+impl TimeOpenBands {
+    pub fn new(days: [i64; 4]) -> Result<TimeOpenBands, DomainError> {
+        check_monotonic("time_open_bands", &days, true)?;
+        Ok(TimeOpenBands(days.map(|d| d as u32)))
+    }
+
+    pub fn days(&self) -> [u32; 4] {
+        self.0
+    }
+
+    /// The suggested level for a job open this many whole days.
+    pub fn suggest(&self, days_open: i64) -> Level {
+        let days = days_open.max(0);
+        let level = self
+            .0
+            .iter()
+            .position(|&max| days <= i64::from(max))
+            .map(|i| 5 - i as u8)
+            .unwrap_or(1);
+        Level::new("time_open", i64::from(level)).unwrap_or(Level::ALL_DESC[4])
+    }
+
+    /// The suggested level from a job's open date.
+    pub fn suggest_from_dates(&self, opened_at: DateTime<Utc>, now: DateTime<Utc>) -> Level {
+        self.suggest(days_between(opened_at, now))
+    }
+}
+
+/// Whole days from `from` to `to`, never negative.
+pub fn days_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+    (to - from).num_days().max(0)
+}
+
+/// Fee bands: the least expected fee (whole currency units) that earns levels 5, 4,
+/// 3 and 2; anything less is 1. Default 40,000, 30,000, 20,000, 10,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeBands([u64; 4]);
+
+impl Default for FeeBands {
+    fn default() -> Self {
+        FeeBands([40_000, 30_000, 20_000, 10_000])
+    }
+}
+
+impl FeeBands {
+    pub fn new(fees: [i64; 4]) -> Result<FeeBands, DomainError> {
+        check_monotonic("fee_bands", &fees, false)?;
+        Ok(FeeBands(fees.map(|f| f as u64)))
+    }
+
+    pub fn fees(&self) -> [u64; 4] {
+        self.0
+    }
+
+    /// The suggested level for a fee in minor units (pence).
+    pub fn suggest(&self, fee_minor: i64) -> Level {
+        let fee = fee_minor.max(0) as u128;
+        let level = self
+            .0
+            .iter()
+            .position(|&min| fee >= u128::from(min) * 100)
+            .map(|i| 5 - i as u8)
+            .unwrap_or(1);
+        Level::new("fee_size", i64::from(level)).unwrap_or(Level::ALL_DESC[4])
+    }
+}
+
+fn check_monotonic(field: &'static str, v: &[i64; 4], increasing: bool) -> Result<(), DomainError> {
+    if v.iter().any(|&x| x < 0) {
+        return Err(DomainError::Invalid {
+            field,
+            reason: "values must not be negative".into(),
+        });
+    }
+    let ok = v
+        .windows(2)
+        .all(|w| if increasing { w[0] < w[1] } else { w[0] > w[1] });
+    if !ok {
+        return Err(DomainError::Invalid {
+            field,
+            reason: if increasing {
+                "each band must be longer than the one before (e.g. 14, 30, 60, 90)".into()
+            } else {
+                "each band must be smaller than the one before (e.g. 40000, 30000, 20000, 10000)"
+                    .into()
+            },
+        });
+    }
+    Ok(())
+}
+
+/// One version of the scoring settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub version: i64,
+    pub weights: Weights,
+    pub thresholds: Thresholds,
+    pub time_open_bands: TimeOpenBands,
+    pub fee_bands: FeeBands,
+    /// The currency the fee bands are in; fees in another currency get no suggestion.
+    pub fee_currency: String,
+    /// A job needs a scorer's score again once their latest is this many days old.
+    pub cadence_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            version: 1,
+            weights: Weights::default(),
+            thresholds: Thresholds::default(),
+            time_open_bands: TimeOpenBands::default(),
+            fee_bands: FeeBands::default(),
+            fee_currency: "GBP".into(),
+            cadence_days: 7,
+        }
+    }
+}
+
+impl Settings {
+    /// Validates a cadence in days (1 to 365).
+    pub fn check_cadence(days: i64) -> Result<u32, DomainError> {
+        if (1..=365).contains(&days) {
+            Ok(days as u32)
+        } else {
+            Err(DomainError::Invalid {
+                field: "cadence_days",
+                reason: format!("must be from 1 to 365 days, got {days}"),
+            })
+        }
+    }
+
+    /// Validates a fee currency: a three-letter code.
+    pub fn check_currency(code: &str) -> Result<String, DomainError> {
+        let c = code.trim().to_ascii_uppercase();
+        if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+            Ok(c)
+        } else {
+            Err(DomainError::Invalid {
+                field: "fee_currency",
+                reason: format!("must be a three-letter currency code, got {code:?}"),
+            })
+        }
+    }
+
+    /// The suggested fee-size level, or `None` when the job has no fee or its fee is
+    /// in another currency than the bands.
+    pub fn suggest_fee_size(
+        &self,
+        fee_minor: Option<i64>,
+        currency: Option<&str>,
+    ) -> Option<Level> {
+        let fee = fee_minor?;
+        match currency {
+            Some(c) if !c.eq_ignore_ascii_case(&self.fee_currency) => None,
+            _ => Some(self.fee_bands.suggest(fee)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_weights_are_a_quarter_each() {
+        assert_eq!(Weights::default().as_basis_points(), [2500; 4]);
+        assert_eq!(
+            Weights::from_fractions([0.25; 4]).unwrap(),
+            Weights::default()
+        );
+        assert_eq!(
+            Weights::from_percentages([25.0; 4]).unwrap(),
+            Weights::default()
+        );
+    }
+
+    #[test]
+    fn weights_that_do_not_sum_to_one_are_refused() {
+        let err = Weights::from_fractions([0.3, 0.3, 0.3, 0.3]).unwrap_err();
+        assert!(err.to_string().contains("sum to 1"), "{err}");
+        let err = Weights::from_percentages([40.0, 30.0, 20.0, 5.0]).unwrap_err();
+        assert!(err.to_string().contains("95%"), "{err}");
+        let err = Weights::from_fractions([-0.25, 0.5, 0.5, 0.25]).unwrap_err();
+        assert!(
+            err.to_string().contains("weight_client_engagement"),
+            "{err}"
+        );
+        assert!(Weights::from_fractions([0.12345, 0.3, 0.3, 0.27655]).is_err());
+        assert!(Weights::from_fractions([1.0, 0.0, 0.0, 0.0]).is_ok());
+        assert!(Weights::from_fractions([f64::NAN, 0.0, 0.0, 1.0]).is_err());
+    }
+
+    #[test]
+    fn thresholds_must_be_ordered_and_in_range() {
+        assert!(Thresholds::new(400, 250).is_ok());
+        assert!(Thresholds::new(250, 400).is_err());
+        assert!(Thresholds::new(600, 250).is_err());
+        assert_eq!(
+            Thresholds::from_decimals(4.0, 2.5).unwrap(),
+            Thresholds::default()
+        );
+    }
+
+    #[test]
+    fn time_open_suggestion_follows_the_bands() {
+        let b = TimeOpenBands::default();
+        let lv = |d| b.suggest(d).get();
+        assert_eq!((lv(0), lv(14), lv(15), lv(30), lv(31)), (5, 5, 4, 4, 3));
+        assert_eq!((lv(60), lv(61), lv(90), lv(91), lv(400)), (3, 2, 2, 1, 1));
+        assert_eq!(lv(-3), 5);
+        assert!(TimeOpenBands::new([14, 14, 60, 90]).is_err());
+    }
+
+    #[test]
+    fn fee_suggestion_follows_the_bands_in_minor_units() {
+        let s = Settings::default();
+        let lv = |gbp: i64| {
+            s.suggest_fee_size(Some(gbp * 100), Some("GBP"))
+                .unwrap()
+                .get()
+        };
+        assert_eq!(
+            (lv(40_000), lv(39_999), lv(30_000), lv(20_000)),
+            (5, 4, 4, 3)
+        );
+        assert_eq!((lv(19_999), lv(10_000), lv(9_999), lv(0)), (2, 2, 1, 1));
+        assert_eq!(s.suggest_fee_size(Some(5_000_000), Some("USD")), None);
+        assert_eq!(s.suggest_fee_size(None, Some("GBP")), None);
+        assert!(FeeBands::new([10, 20, 30, 40]).is_err());
+    }
+}

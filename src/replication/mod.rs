@@ -1,0 +1,1 @@
+//! Replication to Supabase PostgreSQL: outbox push, pull from other replicas, reconciliation.

@@ -1,0 +1,502 @@
+//! The SQLite working store: one file in the data directory, WAL mode,
+//! `synchronous=FULL` (an acknowledged write survives power loss), foreign keys on.
+//!
+//! One serialized writer connection and a small pool of read connections; every call
+//! runs on tokio's blocking pool, never on the async runtime's threads. Queries are
+//! grouped by entity in the submodules and take a `&Connection` (reads) or a [`Tx`]
+//! (writes), so callers compose them inside one transaction.
+
+pub mod backup;
+pub mod drafts;
+pub mod jobs;
+pub mod outbox;
+pub mod pipeline;
+pub mod ranks;
+pub mod settings;
+pub mod submissions;
+pub mod sync_runs;
+pub mod users;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use tokio::sync::Semaphore;
+
+use crate::domain::DomainError;
+
+/// Embedded SQLite migrations (`migrations/sqlite`).
+pub mod embedded {
+    refinery::embed_migrations!("migrations/sqlite");
+}
+
+/// `PRAGMA application_id` of a jobrank database ("JRNK").
+pub const APPLICATION_ID: i32 = 0x4A52_4E4B;
+/// The store's file name inside the data directory.
+pub const DB_FILE: &str = "jobrank.sqlite3";
+const READERS: usize = 4;
+
+/// Errors of the store layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the data directory {path} cannot be used: {reason}")]
+    DataDir { path: PathBuf, reason: String },
+    #[error(
+        "{path} is not a jobrank database (it holds other data); point JOBRANK_DATA_DIR at a jobrank data directory"
+    )]
+    Foreign { path: PathBuf },
+    #[error(
+        "{path} is corrupt or not a SQLite database ({reason}); restore a backup with `jobrank restore`"
+    )]
+    Corrupt { path: PathBuf, reason: String },
+    #[error(
+        "the database schema is version {found}, newer than this jobrank binary supports (version {supported}); run the newer jobrank binary"
+    )]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("a database migration failed and the database was left as it was: {0}")]
+    Migration(String),
+    #[error("another jobrank process is using {0}; stop it first")]
+    Locked(PathBuf),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    #[error("backup failed: {0}")]
+    Backup(String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data could not be read: {0}")]
+    Data(String),
+    #[error("store task failed: {0}")]
+    Task(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A write transaction plus what writes need: this replica's id (the origin of
+/// every row it writes).
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    origin: &'a str,
+}
+
+impl<'a> Tx<'a> {
+    pub fn origin(&self) -> &str {
+        self.origin
+    }
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+struct Inner {
+    path: PathBuf,
+    data_dir: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    reader_slots: Semaphore,
+    replica_id: String,
+}
+
+/// The data directory's exclusive lock; released when dropped.
+#[derive(Debug)]
+pub struct DataDirLock {
+    _file: File,
+}
+
+/// The working store. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+/// The current time as stored: UTC, truncated to microseconds.
+pub fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// A timestamp as stored: RFC 3339, UTC, six fractional digits, so text order is time order.
+pub fn ts(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Parses a stored timestamp.
+pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Data(format!("bad timestamp {s:?}: {e}")))
+}
+
+/// Reads a timestamp column, as a rusqlite error so it fits `query_row` closures.
+pub(crate) fn col_ts(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let s: String = row.get(idx)?;
+    DateTime::parse_from_rfc3339(&s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+        })
+}
+
+/// Reads an optional timestamp column.
+pub(crate) fn col_ts_opt(
+    row: &rusqlite::Row<'_>,
+    idx: usize,
+) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let s: Option<String> = row.get(idx)?;
+    s.map(|s| {
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    idx,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })
+    })
+    .transpose()
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+/// The newest schema version this binary knows.
+pub fn supported_schema_version() -> i64 {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| i64::from(m.version()))
+        .max()
+        .unwrap_or(0)
+}
+
+/// The schema version recorded in a database, or 0 when none is.
+pub fn schema_version(conn: &Connection) -> Result<i64> {
+    let has_history: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refinery_schema_history')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_history {
+        return Ok(0);
+    }
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Checks that a connection holds a jobrank database (or an empty one) that this
+/// binary can use. Returns the schema version found.
+pub fn check_database(conn: &Connection, path: &Path) -> Result<i64> {
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(|e| StoreError::Corrupt {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let tables: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| StoreError::Corrupt {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+    if app_id != 0 && app_id != APPLICATION_ID {
+        return Err(StoreError::Foreign {
+            path: path.to_owned(),
+        });
+    }
+    let version = schema_version(conn)?;
+    if tables > 0 && (app_id != APPLICATION_ID || version == 0) {
+        return Err(StoreError::Foreign {
+            path: path.to_owned(),
+        });
+    }
+    let supported = supported_schema_version();
+    if version > supported {
+        return Err(StoreError::SchemaTooNew {
+            found: version,
+            supported,
+        });
+    }
+    Ok(version)
+}
+
+/// Applies pending migrations in one transaction: all or nothing.
+pub fn migrate(conn: &mut Connection) -> Result<usize> {
+    let report = embedded::migrations::runner()
+        .set_grouped(true)
+        .run(conn)
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    Ok(report.applied_migrations().len())
+}
+
+impl Store {
+    /// Opens (creating when needed) the store in `data_dir`, refuses a foreign, corrupt
+    /// or too-new database, takes a backup before migrating an existing one, applies
+    /// migrations, and makes sure this replica's identity and default settings exist.
+    /// Blocking: call it before serving or from a blocking task.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        let dir_err = |reason: String| StoreError::DataDir {
+            path: data_dir.to_owned(),
+            reason,
+        };
+        std::fs::create_dir_all(data_dir).map_err(|e| dir_err(format!("cannot create it: {e}")))?;
+        let probe = data_dir.join(".write-probe");
+        std::fs::write(&probe, b"ok").map_err(|e| dir_err(format!("cannot write in it: {e}")))?;
+        let _ = std::fs::remove_file(&probe);
+        let path = data_dir.join(DB_FILE);
+        let mut writer = Connection::open(&path).map_err(|e| StoreError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let version = check_database(&writer, &path)?;
+        // WAL is persistent; setting it also proves the file is a usable database.
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| StoreError::Corrupt {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(dir_err(format!("SQLite refused WAL mode (got {mode})")));
+        }
+        configure(&writer)?;
+        if version > 0 && version < supported_schema_version() {
+            let dest = backup::pre_migration_path(data_dir, version);
+            backup::backup_connection(&writer, &dest)?;
+            tracing::info!(backup = %dest.display(), from = version, "backed up the store before migrating");
+        }
+        let applied = migrate(&mut writer)?;
+        if applied > 0 {
+            tracing::info!(applied, "applied store migrations");
+        }
+        let replica_id = ensure_replica(&mut writer)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            configure(&r)?;
+            r.pragma_update(None, "query_only", true)?;
+            readers.push(r);
+        }
+        let store = Store {
+            inner: Arc::new(Inner {
+                path,
+                data_dir: data_dir.to_owned(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(readers),
+                reader_slots: Semaphore::new(READERS),
+                replica_id,
+            }),
+        };
+        store.write_blocking(|tx| settings::ensure_default_settings(tx, now()))?;
+        Ok(store)
+    }
+
+    /// Takes the data directory's exclusive lock, held by `serve` and `restore` so that
+    /// two servers never share a store and a restore never runs under a server.
+    pub fn lock_data_dir(data_dir: &Path) -> Result<DataDirLock> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::DataDir {
+            path: data_dir.to_owned(),
+            reason: format!("cannot create it: {e}"),
+        })?;
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(data_dir.join("jobrank.lock"))
+            .map_err(|e| StoreError::DataDir {
+                path: data_dir.to_owned(),
+                reason: format!("cannot write in it: {e}"),
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(DataDirLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked(data_dir.to_owned())),
+            Err(std::fs::TryLockError::Error(e)) => Err(StoreError::DataDir {
+                path: data_dir.to_owned(),
+                reason: format!("cannot lock it: {e}"),
+            }),
+        }
+    }
+
+    /// This replica's id: the origin of every row it writes.
+    pub fn replica_id(&self) -> &str {
+        &self.inner.replica_id
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    /// Runs a read on a pooled connection on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _permit = self
+            .inner
+            .reader_slots
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = inner
+                .readers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop()
+                .ok_or_else(|| StoreError::Task("no read connection free".into()))?;
+            let out = f(&conn);
+            inner
+                .readers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(conn);
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` in one immediate write transaction on the blocking pool; commits when
+    /// `f` succeeds (the commit is fsynced before this returns), rolls back otherwise.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.write_blocking(f))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// The blocking form of [`Store::write`], for start-up and command-line tools.
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Tx<'_>) -> Result<T>,
+    {
+        let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let t = Tx {
+            tx,
+            origin: &self.inner.replica_id,
+        };
+        let out = f(&t)?;
+        t.tx.commit()?;
+        Ok(out)
+    }
+
+    /// The blocking form of [`Store::read`], for command-line tools.
+    pub fn read_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T>,
+    {
+        let conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn)
+    }
+
+    /// Runs `f` with exclusive use of the writer connection outside any transaction
+    /// (backups, restores, checkpoints).
+    pub fn with_writer<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn)
+    }
+
+    /// Whether the store can take a write right now (for readiness checks).
+    pub async fn check_writable(&self) -> Result<()> {
+        self.write(|tx| {
+            tx.execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS ready_probe (x); DELETE FROM ready_probe;",
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Folds the WAL back into the database file (at shutdown).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.with_writer(|c| {
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(())
+        })
+    }
+}
+
+fn ensure_replica(conn: &mut Connection) -> Result<String> {
+    let existing: Option<String> = conn
+        .query_row(
+            "SELECT replica_id FROM replica WHERE singleton = 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    conn.execute(
+        "INSERT INTO replica (singleton, replica_id, created_at) VALUES (1, ?1, ?2)",
+        (&id, ts(&now())),
+    )?;
+    Ok(id)
+}
+
+/// A new global id for a row that replicates.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_sort_as_text() {
+        let a = parse_ts("2026-01-01T10:00:00.000001Z").unwrap();
+        let b = parse_ts("2026-01-01T10:00:00.5+00:00").unwrap();
+        assert!(ts(&a) < ts(&b));
+        assert_eq!(ts(&a), "2026-01-01T10:00:00.000001Z");
+        assert_eq!(parse_ts(&ts(&b)).unwrap(), b);
+    }
+}

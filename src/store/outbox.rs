@@ -1,0 +1,168 @@
+//! The replication outbox: every change to a replicated row is recorded here, in the
+//! same transaction as the change, as a JSON snapshot of the whole row.
+
+use rusqlite::Connection;
+
+use super::{Result, Tx, now, ts};
+
+/// The replicated tables, their key column and every column, in schema order.
+pub const REPLICATED: &[(&str, &str, &[&str])] = &[
+    (
+        "users",
+        "id",
+        &[
+            "id",
+            "email",
+            "name",
+            "role",
+            "password_hash",
+            "scores",
+            "active",
+            "created_at",
+            "updated_at",
+            "version",
+            "origin",
+        ],
+    ),
+    (
+        "jobs",
+        "id",
+        &[
+            "id",
+            "title",
+            "client",
+            "status",
+            "is_open",
+            "opened_at",
+            "fee_minor",
+            "fee_currency",
+            "hiring_team",
+            "description_html",
+            "first_seen_at",
+            "last_synced_at",
+            "closed_at",
+            "updated_at",
+            "version",
+            "origin",
+        ],
+    ),
+    (
+        "settings",
+        "id",
+        &[
+            "id",
+            "version",
+            "weight_client_engagement",
+            "weight_search_difficulty",
+            "weight_time_open",
+            "weight_fee_size",
+            "threshold_a",
+            "threshold_b",
+            "time_open_bands",
+            "fee_bands",
+            "fee_currency",
+            "cadence_days",
+            "created_at",
+            "created_by",
+            "origin",
+        ],
+    ),
+    (
+        "submissions",
+        "id",
+        &[
+            "id",
+            "job_id",
+            "scorer_id",
+            "client_engagement",
+            "search_difficulty",
+            "time_open",
+            "fee_size",
+            "time_open_overridden",
+            "fee_size_overridden",
+            "comment",
+            "submitted_at",
+            "origin",
+        ],
+    ),
+    (
+        "rank_history",
+        "id",
+        &[
+            "id",
+            "job_id",
+            "at",
+            "score_sum",
+            "scorer_count",
+            "rank",
+            "composites",
+            "settings_version",
+            "origin",
+        ],
+    ),
+    (
+        "pipeline_snapshots",
+        "id",
+        &[
+            "id",
+            "job_id",
+            "taken_at",
+            "stage",
+            "stage_order",
+            "candidates",
+            "avg_days_in_stage",
+            "origin",
+        ],
+    ),
+];
+
+/// The columns of a replicated table.
+pub fn columns(table: &str) -> Option<(&'static str, &'static [&'static str])> {
+    REPLICATED.iter().find(|t| t.0 == table).map(|t| (t.1, t.2))
+}
+
+/// Records the current content of one row of a replicated table.
+pub fn enqueue(tx: &Tx<'_>, table: &str, row_id: &str) -> Result<()> {
+    let (key, cols) = columns(table)
+        .ok_or_else(|| super::StoreError::Data(format!("{table} is not a replicated table")))?;
+    let fields: Vec<String> = cols.iter().map(|c| format!("'{c}', {c}")).collect();
+    let sql = format!(
+        "INSERT INTO outbox (table_name, row_id, payload, created_at) \
+         SELECT ?1, ?2, json_object({}), ?3 FROM {table} WHERE {key} = ?2",
+        fields.join(", ")
+    );
+    let n = tx
+        .prepare_cached(&sql)?
+        .execute((table, row_id, ts(&now())))?;
+    if n != 1 {
+        return Err(super::StoreError::Data(format!(
+            "no {table} row {row_id} to replicate"
+        )));
+    }
+    Ok(())
+}
+
+/// Changes waiting to reach Supabase (not pushed, not dead).
+pub fn pending_count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE pushed_at IS NULL AND dead = 0",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Changes Postgres refused permanently.
+pub fn dead_count(conn: &Connection) -> Result<i64> {
+    Ok(
+        conn.query_row("SELECT COUNT(*) FROM outbox WHERE dead = 1", [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// When the last change was pushed, if ever.
+pub fn last_pushed_at(conn: &Connection) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let s: Option<String> =
+        conn.query_row("SELECT MAX(pushed_at) FROM outbox", [], |r| r.get(0))?;
+    s.map(|s| super::parse_ts(&s)).transpose()
+}

@@ -1,0 +1,247 @@
+//! Score submissions: immutable; a new submission supersedes a scorer's earlier one.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Row};
+
+use super::{Result, StoreError, Tx, col_ts, drafts, jobs, new_id, outbox, ranks, ts, users};
+use crate::domain::{FactorScores, Level, ScorerInput};
+
+/// A stored submission.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Submission {
+    pub id: String,
+    pub job_id: i64,
+    pub scorer_id: String,
+    pub client_engagement: u8,
+    pub search_difficulty: u8,
+    pub time_open: u8,
+    pub fee_size: u8,
+    pub time_open_overridden: bool,
+    pub fee_size_overridden: bool,
+    pub comment: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub origin: String,
+}
+
+impl Submission {
+    pub fn scores(&self) -> Result<FactorScores> {
+        FactorScores::from_values([
+            i64::from(self.client_engagement),
+            i64::from(self.search_difficulty),
+            i64::from(self.time_open),
+            i64::from(self.fee_size),
+        ])
+        .map_err(|e| StoreError::Data(format!("submission {}: {:?}", self.id, e)))
+    }
+}
+
+/// A new submission from a scorer.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub job_id: i64,
+    pub scorer_id: String,
+    pub scores: FactorScores,
+    pub time_open_overridden: bool,
+    pub fee_size_overridden: bool,
+    pub comment: Option<String>,
+}
+
+/// The longest comment accepted.
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+pub(crate) const COLUMNS: &str = "id, job_id, scorer_id, client_engagement, search_difficulty, time_open, fee_size, \
+    time_open_overridden, fee_size_overridden, comment, submitted_at, origin";
+
+pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Submission> {
+    Ok(Submission {
+        id: r.get(0)?,
+        job_id: r.get(1)?,
+        scorer_id: r.get(2)?,
+        client_engagement: r.get(3)?,
+        search_difficulty: r.get(4)?,
+        time_open: r.get(5)?,
+        fee_size: r.get(6)?,
+        time_open_overridden: r.get(7)?,
+        fee_size_overridden: r.get(8)?,
+        comment: r.get(9)?,
+        submitted_at: col_ts(r, 10)?,
+        origin: r.get(11)?,
+    })
+}
+
+/// Records a submission: the job must exist and be open, the scorer must be an active
+/// user who scores. Clears the scorer's draft, queues the row for replication and
+/// recomputes the job's rank, all in the caller's transaction.
+pub fn insert_submission(
+    tx: &Tx<'_>,
+    new: &NewSubmission,
+    at: DateTime<Utc>,
+) -> Result<(Submission, ranks::JobRank)> {
+    let job = jobs::find_job(tx, new.job_id)?
+        .ok_or_else(|| StoreError::NotFound(format!("job {}", new.job_id)))?;
+    if !job.is_open {
+        return Err(StoreError::Conflict(format!(
+            "job {} ({}) is closed; closed jobs keep their scores but take no new ones",
+            job.id, job.title
+        )));
+    }
+    let scorer = users::find_user(tx, &new.scorer_id)?
+        .ok_or_else(|| StoreError::NotFound(format!("user {}", new.scorer_id)))?;
+    if !scorer.active || !scorer.scores {
+        return Err(StoreError::Forbidden(format!(
+            "{} does not score jobs",
+            scorer.name
+        )));
+    }
+    let comment = new
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
+        return Err(StoreError::Invalid(crate::domain::DomainError::Invalid {
+            field: "comment",
+            reason: format!("must be at most {MAX_COMMENT_CHARS} characters"),
+        }));
+    }
+    let s = Submission {
+        id: new_id(),
+        job_id: new.job_id,
+        scorer_id: new.scorer_id.clone(),
+        client_engagement: new.scores.client_engagement.get(),
+        search_difficulty: new.scores.search_difficulty.get(),
+        time_open: new.scores.time_open.get(),
+        fee_size: new.scores.fee_size.get(),
+        time_open_overridden: new.time_open_overridden,
+        fee_size_overridden: new.fee_size_overridden,
+        comment: comment.map(str::to_string),
+        submitted_at: at,
+        origin: tx.origin().to_string(),
+    };
+    insert_row(tx, &s)?;
+    outbox::enqueue(tx, "submissions", &s.id)?;
+    drafts::delete_draft(tx, s.job_id, &s.scorer_id)?;
+    ranks::recompute_job(tx, s.job_id)?;
+    let rank = ranks::find_job_rank(tx, s.job_id)?.ok_or_else(|| {
+        StoreError::Data(format!("job {} has no rank after a submission", s.job_id))
+    })?;
+    Ok((s, rank))
+}
+
+/// Inserts a submission row as it is (from the demo or another replica); a row that is
+/// already there is left alone. Returns whether it was new. Does not recompute ranks.
+pub fn insert_row(tx: &Tx<'_>, s: &Submission) -> Result<bool> {
+    let n = tx.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO submissions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ))?
+    .execute(rusqlite::params![
+        s.id,
+        s.job_id,
+        s.scorer_id,
+        s.client_engagement,
+        s.search_difficulty,
+        s.time_open,
+        s.fee_size,
+        s.time_open_overridden,
+        s.fee_size_overridden,
+        s.comment,
+        ts(&s.submitted_at),
+        s.origin
+    ])?;
+    Ok(n == 1)
+}
+
+/// The submissions that count for a job's rank: those of active scoring users.
+pub fn ranking_inputs(conn: &Connection, job_id: i64) -> Result<Vec<ScorerInput>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.scorer_id, s.submitted_at, s.client_engagement, s.search_difficulty, s.time_open, s.fee_size
+         FROM submissions s JOIN users u ON u.id = s.scorer_id
+         WHERE s.job_id = ?1 AND u.active = 1 AND u.scores = 1
+           AND s.submitted_at = (SELECT MAX(submitted_at) FROM submissions WHERE job_id = s.job_id AND scorer_id = s.scorer_id)",
+    )?;
+    let rows = stmt
+        .query_map([job_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                col_ts(r, 2)?,
+                [r.get::<_, i64>(3)?, r.get(4)?, r.get(5)?, r.get(6)?],
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(id, scorer, at, v)| {
+            let scores = FactorScores::from_values(v)
+                .map_err(|e| StoreError::Data(format!("submission {id}: {e:?}")))?;
+            Ok(ScorerInput {
+                scorer_id: scorer,
+                submission_id: id,
+                submitted_at: at,
+                scores,
+            })
+        })
+        .collect()
+}
+
+/// A scorer's submissions for a job, newest first.
+pub fn list_for_job_and_scorer(
+    conn: &Connection,
+    job_id: i64,
+    scorer_id: &str,
+) -> Result<Vec<Submission>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM submissions WHERE job_id = ?1 AND scorer_id = ?2 ORDER BY submitted_at DESC, id DESC"
+    ))?;
+    let rows = stmt
+        .query_map((job_id, scorer_id), from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Every submission for a job, newest first.
+pub fn list_for_job(conn: &Connection, job_id: i64) -> Result<Vec<Submission>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM submissions WHERE job_id = ?1 ORDER BY submitted_at DESC, id DESC"
+    ))?;
+    let rows = stmt
+        .query_map([job_id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Every submission, oldest first (exports and reviews).
+pub fn list_all(conn: &Connection) -> Result<Vec<Submission>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM submissions ORDER BY submitted_at, id"
+    ))?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn count_submissions(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM submissions", [], |r| r.get(0))?)
+}
+
+/// When a scorer last scored each job: (job id, latest submitted at).
+pub fn latest_by_scorer(conn: &Connection, scorer_id: &str) -> Result<Vec<(i64, DateTime<Utc>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT job_id, MAX(submitted_at) FROM submissions WHERE scorer_id = ?1 GROUP BY job_id",
+    )?;
+    let rows = stmt
+        .query_map([scorer_id], |r| Ok((r.get(0)?, col_ts(r, 1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Helper for building factor scores in callers that hold raw levels.
+pub fn levels(v: [u8; 4]) -> Result<FactorScores> {
+    let l = |f: &'static str, x: u8| Level::new(f, i64::from(x));
+    Ok(FactorScores {
+        client_engagement: l("client_engagement", v[0])?,
+        search_difficulty: l("search_difficulty", v[1])?,
+        time_open: l("time_open", v[2])?,
+        fee_size: l("fee_size", v[3])?,
+    })
+}

@@ -1,0 +1,221 @@
+//! Users of jobrank: the agency's team. Passwords are stored as argon2id hashes.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use super::{Result, StoreError, Tx, col_ts, new_id, outbox, ts};
+use crate::domain::Role;
+
+/// A team member.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub scores: bool,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What it takes to add a user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub scores: bool,
+    pub password_hash: String,
+}
+
+const COLUMNS: &str = "id, email, name, role, scores, active, created_at, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    let role: String = r.get(3)?;
+    Ok(User {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        name: r.get(2)?,
+        role: Role::parse(&role).unwrap_or(Role::Other),
+        scores: r.get(4)?,
+        active: r.get(5)?,
+        created_at: col_ts(r, 6)?,
+        updated_at: col_ts(r, 7)?,
+    })
+}
+
+/// Argon2id with the OWASP-recommended parameters (19 MiB, 2 passes, 1 lane).
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// Hashes a password with argon2id; refuses one shorter than [`MIN_PASSWORD_LEN`].
+pub fn hash_password(password: &str) -> Result<String> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(StoreError::Invalid(crate::domain::DomainError::Invalid {
+            field: "password",
+            reason: format!("must be at least {MIN_PASSWORD_LEN} characters"),
+        }));
+    }
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Data(format!("password hashing failed: {e}")))
+}
+
+/// Checks a password against a stored hash, in constant time.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// A hash that never matches, to spend the same time when an email is unknown.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("not-a-real-password-ever").unwrap_or_default())
+}
+
+fn check_email(email: &str) -> Result<String> {
+    let e = email.trim();
+    let ok = e.len() <= 254
+        && e.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        })
+        && !e.chars().any(char::is_whitespace);
+    if ok {
+        Ok(e.to_string())
+    } else {
+        Err(StoreError::Invalid(crate::domain::DomainError::Invalid {
+            field: "email",
+            reason: format!("{email:?} is not an email address"),
+        }))
+    }
+}
+
+/// Adds a user. A duplicate email is a conflict, not a failure.
+pub fn insert_user(tx: &Tx<'_>, new: &NewUser, at: DateTime<Utc>) -> Result<User> {
+    let email = check_email(&new.email)?;
+    let name = new.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(StoreError::Invalid(crate::domain::DomainError::Invalid {
+            field: "name",
+            reason: "must be 1 to 200 characters".into(),
+        }));
+    }
+    if find_user_by_email(tx, &email)?.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "a user with email {email} already exists"
+        )));
+    }
+    let id = new_id();
+    tx.execute(
+        "INSERT INTO users (id, email, name, role, password_hash, scores, active, created_at, updated_at, version, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, 1, ?8)",
+        (&id, &email, name, new.role.as_str(), &new.password_hash, new.scores, ts(&at), tx.origin()),
+    )?;
+    outbox::enqueue(tx, "users", &id)?;
+    find_user(tx, &id)?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))
+}
+
+pub fn find_user(conn: &Connection, id: &str) -> Result<Option<User>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+pub fn find_user_by_email(conn: &Connection, email: &str) -> Result<Option<User>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE email = ?1"))?
+        .query_row([email.trim()], from_row)
+        .optional()?)
+}
+
+/// A user and their password hash, for sign-in.
+pub fn find_credentials(conn: &Connection, email: &str) -> Result<Option<(User, String)>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS}, password_hash FROM users WHERE email = ?1"
+        ))?
+        .query_row([email.trim()], |r| Ok((from_row(r)?, r.get(8)?)))
+        .optional()?)
+}
+
+/// Every user, CEO first, then by name.
+pub fn list_users(conn: &Connection) -> Result<Vec<User>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM users ORDER BY active DESC, role = 'ceo' DESC, name"
+    ))?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Active users who score, by name.
+pub fn list_scorers(conn: &Connection) -> Result<Vec<User>> {
+    Ok(list_users(conn)?
+        .into_iter()
+        .filter(|u| u.active && u.scores)
+        .collect())
+}
+
+pub fn count_users(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
+}
+
+fn update(
+    tx: &Tx<'_>,
+    id: &str,
+    set: &str,
+    value: &dyn rusqlite::ToSql,
+    at: DateTime<Utc>,
+) -> Result<User> {
+    let n = tx.execute(
+        &format!("UPDATE users SET {set} = ?1, updated_at = ?2, version = version + 1, origin = ?3 WHERE id = ?4"),
+        rusqlite::params![value, ts(&at), tx.origin(), id],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("user {id}")));
+    }
+    outbox::enqueue(tx, "users", id)?;
+    find_user(tx, id)?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))
+}
+
+pub fn set_password_hash(tx: &Tx<'_>, id: &str, hash: &str, at: DateTime<Utc>) -> Result<User> {
+    update(tx, id, "password_hash", &hash, at)
+}
+
+/// Activates or deactivates a user. Changing who scores changes team scores, so the
+/// caller recomputes ranks (see [`super::ranks::recompute_all`]).
+pub fn set_active(tx: &Tx<'_>, id: &str, active: bool, at: DateTime<Utc>) -> Result<User> {
+    update(tx, id, "active", &active, at)
+}
+
+pub fn set_scores(tx: &Tx<'_>, id: &str, scores: bool, at: DateTime<Utc>) -> Result<User> {
+    update(tx, id, "scores", &scores, at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_and_short_ones_are_refused() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong horse battery", &h));
+        assert!(hash_password("short").is_err());
+        assert!(!verify_password("anything at all", dummy_hash()));
+    }
+}

@@ -1,0 +1,1 @@
+//! Command-line tests: the real binary, real files.

@@ -1,0 +1,5 @@
+//! The integration test binary: one file per feature, `helpers` holds `spawn_app()`.
+
+mod cli;
+mod helpers;
+mod store;
