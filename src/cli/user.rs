@@ -100,10 +100,10 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
         }
         UserCommand::List => {
             let store = super::open_store(config).await?;
-            let list = store.read(|c| users::list_users(c)).await?;
+            let list = store.read(users::list_users).await?;
             println!(
-                "{:<32} {:<24} {:<16} {:<6} {}",
-                "EMAIL", "NAME", "ROLE", "SCORES", "ACTIVE"
+                "{:<32} {:<24} {:<16} {:<6} ACTIVE",
+                "EMAIL", "NAME", "ROLE", "SCORES"
             );
             for u in list {
                 println!(

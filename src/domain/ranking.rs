@@ -62,7 +62,7 @@ impl TeamScore {
 
     /// Rebuilds a team score from its stored sum (ten-thousandths) and count.
     pub fn from_parts(sum: i64, count: i64) -> Option<TeamScore> {
-        (sum > 0 && count > 0).then(|| TeamScore {
+        (sum > 0 && count > 0).then_some(TeamScore {
             sum: sum as u64,
             count: count as u32,
         })

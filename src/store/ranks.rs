@@ -83,7 +83,28 @@ pub fn recompute_job(tx: &Tx<'_>, job_id: i64) -> Result<bool> {
         Some(o) => !(same_score(&o.team) && o.rank == outcome.rank),
         None => true,
     };
-    let at = outcome.at.max(current.created_at);
+    // The rank came to be with its latest input: the latest submission, or the settings
+    // version when that is newer. Its time and origin are those of that input, so every
+    // replica that computes this rank writes the identical row.
+    let (at, origin) = if current.created_at > outcome.at {
+        (current.created_at, current.origin.clone())
+    } else {
+        let mut latest: Option<(String, String, String)> = None;
+        for c in &outcome.composites {
+            let row: (String, String, String) = tx
+                .prepare_cached("SELECT submitted_at, id, origin FROM submissions WHERE id = ?1")?
+                .query_row([&c.submission_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            if latest
+                .as_ref()
+                .is_none_or(|l| (&row.0, &row.1) > (&l.0, &l.1))
+            {
+                latest = Some(row);
+            }
+        }
+        (outcome.at, latest.map(|l| l.2).unwrap_or_default())
+    };
     if changed {
         let mut ids: Vec<&str> = outcome
             .composites
@@ -108,7 +129,7 @@ pub fn recompute_job(tx: &Tx<'_>, job_id: i64) -> Result<bool> {
                 outcome.rank.as_str(),
                 serde_json::to_string(&outcome.composites).map_err(|e| StoreError::Data(e.to_string()))?,
                 current.settings.version,
-                tx.origin()
+                origin
             ],
         )?;
         if n == 1 {
@@ -194,10 +215,11 @@ pub fn history_for_job(conn: &Connection, job_id: i64) -> Result<Vec<RankChange>
     Ok(rows)
 }
 
-/// Current ranks of all jobs: (job id, rank, team score, last scored at).
-pub fn all_job_ranks(
-    conn: &Connection,
-) -> Result<Vec<(i64, Rank, TeamScore, Option<DateTime<Utc>>)>> {
+/// A job's current rank in brief: (job id, rank, team score, last scored at).
+pub type RankSummary = (i64, Rank, TeamScore, Option<DateTime<Utc>>);
+
+/// Current ranks of all jobs.
+pub fn all_job_ranks(conn: &Connection) -> Result<Vec<RankSummary>> {
     let mut stmt = conn.prepare_cached(
         "SELECT job_id, rank, score_sum, scorer_count, last_scored_at FROM job_ranks",
     )?;

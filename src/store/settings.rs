@@ -14,11 +14,13 @@ pub struct SettingsVersion {
     pub settings: Settings,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<String>,
+    /// The replica that wrote this version.
+    pub origin: String,
 }
 
 const COLUMNS: &str = "id, version, weight_client_engagement, weight_search_difficulty, weight_time_open, \
     weight_fee_size, threshold_a, threshold_b, time_open_bands, fee_bands, fee_currency, cadence_days, \
-    created_at, created_by";
+    created_at, created_by, origin";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<SettingsVersion>> {
     let weights = [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?];
@@ -31,6 +33,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<SettingsVersion>> {
     let currency: String = r.get(10)?;
     let created_at = col_ts(r, 12)?;
     let created_by: Option<String> = r.get(13)?;
+    let origin: String = r.get(14)?;
     Ok((|| {
         let t: [i64; 4] =
             serde_json::from_str(&bands_t).map_err(|e| StoreError::Data(e.to_string()))?;
@@ -49,6 +52,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<SettingsVersion>> {
             },
             created_at,
             created_by,
+            origin,
         })
     })())
 }
@@ -114,6 +118,7 @@ fn insert(
         settings: out,
         created_at: at,
         created_by: by.map(str::to_string),
+        origin: tx.origin().to_string(),
     })
 }
 

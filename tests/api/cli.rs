@@ -1,1 +1,271 @@
-//! Command-line tests: the real binary, real files.
+//! Command-line tests: the real binary, real files, real HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{bin, run_cli, stderr, stdout};
+
+#[test]
+fn a_bad_bind_address_exits_2_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = run_cli(
+        &["serve"],
+        &[("JOBRANK_BIND", "nonsense"), ("JOBRANK_DATA_DIR", d)],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("JOBRANK_BIND"), "{}", stderr(&out));
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing was written"
+    );
+}
+
+#[test]
+fn every_bad_setting_is_listed_at_once_and_secrets_are_not_echoed() {
+    let out = run_cli(
+        &["check"],
+        &[
+            ("JOBRANK_SYNC_INTERVAL", "soon"),
+            ("JOBRANK_RECONCILE_AT", "half past two"),
+            (
+                "SUPABASE_DB_URL",
+                "https://user:s3cret-pw@example.invalid/db",
+            ),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    for name in [
+        "JOBRANK_SYNC_INTERVAL",
+        "JOBRANK_RECONCILE_AT",
+        "SUPABASE_DB_URL",
+    ] {
+        assert!(err.contains(name), "{name} not named in: {err}");
+    }
+    assert!(!err.contains("s3cret-pw"), "{err}");
+}
+
+#[test]
+fn unknown_subcommands_and_flags_are_usage_errors() {
+    let out = run_cli(&["frobnicate"], &[], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("frobnicate"), "{}", stderr(&out));
+    let out = run_cli(&["serve", "--colour"], &[], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--colour"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_unwritable_data_directory_is_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let target = file.join("data");
+    let out = run_cli(
+        &["migrate", "--data-dir", target.to_str().unwrap()],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("plain-file"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
+
+#[test]
+fn users_are_added_with_a_password_from_stdin_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let env = [("JOBRANK_DATA_DIR", d)];
+    let out = run_cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "dana@agency.example",
+            "--name",
+            "Dana Reyes",
+            "--role",
+            "account_manager",
+        ],
+        &env,
+        Some("a long enough password\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_cli(&["user", "list"], &env, None);
+    assert!(
+        stdout(&out).contains("dana@agency.example"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("account_manager"));
+
+    // Bad role, duplicate email, short password: refused, nothing added.
+    let out = run_cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@agency.example",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+        ],
+        &env,
+        Some("a long enough password\n"),
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("role"), "{}", stderr(&out));
+    let out = run_cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "dana@agency.example",
+            "--name",
+            "D",
+            "--role",
+            "other",
+        ],
+        &env,
+        Some("another long password\n"),
+    );
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    let out = run_cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "y@agency.example",
+            "--name",
+            "Y",
+            "--role",
+            "other",
+        ],
+        &env,
+        Some("short\n"),
+    );
+    assert!(stderr(&out).contains("password"), "{}", stderr(&out));
+    let out = run_cli(&["user", "list"], &env, None);
+    assert_eq!(stdout(&out).lines().count(), 2, "{}", stdout(&out));
+
+    let out = run_cli(
+        &["user", "set-password", "--email", "dana@agency.example"],
+        &env,
+        Some("a brand new password\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_cli(
+        &["user", "deactivate", "--email", "dana@agency.example"],
+        &env,
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_cli(&["user", "list"], &env, None);
+    assert!(
+        stdout(&out)
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim_end()
+            .ends_with("no"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn demo_backup_and_restore_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let d = d.to_str().unwrap();
+    let env = [("JOBRANK_DATA_DIR", d)];
+    let out = run_cli(&["demo"], &env, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).matches("@agency.example").count(),
+        4,
+        "{}",
+        stdout(&out)
+    );
+    let out = run_cli(&["demo"], &env, None);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not empty"), "{}", stderr(&out));
+
+    let backup = dir.path().join("b.sqlite3");
+    let out = run_cli(&["backup", backup.to_str().unwrap()], &env, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_cli(&["restore", backup.to_str().unwrap()], &env, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_cli(
+        &[
+            "restore",
+            dir.path().join("missing.sqlite3").to_str().unwrap(),
+        ],
+        &env,
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("missing.sqlite3"), "{}", stderr(&out));
+    let out = run_cli(&["check"], &env, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("4 users, 40 jobs"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn serve_demo_answers_healthz_on_a_fresh_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin())
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = Instant::now();
+    let mut addr = None;
+    let mut printed = String::new();
+    while started.elapsed() < Duration::from_secs(60) {
+        let Some(Ok(line)) = lines.next() else { break };
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(rest) = line.split("http://").nth(1) {
+            addr = Some(rest.split('/').next().unwrap().to_string());
+            break;
+        }
+    }
+    let addr = addr.unwrap_or_else(|| panic!("no address printed: {printed}"));
+    assert_eq!(printed.matches("@agency.example").count(), 4, "{printed}");
+    let resp = http_get(&addr, "/healthz");
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let status = child.wait().unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(status.success(), "graceful stop exits 0: {status:?}");
+}
+
+/// A minimal blocking HTTP GET for tests that drive the real binary.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}

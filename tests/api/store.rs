@@ -1,1 +1,373 @@
 //! Store tests on real temporary SQLite files.
+
+use chrono::Duration;
+use jobrank::domain::{FactorScores, Rank, Role, Settings, Weights};
+use jobrank::store::jobs::JobUpsert;
+use jobrank::store::submissions::NewSubmission;
+use jobrank::store::{
+    self, DB_FILE, Store, StoreError, backup, jobs, outbox, ranks, settings, submissions, users,
+};
+use rusqlite::Connection;
+
+fn open(dir: &std::path::Path) -> Store {
+    Store::open(dir).expect("store opens")
+}
+
+fn add_user(store: &Store, email: &str, role: Role) -> users::User {
+    let new = users::NewUser {
+        email: email.into(),
+        name: email.split('@').next().unwrap().into(),
+        role,
+        scores: role.scores_by_default(),
+        // A fixed hash keeps these tests fast; sign-in tests use real hashing.
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+    };
+    store
+        .write_blocking(|tx| users::insert_user(tx, &new, store::now()))
+        .unwrap()
+}
+
+fn add_job(store: &Store, id: i64, open: bool) {
+    let job = JobUpsert {
+        id,
+        title: format!("Job {id}"),
+        client: "Kestrel Fintech".into(),
+        status: if open { "Open" } else { "Closed" }.into(),
+        is_open: open,
+        opened_at: Some(store::now() - Duration::days(20)),
+        fee_minor: Some(3_500_000),
+        fee_currency: Some("GBP".into()),
+        hiring_team: vec!["Tom".into()],
+        description_html: Some("<p>hi</p>".into()),
+    };
+    store
+        .write_blocking(|tx| jobs::upsert_job(tx, &job, store::now()))
+        .unwrap();
+}
+
+fn submit(
+    store: &Store,
+    job: i64,
+    scorer: &str,
+    v: [i64; 4],
+) -> Result<(submissions::Submission, ranks::JobRank), StoreError> {
+    let new = NewSubmission {
+        job_id: job,
+        scorer_id: scorer.into(),
+        scores: FactorScores::from_values(v).map_err(|e| StoreError::Invalid(e[0].clone()))?,
+        time_open_overridden: false,
+        fee_size_overridden: false,
+        comment: None,
+    };
+    store.write_blocking(|tx| submissions::insert_submission(tx, &new, store::now()))
+}
+
+/// Every row of every table, as text, for comparing whole stores.
+fn dump(path: &std::path::Path) -> Vec<String> {
+    let conn = Connection::open(path).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = Vec::new();
+    for t in tables {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM \"{t}\" ORDER BY 1"))
+            .unwrap();
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                let mut cells = Vec::new();
+                for i in 0..n {
+                    let v: rusqlite::types::Value = r.get(i)?;
+                    cells.push(format!("{v:?}"));
+                }
+                Ok(format!("{t}: {}", cells.join(" | ")))
+            })
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        out.extend(rows);
+    }
+    out
+}
+
+#[test]
+fn migrations_apply_to_an_empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("nested/data"));
+    let conn = Connection::open(store.path()).unwrap();
+    assert_eq!(
+        store::schema_version(&conn).unwrap(),
+        store::supported_schema_version()
+    );
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(app_id, store::APPLICATION_ID);
+    let s = store.read_blocking(settings::current_settings).unwrap();
+    assert_eq!(s.settings, Settings::default());
+    assert!(!store.replica_id().is_empty());
+    drop(store);
+    // Opening again keeps the same replica identity and applies nothing new.
+    let again = open(&dir.path().join("nested/data"));
+    assert_eq!(
+        again.read_blocking(settings::list_settings).unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path()));
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    conn.execute(
+        "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (999, 'future', '2030-01-01', '0')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found: 999, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("newer"), "{err}");
+}
+
+#[test]
+fn foreign_and_corrupt_files_are_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE invoices (id INTEGER PRIMARY KEY); INSERT INTO invoices VALUES (7);",
+    )
+    .unwrap();
+    drop(conn);
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::Foreign { .. }), "{err}");
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1, "nothing was added to the foreign database");
+
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = b"this is not a database, just some bytes that happen to be here".repeat(100);
+    std::fs::write(dir.path().join(DB_FILE), &garbage).unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert_eq!(std::fs::read(dir.path().join(DB_FILE)).unwrap(), garbage);
+}
+
+#[test]
+fn a_failing_migration_leaves_the_database_as_it_was() {
+    use refinery::Migration;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    let mut conn = Connection::open(&path).unwrap();
+    let mut all: Vec<Migration> = store::embedded::migrations::runner()
+        .get_migrations()
+        .to_vec();
+    all.push(Migration::unapplied("V900__broken", "CREATE TABLE broken (;").unwrap());
+    let result = refinery::Runner::new(&all).set_grouped(true).run(&mut conn);
+    assert!(result.is_err(), "the broken migration fails");
+    let tables: i64 = conn
+        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name <> 'refinery_schema_history'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tables, 0, "no table of the good migrations was left behind");
+    assert_eq!(store::schema_version(&conn).unwrap(), 0);
+}
+
+#[test]
+fn an_unusable_data_directory_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let err = Store::open(&file.join("data")).unwrap_err();
+    assert!(matches!(err, StoreError::DataDir { .. }), "{err}");
+    assert!(err.to_string().contains("a-file"), "{err}");
+}
+
+#[test]
+fn submissions_rank_jobs_and_history_records_only_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let ann = add_user(&store, "ann@agency.example", Role::Ceo);
+    let bob = add_user(&store, "bob@agency.example", Role::SalesPerson);
+    let other = add_user(&store, "olly@agency.example", Role::Other);
+    add_job(&store, 1, true);
+    add_job(&store, 2, false);
+
+    let (_, r) = submit(&store, 1, &ann.id, [5, 4, 4, 3]).unwrap();
+    assert_eq!((r.rank, r.team.to_string()), (Rank::A, "4.00".to_string()));
+    let (_, r) = submit(&store, 1, &bob.id, [2, 2, 3, 3]).unwrap();
+    assert_eq!((r.rank, r.team.to_string()), (Rank::B, "3.25".to_string()));
+    assert_eq!(r.previous.map(|p| p.1), Some(Rank::A));
+    // The same composite again: the team score does not change, no history row.
+    submit(&store, 1, &bob.id, [3, 2, 2, 3]).unwrap();
+    let history = store
+        .read_blocking(|c| ranks::history_for_job(c, 1))
+        .unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].rank, Rank::B);
+
+    // Closed job, unknown job, non-scorer: refused, nothing stored.
+    let before = store.read_blocking(submissions::count_submissions).unwrap();
+    assert!(matches!(
+        submit(&store, 2, &ann.id, [3; 4]),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        submit(&store, 99, &ann.id, [3; 4]),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        submit(&store, 1, &other.id, [3; 4]),
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(submit(&store, 1, &ann.id, [3, 3, 6, 3]).is_err());
+    assert_eq!(
+        store.read_blocking(submissions::count_submissions).unwrap(),
+        before
+    );
+
+    // Submissions are immutable even to SQL.
+    let err = store
+        .write_blocking(|tx| Ok(tx.execute("UPDATE submissions SET fee_size = 1", [])?))
+        .unwrap_err();
+    assert!(err.to_string().contains("immutable"), "{err}");
+}
+
+#[test]
+fn a_settings_change_recomputes_ranks_and_is_versioned() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let ann = add_user(&store, "ann@agency.example", Role::Ceo);
+    add_job(&store, 7, true);
+    let (_, r) = submit(&store, 7, &ann.id, [5, 5, 1, 1]).unwrap();
+    assert_eq!(r.rank, Rank::B); // 3.00
+    let s = Settings {
+        weights: Weights::from_fractions([0.4, 0.4, 0.1, 0.1]).unwrap(),
+        ..Settings::default()
+    };
+    let saved = store
+        .write_blocking(|tx| settings::update_settings(tx, &s, store::now(), Some(&ann.id)))
+        .unwrap();
+    assert_eq!(saved.settings.version, 2);
+    let r = store
+        .read_blocking(|c| ranks::find_job_rank(c, 7))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (r.rank, r.team.to_string(), r.settings_version),
+        (Rank::A, "4.20".to_string(), 2)
+    );
+    let history = store
+        .read_blocking(|c| ranks::history_for_job(c, 7))
+        .unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|h| h.settings_version)
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+}
+
+#[test]
+fn every_replicated_change_enters_the_outbox_in_its_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let ann = add_user(&store, "ann@agency.example", Role::Ceo);
+    add_job(&store, 3, true);
+    let before = store.read_blocking(outbox::pending_count).unwrap();
+    submit(&store, 3, &ann.id, [4, 4, 4, 4]).unwrap();
+    let tables: Vec<String> = store
+        .read_blocking(|c| {
+            let mut s = c.prepare("SELECT table_name FROM outbox ORDER BY seq")?;
+            let v = s
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(v)
+        })
+        .unwrap();
+    assert_eq!(
+        store.read_blocking(outbox::pending_count).unwrap(),
+        before + 2
+    );
+    assert_eq!(&tables[tables.len() - 2..], ["submissions", "rank_history"]);
+    // A failed write leaves no outbox row behind.
+    let n = store.read_blocking(outbox::pending_count).unwrap();
+    assert!(submit(&store, 999, &ann.id, [4, 4, 4, 4]).is_err());
+    assert_eq!(store.read_blocking(outbox::pending_count).unwrap(), n);
+}
+
+#[tokio::test]
+async fn backup_then_restore_gives_identical_contents() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = Store::open(&data).unwrap();
+    jobrank::cli::fill_demo(&store).await.unwrap();
+    let copy = dir.path().join("backups/one.sqlite3");
+    backup::backup_data_dir(&data, &copy).unwrap();
+    // A backup never overwrites an existing file.
+    assert!(backup::backup_data_dir(&data, &copy).is_err());
+    store.checkpoint().unwrap();
+    let at_backup = dump(&data.join(DB_FILE));
+    assert_eq!(dump(&copy), at_backup);
+
+    // More work after the backup, then restore: the store is as it was at the backup.
+    add_job(&store, 9999, true);
+    drop(store);
+    let _lock = Store::lock_data_dir(&data).unwrap();
+    let kept = backup::restore_data_dir(&data, &copy).unwrap();
+    assert!(kept.exists(), "the replaced store is kept");
+    assert_eq!(dump(&data.join(DB_FILE)), at_backup);
+
+    // A corrupt backup is refused and the store is left alone.
+    let bad = dir.path().join("bad.sqlite3");
+    std::fs::write(&bad, b"not a backup at all".repeat(300)).unwrap();
+    let err = backup::restore_data_dir(&data, &bad).unwrap_err();
+    assert!(err.to_string().contains("bad.sqlite3"), "{err}");
+    assert_eq!(dump(&data.join(DB_FILE)), at_backup);
+}
+
+#[tokio::test]
+async fn the_demo_is_a_realistic_agency_and_refuses_a_second_fill() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let accounts = jobrank::cli::fill_demo(&store).await.unwrap();
+    assert_eq!(accounts.accounts.len(), 4);
+    let (users_n, jobs_n, subs_n, ranked) = store
+        .read(|c| {
+            Ok((
+                users::count_users(c)?,
+                jobs::count_jobs(c)?,
+                submissions::count_submissions(c)?,
+                ranks::all_job_ranks(c)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(users_n, 4);
+    assert_eq!(jobs_n, 40);
+    assert!(subs_n > 500, "8 weeks of scores from 3 scorers: {subs_n}");
+    let mut seen = std::collections::HashSet::new();
+    for (_, rank, _, _) in &ranked {
+        seen.insert(*rank);
+    }
+    assert!(
+        seen.len() >= 2,
+        "the demo spreads jobs over ranks: {seen:?}"
+    );
+    assert!(jobrank::cli::fill_demo(&store).await.is_err());
+}
