@@ -114,26 +114,35 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Demo => {
             let store = open_store(&config).await?;
             refuse_demo_with_supabase(&config)?;
-            let accounts = fill_demo(&store).await?;
-            accounts.print();
+            let bar = spinner("filling the store with the demo agency");
+            let accounts = fill_demo(&store).await;
+            bar.finish_and_clear();
+            accounts?.print();
             Ok(())
         }
         Command::Backup { path } => {
             let dir = config.data_dir.clone();
             let dest = path.clone();
-            tokio::task::spawn_blocking(move || backup::backup_data_dir(&dir, &dest)).await??;
+            let bar = spinner("backing up and verifying");
+            let result =
+                tokio::task::spawn_blocking(move || backup::backup_data_dir(&dir, &dest)).await;
+            bar.finish_and_clear();
+            result??;
             println!("backup written and verified: {}", path.display());
             Ok(())
         }
         Command::Restore { path } => {
             let dir = config.data_dir.clone();
+            let bar = spinner("verifying and restoring the backup");
             let kept = tokio::task::spawn_blocking(move || -> anyhow::Result<PathBuf> {
                 let _lock = Store::lock_data_dir(&dir)?;
                 let kept = backup::restore_data_dir(&dir, &path)?;
                 Store::open(&dir)?;
                 Ok(kept)
             })
-            .await??;
+            .await;
+            bar.finish_and_clear();
+            let kept = kept??;
             println!(
                 "store restored; the replaced store was kept as {}",
                 kept.display()
@@ -142,6 +151,15 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Check => check(&config).await,
     }
+}
+
+/// A spinner on stderr for a long operation; indicatif draws nothing when stderr is
+/// not a terminal, so logs and pipes stay clean.
+pub fn spinner(message: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }
 
 /// Opens the store on the blocking pool, with the data directory named in errors.
