@@ -386,13 +386,20 @@ impl Store {
                 .unwrap_or_else(|p| p.into_inner())
                 .pop()
                 .ok_or_else(|| StoreError::Task("no read connection free".into()))?;
-            let out = f(&conn);
-            inner
-                .readers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(conn);
-            out
+            // Hands the connection back even if `f` panics, so the pool never shrinks.
+            struct Return<'a>(Option<Connection>, &'a Mutex<Vec<Connection>>);
+            impl Drop for Return<'_> {
+                fn drop(&mut self) {
+                    if let Some(c) = self.0.take() {
+                        self.1.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+                    }
+                }
+            }
+            let guard = Return(Some(conn), &inner.readers);
+            match guard.0.as_ref() {
+                Some(c) => f(c),
+                None => Err(StoreError::Task("read connection missing".into())),
+            }
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
