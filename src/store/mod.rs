@@ -7,11 +7,13 @@
 //! (writes), so callers compose them inside one transaction.
 
 pub mod backup;
+pub mod dashboard;
 pub mod drafts;
 pub mod jobs;
 pub mod outbox;
 pub mod pipeline;
 pub mod ranks;
+pub mod sessions;
 pub mod settings;
 pub mod submissions;
 pub mod sync_runs;

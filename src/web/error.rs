@@ -1,10 +1,28 @@
 //! The web layer's error type: every error becomes a response with the right status
 //! and a plain message; internal causes are logged, never shown.
+//!
+//! A handler returns `Err(WebError)`; [`WebError::into_response`] answers plain text and
+//! attaches an [`ErrorInfo`] to the response. The [`render_errors`] middleware then
+//! turns it into the form the client asked for: JSON `{"error", "detail"}` under
+//! `/api/`, the error page (`templates/error.html`) for page requests, and a fragment
+//! (`templates/partials/error.html`) for htmx requests. Bare error responses from
+//! layers (413 from the body limit, 404 from the router) get the same treatment.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use askama::Template;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
 
+use super::pages::Chrome;
 use crate::store::StoreError;
+
+/// One field of a form or JSON body that was refused, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
 
 /// An error answered to a client.
 #[derive(Debug, thiserror::Error)]
@@ -21,13 +39,28 @@ pub enum WebError {
     Conflict(String),
     #[error("{0}")]
     Unprocessable(String),
+    /// Validation failed; each bad field is named.
+    #[error("{}", join_fields(.0))]
+    Invalid(Vec<FieldError>),
+    #[error("the request body is too large (at most {0} KiB)")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("the service is not ready: {0}")]
     Unavailable(String),
     #[error("something went wrong on our side; it has been logged")]
     Internal(#[source] anyhow::Error),
 }
 
+fn join_fields(f: &[FieldError]) -> String {
+    f.iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 impl WebError {
+    /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -35,10 +68,43 @@ impl WebError {
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::Conflict(_) => StatusCode::CONFLICT,
-            WebError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Unprocessable(_) | WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// A short machine-readable code for JSON answers (`"not_found"`).
+    pub fn code(&self) -> &'static str {
+        code_for(self.status())
+    }
+
+    /// Builds a validation error naming one field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> WebError {
+        WebError::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+}
+
+fn code_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid",
+        429 => "too_many_requests",
+        503 => "unavailable",
+        s if s >= 500 => "internal",
+        _ => "error",
     }
 }
 
@@ -48,10 +114,24 @@ impl From<StoreError> for WebError {
             StoreError::NotFound(what) => WebError::NotFound(what),
             StoreError::Conflict(m) => WebError::Conflict(m),
             StoreError::Forbidden(m) => WebError::Forbidden(m),
-            StoreError::Invalid(d) => WebError::Unprocessable(d.to_string()),
+            StoreError::Invalid(d) => match &d {
+                crate::domain::DomainError::FactorOutOfRange { field, .. }
+                | crate::domain::DomainError::Invalid { field, .. } => {
+                    WebError::field(*field, d.to_string())
+                }
+                _ => WebError::Unprocessable(d.to_string()),
+            },
             other => WebError::Internal(other.into()),
         }
     }
+}
+
+/// What went wrong, carried on an error response until [`render_errors`] formats it.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub detail: String,
+    pub fields: Vec<FieldError>,
 }
 
 impl IntoResponse for WebError {
@@ -59,6 +139,157 @@ impl IntoResponse for WebError {
         if let WebError::Internal(cause) = &self {
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
-        (self.status(), self.to_string()).into_response()
+        let info = ErrorInfo {
+            status: self.status(),
+            detail: self.to_string(),
+            fields: match &self {
+                WebError::Invalid(f) => f.clone(),
+                _ => Vec::new(),
+            },
+        };
+        let mut res = (info.status, info.detail.clone()).into_response();
+        res.extensions_mut().insert(info);
+        res
+    }
+}
+
+/// The error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    status: u16,
+    title: &'static str,
+    detail: String,
+}
+
+/// The error fragment for htmx requests.
+#[derive(Template)]
+#[template(path = "partials/error.html")]
+struct ErrorFragment {
+    status: u16,
+    title: &'static str,
+    detail: String,
+}
+
+fn title_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Bad request",
+        401 => "Please sign in",
+        403 => "Not allowed",
+        404 => "Not found",
+        405 => "Method not allowed",
+        409 => "Conflict",
+        413 => "Too large",
+        422 => "Please correct the form",
+        429 => "Too many attempts",
+        503 => "Not ready",
+        _ => "Something went wrong",
+    }
+}
+
+fn default_detail(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        404 => "There is no page at this address.",
+        405 => "This address does not accept that method.",
+        413 => "The request body is too large (at most 64 KiB).",
+        415 => "The request body has an unsupported content type.",
+        _ => "The request could not be handled.",
+    }
+}
+
+/// Middleware: formats every error response for its client (JSON under `/api/`,
+/// a fragment for htmx, the error page otherwise, plain text when rendering fails).
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let is_api = path.starts_with("/api/") || path == "/api";
+    let is_htmx = super::pages::is_htmx(req.headers());
+    let chrome = Chrome::from_request(&req);
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let info = match res.extensions().get::<ErrorInfo>() {
+        Some(i) => i.clone(),
+        None => {
+            // Only bare responses from layers and the router: handlers that render
+            // their own error bodies (a form re-rendered with 422) are left alone.
+            let ct = res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if ct.starts_with("text/html") || ct.starts_with("application/json") {
+                return res;
+            }
+            ErrorInfo {
+                status,
+                detail: default_detail(status).to_string(),
+                fields: Vec::new(),
+            }
+        }
+    };
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.extensions.insert(info.clone());
+    if is_api {
+        let mut body = serde_json::json!({
+            "error": code_for(status),
+            "detail": info.detail,
+        });
+        if !info.fields.is_empty() {
+            body["fields"] = serde_json::json!(
+                info.fields
+                    .iter()
+                    .map(|f| (
+                        f.field.clone(),
+                        serde_json::Value::String(f.message.clone())
+                    ))
+                    .collect::<serde_json::Map<_, _>>()
+            );
+        }
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return Response::from_parts(parts, axum::body::Body::from(body.to_string()));
+    }
+    let rendered = if is_htmx {
+        ErrorFragment {
+            status: status.as_u16(),
+            title: title_for(status),
+            detail: info.detail.clone(),
+        }
+        .render()
+    } else {
+        ErrorPage {
+            chrome,
+            status: status.as_u16(),
+            title: title_for(status),
+            detail: info.detail.clone(),
+        }
+        .render()
+    };
+    match rendered {
+        Ok(html) => {
+            let mut r = Html(html).into_response();
+            *r.status_mut() = status;
+            for (k, v) in parts.headers.iter() {
+                if k != header::CONTENT_TYPE {
+                    r.headers_mut().insert(k.clone(), v.clone());
+                }
+            }
+            r.extensions_mut().insert(info);
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "error page failed to render");
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            Response::from_parts(parts, axum::body::Body::from(info.detail))
+        }
     }
 }

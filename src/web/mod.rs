@@ -1,19 +1,36 @@
 //! The web layer: pages, the JSON API and health endpoints. Each feature module
-//! exposes `router()`; [`router`] only merges them. Handlers never write SQL: they
-//! call `store` functions and `domain` rules.
+//! exposes `router()`; [`router`] only merges them and adds the layers every response
+//! shares (security headers, compression, body limit, sessions and CSRF, error pages).
+//! Handlers never write SQL: they call `store` functions and `domain` rules.
 
+pub mod assets;
+pub mod auth;
+mod dashboard;
 mod error;
 mod health;
+pub mod pages;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
 use chrono::{DateTime, Utc};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use error::WebError;
+pub use error::{ErrorInfo, FieldError, WebError};
 
 use crate::config::Config;
 use crate::store::Store;
+
+/// The largest request body accepted (forms and JSON): 413 beyond it.
+pub const FORM_LIMIT: usize = 64 * 1024;
+
+/// The Content-Security-Policy of every response: no inline script or style.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 /// Everything a handler needs, passed explicitly (no globals).
 #[derive(Clone)]
@@ -25,5 +42,36 @@ pub struct AppState {
 
 /// The whole application's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(health::router()).with_state(state)
+    let headers: [(HeaderName, &'static str); 6] = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ),
+        (header::VARY, "HX-Request"),
+    ];
+    let mut app = Router::new()
+        .merge(health::router())
+        .merge(assets::router())
+        .merge(auth::router())
+        .merge(dashboard::router())
+        .fallback(|| async { WebError::NotFound("page".into()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::session_and_csrf,
+        ))
+        .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
+        .layer(RequestBodyLimitLayer::new(FORM_LIMIT))
+        .layer(CompressionLayer::new());
+    for (name, value) in headers {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    app.with_state(state)
 }

@@ -3,3 +3,6 @@
 mod cli;
 mod helpers;
 mod store;
+mod web_auth;
+mod web_dashboard;
+mod web_support;

@@ -1,0 +1,412 @@
+//! The dashboard's read: every open job with its rank, latest pipeline snapshot and
+//! when the viewer last scored it, in three queries whatever the number of jobs (no
+//! N+1), plus the filters and sorts the dashboard page and the JSON API share, and the
+//! data-freshness figures of the header strip.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+use super::pipeline::{PipelineSnapshot, StageCount};
+use super::ranks::JobRank;
+use super::sync_runs::{self, SyncRun};
+use super::{Result, col_ts, col_ts_opt, outbox, settings};
+use crate::domain::{Rank, TeamScore, days_between, needs_score};
+
+/// A bottleneck stage whose candidates wait at least this many days on average makes
+/// the pipeline "stalled".
+pub const STALLED_AFTER_DAYS: f64 = 14.0;
+
+/// One open job as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DashboardJob {
+    pub id: i64,
+    pub title: String,
+    pub client: String,
+    pub opened: DateTime<Utc>,
+    pub days_open: i64,
+    pub fee_minor: Option<i64>,
+    pub fee_currency: Option<String>,
+    /// None while no scorer has scored the job.
+    pub rank: Option<JobRank>,
+    pub pipeline: Option<PipelineSnapshot>,
+    /// When the viewer last scored this job.
+    pub my_latest: Option<DateTime<Utc>>,
+    /// Whether the viewer (a scorer) owes this job a score under the current cadence.
+    pub needs_my_score: bool,
+}
+
+/// How a job's rank moved since the previous one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Movement {
+    /// Scored for the first time (no previous rank).
+    New,
+    /// The rank improved (C to B, B to A); holds the previous rank.
+    Up(Rank),
+    /// The rank fell; holds the previous rank.
+    Down(Rank),
+    /// Same rank; the team score changed by this much (may be 0).
+    Same(f64),
+}
+
+/// A pipeline's state, for filtering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipelineStatus {
+    /// No snapshot or no candidates.
+    Empty,
+    /// Candidates and no stage waiting too long.
+    Moving,
+    /// The bottleneck stage averages at least [`STALLED_AFTER_DAYS`].
+    Stalled,
+}
+
+impl PipelineStatus {
+    pub fn parse(s: &str) -> Option<PipelineStatus> {
+        match s {
+            "empty" => Some(PipelineStatus::Empty),
+            "moving" => Some(PipelineStatus::Moving),
+            "stalled" => Some(PipelineStatus::Stalled),
+            _ => None,
+        }
+    }
+}
+
+impl DashboardJob {
+    /// How the rank moved since the previous one; None while unscored.
+    pub fn movement(&self) -> Option<Movement> {
+        let r = self.rank.as_ref()?;
+        Some(match &r.previous {
+            None => Movement::New,
+            Some((_, prev)) if r.rank < *prev => Movement::Up(*prev),
+            Some((_, prev)) if r.rank > *prev => Movement::Down(*prev),
+            Some((t, _)) => Movement::Same(r.team.as_f64() - t.as_f64()),
+        })
+    }
+
+    pub fn total_candidates(&self) -> i64 {
+        self.pipeline
+            .as_ref()
+            .map(|p| p.total_candidates())
+            .unwrap_or(0)
+    }
+
+    pub fn pipeline_status(&self) -> PipelineStatus {
+        match &self.pipeline {
+            Some(p) if p.total_candidates() > 0 => match p.bottleneck() {
+                Some(b) if b.avg_days_in_stage.unwrap_or(0.0) >= STALLED_AFTER_DAYS => {
+                    PipelineStatus::Stalled
+                }
+                _ => PipelineStatus::Moving,
+            },
+            _ => PipelineStatus::Empty,
+        }
+    }
+
+    fn team_score(&self) -> Option<TeamScore> {
+        self.rank.as_ref().map(|r| r.team)
+    }
+}
+
+/// Every open job for the dashboard, as seen by `viewer_id` at `now` (unsorted).
+pub fn dashboard_jobs(
+    conn: &Connection,
+    viewer_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<DashboardJob>> {
+    let cadence = settings::current_settings(conn)?.settings.cadence_days;
+    let mut mine: HashMap<i64, DateTime<Utc>> = HashMap::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT job_id, MAX(submitted_at) FROM submissions WHERE scorer_id = ?1 GROUP BY job_id",
+        )?;
+        let rows = stmt.query_map([viewer_id], |r| Ok((r.get::<_, i64>(0)?, col_ts(r, 1)?)))?;
+        for row in rows {
+            let (job, at) = row?;
+            mine.insert(job, at);
+        }
+    }
+    let mut pipelines: HashMap<i64, PipelineSnapshot> = HashMap::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT p.job_id, p.taken_at, p.stage, p.stage_order, p.candidates, p.avg_days_in_stage
+             FROM jobs j JOIN pipeline_snapshots p ON p.job_id = j.id
+               AND p.taken_at = (SELECT MAX(taken_at) FROM pipeline_snapshots WHERE job_id = j.id)
+             WHERE j.is_open = 1
+             ORDER BY p.job_id, p.stage_order, p.stage",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                col_ts(r, 1)?,
+                StageCount {
+                    stage: r.get(2)?,
+                    stage_order: r.get(3)?,
+                    candidates: r.get(4)?,
+                    avg_days_in_stage: r.get(5)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            let (job_id, taken_at, stage) = row?;
+            pipelines
+                .entry(job_id)
+                .or_insert_with(|| PipelineSnapshot {
+                    job_id,
+                    taken_at,
+                    stages: Vec::new(),
+                })
+                .stages
+                .push(stage);
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT j.id, j.title, j.client, COALESCE(j.opened_at, j.first_seen_at), j.fee_minor, j.fee_currency,
+                r.score_sum, r.scorer_count, r.rank, r.previous_sum, r.previous_count, r.previous_rank,
+                r.settings_version, r.last_scored_at
+         FROM jobs j LEFT JOIN job_ranks r ON r.job_id = j.id
+         WHERE j.is_open = 1",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let rank: Option<String> = r.get(8)?;
+        let rank = match rank {
+            Some(letter) => {
+                let team = TeamScore::from_parts(r.get(6)?, r.get(7)?);
+                let prev = match (
+                    r.get::<_, Option<i64>>(9)?,
+                    r.get::<_, Option<i64>>(10)?,
+                    r.get::<_, Option<String>>(11)?,
+                ) {
+                    (Some(s), Some(c), Some(p)) => TeamScore::from_parts(s, c).zip(Rank::parse(&p)),
+                    _ => None,
+                };
+                match (team, Rank::parse(&letter), col_ts_opt(r, 13)?) {
+                    (Some(team), Some(rank), Some(last)) => Some(JobRank {
+                        job_id: r.get(0)?,
+                        team,
+                        rank,
+                        previous: prev,
+                        settings_version: r.get(12)?,
+                        last_scored_at: last,
+                    }),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            col_ts(r, 3)?,
+            r.get::<_, Option<i64>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            rank,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, title, client, opened, fee_minor, fee_currency, rank) = row?;
+        let my_latest = mine.get(&id).copied();
+        out.push(DashboardJob {
+            id,
+            title,
+            client,
+            opened,
+            days_open: days_between(opened, now),
+            fee_minor,
+            fee_currency,
+            rank,
+            pipeline: pipelines.remove(&id),
+            my_latest,
+            needs_my_score: needs_score(my_latest, now, cadence),
+        });
+    }
+    Ok(out)
+}
+
+/// How the dashboard is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// Best rank first, then higher team score; unscored last.
+    #[default]
+    Rank,
+    /// Higher team score first; unscored last.
+    Score,
+    /// Longest open first.
+    DaysOpen,
+    /// Client A-Z.
+    Client,
+    /// Largest fee first.
+    Fee,
+}
+
+impl SortKey {
+    pub fn parse(s: &str) -> Option<SortKey> {
+        match s {
+            "rank" => Some(SortKey::Rank),
+            "score" => Some(SortKey::Score),
+            "days" => Some(SortKey::DaysOpen),
+            "client" => Some(SortKey::Client),
+            "fee" => Some(SortKey::Fee),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Rank => "rank",
+            SortKey::Score => "score",
+            SortKey::DaysOpen => "days",
+            SortKey::Client => "client",
+            SortKey::Fee => "fee",
+        }
+    }
+}
+
+/// Which rank a filter asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankFilter {
+    Rank(Rank),
+    Unscored,
+}
+
+/// The dashboard's filters and sort (the page's query string, the API's parameters).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DashboardQuery {
+    /// Words that must all appear in the title or client (case-insensitive).
+    pub search: Option<String>,
+    /// Exact client name.
+    pub client: Option<String>,
+    pub rank: Option<RankFilter>,
+    pub min_days: Option<i64>,
+    pub max_days: Option<i64>,
+    pub pipeline: Option<PipelineStatus>,
+    /// Only jobs that need the viewer's score.
+    pub needs_my_score: bool,
+    pub sort: SortKey,
+    /// Reverse the sort's natural direction.
+    pub reverse: bool,
+}
+
+impl DashboardQuery {
+    /// Keeps the jobs that pass every filter, in the chosen order.
+    pub fn apply(&self, jobs: Vec<DashboardJob>) -> Vec<DashboardJob> {
+        let words: Vec<String> = self
+            .search
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        let mut out: Vec<DashboardJob> = jobs
+            .into_iter()
+            .filter(|j| {
+                if !words.is_empty() {
+                    let hay = format!("{} {}", j.title, j.client).to_lowercase();
+                    if !words.iter().all(|w| hay.contains(w.as_str())) {
+                        return false;
+                    }
+                }
+                if let Some(c) = &self.client
+                    && !j.client.eq_ignore_ascii_case(c)
+                {
+                    return false;
+                }
+                match self.rank {
+                    Some(RankFilter::Rank(r)) if j.rank.as_ref().map(|x| x.rank) != Some(r) => {
+                        return false;
+                    }
+                    Some(RankFilter::Unscored) if j.rank.is_some() => return false,
+                    _ => {}
+                }
+                if self.min_days.is_some_and(|d| j.days_open < d)
+                    || self.max_days.is_some_and(|d| j.days_open > d)
+                {
+                    return false;
+                }
+                if self.pipeline.is_some_and(|p| j.pipeline_status() != p) {
+                    return false;
+                }
+                !self.needs_my_score || j.needs_my_score
+            })
+            .collect();
+        let by_score = |a: &DashboardJob, b: &DashboardJob| {
+            // Higher first; unscored after every scored job.
+            match (a.team_score(), b.team_score()) {
+                (Some(x), Some(y)) => {
+                    let l = u128::from(y.sum()) * u128::from(x.count());
+                    let r = u128::from(x.sum()) * u128::from(y.count());
+                    l.cmp(&r)
+                }
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+        };
+        out.sort_by(|a, b| {
+            let primary = match self.sort {
+                SortKey::Rank => {
+                    let ra = a.rank.as_ref().map(|r| r.rank);
+                    let rb = b.rank.as_ref().map(|r| r.rank);
+                    match (ra, rb) {
+                        (Some(x), Some(y)) => x.cmp(&y).then_with(|| by_score(a, b)),
+                        (Some(_), None) => std::cmp::Ordering::Less,
+                        (None, Some(_)) => std::cmp::Ordering::Greater,
+                        (None, None) => std::cmp::Ordering::Equal,
+                    }
+                }
+                SortKey::Score => by_score(a, b),
+                SortKey::DaysOpen => b.days_open.cmp(&a.days_open),
+                SortKey::Client => a.client.to_lowercase().cmp(&b.client.to_lowercase()),
+                SortKey::Fee => b.fee_minor.unwrap_or(-1).cmp(&a.fee_minor.unwrap_or(-1)),
+            };
+            let primary = if self.reverse {
+                primary.reverse()
+            } else {
+                primary
+            };
+            primary
+                .then_with(|| a.client.cmp(&b.client))
+                .then_with(|| a.title.cmp(&b.title))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        out
+    }
+}
+
+/// Distinct clients of open jobs, A-Z (for the client filter).
+pub fn open_clients(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT client FROM jobs WHERE is_open = 1 ORDER BY client COLLATE NOCASE",
+    )?;
+    let rows = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(rows)
+}
+
+/// How fresh the data is: the latest Recruiterflow sync and the replication backlog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Freshness {
+    /// The latest Recruiterflow sync run (any outcome).
+    pub recruiterflow_latest: Option<SyncRun>,
+    /// The latest successful one.
+    pub recruiterflow_ok: Option<SyncRun>,
+    /// Changes waiting to be pushed to Supabase.
+    pub outbox_pending: i64,
+    /// Changes that could not be pushed and were set aside.
+    pub outbox_dead: i64,
+    pub last_push: Option<DateTime<Utc>>,
+}
+
+/// Reads the freshness figures.
+pub fn freshness(conn: &Connection) -> Result<Freshness> {
+    Ok(Freshness {
+        recruiterflow_latest: sync_runs::latest_run(conn, "recruiterflow")?,
+        recruiterflow_ok: sync_runs::latest_ok_run(conn, "recruiterflow")?,
+        outbox_pending: outbox::pending_count(conn)?,
+        outbox_dead: outbox::dead_count(conn)?,
+        last_push: outbox::last_pushed_at(conn)?,
+    })
+}

@@ -1,0 +1,398 @@
+//! The dashboard `/`: every open job ranked, with filters and sorts carried in the
+//! query string. A plain GET form works without JavaScript; with htmx the form
+//! swaps only the job list (`partials/job_list.html`, the same partial the full page
+//! includes) and pushes the URL, so links, reload and Back keep the view.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::auth::CurrentUser;
+use super::pages::{Chrome, Query, ago, is_htmx, render};
+use super::{AppState, WebError};
+use crate::config::Config;
+use crate::domain::Rank;
+use crate::store::dashboard::{
+    self, DashboardJob, DashboardQuery, Freshness, Movement, PipelineStatus, RankFilter, SortKey,
+};
+use crate::store::{self};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(dashboard_page))
+}
+
+/// The dashboard's query string, as typed (empty fields from a plain form are fine).
+#[derive(Debug, Default, Deserialize)]
+pub struct DashboardParams {
+    pub q: Option<String>,
+    pub client: Option<String>,
+    pub rank: Option<String>,
+    pub min_days: Option<String>,
+    pub max_days: Option<String>,
+    pub pipeline: Option<String>,
+    pub needs: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+}
+
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl DashboardParams {
+    /// The filters these parameters ask for; a bad value is a 400 naming it.
+    pub fn to_query(&self) -> Result<DashboardQuery, WebError> {
+        let days = |name: &str, v: &Option<String>| -> Result<Option<i64>, WebError> {
+            non_empty(v)
+                .map(|s| {
+                    s.parse::<i64>().ok().filter(|d| *d >= 0).ok_or_else(|| {
+                        WebError::BadRequest(format!(
+                            "{name} must be a whole number of days (0 or more), got {s:?}"
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        let rank = match non_empty(&self.rank) {
+            None => None,
+            Some("unscored") => Some(RankFilter::Unscored),
+            Some(r) => Some(RankFilter::Rank(Rank::parse(r).ok_or_else(|| {
+                WebError::BadRequest(format!("rank must be A, B, C or unscored, got {r:?}"))
+            })?)),
+        };
+        let pipeline = non_empty(&self.pipeline)
+            .map(|p| {
+                PipelineStatus::parse(p).ok_or_else(|| {
+                    WebError::BadRequest(format!(
+                        "pipeline must be empty, moving or stalled, got {p:?}"
+                    ))
+                })
+            })
+            .transpose()?;
+        let sort = non_empty(&self.sort)
+            .map(|s| {
+                SortKey::parse(s).ok_or_else(|| {
+                    WebError::BadRequest(format!(
+                        "sort must be rank, score, days, client or fee, got {s:?}"
+                    ))
+                })
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let reverse = match non_empty(&self.dir) {
+            None | Some("natural") => false,
+            Some("reverse") => true,
+            Some(d) => {
+                return Err(WebError::BadRequest(format!(
+                    "dir must be natural or reverse, got {d:?}"
+                )));
+            }
+        };
+        Ok(DashboardQuery {
+            search: non_empty(&self.q).map(str::to_owned),
+            client: non_empty(&self.client).map(str::to_owned),
+            rank,
+            min_days: days("min_days", &self.min_days)?,
+            max_days: days("max_days", &self.max_days)?,
+            pipeline,
+            needs_my_score: matches!(non_empty(&self.needs), Some("1" | "on" | "true" | "yes")),
+            sort,
+            reverse,
+        })
+    }
+}
+
+/// One stage in a job's compact pipeline bar.
+pub struct StageBar {
+    pub name: String,
+    pub candidates: i64,
+    /// CSS classes: relative width `w1`..`w10`, and `bottleneck`.
+    pub class: String,
+}
+
+/// One job row of the list.
+pub struct JobRow {
+    pub id: i64,
+    pub title: String,
+    pub client: String,
+    pub days_open: i64,
+    /// "A", "B", "C", or "" while unscored.
+    pub rank: &'static str,
+    pub score: String,
+    pub movement_class: &'static str,
+    pub movement_text: String,
+    pub candidates: i64,
+    pub stages: Vec<StageBar>,
+    pub bottleneck: String,
+    pub stalled: bool,
+    pub needs_me: bool,
+    pub last_scored: String,
+    pub fee: String,
+}
+
+/// Formats a fee in minor units as "GBP 45,000".
+pub fn fee_text(minor: Option<i64>, currency: Option<&str>) -> String {
+    let Some(m) = minor else {
+        return "no fee set".into();
+    };
+    let whole = m / 100;
+    let digits = whole.abs().to_string();
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let sign = if whole < 0 { "-" } else { "" };
+    format!("{} {sign}{grouped}", currency.unwrap_or(""))
+        .trim()
+        .to_string()
+}
+
+fn row(j: &DashboardJob, now: DateTime<Utc>, viewer_scores: bool) -> JobRow {
+    let (movement_class, movement_text) = match j.movement() {
+        None => ("", String::new()),
+        Some(Movement::New) => ("new", "new".into()),
+        Some(Movement::Up(p)) => ("up", format!("▲ up from {}", p.as_str())),
+        Some(Movement::Down(p)) => ("down", format!("▼ down from {}", p.as_str())),
+        Some(Movement::Same(d)) if d.abs() >= 0.005 => (
+            if d > 0.0 { "up" } else { "down" },
+            format!("score {d:+.2}"),
+        ),
+        Some(Movement::Same(_)) => ("same", "no change".into()),
+    };
+    let (stages, bottleneck) = match &j.pipeline {
+        Some(p) => {
+            let total = p.total_candidates().max(1);
+            let neck = p.bottleneck().map(|b| b.stage.clone());
+            let stages = p
+                .stages
+                .iter()
+                .filter(|s| s.candidates > 0)
+                .map(|s| {
+                    let w = ((s.candidates * 10 + total - 1) / total).clamp(1, 10);
+                    let is_neck = neck.as_deref() == Some(s.stage.as_str());
+                    StageBar {
+                        name: s.stage.clone(),
+                        candidates: s.candidates,
+                        class: format!("w{w}{}", if is_neck { " bottleneck" } else { "" }),
+                    }
+                })
+                .collect();
+            let text = p
+                .bottleneck()
+                .map(|b| {
+                    format!(
+                        "{}: {:.0} days avg",
+                        b.stage,
+                        b.avg_days_in_stage.unwrap_or(0.0)
+                    )
+                })
+                .unwrap_or_default();
+            (stages, text)
+        }
+        None => (Vec::new(), String::new()),
+    };
+    JobRow {
+        id: j.id,
+        title: j.title.clone(),
+        client: j.client.clone(),
+        days_open: j.days_open,
+        rank: j.rank.as_ref().map(|r| r.rank.as_str()).unwrap_or(""),
+        score: j
+            .rank
+            .as_ref()
+            .map(|r| r.team.to_string())
+            .unwrap_or_else(|| "–".into()),
+        movement_class,
+        movement_text,
+        candidates: j.total_candidates(),
+        stages,
+        bottleneck,
+        stalled: j.pipeline_status() == PipelineStatus::Stalled,
+        needs_me: viewer_scores && j.needs_my_score,
+        last_scored: j
+            .rank
+            .as_ref()
+            .map(|r| ago(r.last_scored_at, now))
+            .unwrap_or_else(|| "never".into()),
+        fee: fee_text(j.fee_minor, j.fee_currency.as_deref()),
+    }
+}
+
+/// The job list: what htmx swaps.
+pub struct JobList {
+    pub rows: Vec<JobRow>,
+    pub total_open: usize,
+    pub needs_me: usize,
+}
+
+/// The header strip's two indicators.
+pub struct FreshnessView {
+    pub sync_text: String,
+    /// "ok", "amber", "red" or "" (not configured).
+    pub sync_class: &'static str,
+    pub replication_text: String,
+    pub replication_class: &'static str,
+}
+
+/// The freshness strip: amber when the last good sync is older than twice the
+/// interval, red when the latest sync failed.
+pub fn freshness_view(f: &Freshness, config: &Config, now: DateTime<Utc>) -> FreshnessView {
+    let twice = chrono::Duration::from_std(config.sync_interval * 2)
+        .unwrap_or(chrono::Duration::minutes(30));
+    let (sync_text, sync_class) = if config.recruiterflow.api_key.is_none() {
+        ("Recruiterflow not configured".to_string(), "")
+    } else {
+        match (&f.recruiterflow_latest, &f.recruiterflow_ok) {
+            (Some(last), _) if last.status == "failed" => (
+                format!(
+                    "Recruiterflow sync failed {}",
+                    ago(last.finished_at.unwrap_or(last.started_at), now)
+                ),
+                "red",
+            ),
+            (_, Some(ok)) => {
+                let at = ok.finished_at.unwrap_or(ok.started_at);
+                (
+                    format!("Recruiterflow synced {}", ago(at, now)),
+                    if now - at > twice { "amber" } else { "ok" },
+                )
+            }
+            _ => ("Recruiterflow not synced yet".to_string(), "amber"),
+        }
+    };
+    let (replication_text, replication_class) = if config.supabase_db_url.is_none() {
+        ("Supabase not configured".to_string(), "")
+    } else {
+        let last = f
+            .last_push
+            .map(|t| format!(", last push {}", ago(t, now)))
+            .unwrap_or_else(|| ", never pushed".into());
+        let dead = if f.outbox_dead > 0 {
+            format!(", {} refused", f.outbox_dead)
+        } else {
+            String::new()
+        };
+        (
+            format!(
+                "{} change{} waiting for Supabase{last}{dead}",
+                f.outbox_pending,
+                if f.outbox_pending == 1 { "" } else { "s" }
+            ),
+            if f.outbox_dead > 0 {
+                "red"
+            } else if f.outbox_pending > 0 {
+                "amber"
+            } else {
+                "ok"
+            },
+        )
+    };
+    FreshnessView {
+        sync_text,
+        sync_class,
+        replication_text,
+        replication_class,
+    }
+}
+
+/// The filter form's current values, echoed back.
+pub struct FilterForm {
+    pub q: String,
+    pub client: String,
+    pub rank: String,
+    pub min_days: String,
+    pub max_days: String,
+    pub pipeline: String,
+    pub needs: bool,
+    pub sort: &'static str,
+    pub reverse: bool,
+    pub clients: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    fresh: FreshnessView,
+    form: FilterForm,
+    list: JobList,
+}
+
+#[derive(Template)]
+#[template(path = "partials/job_list.html")]
+struct JobListFragment {
+    list: JobList,
+}
+
+async fn dashboard_page(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    headers: HeaderMap,
+    Query(params): Query<DashboardParams>,
+) -> Result<Response, WebError> {
+    let query = params.to_query()?;
+    let now = store::now();
+    let viewer = session.user.id.clone();
+    let fragment = is_htmx(&headers);
+    let (jobs, fresh, clients) = state
+        .store
+        .read(move |c| {
+            let jobs = dashboard::dashboard_jobs(c, &viewer, now)?;
+            if fragment {
+                return Ok((jobs, None, Vec::new()));
+            }
+            Ok((
+                jobs,
+                Some(dashboard::freshness(c)?),
+                dashboard::open_clients(c)?,
+            ))
+        })
+        .await?;
+    let scores = session.user.scores;
+    let total_open = jobs.len();
+    let needs_me = if scores {
+        jobs.iter().filter(|j| j.needs_my_score).count()
+    } else {
+        0
+    };
+    let shown = query.apply(jobs);
+    let list = JobList {
+        rows: shown.iter().map(|j| row(j, now, scores)).collect(),
+        total_open,
+        needs_me,
+    };
+    if fragment {
+        return render(&JobListFragment { list });
+    }
+    let fresh = freshness_view(
+        &fresh.ok_or_else(|| WebError::Internal(anyhow::anyhow!("freshness missing")))?,
+        &state.config,
+        now,
+    );
+    let form = FilterForm {
+        q: params.q.clone().unwrap_or_default(),
+        client: params.client.clone().unwrap_or_default(),
+        rank: params.rank.clone().unwrap_or_default(),
+        min_days: params.min_days.clone().unwrap_or_default(),
+        max_days: params.max_days.clone().unwrap_or_default(),
+        pipeline: params.pipeline.clone().unwrap_or_default(),
+        needs: query.needs_my_score,
+        sort: query.sort.as_str(),
+        reverse: query.reverse,
+        clients,
+    };
+    render(&DashboardPage {
+        chrome: Chrome::for_session(&session, "dashboard"),
+        fresh,
+        form,
+        list,
+    })
+}

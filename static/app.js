@@ -1,0 +1,104 @@
+// jobrank keyboard shortcuts. No inline scripts anywhere: the CSP forbids them.
+//   1-5  on the scoring form, pick that level for the factor in focus
+//   j/k  next / previous job in my scoring queue (on the dashboard: move between jobs)
+//   /    focus the dashboard search
+//   ?    list the shortcuts
+(function () {
+  "use strict";
+
+  function typing(el) {
+    if (!el) return false;
+    if (el.isContentEditable) return true;
+    var tag = el.tagName;
+    if (tag === "TEXTAREA" || tag === "SELECT") return true;
+    if (tag === "INPUT") {
+      var t = (el.getAttribute("type") || "text").toLowerCase();
+      return !(t === "radio" || t === "checkbox" || t === "submit" || t === "button");
+    }
+    return false;
+  }
+
+  function showShortcuts() {
+    var d = document.getElementById("shortcuts");
+    if (d && typeof d.showModal === "function" && !d.open) d.showModal();
+  }
+
+  function factorOf(el) {
+    return el && el.closest ? el.closest("fieldset.factor") : null;
+  }
+
+  function pickLevel(n) {
+    var fs = factorOf(document.activeElement);
+    if (!fs) {
+      var all = document.querySelectorAll("fieldset.factor");
+      for (var i = 0; i < all.length; i++) {
+        if (!all[i].querySelector("input:checked")) { fs = all[i]; break; }
+      }
+    }
+    if (!fs) return false;
+    var radio = fs.querySelector('input[type="radio"][value="' + n + '"]');
+    if (!radio) return false;
+    radio.checked = true;
+    radio.dispatchEvent(new Event("change", { bubbles: true }));
+    var factors = Array.prototype.slice.call(document.querySelectorAll("fieldset.factor"));
+    var next = factors[factors.indexOf(fs) + 1];
+    var target = next ? (next.querySelector("input:checked") || next.querySelector("input[type=radio]")) : radio;
+    if (!next) {
+      var comment = document.getElementById("comment");
+      if (comment) target = comment;
+    }
+    target.focus();
+    return true;
+  }
+
+  function moveInList(step) {
+    var links = Array.prototype.slice.call(document.querySelectorAll(".jobs a.job-link"));
+    if (!links.length) return false;
+    var i = links.indexOf(document.activeElement);
+    var j = i < 0 ? (step > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, i + step));
+    links[j].focus();
+    return true;
+  }
+
+  function queue(which) {
+    var a = document.querySelector('a[data-queue="' + which + '"]');
+    if (a) { window.location.assign(a.href); return true; }
+    return false;
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "?") {
+      if (typing(e.target)) return;
+      e.preventDefault();
+      showShortcuts();
+      return;
+    }
+    if (typing(e.target)) return;
+    var handled = false;
+    if (/^[1-5]$/.test(e.key)) handled = pickLevel(e.key);
+    else if (e.key === "j") handled = queue("next") || moveInList(1);
+    else if (e.key === "k") handled = queue("prev") || moveInList(-1);
+    else if (e.key === "/") {
+      var s = document.getElementById("q");
+      if (s) { s.focus(); s.select(); handled = true; }
+    }
+    if (handled) e.preventDefault();
+  });
+
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (t && t.closest && t.closest("[data-shortcuts]")) showShortcuts();
+    // A confirm button on the scoring form asks before the real submission.
+    if (t && t.matches && t.matches("button[data-confirm]")) {
+      if (!window.confirm(t.getAttribute("data-confirm"))) e.preventDefault();
+      else {
+        var f = t.form;
+        if (f) {
+          var c = f.querySelector('input[name="confirmed"]');
+          if (c) c.value = "yes";
+        }
+      }
+    }
+  });
+})();

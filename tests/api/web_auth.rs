@@ -1,0 +1,354 @@
+//! Sign-in, sessions, CSRF, security headers, assets and error pages over real HTTP.
+
+use jobrank::domain::Role;
+use jobrank::store::users;
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
+
+use crate::helpers::{spawn_app, spawn_app_with};
+use crate::web_support::*;
+
+const FAILED: &str = "Email or password is wrong, or too many attempts; try again later.";
+
+#[tokio::test]
+async fn sign_in_sets_a_hardened_session_cookie_that_logout_ends() {
+    let app = spawn_app().await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let res = post_login(&app, "tom@agency.example", PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[LOCATION], "/");
+    let header = set_cookie_header(&res, "jobrank_session").unwrap();
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=604800"] {
+        assert!(header.contains(part), "{header} lacks {part}");
+    }
+    assert!(
+        !header.contains("Secure"),
+        "plain http must not set Secure: {header}"
+    );
+    let value = set_cookie_value(&res, "jobrank_session").unwrap();
+    assert_eq!(value.len(), 64);
+    assert!(value.bytes().all(|b| b.is_ascii_hexdigit()));
+    // Only the SHA-256 of the cookie value is stored.
+    let v = value.clone();
+    let (stored_raw, stored_hash): (i64, i64) = app
+        .store
+        .read(move |c| {
+            let raw = c.query_row(
+                "SELECT COUNT(*) FROM sessions WHERE id_hash = ?1",
+                [&v],
+                |r| r.get(0),
+            )?;
+            let h = jobrank::web::auth::hash_token(&v);
+            let hashed = c.query_row(
+                "SELECT COUNT(*) FROM sessions WHERE id_hash = ?1",
+                [&h],
+                |r| r.get(0),
+            )?;
+            Ok((raw, hashed))
+        })
+        .await
+        .unwrap();
+    assert_eq!((stored_raw, stored_hash), (0, 1));
+
+    let b = sign_in(&app, "tom@agency.example").await;
+    assert_ne!(b.cookie, value, "every sign-in gets a fresh session id");
+    assert_eq!(b.get("/").await.status(), 200);
+    let out = b.post("/logout", &[]).await;
+    assert_eq!(out.status(), 303);
+    assert_eq!(out.headers()[LOCATION], "/login");
+    assert!(
+        set_cookie_header(&out, "jobrank_session")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let after = b.get("/").await;
+    assert_eq!(after.status(), 303, "the old cookie no longer works");
+    assert_eq!(after.headers()[LOCATION], "/login");
+}
+
+#[tokio::test]
+async fn session_cookie_is_secure_when_the_public_url_is_https() {
+    let app = spawn_app_with(&[("JOBRANK_PUBLIC_URL", "https://jobs.agency.example".into())]).await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let res = post_login(&app, "tom@agency.example", PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        set_cookie_header(&res, "jobrank_session")
+            .unwrap()
+            .contains("; Secure")
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_get_the_same_answer() {
+    let app = spawn_app().await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let wrong = post_login(&app, "tom@agency.example", "not the password").await;
+    let unknown = post_login(&app, "nobody@agency.example", "not the password").await;
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(unknown.status(), 401);
+    assert!(set_cookie_header(&wrong, "jobrank_session").is_none());
+    let normalise = |html: String, email: &str| {
+        let token = csrf_field(&html).unwrap();
+        html.replace(email, "EMAIL").replace(&token, "TOKEN")
+    };
+    let a = normalise(wrong.text().await.unwrap(), "tom@agency.example");
+    let b = normalise(unknown.text().await.unwrap(), "nobody@agency.example");
+    assert!(a.contains(FAILED), "{a}");
+    assert_eq!(a, b, "the answers must not reveal whether the email exists");
+}
+
+#[tokio::test]
+async fn repeated_failures_throttle_the_account_with_429_whether_or_not_it_exists() {
+    let app = spawn_app().await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    for email in ["tom@agency.example", "ghost@agency.example"] {
+        for _ in 0..5 {
+            assert_eq!(
+                post_login(&app, email, "wrong password!").await.status(),
+                401
+            );
+        }
+        let res = post_login(&app, email, PASSWORD).await;
+        assert_eq!(res.status(), 429, "{email}");
+        assert!(set_cookie_header(&res, "jobrank_session").is_none());
+        assert!(res.text().await.unwrap().contains(FAILED));
+    }
+}
+
+#[tokio::test]
+async fn repeated_failures_from_one_address_are_throttled() {
+    let app = spawn_app().await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    for i in 0..20 {
+        let email = format!("guess{i}@agency.example");
+        assert_eq!(
+            post_login(&app, &email, "wrong password!").await.status(),
+            401
+        );
+    }
+    assert_eq!(
+        post_login(&app, "tom@agency.example", PASSWORD)
+            .await
+            .status(),
+        429
+    );
+}
+
+#[tokio::test]
+async fn missing_wrong_or_foreign_csrf_is_refused_with_403_and_changes_nothing() {
+    let app = spawn_app().await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let b = sign_in(&app, "tom@agency.example").await;
+    let missing = b.post_raw("/logout", &[]).await;
+    assert_eq!(missing.status(), 403);
+    let body = missing.text().await.unwrap();
+    assert!(body.contains("CSRF"), "{body}");
+    let wrong = "0".repeat(64);
+    assert_eq!(
+        b.post_raw("/logout", &[("csrf", &wrong)]).await.status(),
+        403
+    );
+    let foreign = app
+        .client
+        .post(app.url("/logout"))
+        .header(COOKIE, format!("jobrank_session={}", b.cookie))
+        .header("Origin", "https://evil.example")
+        .form(&[("csrf", b.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    // The header form htmx uses works.
+    assert_eq!(
+        b.get("/").await.status(),
+        200,
+        "the session survived every refused request"
+    );
+    let via_header = app
+        .client
+        .post(app.url("/logout"))
+        .header(COOKIE, format!("jobrank_session={}", b.cookie))
+        .header("X-CSRF-Token", &b.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(via_header.status(), 303);
+    // Sign-in without its form token is refused too.
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("email", "tom@agency.example"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_deactivated_or_idle_sessions_end() {
+    let app = spawn_app().await;
+    let tom = add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    add_user(&app, "priya@agency.example", Role::SalesPerson, true).await;
+    let res = app.get("/?rank=A").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[LOCATION], "/login?next=%2F%3Frank%3DA");
+    let htmx = app
+        .client
+        .get(app.url("/"))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(htmx.status(), 401);
+    assert_eq!(htmx.headers()["hx-redirect"], "/login");
+
+    let b = sign_in(&app, "tom@agency.example").await;
+    let id = tom.id.clone();
+    app.store
+        .write(move |tx| users::set_active(tx, &id, false, jobrank::store::now()).map(|_| ()))
+        .await
+        .unwrap();
+    assert_eq!(
+        b.get("/").await.status(),
+        303,
+        "a deactivated user's session stops working"
+    );
+    // And a deactivated user cannot sign in again.
+    assert_eq!(
+        post_login(&app, "tom@agency.example", PASSWORD)
+            .await
+            .status(),
+        401
+    );
+
+    let p = sign_in(&app, "priya@agency.example").await;
+    app.store
+        .write(|tx| {
+            tx.execute(
+                "UPDATE sessions SET last_seen_at = '2020-01-01T00:00:00.000000Z'",
+                [],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(p.get("/").await.status(), 303, "an idle session expires");
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_no_inline_script() {
+    let app = spawn_app().await;
+    let res = app.get("/login").await;
+    let h = res.headers().clone();
+    assert_eq!(
+        h["content-security-policy"],
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert!(h.contains_key("referrer-policy"));
+    assert!(h.contains_key("permissions-policy"));
+    let html = res.text().await.unwrap();
+    for (i, _) in html.match_indices("<script") {
+        assert!(
+            html[i..].starts_with("<script src=\"/static/"),
+            "inline script at {i}"
+        );
+    }
+    assert!(!html.contains(" style="), "no inline styles");
+    assert!(html.contains("href=\"#main\""), "skip link");
+    // Error responses carry them too.
+    let missing = app.get("/no/such/page").await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing.headers().contains_key("content-security-policy"));
+}
+
+#[tokio::test]
+async fn assets_are_served_at_hashed_urls_with_long_cache_and_gzip() {
+    let app = spawn_app().await;
+    let html = app.get("/login").await.text().await.unwrap();
+    for (name, ext, ct) in [
+        ("app", "css", "text/css"),
+        ("htmx.min", "js", "javascript"),
+        ("app", "js", "javascript"),
+    ] {
+        let prefix = format!("/static/{name}.");
+        let url: String = html
+            .match_indices(&prefix)
+            .map(|(i, _)| html[i..].split('"').next().unwrap().to_string())
+            .find(|u| u.ends_with(&format!(".{ext}")) && !u[prefix.len()..].contains("min."))
+            .unwrap_or_else(|| panic!("{name}.{ext} linked"));
+        let hash = url
+            .trim_start_matches(&prefix)
+            .trim_end_matches(&format!(".{ext}"));
+        assert_eq!(hash.len(), 12, "{url}");
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{url}");
+        let res = app
+            .client
+            .get(app.url(&url))
+            .header("Accept-Encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{url}");
+        assert_eq!(
+            res.headers()[CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        assert!(
+            res.headers()[CONTENT_TYPE].to_str().unwrap().contains(ct),
+            "{url}"
+        );
+        assert_eq!(res.headers()["content-encoding"], "gzip", "{url}");
+    }
+    assert_eq!(
+        app.get("/static/app.css").await.status(),
+        404,
+        "unhashed names are not served"
+    );
+    let js = app
+        .get(&{
+            let i = html.find("/static/htmx.min.").unwrap();
+            html[i..].split('"').next().unwrap().to_string()
+        })
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(js.starts_with("/*! htmx 2."), "the licence header is kept");
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_and_errors_match_the_client() {
+    let app = spawn_app().await;
+    let (cookie, token) = login_form(&app).await;
+    let big = "x".repeat(100 * 1024);
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .header(COOKIE, format!("jobrank_login={cookie}"))
+        .form(&[
+            ("email", big.as_str()),
+            ("password", "p"),
+            ("csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let page = app.get("/nothing-here").await;
+    assert_eq!(page.status(), 404);
+    assert!(
+        page.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text().await.unwrap().contains("Not found"));
+    let api = app.get("/api/nothing-here").await;
+    assert_eq!(api.status(), 404);
+    let json: serde_json::Value = api.json().await.unwrap();
+    assert_eq!(json["error"], "not_found");
+    assert!(json["detail"].as_str().unwrap().contains("not found"));
+}

@@ -1,0 +1,1 @@
+//! The dashboard: filters and sorts through the query string, htmx fragments.
