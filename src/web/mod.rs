@@ -8,6 +8,7 @@ pub mod auth;
 mod dashboard;
 mod error;
 mod health;
+mod jobs;
 pub mod pages;
 
 use std::sync::Arc;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router())
         .merge(auth::router())
         .merge(dashboard::router())
+        .merge(jobs::router())
         .fallback(|| async { WebError::NotFound("page".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

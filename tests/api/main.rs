@@ -5,4 +5,5 @@ mod helpers;
 mod store;
 mod web_auth;
 mod web_dashboard;
+mod web_scoring;
 mod web_support;

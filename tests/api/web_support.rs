@@ -172,3 +172,41 @@ impl FormBody for reqwest::RequestBuilder {
         .body(body)
     }
 }
+
+/// Adds (or updates) a job the way the Recruiterflow sync would.
+pub async fn add_job(
+    app: &TestApp,
+    id: i64,
+    title: &str,
+    client: &str,
+    days_open: i64,
+    open: bool,
+    description: &str,
+) {
+    let job = jobrank::store::jobs::JobUpsert {
+        id,
+        title: title.into(),
+        client: client.into(),
+        status: if open { "Open".into() } else { "Closed".into() },
+        is_open: open,
+        opened_at: Some(jobrank::store::now() - chrono::Duration::days(days_open)),
+        fee_minor: Some(2_500_000),
+        fee_currency: Some("GBP".into()),
+        hiring_team: vec!["Tom Okafor".into()],
+        description_html: Some(description.into()),
+    };
+    app.store
+        .write(move |tx| {
+            jobrank::store::jobs::upsert_job(tx, &job, jobrank::store::now()).map(|_| ())
+        })
+        .await
+        .unwrap();
+}
+
+/// How many submissions are stored.
+pub async fn submission_count(app: &TestApp) -> i64 {
+    app.store
+        .read(jobrank::store::submissions::count_submissions)
+        .await
+        .unwrap()
+}
