@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod pipeline;
 pub mod ranks;
 pub mod settings;
+pub mod stats;
 pub mod submissions;
 pub mod sync_runs;
 pub mod users;

@@ -4,6 +4,7 @@
 
 mod error;
 mod health;
+mod metrics;
 
 use std::sync::Arc;
 
@@ -25,5 +26,9 @@ pub struct AppState {
 
 /// The whole application's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(health::router()).with_state(state)
+    let app = Router::new()
+        .merge(health::router())
+        .merge(metrics::router())
+        .with_state(state);
+    metrics::instrument(app, metrics::HttpMetrics::new())
 }
