@@ -140,11 +140,20 @@ pub fn instrument(app: Router, metrics: Arc<HttpMetrics>) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                // The path only: query strings may carry tokens.
-                tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+                tracing::info_span!("request", id = %id, method = %req.method(), path = %loggable_path(req.uri().path()))
             }),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The path as logged: never the query string (it may carry keys), and the webhook
+/// path token replaced, since it is a secret.
+fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/webhooks/recruiterflow/") {
+        "/webhooks/recruiterflow/[token]"
+    } else {
+        path
+    }
 }
 
 /// Counts and times one request under its matched route (`unmatched` for 404s, so

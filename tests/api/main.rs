@@ -2,4 +2,5 @@
 
 mod cli;
 mod helpers;
+mod ops;
 mod store;
