@@ -580,7 +580,10 @@ mod deploy_docs_tests {
                 "{name} is not in deploy/README.md"
             );
         }
-        for line in lines.iter().filter(|l| !l.starts_with('#') && l.contains('=')) {
+        for line in lines
+            .iter()
+            .filter(|l| !l.starts_with('#') && l.contains('='))
+        {
             let name = line.split('=').next().unwrap_or_default();
             assert!(
                 SETTINGS.iter().any(|s| s.0 == name),

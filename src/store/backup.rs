@@ -239,7 +239,11 @@ mod tests {
     fn keeps_seven_days_and_four_weeks_of_sixty_days() {
         let all = days("2026-01-01", "2026-03-01");
         let delete = days_to_delete(&all, 7, 4);
-        let kept: Vec<NaiveDate> = all.iter().copied().filter(|x| !delete.contains(x)).collect();
+        let kept: Vec<NaiveDate> = all
+            .iter()
+            .copied()
+            .filter(|x| !delete.contains(x))
+            .collect();
         assert_eq!(kept.len(), 11, "{kept:?}");
         // The seven newest days are kept.
         for day in days("2026-02-23", "2026-03-01") {
@@ -263,11 +267,25 @@ mod tests {
     #[test]
     fn gaps_between_backups_do_not_change_the_counts() {
         // Backups every third day (the VM was often off).
-        let all: Vec<NaiveDate> = days("2026-01-01", "2026-03-31").into_iter().step_by(3).collect();
+        let all: Vec<NaiveDate> = days("2026-01-01", "2026-03-31")
+            .into_iter()
+            .step_by(3)
+            .collect();
         let delete = days_to_delete(&all, 2, 1);
-        let kept: Vec<NaiveDate> = all.iter().copied().filter(|x| !delete.contains(x)).collect();
+        let kept: Vec<NaiveDate> = all
+            .iter()
+            .copied()
+            .filter(|x| !delete.contains(x))
+            .collect();
         assert_eq!(kept.len(), 3, "{kept:?}");
-        assert_eq!(kept[..2], all[all.len() - 2..].iter().rev().copied().collect::<Vec<_>>()[..]);
+        assert_eq!(
+            kept[..2],
+            all[all.len() - 2..]
+                .iter()
+                .rev()
+                .copied()
+                .collect::<Vec<_>>()[..]
+        );
     }
 
     #[test]

@@ -178,7 +178,10 @@ async fn track(State(metrics): State<Arc<HttpMetrics>>, req: Request, next: Next
     response
 }
 
-fn age_seconds(at: Option<chrono::DateTime<chrono::Utc>>, now: chrono::DateTime<chrono::Utc>) -> f64 {
+fn age_seconds(
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> f64 {
     match at {
         Some(t) => (now - t).num_milliseconds().max(0) as f64 / 1000.0,
         None => f64::INFINITY,
@@ -205,12 +208,14 @@ async fn metrics(
     metrics.outbox_depth.set(outbox_depth);
     metrics.dead_letters.set(dead);
     metrics.inbox_depth.set(inbox);
-    metrics
-        .recruiterflow_age
-        .set(age_seconds(rf.map(|r| r.finished_at.unwrap_or(r.started_at)), now));
-    metrics
-        .supabase_age
-        .set(age_seconds(push.map(|r| r.finished_at.unwrap_or(r.started_at)), now));
+    metrics.recruiterflow_age.set(age_seconds(
+        rf.map(|r| r.finished_at.unwrap_or(r.started_at)),
+        now,
+    ));
+    metrics.supabase_age.set(age_seconds(
+        push.map(|r| r.finished_at.unwrap_or(r.started_at)),
+        now,
+    ));
     metrics.uptime.set(age_seconds(Some(state.started_at), now));
     let mut body = String::new();
     prometheus_client::encoding::text::encode(&mut body, &metrics.registry)

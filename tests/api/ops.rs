@@ -179,10 +179,7 @@ fn counts(path: &Path) -> (i64, i64, i64) {
 async fn readyz_reports_the_store_ready_and_outside_services_without_failing() {
     let app = spawn_app_with(&[
         ("RECRUITERFLOW_API_KEY", "rf-test-key".into()),
-        (
-            "SUPABASE_DB_URL",
-            "postgresql://u:pw@127.0.0.1:1/db".into(),
-        ),
+        ("SUPABASE_DB_URL", "postgresql://u:pw@127.0.0.1:1/db".into()),
     ])
     .await;
     // Recruiterflow's last sync failed, Supabase never pushed: still ready.
@@ -264,7 +261,12 @@ async fn metrics_count_requests_per_matched_route_and_report_queues_and_ages() {
         .unwrap();
     let (pending, dead) = app
         .store
-        .read(|c| Ok((store::outbox::pending_count(c)?, store::outbox::dead_count(c)?)))
+        .read(|c| {
+            Ok((
+                store::outbox::pending_count(c)?,
+                store::outbox::dead_count(c)?,
+            ))
+        })
         .await
         .unwrap();
     let res = app.get("/metrics").await;
@@ -292,7 +294,9 @@ async fn metrics_count_requests_per_matched_route_and_report_queues_and_ages() {
         1.0
     );
     assert_eq!(
-        value(r#"jobrank_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}"#),
+        value(
+            r#"jobrank_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}"#
+        ),
         3.0
     );
     assert!(text.contains(r#"jobrank_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz",status="200"}"#)
@@ -304,7 +308,11 @@ async fn metrics_count_requests_per_matched_route_and_report_queues_and_ages() {
     assert_eq!(value("jobrank_webhook_inbox_depth "), 1.0);
     let age = value("jobrank_recruiterflow_last_sync_age_seconds ");
     assert!((119.0..200.0).contains(&age), "age {age}");
-    assert!(text.contains("jobrank_supabase_last_push_age_seconds +Inf") || text.contains("jobrank_supabase_last_push_age_seconds inf"), "{text}");
+    assert!(
+        text.contains("jobrank_supabase_last_push_age_seconds +Inf")
+            || text.contains("jobrank_supabase_last_push_age_seconds inf"),
+        "{text}"
+    );
     app.stop().await;
 }
 
@@ -396,7 +404,12 @@ async fn a_backup_taken_while_scores_are_written_restores_consistent() {
     for b in &backups {
         let restored = tempfile::tempdir().unwrap();
         let out = run_cli(
-            &["--data-dir", restored.path().to_str().unwrap(), "restore", b.to_str().unwrap()],
+            &[
+                "--data-dir",
+                restored.path().to_str().unwrap(),
+                "restore",
+                b.to_str().unwrap(),
+            ],
             &[],
             None,
         );
@@ -434,12 +447,25 @@ async fn a_backup_taken_while_scores_are_written_restores_consistent() {
         })
         .await
         .unwrap();
-        assert_eq!(ours, with_outbox, "a submission lost its outbox row in {}", b.display());
-        assert_eq!(rank_changes, 0, "stored ranks disagree with submissions in {}", b.display());
+        assert_eq!(
+            ours,
+            with_outbox,
+            "a submission lost its outbox row in {}",
+            b.display()
+        );
+        assert_eq!(
+            rank_changes,
+            0,
+            "stored ranks disagree with submissions in {}",
+            b.display()
+        );
         assert!(ours >= last_count, "later backups hold at least as much");
         last_count = ours;
     }
-    assert!(last_count > 0, "the backups were taken while scores were written");
+    assert!(
+        last_count > 0,
+        "the backups were taken while scores were written"
+    );
 }
 
 #[tokio::test]
@@ -454,7 +480,11 @@ async fn the_nightly_backup_is_written_once_a_day_and_old_ones_are_pruned() {
         let day = today - chrono::Duration::days(i);
         std::fs::write(backup::daily_path(dir.path(), day), b"old").unwrap();
     }
-    std::fs::write(backups.join("pre-upgrade-20260101T000000Z.sqlite3"), b"keep").unwrap();
+    std::fs::write(
+        backups.join("pre-upgrade-20260101T000000Z.sqlite3"),
+        b"keep",
+    )
+    .unwrap();
     std::fs::write(backups.join("manual.sqlite3"), b"keep").unwrap();
     let d = dir.path().to_owned();
     let taken = tokio::task::spawn_blocking(move || backup::scheduled_backup(&d, today, 7, 4))
@@ -498,8 +528,14 @@ async fn a_full_disk_during_a_backup_fails_clearly_and_leaves_nothing_half_writt
         .expect_err("a backup onto a full disk must fail");
     let msg = err.to_string();
     assert!(msg.contains("backup failed"), "{msg}");
-    assert!(msg.to_lowercase().contains("full"), "the message names the cause: {msg}");
-    assert!(msg.contains("jobrank-"), "the message names the file: {msg}");
+    assert!(
+        msg.to_lowercase().contains("full"),
+        "the message names the cause: {msg}"
+    );
+    assert!(
+        msg.contains("jobrank-"),
+        "the message names the file: {msg}"
+    );
     let left: Vec<_> = std::fs::read_dir(&full.path).unwrap().collect();
     assert!(left.is_empty(), "partial files were left: {left:?}");
     assert_eq!(counts(&db), before);
@@ -507,12 +543,21 @@ async fn a_full_disk_during_a_backup_fails_clearly_and_leaves_nothing_half_writt
     // The command line says the same, with exit code 1.
     let dest = full.path.join("by-hand.sqlite3");
     let out = run_cli(
-        &["--data-dir", dir.path().to_str().unwrap(), "backup", dest.to_str().unwrap()],
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "backup",
+            dest.to_str().unwrap(),
+        ],
         &[],
         None,
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).to_lowercase().contains("full"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).to_lowercase().contains("full"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!dest.exists());
     drop(full);
 }
@@ -525,7 +570,12 @@ async fn restoring_a_corrupt_backup_is_refused_and_the_store_is_untouched() {
     let before = counts(&db);
     let good = dir.path().join("good.sqlite3");
     let out = run_cli(
-        &["--data-dir", dir.path().to_str().unwrap(), "backup", good.to_str().unwrap()],
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "backup",
+            good.to_str().unwrap(),
+        ],
         &[],
         None,
     );
@@ -542,7 +592,12 @@ async fn restoring_a_corrupt_backup_is_refused_and_the_store_is_untouched() {
     std::fs::write(&garbage, b"this is not a database at all, just text").unwrap();
     for bad in [&corrupt, &garbage] {
         let out = run_cli(
-            &["--data-dir", dir.path().to_str().unwrap(), "restore", bad.to_str().unwrap()],
+            &[
+                "--data-dir",
+                dir.path().to_str().unwrap(),
+                "restore",
+                bad.to_str().unwrap(),
+            ],
             &[],
             None,
         );
@@ -587,21 +642,36 @@ async fn an_unusable_data_directory_is_a_clear_message() {
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"x").unwrap();
     let under_file = file.join("data");
-    let out = run_cli(&["--data-dir", under_file.to_str().unwrap(), "serve"], &[("JOBRANK_BIND", "127.0.0.1:0")], None);
+    let out = run_cli(
+        &["--data-dir", under_file.to_str().unwrap(), "serve"],
+        &[("JOBRANK_BIND", "127.0.0.1:0")],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains(under_file.to_str().unwrap()), "{err}");
     assert!(err.contains("cannot"), "{err}");
     // A read-only file system (root ignores permission bits, not a read-only mount).
     let ro = Tmpfs::mount(&dir.path().join("ro"), "ro,size=64k");
-    let out = run_cli(&["--data-dir", ro.path.to_str().unwrap(), "serve"], &[("JOBRANK_BIND", "127.0.0.1:0")], None);
+    let out = run_cli(
+        &["--data-dir", ro.path.to_str().unwrap(), "serve"],
+        &[("JOBRANK_BIND", "127.0.0.1:0")],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains(ro.path.to_str().unwrap()), "{err}");
-    assert!(err.contains("Read-only file system") || err.contains("cannot write"), "{err}");
+    assert!(
+        err.contains("Read-only file system") || err.contains("cannot write"),
+        "{err}"
+    );
     // A missing data directory is created.
     let fresh = dir.path().join("new").join("data");
-    let out = run_cli(&["--data-dir", fresh.to_str().unwrap(), "migrate"], &[], None);
+    let out = run_cli(
+        &["--data-dir", fresh.to_str().unwrap(), "migrate"],
+        &[],
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(fresh.join(store::DB_FILE).is_file());
 }
@@ -617,7 +687,8 @@ async fn no_secret_appears_in_any_log_line() {
     let webhook_secret = "whsec-SECRET-77ab12cd34ef";
     let token = "tok0SECRET0a1b2c3d4e5f60718293a4b5c6d7e8f9";
     let db_password = "pgpw-SECRET-5e6f7a8b";
-    let db_url = format!("postgresql://postgres.ref:{db_password}@127.0.0.1:1/postgres?sslmode=disable");
+    let db_url =
+        format!("postgresql://postgres.ref:{db_password}@127.0.0.1:1/postgres?sslmode=disable");
     for format in ["text", "json"] {
         let mut server = Server::start(
             dir.path(),
@@ -656,7 +727,10 @@ async fn no_secret_appears_in_any_log_line() {
         assert!(log.contains("request"), "requests were logged: {log}");
         for secret in [api_key, webhook_secret, token, db_password] {
             for line in log.lines() {
-                assert!(!line.contains(secret), "a secret leaked into the {format} log: {line}");
+                assert!(
+                    !line.contains(secret),
+                    "a secret leaked into the {format} log: {line}"
+                );
             }
         }
         if format == "json" {
@@ -696,7 +770,10 @@ async fn sigterm_finishes_in_flight_requests_checkpoints_and_exits_zero() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let refused = std::net::TcpStream::connect(("127.0.0.1", server.port)).is_err();
     assert!(refused, "the listener still accepts after SIGTERM");
-    assert!(server.child.try_wait().unwrap().is_none(), "exited before finishing requests");
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "exited before finishing requests"
+    );
     blocker.execute_batch("ROLLBACK").unwrap();
     drop(blocker);
     for r in in_flight {
