@@ -88,8 +88,41 @@ impl Application {
 }
 
 /// Starts the background tasks: each has a name, an interval and the shutdown signal.
-fn spawn_background(_state: &AppState, _stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    Vec::new()
+fn spawn_background(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    vec![spawn_backup_task(state, stop.clone())]
+}
+
+/// The nightly online backup: checked every minute, taken once a day at or after
+/// JOBRANK_BACKUP_AT (so a VM that was off at that time catches up when it starts),
+/// then old backups are pruned to the configured retention.
+fn spawn_backup_task(state: &AppState, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    let config = state.config.clone();
+    spawn_task("backup", Duration::from_secs(60), stop, move || {
+        let config = config.clone();
+        async move {
+            let now = chrono::Local::now();
+            let today = now.date_naive();
+            if now.time() < config.backup_at
+                || store::backup::daily_path(&config.data_dir, today).exists()
+            {
+                return Ok(());
+            }
+            let taken = tokio::task::spawn_blocking(move || {
+                store::backup::scheduled_backup(
+                    &config.data_dir,
+                    today,
+                    config.backup_keep_daily,
+                    config.backup_keep_weekly,
+                )
+            })
+            .await
+            .context("while running the backup")??;
+            if let Some(path) = taken {
+                tracing::info!(backup = %path.display(), "nightly backup written and verified");
+            }
+            Ok(())
+        }
+    })
 }
 
 /// Runs `work` every `every` until the stop signal, logging failures by task name.

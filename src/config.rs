@@ -554,3 +554,41 @@ mod tests {
         assert!(dbg.contains("[redacted]"));
     }
 }
+
+#[cfg(test)]
+mod deploy_docs_tests {
+    use super::SETTINGS;
+
+    /// The deploy kit documents every setting: the env template sets each one (with a
+    /// comment above it) and deploy/README.md names each one.
+    #[test]
+    fn every_setting_is_in_the_env_template_and_the_deploy_readme() {
+        let template = include_str!("../deploy/jobrank.env.example");
+        let readme = include_str!("../deploy/README.md");
+        let lines: Vec<&str> = template.lines().collect();
+        for &(name, ..) in SETTINGS {
+            let at = lines
+                .iter()
+                .position(|l| l.starts_with(&format!("{name}=")))
+                .unwrap_or_else(|| panic!("{name} is not set in deploy/jobrank.env.example"));
+            assert!(
+                at > 0 && lines[at - 1].starts_with('#'),
+                "{name} has no comment above it in deploy/jobrank.env.example"
+            );
+            assert!(
+                readme.contains(&format!("`{name}`")),
+                "{name} is not in deploy/README.md"
+            );
+        }
+        for line in lines
+            .iter()
+            .filter(|l| !l.starts_with('#') && l.contains('='))
+        {
+            let name = line.split('=').next().unwrap_or_default();
+            assert!(
+                SETTINGS.iter().any(|s| s.0 == name),
+                "deploy/jobrank.env.example sets {name}, which jobrank does not read"
+            );
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::{Datelike, NaiveDate};
 use rusqlite::{Connection, OpenFlags};
 
 use super::{DB_FILE, Result, StoreError, check_database, now};
@@ -140,4 +141,168 @@ pub fn restore_data_dir(data_dir: &Path, src: &Path) -> Result<PathBuf> {
         let _ = dir.sync_all();
     }
     Ok(kept)
+}
+
+/// The folder scheduled backups go to, inside the data directory.
+pub fn backups_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("backups")
+}
+
+/// The file of the scheduled backup for a day: `backups/jobrank-YYYYMMDD.sqlite3`.
+pub fn daily_path(data_dir: &Path, day: NaiveDate) -> PathBuf {
+    backups_dir(data_dir).join(format!("jobrank-{}.sqlite3", day.format("%Y%m%d")))
+}
+
+/// The day a scheduled backup file is for, when `name` is one (`jobrank-YYYYMMDD.sqlite3`).
+pub fn daily_backup_day(name: &str) -> Option<NaiveDate> {
+    let digits = name.strip_prefix("jobrank-")?.strip_suffix(".sqlite3")?;
+    if digits.len() != 8 {
+        return None;
+    }
+    NaiveDate::parse_from_str(digits, "%Y%m%d").ok()
+}
+
+/// Which scheduled backups to delete: the newest `keep_daily` days are kept, and of the
+/// older ones the newest of each ISO week, for `keep_weekly` weeks. Pure, so the
+/// retention rule is tested without files. Returns the days to delete, newest first.
+pub fn days_to_delete(days: &[NaiveDate], keep_daily: u32, keep_weekly: u32) -> Vec<NaiveDate> {
+    let mut sorted: Vec<NaiveDate> = days.to_vec();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    let mut weeks_kept: Vec<(i32, u32)> = Vec::new();
+    let mut delete = Vec::new();
+    for (i, day) in sorted.into_iter().enumerate() {
+        if i < keep_daily as usize {
+            continue;
+        }
+        let week = (day.iso_week().year(), day.iso_week().week());
+        if weeks_kept.contains(&week) {
+            delete.push(day);
+        } else if weeks_kept.len() < keep_weekly as usize {
+            weeks_kept.push(week);
+        } else {
+            delete.push(day);
+        }
+    }
+    delete
+}
+
+/// Takes today's scheduled backup unless it exists, then applies retention. Returns
+/// the new backup's path when one was taken. Only `jobrank-YYYYMMDD.sqlite3` files are
+/// ever deleted; pre-migration, pre-upgrade and manual backups are left alone.
+pub fn scheduled_backup(
+    data_dir: &Path,
+    today: NaiveDate,
+    keep_daily: u32,
+    keep_weekly: u32,
+) -> Result<Option<PathBuf>> {
+    let dest = daily_path(data_dir, today);
+    let taken = if dest.exists() {
+        None
+    } else {
+        backup_data_dir(data_dir, &dest)?;
+        Some(dest)
+    };
+    let dir = backups_dir(data_dir);
+    let entries = std::fs::read_dir(&dir)
+        .map_err(|e| StoreError::Backup(format!("cannot list {}: {e}", dir.display())))?;
+    let mut days = Vec::new();
+    for entry in entries.flatten() {
+        if let Some(day) = entry.file_name().to_str().and_then(daily_backup_day) {
+            days.push(day);
+        }
+    }
+    for day in days_to_delete(&days, keep_daily, keep_weekly) {
+        let path = daily_path(data_dir, day);
+        std::fs::remove_file(&path).map_err(|e| {
+            StoreError::Backup(format!("cannot delete old backup {}: {e}", path.display()))
+        })?;
+        tracing::info!(backup = %path.display(), "deleted an old backup (retention)");
+    }
+    Ok(taken)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// Every day from `from` to `to` inclusive.
+    fn days(from: &str, to: &str) -> Vec<NaiveDate> {
+        d(from).iter_days().take_while(|x| *x <= d(to)).collect()
+    }
+
+    #[test]
+    fn keeps_seven_days_and_four_weeks_of_sixty_days() {
+        let all = days("2026-01-01", "2026-03-01");
+        let delete = days_to_delete(&all, 7, 4);
+        let kept: Vec<NaiveDate> = all
+            .iter()
+            .copied()
+            .filter(|x| !delete.contains(x))
+            .collect();
+        assert_eq!(kept.len(), 11, "{kept:?}");
+        // The seven newest days are kept.
+        for day in days("2026-02-23", "2026-03-01") {
+            assert!(kept.contains(&day), "{day} deleted");
+        }
+        // Then the newest of each of four older ISO weeks (weeks end on Sundays).
+        // 2026-02-22 is a Sunday: weeks ending 02-22, 02-15, 02-08, 02-01.
+        for day in ["2026-02-22", "2026-02-15", "2026-02-08", "2026-02-01"] {
+            assert!(kept.contains(&d(day)), "{day} deleted");
+        }
+        assert!(delete.contains(&d("2026-01-25")));
+    }
+
+    #[test]
+    fn fewer_backups_than_kept_deletes_nothing() {
+        let all = days("2026-03-01", "2026-03-05");
+        assert!(days_to_delete(&all, 7, 4).is_empty());
+        assert!(days_to_delete(&[], 7, 4).is_empty());
+    }
+
+    #[test]
+    fn gaps_between_backups_do_not_change_the_counts() {
+        // Backups every third day (the VM was often off).
+        let all: Vec<NaiveDate> = days("2026-01-01", "2026-03-31")
+            .into_iter()
+            .step_by(3)
+            .collect();
+        let delete = days_to_delete(&all, 2, 1);
+        let kept: Vec<NaiveDate> = all
+            .iter()
+            .copied()
+            .filter(|x| !delete.contains(x))
+            .collect();
+        assert_eq!(kept.len(), 3, "{kept:?}");
+        assert_eq!(
+            kept[..2],
+            all[all.len() - 2..]
+                .iter()
+                .rev()
+                .copied()
+                .collect::<Vec<_>>()[..]
+        );
+    }
+
+    #[test]
+    fn file_names_round_trip_and_others_are_ignored() {
+        let dir = Path::new("/data");
+        let p = daily_path(dir, d("2026-07-04"));
+        assert_eq!(p, Path::new("/data/backups/jobrank-20260704.sqlite3"));
+        let name = p.file_name().unwrap().to_str().unwrap();
+        assert_eq!(daily_backup_day(name), Some(d("2026-07-04")));
+        for other in [
+            "pre-migration-v1-20260101T000000Z.sqlite3",
+            "pre-upgrade-20260101T000000Z.sqlite3",
+            "jobrank-2026070.sqlite3",
+            "jobrank-20261399.sqlite3",
+            "jobrank-20260704.sqlite3.partial",
+        ] {
+            assert_eq!(daily_backup_day(other), None, "{other}");
+        }
+    }
 }

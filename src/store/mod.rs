@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod ranks;
 pub mod sessions;
 pub mod settings;
+pub mod stats;
 pub mod submissions;
 pub mod sync_runs;
 pub mod users;

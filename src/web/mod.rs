@@ -9,6 +9,7 @@ mod dashboard;
 mod error;
 mod health;
 mod jobs;
+mod metrics;
 pub mod pages;
 
 use std::sync::Arc;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
     ];
     let mut app = Router::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(assets::router())
         .merge(auth::router())
         .merge(dashboard::router())
@@ -75,5 +77,5 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static(value),
         ));
     }
-    app.with_state(state)
+    metrics::instrument(app.with_state(state), metrics::HttpMetrics::new())
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod helpers;
+mod ops;
 mod store;
 mod web_auth;
 mod web_dashboard;
