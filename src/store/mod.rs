@@ -8,9 +8,11 @@
 
 pub mod backup;
 pub mod drafts;
+pub mod inbox;
 pub mod jobs;
 pub mod outbox;
 pub mod pipeline;
+pub mod placements;
 pub mod ranks;
 pub mod settings;
 pub mod submissions;

@@ -4,6 +4,7 @@
 
 mod error;
 mod health;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 pub use error::WebError;
 
 use crate::config::Config;
+use crate::recruiterflow::Syncer;
 use crate::store::Store;
 
 /// Everything a handler needs, passed explicitly (no globals).
@@ -21,9 +23,14 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub started_at: DateTime<Utc>,
+    /// The Recruiterflow sync, when RECRUITERFLOW_API_KEY is set ("Refresh now").
+    pub syncer: Option<Syncer>,
 }
 
 /// The whole application's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(health::router()).with_state(state)
+    Router::new()
+        .merge(health::router())
+        .merge(webhooks::router())
+        .with_state(state)
 }
