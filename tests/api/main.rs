@@ -1,5 +1,7 @@
 //! The integration test binary: one file per feature, `helpers` holds `spawn_app()`.
 
 mod cli;
+mod fake_recruiterflow;
 mod helpers;
+mod recruiterflow;
 mod store;
