@@ -73,8 +73,8 @@ pub struct FakeState {
     /// Added to the reported `total_items` (simulates a list changing while paged).
     pub total_skew: i64,
     faults: VecDeque<(String, Fault)>,
-    /// Delay of each job-list page, taken after the page's content is fixed.
-    pub list_delay: Duration,
+    /// Delay per path, taken after the answer's content is fixed (a stale answer).
+    pub delays: HashMap<String, Duration>,
     /// Every request, as path?query.
     pub requests: Vec<String>,
     pub placements: Vec<Value>,
@@ -248,7 +248,7 @@ impl FakeRecruiterflow {
             counted: true,
             total_skew: 0,
             faults: VecDeque::new(),
-            list_delay: Duration::ZERO,
+            delays: HashMap::new(),
             requests: Vec::new(),
             placements: placements["data"].as_array().unwrap().clone(),
         }));
@@ -338,8 +338,13 @@ impl FakeRecruiterflow {
             .count()
     }
 
-    pub fn set_list_delay(&self, d: Duration) {
-        self.state.lock().unwrap().list_delay = d;
+    /// Delays answers to `path` by `d`, after their content is fixed.
+    pub fn set_delay(&self, path: &str, d: Duration) {
+        self.state
+            .lock()
+            .unwrap()
+            .delays
+            .insert(path.to_string(), d);
     }
 
     pub fn set_counted(&self, counted: bool) {
@@ -436,11 +441,7 @@ async fn handle(
     let (body, delay) = {
         let s = state.lock().unwrap();
         let body = answer(&s, &path, &q);
-        let delay = if path == "/api/external/job/list" {
-            s.list_delay
-        } else {
-            Duration::ZERO
-        };
+        let delay = s.delays.get(&path).copied().unwrap_or_default();
         (body, delay)
     };
     if !delay.is_zero() {

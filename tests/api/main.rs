@@ -5,3 +5,4 @@ mod fake_recruiterflow;
 mod helpers;
 mod recruiterflow;
 mod store;
+mod webhooks;
