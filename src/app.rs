@@ -35,10 +35,13 @@ impl Application {
         let addr = listener
             .local_addr()
             .context("while reading the bound address")?;
+        let syncer = crate::recruiterflow::Syncer::from_config(&config, &store)
+            .context("while setting up the Recruiterflow sync")?;
         let state = AppState {
             store,
             config: Arc::new(config),
             started_at: store::now(),
+            syncer,
         };
         Ok(Application {
             listener,
@@ -54,6 +57,12 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// Replaces the Recruiterflow syncer built from the configuration (tests and
+    /// benchmarks use one with short retry delays).
+    pub fn set_syncer(&mut self, syncer: Option<crate::recruiterflow::Syncer>) {
+        self.state.syncer = syncer;
     }
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight
@@ -89,7 +98,13 @@ impl Application {
 
 /// Starts the background tasks: each has a name, an interval and the shutdown signal.
 fn spawn_background(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    vec![spawn_backup_task(state, stop.clone())]
+    let mut tasks = vec![spawn_backup_task(state, stop.clone())];
+    // Only with RECRUITERFLOW_API_KEY: the poller (a full sync at start and every
+    // JOBRANK_SYNC_INTERVAL) and the webhook inbox worker.
+    if let Some(syncer) = &state.syncer {
+        tasks.extend(syncer.spawn(state.config.sync_interval, stop.clone()));
+    }
+    tasks
 }
 
 /// The nightly online backup: checked every minute, taken once a day at or after

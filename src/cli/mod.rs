@@ -54,6 +54,16 @@ pub enum Command {
     Restore { path: PathBuf },
     /// Validate the configuration and report what works.
     Check,
+    /// Sync now from an external system.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+}
+
+/// What `jobrank sync` syncs.
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Run one full Recruiterflow sync (jobs, pipelines, placements) and report it.
+    Recruiterflow,
 }
 
 /// Runs a parsed command line and returns the process exit code: 0 on success,
@@ -150,6 +160,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Check => check(&config).await,
+        Command::Sync(SyncCommand::Recruiterflow) => sync_recruiterflow(&config).await,
     }
 }
 
@@ -221,6 +232,31 @@ async fn check(config: &Config) -> anyhow::Result<()> {
         "store: ok ({}, schema version {}, {users} users, {jobs} jobs)",
         store.path().display(),
         store::supported_schema_version()
+    );
+    if config.recruiterflow.api_key.is_some() {
+        match crate::recruiterflow::check_key(config).await {
+            Ok(n) => println!("recruiterflow: ok (the API key works; {n} open jobs)"),
+            Err(e) => {
+                println!("recruiterflow: FAILED: {e}");
+                anyhow::bail!("Recruiterflow check failed: {e}");
+            }
+        }
+    } else {
+        println!("recruiterflow: not configured (RECRUITERFLOW_API_KEY is not set)");
+    }
+    Ok(())
+}
+
+/// `jobrank sync recruiterflow`: one full sync, recorded like the poller's.
+async fn sync_recruiterflow(config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let syncer = crate::recruiterflow::Syncer::from_config(config, &store)?.ok_or_else(|| {
+        anyhow::anyhow!("RECRUITERFLOW_API_KEY is not set: there is nothing to sync from")
+    })?;
+    let report = syncer.sync_now().await?;
+    println!(
+        "recruiterflow sync ok (run {}): {}",
+        report.run_id, report.message
     );
     Ok(())
 }

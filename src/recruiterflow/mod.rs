@@ -1,1 +1,392 @@
 //! Recruiterflow: the API client, the mapping of its payloads to jobs, webhooks and sync.
+//!
+//! Recruiterflow is the source of truth for jobs, clients and pipelines. A full sync
+//! (every `JOBRANK_SYNC_INTERVAL`, on "Refresh now", or `jobrank sync recruiterflow`)
+//! is complete on its own; webhooks only make changes arrive sooner. [`Syncer`] owns
+//! both background tasks and is the handle the web layer uses.
+
+pub mod client;
+pub mod error;
+pub mod model;
+pub mod sync;
+pub mod webhook;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+pub use client::{Client, ClientOptions};
+pub use error::RecruiterflowError;
+pub use sync::{SyncProgress, SyncReport};
+
+use crate::config::Config;
+use crate::store::{self, Store, inbox};
+
+/// How the webhook inbox retries events whose processing failed.
+#[derive(Debug, Clone)]
+pub struct InboxOptions {
+    /// Delay before the second attempt; doubles each time.
+    pub base_delay: Duration,
+    /// Longest delay between attempts.
+    pub max_delay: Duration,
+    /// Attempts before an event becomes a dead letter.
+    pub max_attempts: i64,
+    /// Events taken per round.
+    pub batch: i64,
+    /// Longest sleep between looks at the inbox when nothing wakes the worker.
+    pub poll: Duration,
+}
+
+impl Default for InboxOptions {
+    fn default() -> Self {
+        InboxOptions {
+            base_delay: Duration::from_secs(30),
+            max_delay: Duration::from_secs(3600),
+            max_attempts: 10,
+            batch: 200,
+            poll: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A snapshot of the sync's state for the dashboard's "Refresh now" control and the
+/// admin page.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SyncStatus {
+    /// A full sync is running now.
+    pub running: bool,
+    /// What the running sync is doing.
+    pub progress: Option<SyncProgress>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub last_finished_at: Option<DateTime<Utc>>,
+    /// Whether the last full sync succeeded.
+    pub last_ok: Option<bool>,
+    /// The last run's summary or error.
+    pub last_message: Option<String>,
+    /// The last failure was Recruiterflow refusing the API key.
+    pub bad_key: bool,
+}
+
+/// What one round of inbox processing did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InboxRound {
+    pub done: usize,
+    pub failed: usize,
+    pub dead: usize,
+}
+
+struct Inner {
+    store: Store,
+    client: Client,
+    inbox: InboxOptions,
+    status: Mutex<SyncStatus>,
+    wake_sync: Notify,
+    wake_inbox: Notify,
+    run_lock: tokio::sync::Mutex<()>,
+}
+
+/// The Recruiterflow sync: full syncs on a timer or on demand, and the webhook inbox
+/// worker. Cheap to clone.
+#[derive(Clone)]
+pub struct Syncer {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Syncer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Syncer")
+            .field("client", &self.inner.client)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Syncer {
+    /// A syncer writing to `store` through `client`.
+    pub fn new(store: Store, client: Client, inbox: InboxOptions) -> Syncer {
+        Syncer {
+            inner: Arc::new(Inner {
+                store,
+                client,
+                inbox,
+                status: Mutex::new(SyncStatus::default()),
+                wake_sync: Notify::new(),
+                wake_inbox: Notify::new(),
+                run_lock: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// The syncer the configuration asks for: `None` without `RECRUITERFLOW_API_KEY`.
+    pub fn from_config(
+        config: &Config,
+        store: &Store,
+    ) -> Result<Option<Syncer>, RecruiterflowError> {
+        let Some(key) = config.recruiterflow.api_key.clone() else {
+            return Ok(None);
+        };
+        let client = Client::new(
+            config.recruiterflow.base_url.clone(),
+            key,
+            ClientOptions::default(),
+        )?;
+        Ok(Some(Syncer::new(
+            store.clone(),
+            client,
+            InboxOptions::default(),
+        )))
+    }
+
+    /// The API client in use.
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// Asks the background poller for a full sync now ("Refresh now"). Returns false
+    /// when one is already running (its progress is in [`Syncer::status`]).
+    pub fn trigger(&self) -> bool {
+        if self.status().running {
+            return false;
+        }
+        self.inner.wake_sync.notify_one();
+        true
+    }
+
+    /// The sync's state now.
+    pub fn status(&self) -> SyncStatus {
+        self.inner
+            .status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn update_status(&self, f: impl FnOnce(&mut SyncStatus)) {
+        f(&mut self.inner.status.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    /// Runs one full sync now (after any running one finishes) and returns its report.
+    pub async fn sync_now(&self) -> Result<SyncReport, RecruiterflowError> {
+        let _one_at_a_time = self.inner.run_lock.lock().await;
+        let started = store::now();
+        self.update_status(|s| {
+            s.running = true;
+            s.started_at = Some(started);
+            s.progress = None;
+        });
+        let progress = |p: SyncProgress| self.update_status(|s| s.progress = Some(p));
+        let result = sync::full_sync(&self.inner.store, &self.inner.client, &progress).await;
+        self.update_status(|s| {
+            s.running = false;
+            s.progress = None;
+            s.last_finished_at = Some(store::now());
+            s.last_ok = Some(result.is_ok());
+            s.bad_key = result
+                .as_ref()
+                .err()
+                .is_some_and(RecruiterflowError::is_bad_key);
+            s.last_message = Some(match &result {
+                Ok(r) => r.message.clone(),
+                Err(e) => e.to_string(),
+            });
+        });
+        match &result {
+            Ok(r) => {
+                tracing::info!(run = r.run_id, summary = %r.message, "Recruiterflow sync finished")
+            }
+            Err(e) => tracing::warn!(error = %e, "Recruiterflow sync failed"),
+        }
+        result
+    }
+
+    /// Wakes the inbox worker (a webhook event was stored).
+    pub fn notify_inbox(&self) {
+        self.inner.wake_inbox.notify_one();
+    }
+
+    fn retry_delay(&self, attempts: i64) -> Duration {
+        let shift = attempts.clamp(1, 20) as u32 - 1;
+        self.inner
+            .inbox
+            .base_delay
+            .saturating_mul(1 << shift)
+            .min(self.inner.inbox.max_delay)
+    }
+
+    /// Processes the inbox events that are due: each job named is fetched once from
+    /// Recruiterflow, however many events name it. Failures are retried later with
+    /// backoff and become dead letters after the bound.
+    pub async fn process_inbox(&self) -> Result<InboxRound, RecruiterflowError> {
+        let mut round = InboxRound::default();
+        loop {
+            let now = store::now();
+            let batch = self.inner.inbox.batch;
+            let due = self
+                .inner
+                .store
+                .read(move |c| inbox::due_events(c, now, batch))
+                .await?;
+            if due.is_empty() {
+                return Ok(round);
+            }
+            let full = due.len() as i64 >= batch;
+            let mut by_job: BTreeMap<i64, Vec<inbox::InboxEvent>> = BTreeMap::new();
+            for e in due {
+                match e.job_id {
+                    Some(j) => by_job.entry(j).or_default().push(e),
+                    None => {
+                        // Not stored as pending by the web layer; finish it defensively.
+                        let id = e.id;
+                        self.inner
+                            .store
+                            .write(move |tx| inbox::mark_done(tx, id, store::now()))
+                            .await?;
+                    }
+                }
+            }
+            let concurrency = self.inner.client.options().concurrency.max(1);
+            let results: Vec<(Vec<inbox::InboxEvent>, Result<(), String>)> =
+                futures_util::stream::iter(by_job)
+                    .map(|(job_id, events)| async move {
+                        let r = sync::refresh_job(&self.inner.store, &self.inner.client, job_id)
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| e.to_string());
+                        (events, r)
+                    })
+                    .buffer_unordered(concurrency)
+                    .collect()
+                    .await;
+            let max_attempts = self.inner.inbox.max_attempts;
+            let plan: Vec<(i64, Option<(String, DateTime<Utc>)>)> = results
+                .iter()
+                .flat_map(|(events, r)| {
+                    events.iter().map(move |e| {
+                        let retry = r.as_ref().err().map(|why| {
+                            let wait = self.retry_delay(e.attempts + 1);
+                            let at = store::now()
+                                + chrono::Duration::from_std(wait)
+                                    .unwrap_or(chrono::Duration::hours(1));
+                            (why.clone(), at)
+                        });
+                        (e.id, retry)
+                    })
+                })
+                .collect();
+            let (done, failed, dead) = self
+                .inner
+                .store
+                .write(move |tx| {
+                    let now = store::now();
+                    let (mut done, mut failed, mut dead) = (0, 0, 0);
+                    for (id, retry) in &plan {
+                        match retry {
+                            None => {
+                                inbox::mark_done(tx, *id, now)?;
+                                done += 1;
+                            }
+                            Some((why, at)) => {
+                                failed += 1;
+                                if inbox::mark_failed(tx, *id, why, *at, max_attempts)? {
+                                    dead += 1;
+                                }
+                            }
+                        }
+                    }
+                    Ok((done, failed, dead))
+                })
+                .await?;
+            if failed > 0 {
+                tracing::warn!(
+                    failed,
+                    dead,
+                    "some Recruiterflow webhook events failed; they will be retried"
+                );
+            }
+            round.done += done;
+            round.failed += failed;
+            round.dead += dead;
+            if !full || failed > 0 {
+                return Ok(round);
+            }
+        }
+    }
+
+    /// Starts the background tasks: `recruiterflow-sync` (a full sync at start, every
+    /// `every`, and on [`Syncer::trigger`]) and `recruiterflow-inbox` (webhook events).
+    pub fn spawn(&self, every: Duration, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+        vec![
+            self.spawn_poller(every, stop.clone()),
+            self.spawn_inbox_worker(stop),
+        ]
+    }
+
+    fn spawn_poller(&self, every: Duration, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = me.inner.wake_sync.notified() => {}
+                    _ = stop.changed() => break,
+                }
+                tokio::select! {
+                    _ = me.sync_now() => {}
+                    _ = stop.changed() => break,
+                }
+            }
+            tracing::debug!(task = "recruiterflow-sync", "background task stopped");
+        })
+    }
+
+    fn spawn_inbox_worker(&self, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = me.process_inbox().await {
+                    tracing::warn!(task = "recruiterflow-inbox", error = %e, "webhook inbox round failed");
+                }
+                let poll = me.inner.inbox.poll;
+                let wait = match me.inner.store.read(inbox::next_due_at).await {
+                    Ok(Some(at)) => (at - store::now())
+                        .to_std()
+                        .unwrap_or(Duration::ZERO)
+                        .min(poll),
+                    _ => poll,
+                };
+                tokio::select! {
+                    _ = me.inner.wake_inbox.notified() => {}
+                    _ = tokio::time::sleep(wait.max(Duration::from_millis(5))) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+            tracing::debug!(task = "recruiterflow-inbox", "background task stopped");
+        })
+    }
+}
+
+/// Checks that Recruiterflow accepts the configured key; returns the open-job count.
+/// For `jobrank check` and the admin page.
+pub async fn check_key(config: &Config) -> Result<i64, RecruiterflowError> {
+    let key = config
+        .recruiterflow
+        .api_key
+        .clone()
+        .ok_or(RecruiterflowError::NotConfigured)?;
+    let client = Client::new(
+        config.recruiterflow.base_url.clone(),
+        key,
+        ClientOptions {
+            max_attempts: 2,
+            timeout: Duration::from_secs(15),
+            ..ClientOptions::default()
+        },
+    )?;
+    client.open_job_count().await
+}

@@ -217,3 +217,13 @@ pub fn close_jobs_not_in(tx: &Tx<'_>, open_ids: &[i64], at: DateTime<Utc>) -> Re
     }
     Ok(closed)
 }
+
+/// Ids of jobs synced after `since` (by a webhook while a full sync was reading):
+/// a full sync neither overwrites nor closes them with its older view.
+pub fn list_jobs_synced_since(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM jobs WHERE last_synced_at > ?1")?;
+    let ids = stmt
+        .query_map([ts(&since)], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}

@@ -9,9 +9,11 @@
 pub mod backup;
 pub mod dashboard;
 pub mod drafts;
+pub mod inbox;
 pub mod jobs;
 pub mod outbox;
 pub mod pipeline;
+pub mod placements;
 pub mod ranks;
 pub mod sessions;
 pub mod settings;

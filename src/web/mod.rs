@@ -11,6 +11,7 @@ mod health;
 mod jobs;
 mod metrics;
 pub mod pages;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub use error::{ErrorInfo, FieldError, WebError};
 
 use crate::config::Config;
+use crate::recruiterflow::Syncer;
 use crate::store::Store;
 
 /// The largest request body accepted (forms and JSON): 413 beyond it.
@@ -40,6 +42,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub started_at: DateTime<Utc>,
+    /// The Recruiterflow sync, when RECRUITERFLOW_API_KEY is set ("Refresh now").
+    pub syncer: Option<Syncer>,
 }
 
 /// The whole application's routes.
@@ -58,6 +62,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(health::router())
         .merge(metrics::router())
+        .merge(webhooks::router())
         .merge(assets::router())
         .merge(auth::router())
         .merge(dashboard::router())

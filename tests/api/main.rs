@@ -1,10 +1,13 @@
 //! The integration test binary: one file per feature, `helpers` holds `spawn_app()`.
 
 mod cli;
+mod fake_recruiterflow;
 mod helpers;
 mod ops;
+mod recruiterflow;
 mod store;
 mod web_auth;
 mod web_dashboard;
 mod web_scoring;
 mod web_support;
+mod webhooks;

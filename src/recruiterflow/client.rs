@@ -1,0 +1,605 @@
+//! The Recruiterflow HTTP client: timeouts, a bound on concurrent requests, retries
+//! with exponential backoff and jitter on 429, 5xx and timeouts (honouring
+//! `Retry-After`), and tolerant parsing of the answers. The API key travels only in
+//! the `RF-Api-Key` header, marked sensitive, and never appears in logs or errors.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use rand::Rng;
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::error::{RecruiterflowError, Result};
+use super::model::{
+    self, CandidateMovements, ItemError, Job, Page, Pipeline, PlacementRecord, User,
+};
+
+/// Timeouts, retry and concurrency bounds. The defaults suit production; tests
+/// shorten the delays so they never sleep for real minutes.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Whole-request timeout (connect, send, read the body).
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// First backoff delay; doubles on each retry, with jitter.
+    pub base_delay: Duration,
+    /// Longest backoff delay.
+    pub max_delay: Duration,
+    /// Longest `Retry-After` honoured; a longer one is cut to this.
+    pub max_retry_after: Duration,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// `items_per_page` for list endpoints.
+    pub page_size: u32,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_attempts: 5,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(120),
+            concurrency: 8,
+            page_size: 100,
+        }
+    }
+}
+
+/// A Recruiterflow API client. Cheap to clone; clones share the concurrency bound.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    key: SecretString,
+    opts: ClientOptions,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .field("key", &"[redacted]")
+            .field("opts", &self.opts)
+            .finish()
+    }
+}
+
+/// The open-job list as read in full.
+#[derive(Debug, Clone, Default)]
+pub struct OpenJobs {
+    pub jobs: Vec<Job>,
+    /// Elements that could not be read (their ids, when readable, are kept open).
+    pub errors: Vec<ItemError>,
+    /// Set when the pages did not add up to the reported total: the list changed while
+    /// it was read, so it must not be used to close jobs.
+    pub incomplete: Option<String>,
+}
+
+enum Attempt {
+    Done(Value),
+    Retry {
+        why: Retry,
+        retry_after: Option<Duration>,
+    },
+    Fail(RecruiterflowError),
+}
+
+enum Retry {
+    RateLimited,
+    Server(u16),
+    Timeout,
+    Unreachable(String),
+}
+
+impl Client {
+    /// Builds a client for `base` (e.g. `https://api.recruiterflow.com`) with `key`.
+    /// Installs the TLS crypto provider if nothing has yet.
+    pub fn new(base: Url, key: SecretString, opts: ClientOptions) -> Result<Client> {
+        crate::install_crypto();
+        let http = reqwest::Client::builder()
+            .timeout(opts.timeout)
+            .connect_timeout(opts.connect_timeout)
+            .user_agent(concat!("jobrank/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| RecruiterflowError::Setup(e.to_string()))?;
+        let permits = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+        Ok(Client {
+            http,
+            base,
+            key,
+            opts,
+            permits,
+        })
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &ClientOptions {
+        &self.opts
+    }
+
+    fn endpoint(path: &str, query: &[(&str, String)]) -> String {
+        if query.is_empty() {
+            return path.to_string();
+        }
+        let q: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{path}?{}", q.join("&"))
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .opts
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+        let capped = exp.min(self.opts.max_delay);
+        // Equal jitter: half fixed, half random, so retries spread but still grow.
+        let half = capped / 2;
+        half + half.mul_f64(rand::rng().random_range(0.0..=1.0))
+    }
+
+    /// GETs a JSON body, retrying 429, 5xx, timeouts and connection failures.
+    pub async fn get_json(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
+        let endpoint = Self::endpoint(path, query);
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| RecruiterflowError::Setup(format!("bad URL for {path}: {e}")))?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = {
+                let _permit = self
+                    .permits
+                    .acquire()
+                    .await
+                    .map_err(|e| RecruiterflowError::Setup(e.to_string()))?;
+                self.attempt(&url, query, &endpoint).await
+            };
+            let (why, retry_after) = match outcome {
+                Attempt::Done(v) => return Ok(v),
+                Attempt::Fail(e) => return Err(e),
+                Attempt::Retry { why, retry_after } => (why, retry_after),
+            };
+            if attempt >= self.opts.max_attempts {
+                return Err(match why {
+                    Retry::RateLimited => RecruiterflowError::RateLimited {
+                        endpoint,
+                        attempts: attempt,
+                    },
+                    Retry::Server(status) => RecruiterflowError::Server {
+                        endpoint,
+                        status,
+                        attempts: attempt,
+                    },
+                    Retry::Timeout => RecruiterflowError::Timeout {
+                        endpoint,
+                        timeout: self.opts.timeout,
+                        attempts: attempt,
+                    },
+                    Retry::Unreachable(detail) => RecruiterflowError::Unreachable {
+                        endpoint,
+                        attempts: attempt,
+                        detail,
+                    },
+                });
+            }
+            let delay = match retry_after {
+                Some(d) => d.min(self.opts.max_retry_after),
+                None => self.backoff(attempt),
+            };
+            tracing::debug!(endpoint = %endpoint, attempt, delay_ms = delay.as_millis() as u64, "retrying Recruiterflow request");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn attempt(&self, url: &Url, query: &[(&str, String)], endpoint: &str) -> Attempt {
+        let mut key = match HeaderValue::from_str(self.key.expose_secret()) {
+            Ok(k) => k,
+            Err(_) => {
+                return Attempt::Fail(RecruiterflowError::Setup(
+                    "RECRUITERFLOW_API_KEY contains characters not allowed in a header".into(),
+                ));
+            }
+        };
+        key.set_sensitive(true);
+        let sent = self
+            .http
+            .get(url.clone())
+            .query(query)
+            .header("RF-Api-Key", key)
+            .header("Accept", "application/json")
+            .send()
+            .await;
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) => return transport_failure(&e),
+        };
+        let status = resp.status();
+        let retry_after = parse_retry_after(resp.headers());
+        let is_html = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.to_ascii_lowercase().contains("text/html"));
+        let body = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => return transport_failure(&e),
+        };
+        let endpoint = endpoint.to_string();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Attempt::Fail(RecruiterflowError::Unauthorized {
+                endpoint,
+                status: status.as_u16(),
+            });
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Attempt::Retry {
+                why: Retry::RateLimited,
+                retry_after,
+            };
+        }
+        if status.is_server_error() {
+            return Attempt::Retry {
+                why: Retry::Server(status.as_u16()),
+                retry_after,
+            };
+        }
+        let text = String::from_utf8_lossy(&body);
+        let looks_html = is_html || text.trim_start().starts_with('<');
+        if looks_html {
+            return Attempt::Fail(RecruiterflowError::Html {
+                endpoint,
+                status: status.as_u16(),
+                snippet: snippet(&text),
+            });
+        }
+        if status == StatusCode::NOT_FOUND {
+            return Attempt::Fail(RecruiterflowError::NotFound { endpoint });
+        }
+        if !status.is_success() {
+            return Attempt::Fail(RecruiterflowError::Refused {
+                endpoint,
+                status: status.as_u16(),
+                snippet: snippet(&text),
+            });
+        }
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(v) => Attempt::Done(v),
+            Err(e) => Attempt::Fail(RecruiterflowError::MalformedJson {
+                endpoint,
+                detail: if body.is_empty() {
+                    "the body is empty".into()
+                } else {
+                    e.to_string()
+                },
+            }),
+        }
+    }
+
+    /// GETs one object of type `T`.
+    async fn get_object<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T> {
+        let v = self.get_json(path, query).await?;
+        model::parse_object(v).map_err(|detail| RecruiterflowError::WrongShape {
+            endpoint: Self::endpoint(path, query),
+            detail,
+        })
+    }
+
+    /// GETs one page of a list endpoint (either body shape).
+    pub async fn get_page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        page: u32,
+        extra: &[(&str, String)],
+    ) -> Result<Page<T>> {
+        let mut query: Vec<(&str, String)> = extra.to_vec();
+        query.push(("current_page", page.to_string()));
+        query.push(("items_per_page", self.opts.page_size.to_string()));
+        query.push(("include_count", "true".into()));
+        let v = self.get_json(path, &query).await?;
+        model::parse_page(v).map_err(|detail| RecruiterflowError::WrongShape {
+            endpoint: Self::endpoint(path, &query),
+            detail,
+        })
+    }
+
+    /// Reads every page of a list endpoint. With a total (the counted body shape) the
+    /// remaining pages are fetched concurrently; without one, pages are read in order
+    /// until a short or empty page. Returns the pages in order.
+    pub async fn get_all_pages<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: &str,
+        extra: &[(&str, String)],
+        on_page: impl Fn(usize, Option<usize>) + Send + Sync,
+    ) -> Result<Vec<Page<T>>> {
+        const MAX_PAGES: u32 = 10_000;
+        let per = self.opts.page_size.max(1) as usize;
+        let first: Page<T> = self.get_page(path, 1, extra).await?;
+        let mut pages = vec![first];
+        if let Some(total) = pages[0].total {
+            let n_pages = (total.max(0) as usize)
+                .div_ceil(per)
+                .min(MAX_PAGES as usize);
+            on_page(1, Some(n_pages.max(1)));
+            let rest: Vec<Result<Page<T>>> = futures_util::stream::iter(2..=n_pages as u32)
+                .map(|p| self.get_page::<T>(path, p, extra))
+                .buffered(self.opts.concurrency.max(1))
+                .collect()
+                .await;
+            for (i, p) in rest.into_iter().enumerate() {
+                pages.push(p?);
+                on_page(i + 2, Some(n_pages));
+            }
+            return Ok(pages);
+        }
+        on_page(1, None);
+        let mut page_no = 1;
+        while pages.last().is_some_and(|p| p.len >= per) && page_no < MAX_PAGES {
+            page_no += 1;
+            let next: Page<T> = self.get_page(path, page_no, extra).await?;
+            if next.len == 0 {
+                break;
+            }
+            pages.push(next);
+            on_page(page_no as usize, None);
+        }
+        Ok(pages)
+    }
+
+    /// Every open job (`only_open=1`), read in pages. When the pages do not add up to
+    /// the reported total the result is marked incomplete.
+    pub async fn list_open_jobs(
+        &self,
+        on_page: impl Fn(usize, Option<usize>) + Send + Sync,
+    ) -> Result<OpenJobs> {
+        let pages: Vec<Page<Job>> = self
+            .get_all_pages(
+                "/api/external/job/list",
+                &[("only_open", "1".into())],
+                on_page,
+            )
+            .await?;
+        let total = pages.first().and_then(|p| p.total);
+        let mut out = OpenJobs::default();
+        let mut seen = std::collections::HashSet::new();
+        for p in pages {
+            for e in p.errors {
+                if e.id.is_none_or(|id| seen.insert(id)) {
+                    out.errors.push(e);
+                }
+            }
+            for j in p.items {
+                if seen.insert(j.id) {
+                    out.jobs.push(j);
+                }
+            }
+        }
+        if let Some(total) = total {
+            let got =
+                seen.len() as i64 + out.errors.iter().filter(|e| e.id.is_none()).count() as i64;
+            if got != total {
+                out.incomplete = Some(format!(
+                    "Recruiterflow reported {total} open jobs but the pages held {got}"
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// One job with its client company and stages.
+    pub async fn get_job(&self, job_id: i64) -> Result<Job> {
+        self.get_object(
+            "/api/external/job",
+            &[
+                ("job_id", job_id.to_string()),
+                ("include_stages", "1".into()),
+            ],
+        )
+        .await
+    }
+
+    /// A job's pipeline: candidates per stage.
+    pub async fn job_pipeline(&self, job_id: i64) -> Result<Pipeline> {
+        self.get_object(
+            "/api/external/job/pipeline",
+            &[("job_id", job_id.to_string())],
+        )
+        .await
+    }
+
+    /// Every stage name used in the account.
+    pub async fn stage_names(&self) -> Result<Vec<String>> {
+        let endpoint = "/api/external/job/stage_names";
+        let v = self.get_json(endpoint, &[]).await?;
+        let list = match v {
+            Value::Array(a) => a,
+            Value::Object(mut m) => match m.remove("data") {
+                Some(Value::Array(a)) => a,
+                _ => {
+                    return Err(RecruiterflowError::WrongShape {
+                        endpoint: endpoint.into(),
+                        detail: "expected {\"data\": [stage names]}".into(),
+                    });
+                }
+            },
+            other => {
+                return Err(RecruiterflowError::WrongShape {
+                    endpoint: endpoint.into(),
+                    detail: format!(
+                        "expected a list of stage names, found {}",
+                        model::kind(&other)
+                    ),
+                });
+            }
+        };
+        Ok(list
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect())
+    }
+
+    /// A candidate's stage movements across jobs.
+    pub async fn stage_movements(&self, candidate_id: i64) -> Result<CandidateMovements> {
+        let path = "/api/external/candidate/activities/stage-movement/list";
+        let query = [("id", candidate_id.to_string())];
+        let v = self.get_json(path, &query).await?;
+        let data = match v {
+            Value::Object(mut m) if m.contains_key("data") => m.remove("data").unwrap_or_default(),
+            other => other,
+        };
+        model::parse_object(data).map_err(|detail| RecruiterflowError::WrongShape {
+            endpoint: Self::endpoint(path, &query),
+            detail,
+        })
+    }
+
+    /// Every user of the account.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        let pages: Vec<Page<User>> = self
+            .get_all_pages("/api/external/user/list", &[], |_, _| {})
+            .await?;
+        Ok(pages.into_iter().flat_map(|p| p.items).collect())
+    }
+
+    /// Every placement record of the account.
+    pub async fn list_placements(&self) -> Result<Vec<PlacementRecord>> {
+        let pages: Vec<Page<PlacementRecord>> = self
+            .get_all_pages("/api/external/placement-record/list", &[], |_, _| {})
+            .await?;
+        Ok(pages.into_iter().flat_map(|p| p.items).collect())
+    }
+
+    /// A job's placement records.
+    pub async fn job_placements(&self, job_id: i64) -> Result<Vec<PlacementRecord>> {
+        let pages: Vec<Page<PlacementRecord>> = self
+            .get_all_pages(
+                "/api/external/job/placement-record/list",
+                &[("job_id", job_id.to_string())],
+                |_, _| {},
+            )
+            .await?;
+        Ok(pages.into_iter().flat_map(|p| p.items).collect())
+    }
+
+    /// How many jobs are open; a cheap call that proves the key works.
+    pub async fn open_job_count(&self) -> Result<i64> {
+        let path = "/api/external/job/count";
+        let query = [("only_open", "1".to_string())];
+        let v = self.get_json(path, &query).await?;
+        v.get("count")
+            .and_then(model::value_i64)
+            .ok_or_else(|| RecruiterflowError::WrongShape {
+                endpoint: Self::endpoint(path, &query),
+                detail: "expected {\"count\": N}".into(),
+            })
+    }
+}
+
+fn transport_failure(e: &reqwest::Error) -> Attempt {
+    if e.is_timeout() {
+        return Attempt::Retry {
+            why: Retry::Timeout,
+            retry_after: None,
+        };
+    }
+    // The URL holds no secret (the key is a header), but keep only the cause.
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    Attempt::Retry {
+        why: Retry::Unreachable(detail),
+        retry_after: None,
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = v.parse::<f64>()
+        && secs.is_finite()
+        && secs >= 0.0
+    {
+        return Some(Duration::from_secs_f64(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let wait = at.to_utc() - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+fn snippet(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut s: String = flat.chars().take(160).collect();
+    if flat.chars().count() > 160 {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(3)));
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        h.insert("retry-after", HeaderValue::from_str(&later).unwrap());
+        let d = parse_retry_after(&h).unwrap();
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
+        h.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(parse_retry_after(&h), None);
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        let c = Client::new(
+            Url::parse("http://127.0.0.1:1").unwrap(),
+            SecretString::from("k"),
+            ClientOptions {
+                base_delay: Duration::from_millis(100),
+                max_delay: Duration::from_millis(1000),
+                ..ClientOptions::default()
+            },
+        )
+        .unwrap();
+        for _ in 0..20 {
+            let d1 = c.backoff(1);
+            assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100));
+            let d3 = c.backoff(3);
+            assert!(d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400));
+            assert!(c.backoff(30) <= Duration::from_millis(1000));
+        }
+        assert!(!format!("{c:?}").contains("\"k\""));
+    }
+}

@@ -1,0 +1,594 @@
+//! Mapping Recruiterflow's payloads to jobrank's jobs, pipelines and placements, and
+//! the full sync: read everything first, then write it in one transaction, so a
+//! Recruiterflow failure part-way leaves the local data exactly as it was.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::client::Client;
+use super::error::{RecruiterflowError, Result};
+use super::model::{self, CandidateMovements, Pipeline, PlacementRecord};
+use crate::store::jobs::{self, JobUpsert, Upserted};
+use crate::store::pipeline::{self, StageCount};
+use crate::store::placements::{self, PlacementUpsert};
+use crate::store::sync_runs::{self, RunTotals};
+use crate::store::{self, Store};
+
+/// The `sync_runs.kind` of Recruiterflow syncs.
+pub const RUN_KIND: &str = "recruiterflow";
+
+/// The client name stored when Recruiterflow gives none.
+pub const NO_CLIENT: &str = "(no client)";
+
+/// Where a running sync is, for the "Refresh now" control.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SyncProgress {
+    /// What the sync is doing, in words.
+    pub phase: &'static str,
+    /// Units of the phase done (pages, jobs, candidates).
+    pub done: usize,
+    /// Units in the phase, when known.
+    pub total: Option<usize>,
+}
+
+/// What a finished full sync did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SyncReport {
+    pub run_id: i64,
+    pub jobs_seen: i64,
+    pub jobs_changed: i64,
+    pub jobs_closed: i64,
+    pub errors: i64,
+    pub pipelines_recorded: i64,
+    pub placements_changed: i64,
+    pub message: String,
+}
+
+/// Maps a Recruiterflow job to what the store keeps. A job is open unless the payload
+/// says it is closed (`is_open` false) or archived.
+pub fn map_job(job: &model::Job) -> std::result::Result<JobUpsert, String> {
+    let title = job
+        .title
+        .as_deref()
+        .or(job.name.as_deref())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| format!("job {} has neither a title nor a name", job.id))?
+        .to_string();
+    let closed = job.is_open == Some(false) || job.is_archived == Some(true);
+    let is_open = !closed;
+    let status = job
+        .job_status
+        .as_ref()
+        .and_then(|s| s.name.as_deref())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            if job.is_archived == Some(true) {
+                "Archived".into()
+            } else if is_open {
+                "Open".into()
+            } else {
+                "Closed".into()
+            }
+        });
+    let (fee_minor, fee_currency) = match job.expected_fee.as_ref().and_then(model::Money::to_minor)
+    {
+        Some((minor, currency)) => (Some(minor), currency),
+        None => (None, None),
+    };
+    Ok(JobUpsert {
+        id: job.id,
+        title,
+        client: job.company_name().unwrap_or(NO_CLIENT).to_string(),
+        status,
+        is_open,
+        opened_at: job.last_opened,
+        fee_minor,
+        fee_currency,
+        hiring_team: job
+            .hiring_team
+            .iter()
+            .filter_map(model::HiringTeamMember::display_name)
+            .collect(),
+        description_html: job.about_position.clone().filter(|s| !s.trim().is_empty()),
+    })
+}
+
+/// Per stage of a job's pipeline: candidates, and the average days the candidates now
+/// in the stage have spent there (from their stage movements, when known).
+pub fn pipeline_stages(
+    job_id: i64,
+    pipe: &Pipeline,
+    movements: &HashMap<i64, CandidateMovements>,
+    now: DateTime<Utc>,
+) -> Vec<StageCount> {
+    let mut days_by_stage: HashMap<&str, Vec<f64>> = HashMap::new();
+    for candidate in pipe.candidate_ids() {
+        if let Some((stage, since)) = movements
+            .get(&candidate)
+            .and_then(|m| m.current_stage(job_id))
+        {
+            let days = (now - since).num_seconds().max(0) as f64 / 86_400.0;
+            days_by_stage.entry(stage).or_default().push(days);
+        }
+    }
+    pipe.summary
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let name = s.name.as_deref()?.trim();
+            if name.is_empty() {
+                return None;
+            }
+            let avg = days_by_stage
+                .get(name)
+                .filter(|d| !d.is_empty())
+                .map(|d| (d.iter().sum::<f64>() / d.len() as f64 * 10.0).round() / 10.0);
+            Some(StageCount {
+                stage: name.to_string(),
+                stage_order: i as i64,
+                candidates: s.count.unwrap_or(0).max(0),
+                avg_days_in_stage: avg,
+            })
+        })
+        .collect()
+}
+
+/// Maps a placement record; `None` when it names no job.
+pub fn map_placement(p: &PlacementRecord) -> Option<PlacementUpsert> {
+    let job_id = p.job.as_ref()?.id?;
+    let (fee_minor, fee_currency) = match p.fee() {
+        Some((m, c)) => (Some(m), c),
+        None => (None, None),
+    };
+    Some(PlacementUpsert {
+        id: p.id,
+        job_id,
+        candidate: p
+            .prospect
+            .as_ref()
+            .and_then(|n| n.name.clone())
+            .filter(|n| !n.trim().is_empty()),
+        placed_at: p.job_start_date.or(p.billing_date),
+        fee_minor,
+        fee_currency,
+    })
+}
+
+/// A job with its pipeline, as read from Recruiterflow.
+#[derive(Debug, Clone)]
+pub struct FetchedJob {
+    pub job: JobUpsert,
+    pub stages: Vec<StageCount>,
+}
+
+/// Everything one full sync read, before anything is written.
+#[derive(Debug, Default)]
+struct Fetched {
+    jobs: Vec<FetchedJob>,
+    /// Ids seen in the list whose details could not be used: left as they are.
+    keep_open: Vec<i64>,
+    problems: Vec<String>,
+    incomplete: Option<String>,
+    placements: Vec<PlacementUpsert>,
+}
+
+/// Reads a job's pipeline and the stage movements of its candidates. A pipeline or
+/// candidate Recruiterflow no longer has is skipped; other failures are errors.
+pub async fn fetch_pipeline(
+    client: &Client,
+    job_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<StageCount>> {
+    let pipe = match client.job_pipeline(job_id).await {
+        Ok(p) => p,
+        Err(RecruiterflowError::NotFound { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let movements = fetch_movements(client, pipe.candidate_ids()).await?;
+    Ok(pipeline_stages(job_id, &pipe, &movements, now))
+}
+
+async fn fetch_movements(
+    client: &Client,
+    candidates: Vec<i64>,
+) -> Result<HashMap<i64, CandidateMovements>> {
+    let concurrency = client.options().concurrency.max(1);
+    let found: Vec<Option<(i64, CandidateMovements)>> = futures_util::stream::iter(candidates)
+        .map(|id| async move {
+            match client.stage_movements(id).await {
+                Ok(m) => Ok(Some((id, m))),
+                Err(RecruiterflowError::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .buffer_unordered(concurrency)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn fetch_everything(
+    client: &Client,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<Fetched> {
+    progress(SyncProgress {
+        phase: "reading the open-job list",
+        done: 0,
+        total: None,
+    });
+    let listed = client
+        .list_open_jobs(|done, total| {
+            progress(SyncProgress {
+                phase: "reading the open-job list",
+                done,
+                total,
+            })
+        })
+        .await?;
+    let mut out = Fetched {
+        incomplete: listed.incomplete.clone(),
+        ..Fetched::default()
+    };
+    for e in &listed.errors {
+        out.problems.push(match e.id {
+            Some(id) => format!("job {id} could not be read: {}", e.message),
+            None => format!("a job list entry could not be read: {}", e.message),
+        });
+        out.keep_open.extend(e.id);
+    }
+    let total = listed.jobs.len();
+    let concurrency = client.options().concurrency.max(1);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let now = store::now();
+    let results: Vec<std::result::Result<FetchedJob, (i64, String)>> =
+        futures_util::stream::iter(listed.jobs)
+            .map(|listed_job| {
+                let done = &done;
+                async move {
+                    // The list lacks the client company: read the single job then.
+                    let job = if listed_job.company_name().is_some() {
+                        listed_job
+                    } else {
+                        match client.get_job(listed_job.id).await {
+                            Ok(j) => j,
+                            // Gone between the list and now: keep what we have.
+                            Err(RecruiterflowError::NotFound { .. }) => {
+                                return Ok(Err((
+                                    listed_job.id,
+                                    format!("job {} vanished while syncing", listed_job.id),
+                                )));
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    };
+                    let mapped = match map_job(&job) {
+                        Ok(m) => m,
+                        Err(why) => return Ok(Err((job.id, why))),
+                    };
+                    let stages = if mapped.is_open {
+                        fetch_pipeline(client, job.id, now).await?
+                    } else {
+                        Vec::new()
+                    };
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    progress(SyncProgress {
+                        phase: "reading jobs and pipelines",
+                        done: n,
+                        total: Some(total),
+                    });
+                    Ok(Ok(FetchedJob {
+                        job: mapped,
+                        stages,
+                    }))
+                }
+            })
+            .buffer_unordered(concurrency)
+            .try_collect()
+            .await?;
+    for r in results {
+        match r {
+            Ok(j) => out.jobs.push(j),
+            Err((id, why)) => {
+                out.keep_open.push(id);
+                out.problems.push(why);
+            }
+        }
+    }
+    out.jobs.sort_by_key(|j| j.job.id);
+    progress(SyncProgress {
+        phase: "reading placements",
+        done: 0,
+        total: None,
+    });
+    match client.list_placements().await {
+        Ok(list) => out.placements = list.iter().filter_map(map_placement).collect(),
+        Err(RecruiterflowError::NotFound { endpoint }) => out.problems.push(format!(
+            "placements could not be read ({endpoint} is not found)"
+        )),
+        Err(e) => return Err(e),
+    }
+    Ok(out)
+}
+
+/// Runs one full sync: reads the open-job list (in pages), each job's details and
+/// pipeline, and the placements, then writes them in one transaction and closes the
+/// open jobs that are no longer listed. Recorded in `sync_runs`; on a Recruiterflow
+/// failure the run is recorded as failed and nothing else changes.
+pub async fn full_sync(
+    store: &Store,
+    client: &Client,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<SyncReport> {
+    let started = store::now();
+    let run_id = store
+        .write(move |tx| sync_runs::start_run(tx, RUN_KIND, started))
+        .await?;
+    let fetched = match fetch_everything(client, progress).await {
+        Ok(f) => f,
+        Err(e) => {
+            record_failure(store, run_id, &e.to_string()).await;
+            return Err(e);
+        }
+    };
+    progress(SyncProgress {
+        phase: "saving",
+        done: 0,
+        total: None,
+    });
+    let written = store
+        .write(move |tx| write_fetched(tx, run_id, started, fetched))
+        .await;
+    match written {
+        Ok(report) => Ok(report),
+        Err(e) => {
+            let e = RecruiterflowError::from(e);
+            record_failure(store, run_id, &e.to_string()).await;
+            Err(e)
+        }
+    }
+}
+
+async fn record_failure(store: &Store, run_id: i64, message: &str) {
+    let totals = RunTotals {
+        errors: 1,
+        message: Some(message.to_string()),
+        ..RunTotals::default()
+    };
+    let res = store
+        .write(move |tx| sync_runs::finish_run(tx, run_id, false, &totals, store::now()))
+        .await;
+    if let Err(e) = res {
+        tracing::error!(error = %e, "cannot record the failed Recruiterflow sync");
+    }
+}
+
+fn write_fetched(
+    tx: &store::Tx<'_>,
+    run_id: i64,
+    started: DateTime<Utc>,
+    fetched: Fetched,
+) -> store::Result<SyncReport> {
+    let at = store::now();
+    // Jobs a webhook refreshed while this sync was reading are newer than our view.
+    let fresher: HashSet<i64> = jobs::list_jobs_synced_since(tx, started)?
+        .into_iter()
+        .collect();
+    let mut report = SyncReport {
+        run_id,
+        jobs_seen: (fetched.jobs.len() + fetched.keep_open.len()) as i64,
+        errors: fetched.problems.len() as i64,
+        ..SyncReport::default()
+    };
+    let mut keep: Vec<i64> = fetched.keep_open.clone();
+    keep.extend(fresher.iter().copied());
+    for f in &fetched.jobs {
+        keep.push(f.job.id);
+        if fresher.contains(&f.job.id) {
+            continue;
+        }
+        let was_open = jobs::find_job(tx, f.job.id)?.map(|j| j.is_open);
+        match jobs::upsert_job(tx, &f.job, at)? {
+            Upserted::Inserted | Upserted::Changed => report.jobs_changed += 1,
+            Upserted::Unchanged => {}
+        }
+        if was_open == Some(true) && !f.job.is_open {
+            report.jobs_closed += 1;
+        }
+        if f.job.is_open
+            && !f.stages.is_empty()
+            && pipeline::record_snapshot(tx, f.job.id, &f.stages, at)?
+        {
+            report.pipelines_recorded += 1;
+        }
+    }
+    let mut problems = fetched.problems;
+    match &fetched.incomplete {
+        None => report.jobs_closed += jobs::close_jobs_not_in(tx, &keep, at)?,
+        Some(why) => {
+            report.errors += 1;
+            problems.push(format!(
+                "the open-job list changed while it was read ({why}); no job was closed this time"
+            ));
+        }
+    }
+    for p in &fetched.placements {
+        if placements::upsert_placement(tx, p, at)? {
+            report.placements_changed += 1;
+        }
+    }
+    let mut message = format!(
+        "{} open jobs seen, {} changed, {} closed, {} pipelines recorded, {} placements changed",
+        report.jobs_seen,
+        report.jobs_changed,
+        report.jobs_closed,
+        report.pipelines_recorded,
+        report.placements_changed
+    );
+    if !problems.is_empty() {
+        message.push_str(&format!(
+            "; {} problems: {}",
+            problems.len(),
+            problems
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+        if problems.len() > 5 {
+            message.push_str("; …");
+        }
+    }
+    report.message = message.clone();
+    let totals = RunTotals {
+        jobs_seen: report.jobs_seen,
+        jobs_changed: report.jobs_changed,
+        jobs_closed: report.jobs_closed,
+        errors: report.errors,
+        message: Some(message),
+        report: serde_json::to_string(&serde_json::json!({
+            "pipelines_recorded": report.pipelines_recorded,
+            "placements_changed": report.placements_changed,
+            "problems": problems,
+        }))
+        .ok(),
+    };
+    sync_runs::finish_run(tx, run_id, true, &totals, store::now())?;
+    Ok(report)
+}
+
+/// What refreshing one job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobRefresh {
+    /// Stored (new, changed or unchanged).
+    Stored(Upserted),
+    /// Recruiterflow no longer has the job: it was marked closed.
+    Gone,
+}
+
+/// Refreshes one job from Recruiterflow (after a webhook): the job itself and, while it
+/// is open, its pipeline. A job Recruiterflow no longer has is marked closed.
+pub async fn refresh_job(store: &Store, client: &Client, job_id: i64) -> Result<JobRefresh> {
+    // The fetch time, not the write time, dates what we saw (see `write_fetched`).
+    let at = store::now();
+    let job = match client.get_job(job_id).await {
+        Ok(j) => j,
+        Err(RecruiterflowError::NotFound { .. }) => {
+            store
+                .write(move |tx| jobs::close_job(tx, job_id, Some("Deleted in Recruiterflow"), at))
+                .await?;
+            return Ok(JobRefresh::Gone);
+        }
+        Err(e) => return Err(e),
+    };
+    let mapped = map_job(&job).map_err(|detail| RecruiterflowError::WrongShape {
+        endpoint: format!("/api/external/job?job_id={job_id}"),
+        detail,
+    })?;
+    let stages = if mapped.is_open {
+        fetch_pipeline(client, job_id, at).await?
+    } else {
+        Vec::new()
+    };
+    let outcome = store
+        .write(move |tx| {
+            let outcome = jobs::upsert_job(tx, &mapped, at)?;
+            if mapped.is_open && !stages.is_empty() {
+                pipeline::record_snapshot(tx, mapped.id, &stages, at)?;
+            }
+            Ok(outcome)
+        })
+        .await?;
+    Ok(JobRefresh::Stored(outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(v: serde_json::Value) -> model::Job {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_job_maps_with_client_fee_and_team() {
+        let j = job(serde_json::json!({
+            "id": "42", "title": " Head of Finance ", "is_open": true,
+            "job_status": {"id": 1, "name": "Active search"},
+            "last_opened": "2025-05-26T13:13:33+05:30",
+            "expected_fee": {"currency": "gbp", "number": "35000.5"},
+            "company": {"id": 3, "name": "Kestrel Fintech"},
+            "hiring_team": [{"name": "Tom Okafor"}, {"first_name": "Priya", "last_name": "Shah"}, {}],
+            "about_position": "<p>x</p>"
+        }));
+        let m = map_job(&j).unwrap();
+        assert_eq!(m.id, 42);
+        assert_eq!(m.title, "Head of Finance");
+        assert_eq!(m.client, "Kestrel Fintech");
+        assert_eq!(m.status, "Active search");
+        assert!(m.is_open);
+        assert_eq!(m.fee_minor, Some(3_500_050));
+        assert_eq!(m.fee_currency.as_deref(), Some("GBP"));
+        assert_eq!(m.hiring_team, vec!["Tom Okafor", "Priya Shah"]);
+        assert_eq!(
+            m.opened_at.unwrap().to_rfc3339(),
+            "2025-05-26T07:43:33+00:00"
+        );
+    }
+
+    #[test]
+    fn closed_archived_and_untitled_jobs() {
+        let m = map_job(&job(
+            serde_json::json!({"id": 1, "name": "A", "is_open": 0}),
+        ))
+        .unwrap();
+        assert!(!m.is_open);
+        assert_eq!(m.status, "Closed");
+        assert_eq!(m.client, NO_CLIENT);
+        let m = map_job(&job(
+            serde_json::json!({"id": 1, "name": "A", "is_archived": true}),
+        ))
+        .unwrap();
+        assert!(!m.is_open);
+        assert_eq!(m.status, "Archived");
+        let err = map_job(&job(serde_json::json!({"id": 5, "title": "  "}))).unwrap_err();
+        assert!(err.contains("job 5"), "{err}");
+    }
+
+    #[test]
+    fn average_days_in_stage_come_from_movements() {
+        let pipe: Pipeline = serde_json::from_value(serde_json::json!({
+            "summary": [{"id": 1, "name": "Sourced", "count": 2}, {"id": 2, "name": "Offer", "count": "1"}, {"name": null, "count": 1}],
+            "detail": [{"id": 1, "name": "Sourced", "candidates": [{"id": 10}, {"id": 11}]}, {"id": 2, "candidates": [{"id": 12}]}]
+        }))
+        .unwrap();
+        let now = model::parse_timestamp("2026-01-11T00:00:00+0000").unwrap();
+        let mv = |id: i64, stage: &str, entered: &str| {
+            serde_json::from_value::<CandidateMovements>(serde_json::json!({
+                "id": id, "jobs": [{"id": 7, "transitions": [
+                    {"from": null, "to": "Sourced", "entered": "2025-12-01T00:00:00+0000", "left": entered},
+                    {"from": "Sourced", "to": stage, "entered": entered, "left": null}
+                ]}]
+            }))
+            .unwrap()
+        };
+        let movements: HashMap<i64, CandidateMovements> = [
+            (10, mv(10, "Sourced", "2026-01-01T00:00:00+0000")),
+            (11, mv(11, "Sourced", "2026-01-06T00:00:00+0000")),
+        ]
+        .into_iter()
+        .collect();
+        let stages = pipeline_stages(7, &pipe, &movements, now);
+        assert_eq!(stages.len(), 2);
+        assert_eq!(stages[0].stage, "Sourced");
+        assert_eq!(stages[0].candidates, 2);
+        assert_eq!(stages[0].avg_days_in_stage, Some(7.5));
+        assert_eq!(stages[1].candidates, 1);
+        assert_eq!(stages[1].avg_days_in_stage, None);
+    }
+}

@@ -1,0 +1,201 @@
+//! The webhook inbox: each verified Recruiterflow event is stored here before it is
+//! acknowledged, then processed in the background. Failed events are retried with
+//! backoff and, after a bound, become dead letters that an admin can retry.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use super::{Result, StoreError, Tx, col_ts, col_ts_opt, ts};
+
+/// An event as it arrives, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// The event id, or `sha256:<hex>` of the body when the event has none.
+    pub event_key: String,
+    pub event_type: String,
+    pub job_id: Option<i64>,
+    /// The raw body, kept for audit and reprocessing.
+    pub body: String,
+    /// `pending` for events to process, `ignored` for ones recorded only.
+    pub status: &'static str,
+    /// Why an event is ignored.
+    pub note: Option<String>,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct InboxEvent {
+    pub id: i64,
+    pub event_key: String,
+    pub event_type: String,
+    pub job_id: Option<i64>,
+    pub body: String,
+    pub received_at: DateTime<Utc>,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, event_key, event_type, job_id, body, received_at, status, attempts, next_attempt_at, last_error, processed_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<InboxEvent> {
+    Ok(InboxEvent {
+        id: r.get(0)?,
+        event_key: r.get(1)?,
+        event_type: r.get(2)?,
+        job_id: r.get(3)?,
+        body: r.get(4)?,
+        received_at: col_ts(r, 5)?,
+        status: r.get(6)?,
+        attempts: r.get(7)?,
+        next_attempt_at: col_ts(r, 8)?,
+        last_error: r.get(9)?,
+        processed_at: col_ts_opt(r, 10)?,
+    })
+}
+
+/// Stores an event unless one with the same key is already stored. Returns whether
+/// it was new (a duplicate is not an error: it is answered 200 and processed once).
+pub fn insert_event(tx: &Tx<'_>, e: &NewEvent, at: DateTime<Utc>) -> Result<bool> {
+    let n = tx
+        .prepare_cached(
+            "INSERT INTO webhook_inbox (event_key, event_type, job_id, body, received_at, status, attempts,
+               next_attempt_at, last_error, processed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?5, ?7, CASE WHEN ?6 = 'ignored' THEN ?5 END)
+             ON CONFLICT (event_key) DO NOTHING",
+        )?
+        .execute(rusqlite::params![
+            e.event_key,
+            e.event_type,
+            e.job_id,
+            e.body,
+            ts(&at),
+            e.status,
+            e.note
+        ])?;
+    Ok(n > 0)
+}
+
+/// Pending events whose next attempt is due at `at`, oldest first.
+pub fn due_events(conn: &Connection, at: DateTime<Utc>, limit: i64) -> Result<Vec<InboxEvent>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= ?1
+         ORDER BY id LIMIT ?2"
+    ))?;
+    let rows = stmt
+        .query_map((ts(&at), limit), from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// When the next pending event falls due, if any is pending.
+pub fn next_due_at(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
+    let s: Option<String> = conn.query_row(
+        "SELECT MIN(next_attempt_at) FROM webhook_inbox WHERE status = 'pending'",
+        [],
+        |r| r.get(0),
+    )?;
+    s.map(|s| super::parse_ts(&s)).transpose()
+}
+
+/// Marks an event processed.
+pub fn mark_done(tx: &Tx<'_>, id: i64, at: DateTime<Utc>) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE webhook_inbox SET status = 'done', attempts = attempts + 1, processed_at = ?2, last_error = NULL
+         WHERE id = ?1 AND status = 'pending'",
+    )?
+    .execute((id, ts(&at)))?;
+    Ok(())
+}
+
+/// Records a failed attempt: the event is tried again at `retry_at`, or becomes a dead
+/// letter once it has had `max_attempts`. Returns whether it is now dead.
+pub fn mark_failed(
+    tx: &Tx<'_>,
+    id: i64,
+    error: &str,
+    retry_at: DateTime<Utc>,
+    max_attempts: i64,
+) -> Result<bool> {
+    tx.prepare_cached(
+        "UPDATE webhook_inbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3,
+           status = CASE WHEN attempts + 1 >= ?4 THEN 'dead' ELSE 'pending' END
+         WHERE id = ?1 AND status = 'pending'",
+    )?
+    .execute(rusqlite::params![id, error, ts(&retry_at), max_attempts])?;
+    let status: Option<String> = tx
+        .query_row(
+            "SELECT status FROM webhook_inbox WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(status.as_deref() == Some("dead"))
+}
+
+/// Puts a dead letter back in the queue for an immediate new round of attempts.
+pub fn retry_dead(tx: &Tx<'_>, id: i64, at: DateTime<Utc>) -> Result<()> {
+    let n = tx.execute(
+        "UPDATE webhook_inbox SET status = 'pending', attempts = 0, next_attempt_at = ?2
+         WHERE id = ?1 AND status = 'dead'",
+        (id, ts(&at)),
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("dead webhook event {id}")));
+    }
+    Ok(())
+}
+
+/// One stored event.
+pub fn find_event(conn: &Connection, id: i64) -> Result<Option<InboxEvent>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM webhook_inbox WHERE id = ?1"
+        ))?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+/// One stored event by its key (event id or body hash).
+pub fn find_event_by_key(conn: &Connection, key: &str) -> Result<Option<InboxEvent>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM webhook_inbox WHERE event_key = ?1"
+        ))?
+        .query_row([key], from_row)
+        .optional()?)
+}
+
+/// Dead letters, newest first (the admin page lists them with a retry button).
+pub fn list_dead(conn: &Connection, limit: i64) -> Result<Vec<InboxEvent>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM webhook_inbox WHERE status = 'dead' ORDER BY id DESC LIMIT ?1"
+    ))?;
+    let rows = stmt
+        .query_map([limit], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// How many events are in each status.
+pub fn count_by_status(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, COUNT(*) FROM webhook_inbox GROUP BY status ORDER BY status",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Every stored event, oldest first (tests and diagnostics).
+pub fn list_events(conn: &Connection) -> Result<Vec<InboxEvent>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM webhook_inbox ORDER BY id"))?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

@@ -1,0 +1,530 @@
+//! A fake Recruiterflow API on 127.0.0.1:0 (axum), built from the reference payloads in
+//! `tests/fixtures/recruiterflow/`: the open-job list in pages (both `include_count`
+//! body shapes), single jobs with company and stages, pipelines, stage movements,
+//! placements, users and counts. Faults can be queued: 429 with `Retry-After`, 500s,
+//! slow answers, malformed bodies, HTML error pages, wrong shapes, 401.
+//! Shared by the integration tests and the benchmark (`#[path]`).
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use chrono::{SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+/// The API key the fake accepts.
+pub const API_KEY: &str = "rf-test-key-5b1f0c9e7d";
+
+const JOB_LIST: &str = include_str!("../fixtures/recruiterflow/job-list.json");
+const JOB: &str = include_str!("../fixtures/recruiterflow/job.json");
+const PIPELINE: &str = include_str!("../fixtures/recruiterflow/job-pipeline.json");
+const MOVEMENTS: &str = include_str!("../fixtures/recruiterflow/stage-movements.json");
+const PLACEMENTS: &str = include_str!("../fixtures/recruiterflow/placement-records.json");
+const USERS: &str = include_str!("../fixtures/recruiterflow/users.json");
+const STAGE_NAMES: &str = include_str!("../fixtures/recruiterflow/stage-names.json");
+
+/// A misbehaviour for the next request to a given path.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// 429 with `Retry-After: secs`.
+    RateLimited { retry_after_secs: u64 },
+    /// 500 with a JSON error.
+    ServerError,
+    /// 502 with an HTML page, as a proxy in front of the API would send.
+    HtmlBadGateway,
+    /// 200 with an HTML page (a login or maintenance page).
+    Html,
+    /// 200 with a body that is not JSON.
+    Malformed,
+    /// 200 with JSON of the wrong shape.
+    WrongShape,
+    /// 401 as for a bad key.
+    Unauthorized,
+    /// Answers normally after this long.
+    Slow(Duration),
+}
+
+/// One job of the fake agency.
+#[derive(Debug, Clone)]
+pub struct FakeJob {
+    pub id: i64,
+    pub title: String,
+    pub company: String,
+    pub is_open: bool,
+    pub fee: Option<(&'static str, Value)>,
+    pub last_opened: Option<String>,
+    pub status: String,
+    /// Candidates per stage name: (candidate id, days in the stage).
+    pub candidates: Vec<(i64, &'static str, i64)>,
+}
+
+/// Everything the fake serves, changeable by tests while it runs.
+pub struct FakeState {
+    pub jobs: BTreeMap<i64, FakeJob>,
+    /// Honour `include_count` (the counted body shape); otherwise always bare arrays.
+    pub counted: bool,
+    /// Added to the reported `total_items` (simulates a list changing while paged).
+    pub total_skew: i64,
+    faults: VecDeque<(String, Fault)>,
+    /// Delay per path, taken after the answer's content is fixed (a stale answer).
+    pub delays: HashMap<String, Duration>,
+    /// Every request, as path?query.
+    pub requests: Vec<String>,
+    pub placements: Vec<Value>,
+}
+
+/// A running fake Recruiterflow.
+#[derive(Clone)]
+pub struct FakeRecruiterflow {
+    pub addr: SocketAddr,
+    pub state: Arc<Mutex<FakeState>>,
+}
+
+const STAGES: [&str; 7] = [
+    "Sourced",
+    "Applied",
+    "Company Submission",
+    "On-site Interview",
+    "Disqualified",
+    "Offer",
+    "Hired",
+];
+
+impl FakeJob {
+    /// A job like the reference one, with its own id, title and client.
+    pub fn new(id: i64, title: &str, company: &str) -> FakeJob {
+        FakeJob {
+            id,
+            title: title.to_string(),
+            company: company.to_string(),
+            is_open: true,
+            fee: Some(("GBP", json!(25_000 + (id % 7) * 5_000))),
+            last_opened: Some(
+                (Utc::now() - chrono::Duration::days(10 + id % 50))
+                    .format("%Y-%m-%dT%H:%M:%S+05:30")
+                    .to_string(),
+            ),
+            status: "Active search".into(),
+            candidates: vec![
+                (id * 10 + 1, "Sourced", 12),
+                (id * 10 + 2, "Sourced", 4),
+                (id * 10 + 3, "Company Submission", 9),
+            ],
+        }
+    }
+
+    fn single(&self) -> Value {
+        let mut v: Value = serde_json::from_str(JOB).unwrap();
+        self.fill(&mut v);
+        v["company"] = json!({"id": self.id + 1000, "name": self.company, "img_link": null});
+        v["stages"] = Value::Array(
+            STAGES
+                .iter()
+                .enumerate()
+                .map(|(i, s)| json!({"id": i + 1, "name": s, "rank": i}))
+                .collect(),
+        );
+        v
+    }
+
+    fn listed(&self) -> Value {
+        let list: Vec<Value> = serde_json::from_str(JOB_LIST).unwrap();
+        let mut v = list[0].clone();
+        self.fill(&mut v);
+        v
+    }
+
+    fn fill(&self, v: &mut Value) {
+        v["id"] = json!(self.id);
+        v["title"] = json!(self.title);
+        v["name"] = json!(self.title);
+        v["is_open"] = json!(self.is_open);
+        v["job_status"] = json!({"id": 1, "name": self.status, "color": "#FF0000"});
+        v["last_opened"] = match &self.last_opened {
+            Some(t) => json!(t),
+            None => Value::Null,
+        };
+        match &self.fee {
+            Some((cur, n)) => v["expected_fee"] = json!({"currency": cur, "number": n}),
+            None => {
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("expected_fee");
+                }
+            }
+        }
+        v["about_position"] = json!(format!("<p>{} at {}</p>", self.title, self.company));
+    }
+
+    fn pipeline(&self) -> Value {
+        let mut v: Value = serde_json::from_str(PIPELINE).unwrap();
+        let summary = v["summary"].as_array_mut().unwrap();
+        for s in summary.iter_mut() {
+            let name = s["name"].as_str().unwrap().to_string();
+            let n = self.candidates.iter().filter(|c| c.1 == name).count();
+            // Counts arrive as strings now and then.
+            s["count"] = if n == 1 {
+                json!(n.to_string())
+            } else {
+                json!(n)
+            };
+        }
+        v["detail"] = Value::Array(
+            STAGES
+                .iter()
+                .enumerate()
+                .map(|(i, stage)| {
+                    let cands: Vec<Value> = self
+                        .candidates
+                        .iter()
+                        .filter(|c| c.1 == *stage)
+                        .map(|c| json!({"id": c.0, "name": format!("Candidate {}", c.0)}))
+                        .collect();
+                    json!({"id": i + 1, "name": stage, "candidates": cands})
+                })
+                .collect(),
+        );
+        v
+    }
+}
+
+fn movements_for(state: &FakeState, candidate: i64) -> Option<Value> {
+    let mut v: Value = serde_json::from_str(MOVEMENTS).unwrap();
+    let template = v["data"]["jobs"][1].clone();
+    let mut jobs = Vec::new();
+    for j in state.jobs.values() {
+        for (cid, stage, days) in &j.candidates {
+            if *cid != candidate {
+                continue;
+            }
+            let entered = (Utc::now() - chrono::Duration::days(*days))
+                .format("%Y-%m-%dT%H:%M:%S+0000")
+                .to_string();
+            let earlier = (Utc::now() - chrono::Duration::days(*days + 3))
+                .format("%Y-%m-%dT%H:%M:%S+0000")
+                .to_string();
+            let mut jv = template.clone();
+            jv["id"] = json!(j.id);
+            jv["name"] = json!(j.title);
+            let mut first = template["transitions"][0].clone();
+            first["to"] = json!("Sourced");
+            first["entered"] = json!(earlier);
+            first["left"] = json!(entered);
+            let mut now = template["transitions"][3].clone();
+            now["from"] = json!("Sourced");
+            now["to"] = json!(stage);
+            now["entered"] = json!(entered);
+            now["left"] = Value::Null;
+            jv["transitions"] = if *stage == "Sourced" {
+                now["from"] = Value::Null;
+                json!([now])
+            } else {
+                json!([first, now])
+            };
+            jobs.push(jv);
+        }
+    }
+    if jobs.is_empty() {
+        return None;
+    }
+    v["data"]["id"] = json!(candidate.to_string());
+    v["data"]["name"] = json!(format!("Candidate {candidate}"));
+    v["data"]["jobs"] = Value::Array(jobs);
+    Some(v)
+}
+
+impl FakeRecruiterflow {
+    /// Starts an empty fake agency on 127.0.0.1:0.
+    pub async fn start() -> FakeRecruiterflow {
+        let placements: Value = serde_json::from_str(PLACEMENTS).unwrap();
+        let state = Arc::new(Mutex::new(FakeState {
+            jobs: BTreeMap::new(),
+            counted: true,
+            total_skew: 0,
+            faults: VecDeque::new(),
+            delays: HashMap::new(),
+            requests: Vec::new(),
+            placements: placements["data"].as_array().unwrap().clone(),
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().fallback(handle).with_state(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        FakeRecruiterflow { addr, state }
+    }
+
+    /// Starts a fake agency with `n` open jobs (ids 1..=n) at a dozen clients.
+    pub async fn with_jobs(n: i64) -> FakeRecruiterflow {
+        let fake = FakeRecruiterflow::start().await;
+        {
+            let mut s = fake.state.lock().unwrap();
+            for id in 1..=n {
+                let job = FakeJob::new(
+                    id,
+                    &format!("Role {id}"),
+                    &format!("Client {}", (id - 1) % 12 + 1),
+                );
+                s.jobs.insert(id, job);
+            }
+            // The reference placement, moved onto job 1.
+            if let Some(p) = s.placements.first_mut() {
+                p["job"]["id"] = json!(1);
+            }
+        }
+        fake
+    }
+
+    /// The base URL to give jobrank (RECRUITERFLOW_BASE_URL).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Changes a job in place.
+    pub fn edit_job(&self, id: i64, f: impl FnOnce(&mut FakeJob)) {
+        let mut s = self.state.lock().unwrap();
+        f(s.jobs.get_mut(&id).expect("no such fake job"));
+    }
+
+    /// Adds or replaces a job.
+    pub fn put_job(&self, job: FakeJob) {
+        self.state.lock().unwrap().jobs.insert(job.id, job);
+    }
+
+    /// Deletes a job (the API answers 404 for it afterwards).
+    pub fn remove_job(&self, id: i64) {
+        self.state.lock().unwrap().jobs.remove(&id);
+    }
+
+    /// Queues a fault for the next request to `path` (exactly, without the query).
+    pub fn push_fault(&self, path: &str, fault: Fault) {
+        self.state
+            .lock()
+            .unwrap()
+            .faults
+            .push_back((path.to_string(), fault));
+    }
+
+    /// Queues the same fault `n` times.
+    pub fn push_faults(&self, path: &str, fault: Fault, n: usize) {
+        for _ in 0..n {
+            self.push_fault(path, fault.clone());
+        }
+    }
+
+    /// Forgets queued faults.
+    pub fn clear_faults(&self) {
+        self.state.lock().unwrap().faults.clear();
+    }
+
+    /// Requests seen so far (path?query).
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// How many requests fetched the single job `id`.
+    pub fn job_fetches(&self, id: i64) -> usize {
+        let want = format!("/api/external/job?job_id={id}&");
+        self.requests()
+            .iter()
+            .filter(|r| r.starts_with(&want))
+            .count()
+    }
+
+    /// Delays answers to `path` by `d`, after their content is fixed.
+    pub fn set_delay(&self, path: &str, d: Duration) {
+        self.state
+            .lock()
+            .unwrap()
+            .delays
+            .insert(path.to_string(), d);
+    }
+
+    pub fn set_counted(&self, counted: bool) {
+        self.state.lock().unwrap().counted = counted;
+    }
+}
+
+fn json_response(status: StatusCode, v: Value) -> Response {
+    (status, axum::Json(v)).into_response()
+}
+
+fn not_found(what: &str) -> Response {
+    json_response(
+        StatusCode::NOT_FOUND,
+        json!({"error": format!("{what} not found")}),
+    )
+}
+
+fn html(status: StatusCode) -> Response {
+    (
+        status,
+        [("content-type", "text/html; charset=utf-8")],
+        "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>",
+    )
+        .into_response()
+}
+
+fn num(q: &HashMap<String, String>, k: &str, default: usize) -> usize {
+    q.get(k).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn truthy(q: &HashMap<String, String>, k: &str) -> bool {
+    q.get(k)
+        .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "True"))
+}
+
+async fn handle(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = uri.path().to_string();
+    let fault = {
+        let mut s = state.lock().unwrap();
+        s.requests
+            .push(format!("{}?{}", path, uri.query().unwrap_or_default()));
+        let pos = s.faults.iter().position(|(p, _)| path == *p);
+        pos.and_then(|i| s.faults.remove(i)).map(|(_, f)| f)
+    };
+    match fault {
+        Some(Fault::RateLimited { retry_after_secs }) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", retry_after_secs.to_string())],
+                axum::Json(json!({"error": "Too many requests"})),
+            )
+                .into_response();
+        }
+        Some(Fault::ServerError) => {
+            return json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "Internal Server Error"}),
+            );
+        }
+        Some(Fault::HtmlBadGateway) => return html(StatusCode::BAD_GATEWAY),
+        Some(Fault::Html) => return html(StatusCode::OK),
+        Some(Fault::Malformed) => {
+            return (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                "{\"data\": [{\"id\": 1, \"title\": ",
+            )
+                .into_response();
+        }
+        Some(Fault::WrongShape) => {
+            return json_response(StatusCode::OK, json!({"result": "ok", "items": 3}));
+        }
+        Some(Fault::Unauthorized) => {
+            return json_response(
+                StatusCode::UNAUTHORIZED,
+                json!({"error": "Invalid API key"}),
+            );
+        }
+        Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
+        None => {}
+    }
+    if headers.get("rf-api-key").and_then(|v| v.to_str().ok()) != Some(API_KEY) {
+        return json_response(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "Invalid API key"}),
+        );
+    }
+    let (body, delay) = {
+        let s = state.lock().unwrap();
+        let body = answer(&s, &path, &q);
+        let delay = s.delays.get(&path).copied().unwrap_or_default();
+        (body, delay)
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    body
+}
+
+fn paged(s: &FakeState, items: Vec<Value>, q: &HashMap<String, String>, extra: Value) -> Response {
+    let per = num(q, "items_per_page", 10).max(1);
+    let page = num(q, "current_page", 1).max(1);
+    let total = items.len();
+    let slice: Vec<Value> = items.into_iter().skip((page - 1) * per).take(per).collect();
+    if s.counted && truthy(q, "include_count") {
+        let mut body = json!({"data": slice, "total_items": total as i64 + s.total_skew});
+        if let (Some(o), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        json_response(StatusCode::OK, body)
+    } else {
+        json_response(StatusCode::OK, Value::Array(slice))
+    }
+}
+
+fn answer(s: &FakeState, path: &str, q: &HashMap<String, String>) -> Response {
+    let job_param = || q.get("job_id").and_then(|v| v.parse::<i64>().ok());
+    match path {
+        "/api/external/job/list" => {
+            let only_open = truthy(q, "only_open");
+            let items: Vec<Value> = s
+                .jobs
+                .values()
+                .filter(|j| !only_open || j.is_open)
+                .map(FakeJob::listed)
+                .collect();
+            let openings = items.len();
+            paged(s, items, q, json!({"total_current_openings": openings}))
+        }
+        "/api/external/job" => match job_param().and_then(|id| s.jobs.get(&id)) {
+            Some(j) => json_response(StatusCode::OK, j.single()),
+            None => not_found("job"),
+        },
+        "/api/external/job/pipeline" => match job_param().and_then(|id| s.jobs.get(&id)) {
+            Some(j) => json_response(StatusCode::OK, j.pipeline()),
+            None => not_found("job"),
+        },
+        "/api/external/job/count" => {
+            let n = s.jobs.values().filter(|j| j.is_open).count();
+            json_response(StatusCode::OK, json!({"count": n}))
+        }
+        "/api/external/job/stage_names" => {
+            json_response(StatusCode::OK, serde_json::from_str(STAGE_NAMES).unwrap())
+        }
+        "/api/external/user/list" => {
+            let users: Value = serde_json::from_str(USERS).unwrap();
+            paged(s, users["data"].as_array().unwrap().clone(), q, json!({}))
+        }
+        "/api/external/candidate/activities/stage-movement/list" => {
+            match q
+                .get("id")
+                .and_then(|v| v.parse::<i64>().ok())
+                .and_then(|c| movements_for(s, c))
+            {
+                Some(v) => json_response(StatusCode::OK, v),
+                None => not_found("candidate"),
+            }
+        }
+        "/api/external/placement-record/list" => paged(s, s.placements.clone(), q, json!({})),
+        "/api/external/job/placement-record/list" => {
+            let id = job_param();
+            let items = s
+                .placements
+                .iter()
+                .filter(|p| p["job"]["id"].as_i64() == id)
+                .cloned()
+                .collect();
+            paged(s, items, q, json!({}))
+        }
+        _ => not_found("endpoint"),
+    }
+}
+
+/// Now as Recruiterflow writes it with a colon offset (for edits in tests).
+pub fn rf_now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, false)
+}

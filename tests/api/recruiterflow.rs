@@ -1,0 +1,465 @@
+//! Recruiterflow sync against the fake Recruiterflow server on loopback, with real
+//! SQLite stores: paging in both body shapes, the mapping, pipelines and placements,
+//! retries (429 with Retry-After, 500s, timeouts), clear failures that leave the local
+//! data as it was, closing jobs that leave the open list, and the CLI.
+
+use std::time::{Duration, Instant};
+
+use jobrank::recruiterflow::{Client, ClientOptions, RecruiterflowError, SyncReport, sync};
+use jobrank::store::{Store, jobs, pipeline, placements, sync_runs};
+use secrecy::SecretString;
+use tempfile::TempDir;
+
+use crate::fake_recruiterflow::{API_KEY, FakeJob, FakeRecruiterflow, Fault};
+use crate::helpers::{run_cli, spawn_app_with, stderr, stdout};
+
+pub fn fast_options() -> ClientOptions {
+    ClientOptions {
+        timeout: Duration::from_secs(3),
+        connect_timeout: Duration::from_secs(1),
+        max_attempts: 4,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(40),
+        max_retry_after: Duration::from_secs(2),
+        concurrency: 8,
+        page_size: 10,
+    }
+}
+
+pub fn client_for(fake: &FakeRecruiterflow, opts: ClientOptions) -> Client {
+    Client::new(
+        url::Url::parse(&fake.base_url()).unwrap(),
+        SecretString::from(API_KEY),
+        opts,
+    )
+    .unwrap()
+}
+
+pub async fn fresh_store() -> (TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let store = tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .unwrap()
+        .unwrap();
+    (dir, store)
+}
+
+async fn run(store: &Store, client: &Client) -> Result<SyncReport, RecruiterflowError> {
+    sync::full_sync(store, client, &|_| {}).await
+}
+
+async fn open_jobs(store: &Store) -> Vec<jobs::Job> {
+    store.read(jobs::list_open_jobs).await.unwrap()
+}
+
+async fn latest_run(store: &Store) -> sync_runs::SyncRun {
+    store
+        .read(|c| sync_runs::latest_run(c, sync::RUN_KIND))
+        .await
+        .unwrap()
+        .expect("a sync run is recorded")
+}
+
+#[tokio::test]
+async fn a_full_sync_stores_open_jobs_with_clients_fees_pipelines_and_placements() {
+    let fake = FakeRecruiterflow::with_jobs(25).await;
+    fake.edit_job(25, |j| j.is_open = false);
+    let (_dir, store) = fresh_store().await;
+    let client = client_for(&fake, fast_options());
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(report.jobs_seen, 24);
+    assert_eq!(report.jobs_changed, 24);
+    assert_eq!(report.jobs_closed, 0);
+    assert_eq!(report.errors, 0, "{}", report.message);
+    let open = open_jobs(&store).await;
+    assert_eq!(open.len(), 24);
+    let job7 = store.read(|c| jobs::find_job(c, 7)).await.unwrap().unwrap();
+    // The list lacks the company, so it came from the single-job call.
+    assert_eq!(job7.client, "Client 7");
+    assert_eq!(job7.title, "Role 7");
+    assert_eq!(job7.status, "Active search");
+    assert_eq!(job7.fee_currency.as_deref(), Some("GBP"));
+    assert_eq!(job7.fee_minor, Some(2_500_000));
+    assert_eq!(job7.hiring_team, vec!["Chérôme Shenoy".to_string()]);
+    assert!(job7.opened_at.unwrap() < job7.first_seen_at - chrono::Duration::days(9));
+    let snap = store
+        .read(|c| pipeline::latest_snapshot(c, 7))
+        .await
+        .unwrap()
+        .expect("a pipeline snapshot");
+    let sourced = snap.stages.iter().find(|s| s.stage == "Sourced").unwrap();
+    assert_eq!(sourced.candidates, 2);
+    assert_eq!(sourced.avg_days_in_stage, Some(8.0));
+    let submitted = snap
+        .stages
+        .iter()
+        .find(|s| s.stage == "Company Submission")
+        .unwrap();
+    assert_eq!(submitted.candidates, 1, "a count sent as a string");
+    assert_eq!(submitted.avg_days_in_stage, Some(9.0));
+    assert_eq!(snap.bottleneck().unwrap().stage, "Company Submission");
+    let placed = store
+        .read(|c| placements::list_job_placements(c, 1))
+        .await
+        .unwrap();
+    assert_eq!(placed.len(), 1);
+    assert_eq!(placed[0].id, 418);
+    assert_eq!(placed[0].candidate.as_deref(), Some("yghj"));
+    let logged = latest_run(&store).await;
+    assert_eq!(logged.status, "ok");
+    assert_eq!(
+        (logged.jobs_seen, logged.jobs_changed, logged.jobs_closed),
+        (24, 24, 0)
+    );
+    assert!(logged.finished_at.is_some());
+    // Pages were asked for with the documented parameters.
+    let reqs = fake.requests();
+    assert!(reqs.iter().any(|r| r.starts_with("/api/external/job/list?")
+        && r.contains("only_open=1")
+        && r.contains("current_page=3")
+        && r.contains("items_per_page=10")
+        && r.contains("include_count=true")));
+    // A second sync with nothing changed changes nothing and records no new snapshot.
+    let again = run(&store, &client).await.unwrap();
+    assert_eq!(
+        (
+            again.jobs_changed,
+            again.jobs_closed,
+            again.pipelines_recorded
+        ),
+        (0, 0, 0)
+    );
+}
+
+#[tokio::test]
+async fn bare_array_pages_are_read_until_a_short_page() {
+    let fake = FakeRecruiterflow::with_jobs(30).await;
+    fake.set_counted(false);
+    let (_dir, store) = fresh_store().await;
+    let client = client_for(&fake, fast_options());
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(report.jobs_seen, 30);
+    assert_eq!(open_jobs(&store).await.len(), 30);
+    let pages = fake
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("/api/external/job/list?"))
+        .count();
+    // 10 + 10 + 10, then an empty page ends it.
+    assert_eq!(pages, 4);
+}
+
+#[tokio::test]
+async fn a_job_gone_from_the_open_list_or_closed_is_closed_and_keeps_its_history() {
+    let fake = FakeRecruiterflow::with_jobs(5).await;
+    let (_dir, store) = fresh_store().await;
+    let client = client_for(&fake, fast_options());
+    run(&store, &client).await.unwrap();
+    fake.remove_job(2);
+    fake.edit_job(3, |j| j.is_open = false);
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(report.jobs_closed, 2, "{}", report.message);
+    let open: Vec<i64> = open_jobs(&store).await.iter().map(|j| j.id).collect();
+    assert_eq!(open, vec![1, 4, 5]);
+    let gone = store.read(|c| jobs::find_job(c, 2)).await.unwrap().unwrap();
+    assert!(!gone.is_open && gone.closed_at.is_some());
+    assert!(
+        store
+            .read(|c| pipeline::latest_snapshot(c, 2))
+            .await
+            .unwrap()
+            .is_some(),
+        "the closed job's pipeline history stays"
+    );
+    // Reopened in Recruiterflow: open again.
+    fake.put_job(FakeJob::new(2, "Role 2", "Client 2"));
+    run(&store, &client).await.unwrap();
+    assert!(
+        store
+            .read(|c| jobs::find_job(c, 2))
+            .await
+            .unwrap()
+            .unwrap()
+            .is_open
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_are_retried_honouring_retry_after() {
+    let fake = FakeRecruiterflow::with_jobs(3).await;
+    fake.push_fault(
+        "/api/external/job/list",
+        Fault::RateLimited {
+            retry_after_secs: 1,
+        },
+    );
+    let (_dir, store) = fresh_store().await;
+    let client = client_for(&fake, fast_options());
+    let t = Instant::now();
+    let report = run(&store, &client).await.unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+    assert_eq!(report.jobs_seen, 3);
+}
+
+#[tokio::test]
+async fn server_errors_and_timeouts_are_retried() {
+    let fake = FakeRecruiterflow::with_jobs(3).await;
+    fake.push_faults("/api/external/job/list", Fault::ServerError, 2);
+    fake.push_fault("/api/external/job/pipeline", Fault::HtmlBadGateway);
+    fake.push_fault("/api/external/job", Fault::Slow(Duration::from_millis(800)));
+    let (_dir, store) = fresh_store().await;
+    let client = client_for(
+        &fake,
+        ClientOptions {
+            timeout: Duration::from_millis(300),
+            ..fast_options()
+        },
+    );
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(report.jobs_seen, 3);
+    assert_eq!(open_jobs(&store).await.len(), 3);
+}
+
+#[tokio::test]
+async fn every_kind_of_recruiterflow_failure_fails_the_run_and_leaves_data_as_it_was() {
+    let fake = FakeRecruiterflow::with_jobs(12).await;
+    let (_dir, store) = fresh_store().await;
+    let client = client_for(
+        &fake,
+        ClientOptions {
+            timeout: Duration::from_millis(300),
+            ..fast_options()
+        },
+    );
+    run(&store, &client).await.unwrap();
+    let before = open_jobs(&store).await;
+    // Recruiterflow now lists only one job: a failed run must not close the others.
+    for id in 2..=12 {
+        fake.remove_job(id);
+    }
+    fake.edit_job(1, |j| j.title = "Renamed".into());
+    let list = "/api/external/job/list";
+    let cases: Vec<(&str, Fault, usize, &str)> = vec![
+        (list, Fault::Unauthorized, 1, "refused the API key"),
+        (list, Fault::ServerError, 4, "HTTP 500"),
+        (
+            list,
+            Fault::RateLimited {
+                retry_after_secs: 0,
+            },
+            4,
+            "429",
+        ),
+        (list, Fault::HtmlBadGateway, 4, "HTTP 502"),
+        (list, Fault::Html, 1, "HTML page"),
+        (list, Fault::Malformed, 1, "malformed JSON"),
+        (list, Fault::WrongShape, 1, "unexpected shape"),
+        (list, Fault::Slow(Duration::from_secs(2)), 4, "no answer"),
+        ("/api/external/job", Fault::ServerError, 4, "HTTP 500"),
+        (
+            "/api/external/job",
+            Fault::Unauthorized,
+            1,
+            "refused the API key",
+        ),
+        (
+            "/api/external/job/pipeline",
+            Fault::Malformed,
+            1,
+            "malformed JSON",
+        ),
+        (
+            "/api/external/placement-record/list",
+            Fault::Html,
+            1,
+            "HTML page",
+        ),
+    ];
+    for (path, fault, n, expect) in cases {
+        fake.clear_faults();
+        fake.push_faults(path, fault.clone(), n);
+        let err = run(&store, &client)
+            .await
+            .expect_err(&format!("{fault:?} at {path} should fail the run"));
+        assert!(err.to_string().contains(expect), "{fault:?}: {err}");
+        let run_row = latest_run(&store).await;
+        assert_eq!(run_row.status, "failed", "{fault:?}");
+        assert!(run_row.finished_at.is_some());
+        let message = run_row.message.unwrap_or_default();
+        assert!(message.contains(expect), "{fault:?} at {path}: {message}");
+        assert!(message.contains(path), "the endpoint is named: {message}");
+        assert!(!message.contains(API_KEY));
+        assert_eq!(
+            open_jobs(&store).await,
+            before,
+            "{fault:?} at {path} changed local data"
+        );
+    }
+    // Once Recruiterflow recovers, the same sync applies the changes.
+    fake.clear_faults();
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(report.jobs_closed, 11);
+    assert_eq!(open_jobs(&store).await[0].title, "Renamed");
+}
+
+#[tokio::test]
+async fn a_list_that_changes_while_paged_closes_nothing() {
+    let fake = FakeRecruiterflow::with_jobs(15).await;
+    let (_dir, store) = fresh_store().await;
+    let client = client_for(&fake, fast_options());
+    run(&store, &client).await.unwrap();
+    fake.remove_job(4);
+    // The pages now hold 14 jobs but the count says 15.
+    fake.state.lock().unwrap().total_skew = 1;
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(report.jobs_closed, 0);
+    assert!(
+        report.message.contains("no job was closed"),
+        "{}",
+        report.message
+    );
+    assert_eq!(open_jobs(&store).await.len(), 15);
+    fake.state.lock().unwrap().total_skew = 0;
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(report.jobs_closed, 1);
+}
+
+#[tokio::test]
+async fn the_client_reads_users_stage_names_movements_and_job_placements() {
+    let fake = FakeRecruiterflow::with_jobs(2).await;
+    let client = client_for(&fake, fast_options());
+    let users = client.list_users().await.unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!(
+        users[0].email.as_deref(),
+        Some("manish.kotian36@outlook.com")
+    );
+    let stages = client.stage_names().await.unwrap();
+    assert!(stages.contains(&"Phone Interview".to_string()));
+    let m = client.stage_movements(11).await.unwrap();
+    assert_eq!(m.current_stage(1).unwrap().0, "Sourced");
+    assert_eq!(client.job_placements(1).await.unwrap().len(), 1);
+    assert_eq!(client.job_placements(2).await.unwrap().len(), 0);
+    assert_eq!(client.open_job_count().await.unwrap(), 2);
+    assert!(matches!(
+        client.get_job(99).await,
+        Err(RecruiterflowError::NotFound { .. })
+    ));
+    let bad = Client::new(
+        url::Url::parse(&fake.base_url()).unwrap(),
+        SecretString::from("wrong-key"),
+        fast_options(),
+    )
+    .unwrap();
+    let err = bad.open_job_count().await.unwrap_err();
+    assert!(err.is_bad_key(), "{err}");
+    assert!(err.to_string().contains("RECRUITERFLOW_API_KEY"));
+    assert!(!format!("{bad:?}").contains("wrong-key"));
+}
+
+#[tokio::test]
+async fn a_fresh_jobrank_with_only_the_key_and_base_url_shows_the_open_jobs_with_pipelines() {
+    let fake = FakeRecruiterflow::with_jobs(20).await;
+    let app = spawn_app_with(&[
+        ("RECRUITERFLOW_API_KEY", API_KEY.to_string()),
+        ("RECRUITERFLOW_BASE_URL", fake.base_url()),
+    ])
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let run = loop {
+        let run = app
+            .store
+            .read(|c| sync_runs::latest_run(c, sync::RUN_KIND))
+            .await
+            .unwrap();
+        if let Some(r) = run.filter(|r| r.status != "running") {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "no sync finished");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(run.status, "ok", "{:?}", run.message);
+    let open = open_jobs(&app.store).await;
+    assert_eq!(open.len(), 20);
+    for j in &open {
+        let snap = app
+            .store
+            .read({
+                let id = j.id;
+                move |c| pipeline::latest_snapshot(c, id)
+            })
+            .await
+            .unwrap();
+        assert_eq!(snap.expect("a pipeline").total_candidates(), 3);
+    }
+    let status = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    app.stop().await;
+}
+
+#[test]
+fn the_cli_syncs_and_check_reports_whether_the_key_works() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = rt.block_on(FakeRecruiterflow::with_jobs(4));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let base = fake.base_url();
+    let env = |key: &'static str| {
+        vec![
+            ("JOBRANK_DATA_DIR", data.to_string()),
+            ("RECRUITERFLOW_API_KEY", key.to_string()),
+            ("RECRUITERFLOW_BASE_URL", base.clone()),
+        ]
+    };
+    let call = |args: &[&str], env: Vec<(&'static str, String)>| {
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        run_cli(args, &pairs, None)
+    };
+    let out = call(&["sync", "recruiterflow"], env(API_KEY));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("4 open jobs seen"),
+        "{}",
+        stdout(&out)
+    );
+    let out = call(&["check"], env(API_KEY));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("recruiterflow: ok"),
+        "{}",
+        stdout(&out)
+    );
+    let out = call(&["check"], env("a-wrong-key"));
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains("refused the API key"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("a-wrong-key") && !stderr(&out).contains("a-wrong-key"));
+    let out = call(&["sync", "recruiterflow"], env("a-wrong-key"));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("refused the API key"),
+        "{}",
+        stderr(&out)
+    );
+    // The failed run is recorded; the jobs synced before stay.
+    let store = Store::open(dir.path()).unwrap();
+    let run = store
+        .read_blocking(|c| sync_runs::latest_run(c, sync::RUN_KIND))
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.status, "failed");
+    assert_eq!(store.read_blocking(jobs::count_jobs).unwrap(), 4);
+}
