@@ -35,6 +35,16 @@ impl Application {
         let addr = listener
             .local_addr()
             .context("while reading the bound address")?;
+        if let Some(url) = &config.supabase_db_url {
+            // Start-up refuses a bad URL; an unreachable server only delays replication.
+            match crate::replication::connect_and_migrate(url).await {
+                Ok((target, n)) => tracing::info!(target = %target.describe(), applied = n, "Supabase schema is up to date"),
+                Err(e @ crate::replication::ReplicationError::Unreachable { .. }) => {
+                    tracing::warn!(error = %e, "Supabase is unreachable; changes wait in the outbox")
+                }
+                Err(e) => return Err(e).context("while preparing Supabase replication"),
+            }
+        }
         let state = AppState {
             store,
             config: Arc::new(config),
@@ -88,8 +98,20 @@ impl Application {
 }
 
 /// Starts the background tasks: each has a name, an interval and the shutdown signal.
-fn spawn_background(_state: &AppState, _stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    Vec::new()
+fn spawn_background(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    if let Some(url) = &state.config.supabase_db_url {
+        match crate::replication::PgTarget::parse(url) {
+            Ok(target) => tasks.extend(crate::replication::spawn_tasks(
+                state.store.clone(),
+                target,
+                state.config.reconcile_at,
+                stop,
+            )),
+            Err(e) => tracing::error!(error = %e, "Supabase replication is off"),
+        }
+    }
+    tasks
 }
 
 /// Runs `work` every `every` until the stop signal, logging failures by task name.

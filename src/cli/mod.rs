@@ -1,6 +1,7 @@
 //! The command line: one binary with subcommands, each a small function.
 
 mod demo;
+mod supabase;
 mod user;
 
 use std::io::IsTerminal;
@@ -42,7 +43,11 @@ pub enum Command {
         bind: Option<String>,
     },
     /// Apply database migrations and exit.
-    Migrate,
+    Migrate {
+        /// Migrate the Supabase PostgreSQL schema (SUPABASE_DB_URL) instead of the local store.
+        #[arg(long)]
+        supabase: bool,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -51,7 +56,22 @@ pub enum Command {
     /// Take an online backup of the store into PATH, verified with integrity_check.
     Backup { path: PathBuf },
     /// Replace the store with a backup (stop the server first).
-    Restore { path: PathBuf },
+    Restore {
+        #[arg(required_unless_present = "from_supabase")]
+        path: Option<PathBuf>,
+        /// Rebuild an empty local store from Supabase PostgreSQL instead.
+        #[arg(long, conflicts_with = "path")]
+        from_supabase: bool,
+    },
+    /// Synchronise now.
+    #[command(subcommand)]
+    Sync(supabase::SyncCommand),
+    /// Compare the local store with Supabase and repair missing rows.
+    Reconcile {
+        /// Only report the differences.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Validate the configuration and report what works.
     Check,
 }
@@ -101,7 +121,8 @@ pub fn run(cli: Cli) -> ExitCode {
 async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { demo, .. } => serve(config, demo).await,
-        Command::Migrate => {
+        Command::Migrate { supabase: true } => supabase::migrate(&config).await,
+        Command::Migrate { supabase: false } => {
             let dir = config.data_dir.clone();
             tokio::task::spawn_blocking(move || Store::open(&dir)).await??;
             println!(
@@ -131,7 +152,14 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             println!("backup written and verified: {}", path.display());
             Ok(())
         }
-        Command::Restore { path } => {
+        Command::Restore {
+            from_supabase: true,
+            ..
+        } => supabase::restore(&config).await,
+        Command::Restore { path: None, .. } => anyhow::bail!("restore needs a backup PATH or --from-supabase"),
+        Command::Restore {
+            path: Some(path), ..
+        } => {
             let dir = config.data_dir.clone();
             let bar = spinner("verifying and restoring the backup");
             let kept = tokio::task::spawn_blocking(move || -> anyhow::Result<PathBuf> {
@@ -150,6 +178,8 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Check => check(&config).await,
+        Command::Sync(supabase::SyncCommand::Supabase) => supabase::sync(&config).await,
+        Command::Reconcile { dry_run } => supabase::run_reconcile(&config, dry_run).await,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod pipeline;
 pub mod ranks;
 pub mod sessions;
+pub mod replicated;
 pub mod settings;
 pub mod submissions;
 pub mod sync_runs;

@@ -7,3 +7,5 @@ mod web_auth;
 mod web_dashboard;
 mod web_scoring;
 mod web_support;
+mod pg;
+mod replication;
