@@ -100,6 +100,9 @@ pub async fn restore(config: &Config) -> anyhow::Result<()> {
     let mut client = target.connect().await?;
     store.write(replicated::clear_for_rebuild).await?;
     let r = pull::pull_logged(&store, &mut client, pull::PAGE).await?;
+    store
+        .write(|tx| crate::store::settings::ensure_default_settings(tx, crate::store::now()))
+        .await?;
     println!(
         "local store rebuilt from Supabase: {} rows, {} ranks computed",
         r.applied, r.ranks_changed

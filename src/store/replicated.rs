@@ -111,6 +111,11 @@ pub fn apply_rows(tx: &Tx<'_>, table: &str, rows: &[String]) -> Result<Applied> 
 
 /// Recomputes the ranks that applied rows affect.
 pub fn recompute_affected(tx: &Tx<'_>, all: bool, jobs: &BTreeSet<i64>) -> Result<usize> {
+    let has_settings: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM settings)", [], |r| r.get(0))?;
+    if !has_settings {
+        // Only while rebuilding from an empty Postgres: nothing to rank with yet.
+        return Ok(0);
+    }
     if all {
         return ranks::recompute_all(tx);
     }
@@ -192,7 +197,21 @@ pub fn rows_by_id(conn: &Connection, table: &str, ids: &[String]) -> Result<Vec<
     Ok(out)
 }
 
-/// The replicated tables in the order parents come before children (foreign keys).
+/// The replicated tables in the order they are pulled and pushed: settings first (ranks
+/// need them), parents before children (foreign keys), and rank history before the
+/// submissions whose arrival recomputes ranks, so the recomputed history rows (same
+/// ids, derived from their inputs) are already there and nothing is queued again.
+pub const ORDER: &[&str] = &[
+    "settings",
+    "users",
+    "jobs",
+    "rank_history",
+    "submissions",
+    "pipeline_snapshots",
+];
+
+/// The replicated tables in [`ORDER`].
 pub fn tables() -> impl Iterator<Item = &'static str> {
-    REPLICATED.iter().map(|t| t.0)
+    debug_assert_eq!(ORDER.len(), REPLICATED.len());
+    ORDER.iter().copied()
 }
