@@ -105,6 +105,7 @@ fn spawn_background(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHa
             Ok(target) => tasks.extend(crate::replication::spawn_tasks(
                 state.store.clone(),
                 target,
+                state.config.supabase_pull_interval,
                 state.config.reconcile_at,
                 stop,
             )),

@@ -137,17 +137,18 @@ pub async fn sync_once(
 }
 
 /// Starts the background replication tasks (only when SUPABASE_DB_URL is set): the
-/// pusher every few seconds with backoff while Postgres is down, the puller every
-/// minute, and the nightly reconciliation at `reconcile_at`.
+/// pusher every 5 s (or `pull_every` when shorter) with backoff while Postgres is down,
+/// the puller every `pull_every`, and the nightly reconciliation at `reconcile_at`.
 pub fn spawn_tasks(
     store: Store,
     target: PgTarget,
+    pull_every: Duration,
     reconcile_at: chrono::NaiveTime,
     stop: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
     let backoff = std::sync::Arc::new(std::sync::Mutex::new(push::Backoff::default()));
     let (s, t, b) = (store.clone(), target.clone(), backoff.clone());
-    let pusher = crate::app::spawn_task("supabase_push", Duration::from_secs(5), stop.clone(), move || {
+    let pusher = crate::app::spawn_task("supabase_push", pull_every.min(Duration::from_secs(5)), stop.clone(), move || {
         let (store, target, backoff) = (s.clone(), t.clone(), b.clone());
         async move {
             if !backoff.lock().unwrap_or_else(|p| p.into_inner()).due(std::time::Instant::now()) {
@@ -176,7 +177,7 @@ pub fn spawn_tasks(
         }
     });
     let (s, t) = (store.clone(), target.clone());
-    let puller = crate::app::spawn_task("supabase_pull", Duration::from_secs(60), stop.clone(), move || {
+    let puller = crate::app::spawn_task("supabase_pull", pull_every, stop.clone(), move || {
         let (store, target) = (s.clone(), t.clone());
         async move {
             let mut client = target.connect().await?;

@@ -697,3 +697,77 @@ async fn tls_to_a_self_signed_server_is_verified_with_sslrootcert() {
     assert!(e.contains("cannot be reached") && e.to_lowercase().contains("certificate"), "{e}");
     assert!(!e.contains("pw@"));
 }
+
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn two_running_jobrank_servers_converge_through_postgres_despite_an_outage() {
+    let server = Arc::new(PgServer::start().await);
+    let db = server.create_db().await;
+    let extra = [
+        ("SUPABASE_DB_URL", db.url.clone()),
+        ("JOBRANK_SUPABASE_PULL_INTERVAL", "1s".to_string()),
+    ];
+    let a = crate::helpers::spawn_app_with(&extra).await;
+    let b = crate::helpers::spawn_app_with(&extra).await;
+    // Start-up migrated the schema.
+    assert!(db.count("SELECT count(*) FROM jobrank.refinery_schema_history").await >= 1);
+    let scorers = seed(&a.store, 2, &[1101, 1102]).await;
+    let bs = b.store.clone();
+    eventually("B has A's users and jobs", || {
+        let bs = bs.clone();
+        async move {
+            bs.read(|c| Ok(c.query_row("SELECT count(*) FROM jobs", [], |r| r.get::<_, i64>(0))?))
+                .await
+                .unwrap()
+                == 2
+        }
+    })
+    .await;
+    score(&a.store, 1101, &scorers[0], [4, 4, 4, 4], t0()).await;
+    score(&b.store, 1101, &scorers[1], [2, 3, 2, 3], t0() + Duration::minutes(1)).await;
+    // Postgres goes away: both keep accepting scores.
+    let srv = server.clone();
+    tokio::task::spawn_blocking(move || srv.stop()).await.unwrap();
+    score(&a.store, 1102, &scorers[0], [5, 5, 5, 5], t0() + Duration::minutes(2)).await;
+    score(&b.store, 1102, &scorers[1], [1, 1, 1, 1], t0() + Duration::minutes(3)).await;
+    score(&b.store, 1101, &scorers[1], [5, 4, 5, 4], t0() + Duration::minutes(4)).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    server.restart().await;
+    let (sa, sb) = (a.store.clone(), b.store.clone());
+    eventually("both replicas hold the same data and ranks, all pushed", || {
+        let (sa, sb) = (sa.clone(), sb.clone());
+        async move {
+            pending(&sa).await == 0 && pending(&sb).await == 0 && state(&sa).await == state(&sb).await
+                && sa
+                    .read(|c| Ok(c.query_row("SELECT count(*) FROM submissions", [], |r| r.get::<_, i64>(0))?))
+                    .await
+                    .unwrap()
+                    == 5
+        }
+    })
+    .await;
+    assert_eq!(remote_count(&db, "submissions").await, 5);
+    let t = target(&db.url);
+    for s in [&a.store, &b.store] {
+        let mut c = t.connect().await.unwrap();
+        let r = reconcile::reconcile(s, &mut c, true, &mut |_| {}).await.unwrap();
+        assert_eq!(r.differences(), 0, "{r:?}");
+    }
+    for kind in ["supabase_push", "supabase_pull"] {
+        let run = a.store.read(move |c| store::sync_runs::latest_ok_run(c, kind)).await.unwrap();
+        assert!(run.is_some(), "{kind} runs are logged");
+    }
+    a.stop().await;
+    b.stop().await;
+}
