@@ -38,7 +38,9 @@ impl Application {
         if let Some(url) = &config.supabase_db_url {
             // Start-up refuses a bad URL; an unreachable server only delays replication.
             match crate::replication::connect_and_migrate(url).await {
-                Ok((target, n)) => tracing::info!(target = %target.describe(), applied = n, "Supabase schema is up to date"),
+                Ok((target, n)) => {
+                    tracing::info!(target = %target.describe(), applied = n, "Supabase schema is up to date")
+                }
                 Err(e @ crate::replication::ReplicationError::Unreachable { .. }) => {
                     tracing::warn!(error = %e, "Supabase is unreachable; changes wait in the outbox")
                 }

@@ -156,7 +156,9 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             from_supabase: true,
             ..
         } => supabase::restore(&config).await,
-        Command::Restore { path: None, .. } => anyhow::bail!("restore needs a backup PATH or --from-supabase"),
+        Command::Restore { path: None, .. } => {
+            anyhow::bail!("restore needs a backup PATH or --from-supabase")
+        }
         Command::Restore {
             path: Some(path), ..
         } => {

@@ -65,8 +65,7 @@ pub async fn run_reconcile(config: &Config, dry_run: bool) -> anyhow::Result<()>
             r.conflicting.len()
         ),
     };
-    let report =
-        reconcile::reconcile_logged(&store, &mut client, dry_run, &mut progress).await?;
+    let report = reconcile::reconcile_logged(&store, &mut client, dry_run, &mut progress).await?;
     for t in &report.tables {
         for id in &t.conflicting {
             println!(
@@ -79,7 +78,11 @@ pub async fn run_reconcile(config: &Config, dry_run: bool) -> anyhow::Result<()>
         "{} differences found, {} repaired{}",
         report.differences(),
         report.repaired(),
-        if dry_run { " (dry run: nothing changed)" } else { "" }
+        if dry_run {
+            " (dry run: nothing changed)"
+        } else {
+            ""
+        }
     );
     Ok(())
 }
@@ -88,8 +91,8 @@ pub async fn run_reconcile(config: &Config, dry_run: bool) -> anyhow::Result<()>
 pub async fn restore(config: &Config) -> anyhow::Result<()> {
     let target = target(config)?;
     let dir = config.data_dir.clone();
-    let _lock = tokio::task::spawn_blocking(move || crate::store::Store::lock_data_dir(&dir))
-        .await??;
+    let _lock =
+        tokio::task::spawn_blocking(move || crate::store::Store::lock_data_dir(&dir)).await??;
     let store = super::open_store(config).await?;
     if !store.read(replicated::is_empty).await? {
         anyhow::bail!(

@@ -22,7 +22,10 @@ pub enum SslMode {
     Require,
     /// Encrypted, the certificate chain checked against `sslrootcert` (or the web's
     /// roots when none is given), and for `verify-full` also the host name.
-    Verify { root_cert: Option<PathBuf>, check_host: bool },
+    Verify {
+        root_cert: Option<PathBuf>,
+        check_host: bool,
+    },
 }
 
 /// A parsed `SUPABASE_DB_URL`: what to connect to and how, without printing the password.
@@ -363,7 +366,10 @@ mod tests {
             parse("postgres://u:pw@h/db?sslmode=disable").unwrap().ssl(),
             &SslMode::Disable
         );
-        assert_eq!(parse("postgres://u:pw@h/db").unwrap().ssl(), &SslMode::Require);
+        assert_eq!(
+            parse("postgres://u:pw@h/db").unwrap().ssl(),
+            &SslMode::Require
+        );
         assert_eq!(
             parse("postgresql://u:pw@h:5432/db?sslmode=verify-full&sslrootcert=/x.crt")
                 .unwrap()
@@ -380,7 +386,10 @@ mod tests {
         let e = parse("postgres://u:secretpw@aws-0-eu.pooler.supabase.com:6543/postgres")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("transaction pooler") && e.contains("5432"), "{e}");
+        assert!(
+            e.contains("transaction pooler") && e.contains("5432"),
+            "{e}"
+        );
         assert!(!e.contains("secretpw"));
     }
 

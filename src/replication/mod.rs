@@ -148,34 +148,43 @@ pub fn spawn_tasks(
 ) -> Vec<JoinHandle<()>> {
     let backoff = std::sync::Arc::new(std::sync::Mutex::new(push::Backoff::default()));
     let (s, t, b) = (store.clone(), target.clone(), backoff.clone());
-    let pusher = crate::app::spawn_task("supabase_push", pull_every.min(Duration::from_secs(5)), stop.clone(), move || {
-        let (store, target, backoff) = (s.clone(), t.clone(), b.clone());
-        async move {
-            if !backoff.lock().unwrap_or_else(|p| p.into_inner()).due(std::time::Instant::now()) {
-                return Ok(());
-            }
-            let pending = store.read(|c| store::outbox::pending_count(c)).await?;
-            if pending == 0 {
-                return Ok(());
-            }
-            let result = async {
-                let mut client = target.connect().await?;
-                push::push_logged(&store, &mut client, &push::PushOptions::default()).await
-            }
-            .await;
-            let mut b = backoff.lock().unwrap_or_else(|p| p.into_inner());
-            match result {
-                Ok(_) => {
-                    b.succeeded();
-                    Ok(())
+    let pusher = crate::app::spawn_task(
+        "supabase_push",
+        pull_every.min(Duration::from_secs(5)),
+        stop.clone(),
+        move || {
+            let (store, target, backoff) = (s.clone(), t.clone(), b.clone());
+            async move {
+                if !backoff
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .due(std::time::Instant::now())
+                {
+                    return Ok(());
                 }
-                Err(e) => {
-                    b.failed(std::time::Instant::now());
-                    Err(e.into())
+                let pending = store.read(store::outbox::pending_count).await?;
+                if pending == 0 {
+                    return Ok(());
+                }
+                let result = async {
+                    let mut client = target.connect().await?;
+                    push::push_logged(&store, &mut client, &push::PushOptions::default()).await
+                }
+                .await;
+                let mut b = backoff.lock().unwrap_or_else(|p| p.into_inner());
+                match result {
+                    Ok(_) => {
+                        b.succeeded();
+                        Ok(())
+                    }
+                    Err(e) => {
+                        b.failed(std::time::Instant::now());
+                        Err(e.into())
+                    }
                 }
             }
-        }
-    });
+        },
+    );
     let (s, t) = (store.clone(), target.clone());
     let puller = crate::app::spawn_task("supabase_pull", pull_every, stop.clone(), move || {
         let (store, target) = (s.clone(), t.clone());
@@ -185,21 +194,22 @@ pub fn spawn_tasks(
             Ok(())
         }
     });
-    let reconciler = crate::app::spawn_task("reconcile", Duration::from_secs(60), stop, move || {
-        let (store, target) = (store.clone(), target.clone());
-        async move {
-            let now = store::now();
-            let last = store
-                .read(|c| sync_runs::latest_run(c, reconcile::KIND))
-                .await?
-                .map(|r| r.started_at);
-            if !reconcile::is_due(now, last, reconcile_at) {
-                return Ok(());
+    let reconciler =
+        crate::app::spawn_task("reconcile", Duration::from_secs(60), stop, move || {
+            let (store, target) = (store.clone(), target.clone());
+            async move {
+                let now = store::now();
+                let last = store
+                    .read(|c| sync_runs::latest_run(c, reconcile::KIND))
+                    .await?
+                    .map(|r| r.started_at);
+                if !reconcile::is_due(now, last, reconcile_at) {
+                    return Ok(());
+                }
+                let mut client = target.connect().await?;
+                reconcile::reconcile_logged(&store, &mut client, false, &mut |_| {}).await?;
+                Ok(())
             }
-            let mut client = target.connect().await?;
-            reconcile::reconcile_logged(&store, &mut client, false, &mut |_| {}).await?;
-            Ok(())
-        }
-    });
+        });
     vec![pusher, puller, reconciler]
 }

@@ -38,9 +38,7 @@ pub async fn pull(store: &Store, client: &mut Client, page: i64) -> Result<PullR
              WHERE seq > $1 ORDER BY seq LIMIT $2"
         );
         loop {
-            let from = store
-                .read(move |c| replicated::cursor(c, table))
-                .await?;
+            let from = store.read(move |c| replicated::cursor(c, table)).await?;
             let rows = tx.query(sql.as_str(), &[&from, &page]).await?;
             if rows.is_empty() {
                 break;
@@ -60,7 +58,12 @@ pub async fn pull(store: &Store, client: &mut Client, page: i64) -> Result<PullR
                 })
                 .await?;
             for (id, why) in &applied.refused {
-                tracing::warn!(table, id, why, "a pulled row was refused by the local store");
+                tracing::warn!(
+                    table,
+                    id,
+                    why,
+                    "a pulled row was refused by the local store"
+                );
             }
             report.applied += applied.changed;
             report.refused += applied.refused.len();

@@ -122,7 +122,8 @@ fn is_data_error(e: &tokio_postgres::Error) -> bool {
     match e.code() {
         Some(code) => {
             let c = code.code();
-            (c.starts_with("22") || c.starts_with("23")) && *code != SqlState::T_R_SERIALIZATION_FAILURE
+            (c.starts_with("22") || c.starts_with("23"))
+                && *code != SqlState::T_R_SERIALIZATION_FAILURE
         }
         None => false,
     }
@@ -130,7 +131,11 @@ fn is_data_error(e: &tokio_postgres::Error) -> bool {
 
 /// Writes entries in one transaction; rows grouped by table, parents first, the last
 /// change of each row only.
-async fn write_batch(client: &mut Client, entries: &[&outbox::OutboxEntry], opts: &PushOptions) -> std::result::Result<(), tokio_postgres::Error> {
+async fn write_batch(
+    client: &mut Client,
+    entries: &[&outbox::OutboxEntry],
+    opts: &PushOptions,
+) -> std::result::Result<(), tokio_postgres::Error> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK_KEY])
         .await?;
@@ -165,9 +170,7 @@ pub async fn push(store: &Store, client: &mut Client, opts: &PushOptions) -> Res
     let mut report = PushReport::default();
     loop {
         let limit = opts.batch_size;
-        let batch = store
-            .read(move |c| outbox::pending_batch(c, limit))
-            .await?;
+        let batch = store.read(move |c| outbox::pending_batch(c, limit)).await?;
         if batch.is_empty() {
             return Ok(report);
         }
@@ -204,7 +207,11 @@ pub async fn push(store: &Store, client: &mut Client, opts: &PushOptions) -> Res
                 .map_err(ReplicationError::Injected)?;
         }
         for (seq, reason) in &dead {
-            tracing::warn!(seq, reason, "Postgres refused a change; moved to the dead letter");
+            tracing::warn!(
+                seq,
+                reason,
+                "Postgres refused a change; moved to the dead letter"
+            );
         }
         record(store, &pushed, &dead).await?;
         report.pushed += pushed.len();
@@ -237,13 +244,20 @@ async fn fail(store: &Store, batch: &[outbox::OutboxEntry], reason: &str) -> Res
 }
 
 /// [`push`], logged in `sync_runs` as `supabase_push`.
-pub async fn push_logged(store: &Store, client: &mut Client, opts: &PushOptions) -> Result<PushReport> {
+pub async fn push_logged(
+    store: &Store,
+    client: &mut Client,
+    opts: &PushOptions,
+) -> Result<PushReport> {
     super::logged_run(store, "supabase_push", || async {
         let r = push(store, client, opts).await?;
         let totals = sync_runs::RunTotals {
             jobs_changed: r.pushed as i64,
             errors: r.dead as i64,
-            message: Some(format!("{} changes pushed, {} to the dead letter", r.pushed, r.dead)),
+            message: Some(format!(
+                "{} changes pushed, {} to the dead letter",
+                r.pushed, r.dead
+            )),
             ..Default::default()
         };
         Ok((r, totals))

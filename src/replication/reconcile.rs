@@ -134,8 +134,7 @@ fn pg_row_text(table: &str) -> Result<String> {
         .join(" || E'\\x1f' || "))
 }
 
-const PG_ROW_DIGEST: &str =
-    "('x' || encode(substring(sha256(convert_to(ROW_TEXT, 'UTF8')) from 1 for 7), 'hex'))::bit(56)::bigint";
+const PG_ROW_DIGEST: &str = "('x' || encode(substring(sha256(convert_to(ROW_TEXT, 'UTF8')) from 1 for 7), 'hex'))::bit(56)::bigint";
 const PG_BUCKET: &str = "get_byte(sha256(convert_to(id::text, 'UTF8')), 0)";
 
 async fn remote_buckets(client: &Client, table: &str) -> Result<Vec<Bucket>> {
@@ -158,11 +157,13 @@ async fn remote_buckets(client: &Client, table: &str) -> Result<Vec<Bucket>> {
     Ok(out)
 }
 
-async fn remote_rows(client: &Client, table: &str, buckets: &[i32]) -> Result<BTreeMap<String, u64>> {
+async fn remote_rows(
+    client: &Client,
+    table: &str,
+    buckets: &[i32],
+) -> Result<BTreeMap<String, u64>> {
     let digest = PG_ROW_DIGEST.replace("ROW_TEXT", &pg_row_text(table)?);
-    let sql = format!(
-        "SELECT id::text, {digest} FROM jobrank.{table} WHERE {PG_BUCKET} = ANY($1)"
-    );
+    let sql = format!("SELECT id::text, {digest} FROM jobrank.{table} WHERE {PG_BUCKET} = ANY($1)");
     let rows = client.query(sql.as_str(), &[&buckets]).await?;
     Ok(rows
         .iter()
@@ -217,7 +218,11 @@ async fn local_buckets(store: &Store, table: &'static str) -> Result<Vec<Bucket>
         .await?)
 }
 
-async fn local_rows(store: &Store, table: &'static str, buckets: Vec<i32>) -> Result<BTreeMap<String, u64>> {
+async fn local_rows(
+    store: &Store,
+    table: &'static str,
+    buckets: Vec<i32>,
+) -> Result<BTreeMap<String, u64>> {
     Ok(store
         .read(move |c| {
             let mut out = BTreeMap::new();
@@ -231,7 +236,12 @@ async fn local_rows(store: &Store, table: &'static str, buckets: Vec<i32>) -> Re
         .await?)
 }
 
-async fn repair_remote(store: &Store, client: &mut Client, table: &'static str, ids: Vec<String>) -> Result<usize> {
+async fn repair_remote(
+    store: &Store,
+    client: &mut Client,
+    table: &'static str,
+    ids: Vec<String>,
+) -> Result<usize> {
     let rows = store
         .read(move |c| replicated::rows_by_id(c, table, &ids))
         .await?;
@@ -254,7 +264,12 @@ async fn repair_remote(store: &Store, client: &mut Client, table: &'static str, 
     Ok(n as usize)
 }
 
-async fn repair_local(store: &Store, client: &Client, table: &'static str, ids: Vec<String>) -> Result<usize> {
+async fn repair_local(
+    store: &Store,
+    client: &Client,
+    table: &'static str,
+    ids: Vec<String>,
+) -> Result<usize> {
     let (key, _) = outbox::columns(table)
         .ok_or_else(|| ReplicationError::Refused(format!("{table} is not replicated")))?;
     let sql = format!(
@@ -328,7 +343,11 @@ pub async fn reconcile(
                 }
             }
             for id in &t.conflicting {
-                tracing::warn!(table, id, "same id, different content in SQLite and Postgres; left as is");
+                tracing::warn!(
+                    table,
+                    id,
+                    "same id, different content in SQLite and Postgres; left as is"
+                );
             }
         }
         progress(Progress::TableDone(&t));
@@ -382,8 +401,20 @@ mod tests {
     fn nightly_run_is_due_once_after_its_time() {
         let at = NaiveTime::from_hms_opt(2, 30, 0).unwrap();
         let t = |s: &str| store::parse_ts(s).unwrap();
-        assert!(!is_due(t("2026-03-02T02:00:00Z"), Some(t("2026-03-01T02:31:00Z")), at));
-        assert!(is_due(t("2026-03-02T02:31:00Z"), Some(t("2026-03-01T02:31:00Z")), at));
-        assert!(!is_due(t("2026-03-02T05:00:00Z"), Some(t("2026-03-02T02:31:00Z")), at));
+        assert!(!is_due(
+            t("2026-03-02T02:00:00Z"),
+            Some(t("2026-03-01T02:31:00Z")),
+            at
+        ));
+        assert!(is_due(
+            t("2026-03-02T02:31:00Z"),
+            Some(t("2026-03-01T02:31:00Z")),
+            at
+        ));
+        assert!(!is_due(
+            t("2026-03-02T05:00:00Z"),
+            Some(t("2026-03-02T02:31:00Z")),
+            at
+        ));
     }
 }

@@ -238,7 +238,9 @@ pub fn list_dead(conn: &Connection, limit: i64) -> Result<Vec<(i64, String, Stri
          WHERE dead = 1 ORDER BY seq DESC LIMIT ?1",
     )?;
     let rows = stmt
-        .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .query_map([limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }

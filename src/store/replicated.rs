@@ -97,9 +97,11 @@ pub fn apply_rows(tx: &Tx<'_>, table: &str, rows: &[String]) -> Result<Applied> 
             }
             Err(e @ rusqlite::Error::SqliteFailure(..)) => {
                 let id: Option<String> = tx
-                    .query_row("SELECT CAST(json_extract(?1, '$.id') AS TEXT)", [row], |r| {
-                        r.get(0)
-                    })
+                    .query_row(
+                        "SELECT CAST(json_extract(?1, '$.id') AS TEXT)",
+                        [row],
+                        |r| r.get(0),
+                    )
                     .unwrap_or(None);
                 out.refused.push((id.unwrap_or_default(), e.to_string()));
             }
@@ -111,7 +113,8 @@ pub fn apply_rows(tx: &Tx<'_>, table: &str, rows: &[String]) -> Result<Applied> 
 
 /// Recomputes the ranks that applied rows affect.
 pub fn recompute_affected(tx: &Tx<'_>, all: bool, jobs: &BTreeSet<i64>) -> Result<usize> {
-    let has_settings: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM settings)", [], |r| r.get(0))?;
+    let has_settings: bool =
+        tx.query_row("SELECT EXISTS (SELECT 1 FROM settings)", [], |r| r.get(0))?;
     if !has_settings {
         // Only while rebuilding from an empty Postgres: nothing to rank with yet.
         return Ok(0);
@@ -214,4 +217,82 @@ pub const ORDER: &[&str] = &[
 pub fn tables() -> impl Iterator<Item = &'static str> {
     debug_assert_eq!(ORDER.len(), REPLICATED.len());
     ORDER.iter().copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, outbox};
+
+    fn job(version: i64, updated_at: &str, origin: &str, title: &str) -> String {
+        serde_json::json!({
+            "id": 42, "title": title, "client": "Acme", "status": "Open", "is_open": 1,
+            "opened_at": null, "fee_minor": null, "fee_currency": null, "hiring_team": "[]",
+            "description_html": null, "first_seen_at": "2026-03-01T09:00:00.000000Z",
+            "last_synced_at": null, "closed_at": null, "updated_at": updated_at,
+            "version": version, "origin": origin
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn mutable_rows_keep_the_greatest_by_version_time_and_origin_and_are_not_queued() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let queued = store.read_blocking(outbox::pending_count).unwrap();
+        let title = |s: &Store| -> String {
+            s.read_blocking(|c| {
+                Ok(c.query_row("SELECT title FROM jobs WHERE id = 42", [], |r| r.get(0))?)
+            })
+            .unwrap()
+        };
+        let apply = |rows: Vec<String>| {
+            store
+                .write_blocking(|tx| apply_rows(tx, "jobs", &rows))
+                .unwrap()
+        };
+        let a = apply(vec![job(
+            2,
+            "2026-03-02T09:00:00.000000Z",
+            "b",
+            "v2 from b",
+        )]);
+        assert_eq!(a.changed, 1);
+        assert_eq!(a.jobs.into_iter().collect::<Vec<_>>(), vec![42]);
+        // Older version, even with a later clock: ignored.
+        assert_eq!(
+            apply(vec![job(1, "2026-09-01T00:00:00.000000Z", "z", "v1")]).changed,
+            0
+        );
+        // Same version and time: the greater origin wins, in any order.
+        apply(vec![job(
+            2,
+            "2026-03-02T09:00:00.000000Z",
+            "c",
+            "v2 from c",
+        )]);
+        apply(vec![job(
+            2,
+            "2026-03-02T09:00:00.000000Z",
+            "a",
+            "v2 from a",
+        )]);
+        assert_eq!(title(&store), "v2 from c");
+        assert_eq!(store.read_blocking(outbox::pending_count).unwrap(), queued);
+        // Immutable rows merge as a set union: a second copy changes nothing.
+        let s = serde_json::json!({"id": "s1", "version": 9, "weight_client_engagement": 2500,
+            "weight_search_difficulty": 2500, "weight_time_open": 2500, "weight_fee_size": 2500,
+            "threshold_a": 400, "threshold_b": 300, "time_open_bands": "[7,14,30,60]",
+            "fee_bands": "[1,2,3,4]", "fee_currency": "GBP", "cadence_days": 7,
+            "created_at": "2026-03-02T09:00:00.000000Z", "created_by": null, "origin": "b"})
+        .to_string();
+        let first = store
+            .write_blocking(|tx| apply_rows(tx, "settings", std::slice::from_ref(&s)))
+            .unwrap();
+        assert!(first.all_jobs);
+        let again = store
+            .write_blocking(|tx| apply_rows(tx, "settings", std::slice::from_ref(&s)))
+            .unwrap();
+        assert_eq!(again.changed, 0);
+    }
 }

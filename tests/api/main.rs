@@ -2,10 +2,10 @@
 
 mod cli;
 mod helpers;
+mod pg;
+mod replication;
 mod store;
 mod web_auth;
 mod web_dashboard;
 mod web_scoring;
 mod web_support;
-mod pg;
-mod replication;

@@ -66,7 +66,15 @@ impl PgServer {
     /// Initialises a cluster and starts it with TLS on, serving this certificate chain
     /// and key (PEM).
     pub async fn start_tls(cert_pem: &[u8], key_pem: &[u8]) -> PgServer {
-        Self::start_inner(&["ssl=on", "ssl_cert_file=server.crt", "ssl_key_file=server.key"], &[("server.crt", cert_pem), ("server.key", key_pem)]).await
+        Self::start_inner(
+            &[
+                "ssl=on",
+                "ssl_cert_file=server.crt",
+                "ssl_key_file=server.key",
+            ],
+            &[("server.crt", cert_pem), ("server.key", key_pem)],
+        )
+        .await
     }
 
     /// Initialises a cluster and starts it with extra `-c name=value` settings.
@@ -85,15 +93,29 @@ impl PgServer {
                 .arg(dir.path())
                 .status()
                 .expect("chown runs");
-            assert!(st.success(), "cannot chown {} to postgres", dir.path().display());
+            assert!(
+                st.success(),
+                "cannot chown {} to postgres",
+                dir.path().display()
+            );
         }
         let data = dir.path().join("data");
         let out = pg_command(&format!("{BIN}/initdb"))
             .arg("-D")
             .arg(&data)
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C.UTF-8"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C.UTF-8",
+            ])
             .output()
-            .unwrap_or_else(|e| panic!("PostgreSQL cannot be started: initdb in {BIN} failed to run: {e}"));
+            .unwrap_or_else(|e| {
+                panic!("PostgreSQL cannot be started: initdb in {BIN} failed to run: {e}")
+            });
         assert!(
             out.status.success(),
             "PostgreSQL cannot be started: initdb failed: {}{}",
@@ -107,7 +129,11 @@ impl PgServer {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
             if is_root() {
-                let st = Command::new("chown").arg("postgres:postgres").arg(&path).status().unwrap();
+                let st = Command::new("chown")
+                    .arg("postgres:postgres")
+                    .arg(&path)
+                    .status()
+                    .unwrap();
                 assert!(st.success());
             }
         }
@@ -126,7 +152,9 @@ impl PgServer {
         self.dir.path()
     }
 
-    fn start_process(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+    fn start_process(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
         Box::pin(async move {
             let data = self.dir.path().join("data");
             let mut cmd = pg_command(&format!("{BIN}/postgres"));
@@ -135,10 +163,14 @@ impl PgServer {
                 .args(["-p", &self.port.to_string(), "-k"])
                 .arg(self.dir.path())
                 .args([
-                    "-c", "listen_addresses=127.0.0.1",
-                    "-c", "fsync=off",
-                    "-c", "max_connections=200",
-                    "-c", "shared_buffers=32MB",
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "max_connections=200",
+                    "-c",
+                    "shared_buffers=32MB",
                 ]);
             for e in &self.extra {
                 cmd.args(["-c", e]);
@@ -147,9 +179,9 @@ impl PgServer {
             cmd.stdin(Stdio::null())
                 .stdout(log.try_clone().unwrap())
                 .stderr(log);
-            let child = cmd
-                .spawn()
-                .unwrap_or_else(|e| panic!("PostgreSQL cannot be started: postgres failed to run: {e}"));
+            let child = cmd.spawn().unwrap_or_else(|e| {
+                panic!("PostgreSQL cannot be started: postgres failed to run: {e}")
+            });
             *self.child.lock().unwrap() = Some(child);
             let deadline = Instant::now() + Duration::from_secs(30);
             loop {
@@ -159,10 +191,23 @@ impl PgServer {
                 {
                     return;
                 }
-                if let Some(status) = self.child.lock().unwrap().as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                    panic!("PostgreSQL cannot be started: postgres exited with {status}: {}", self.log());
+                if let Some(status) = self
+                    .child
+                    .lock()
+                    .unwrap()
+                    .as_mut()
+                    .and_then(|c| c.try_wait().ok().flatten())
+                {
+                    panic!(
+                        "PostgreSQL cannot be started: postgres exited with {status}: {}",
+                        self.log()
+                    );
                 }
-                assert!(Instant::now() < deadline, "PostgreSQL did not accept connections within 30 s: {}", self.log());
+                assert!(
+                    Instant::now() < deadline,
+                    "PostgreSQL did not accept connections within 30 s: {}",
+                    self.log()
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         })
@@ -175,7 +220,10 @@ impl PgServer {
 
     /// A URL for one database on this server, without TLS.
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://postgres:not-the-password@127.0.0.1:{}/{db}?sslmode=disable", self.port)
+        format!(
+            "postgres://postgres:not-the-password@127.0.0.1:{}/{db}?sslmode=disable",
+            self.port
+        )
     }
 
     /// Stops the server (fast shutdown: clients are disconnected) and waits for it.
@@ -228,7 +276,12 @@ impl TestDb {
 
     /// A count from a query returning one bigint.
     pub async fn count(&self, sql: &str) -> i64 {
-        self.client().await.query_one(sql, &[]).await.unwrap().get(0)
+        self.client()
+            .await
+            .query_one(sql, &[])
+            .await
+            .unwrap()
+            .get(0)
     }
 }
 
