@@ -7,7 +7,6 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -311,7 +310,7 @@ async fn create_db_at(admin_url: &str) -> TestDb {
 /// (a watchdog shell holding its stdin pipe stops it and removes its directory).
 struct SharedServer {
     admin_url: String,
-    _stdin: Mutex<std::process::ChildStdin>,
+    _watchdog: Mutex<Child>,
 }
 
 static SHARED: OnceCell<SharedServer> = OnceCell::const_new();
@@ -322,7 +321,7 @@ async fn shared() -> &'static SharedServer {
             if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
                 return SharedServer {
                     admin_url: url,
-                    _stdin: Mutex::new(spawn_watchdog("true", None)),
+                    _watchdog: Mutex::new(spawn_watchdog("true", None)),
                 };
             }
             let dir: PathBuf = tempfile::Builder::new()
@@ -350,7 +349,7 @@ async fn shared() -> &'static SharedServer {
                 d = data.display(),
                 dir = dir.display()
             );
-            let stdin = spawn_watchdog(&script, Some(()));
+            let watchdog = spawn_watchdog(&script, Some(()));
             let admin_url = format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable");
             let deadline = Instant::now() + Duration::from_secs(30);
             while tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await.is_err() {
@@ -363,13 +362,13 @@ async fn shared() -> &'static SharedServer {
             }
             SharedServer {
                 admin_url,
-                _stdin: Mutex::new(stdin),
+                _watchdog: Mutex::new(watchdog),
             }
         })
         .await
 }
 
-fn spawn_watchdog(script: &str, as_postgres: Option<()>) -> std::process::ChildStdin {
+fn spawn_watchdog(script: &str, as_postgres: Option<()>) -> Child {
     let mut cmd = if as_postgres.is_some() {
         let mut c = pg_command("sh");
         c.args(["-c", script]);
@@ -379,15 +378,14 @@ fn spawn_watchdog(script: &str, as_postgres: Option<()>) -> std::process::ChildS
         c.args(["-c", script]);
         c
     };
-    let mut child = cmd
+    let child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("PostgreSQL cannot be started: sh failed to run: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let _ = stdin.flush();
-    stdin
+    // The child keeps its stdin pipe open until this process exits.
+    child
 }
 
 /// A fresh database on the shared server (or on TEST_DATABASE_URL's server).
