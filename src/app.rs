@@ -37,6 +37,18 @@ impl Application {
             .context("while reading the bound address")?;
         let syncer = crate::recruiterflow::Syncer::from_config(&config, &store)
             .context("while setting up the Recruiterflow sync")?;
+        if let Some(url) = &config.supabase_db_url {
+            // Start-up refuses a bad URL; an unreachable server only delays replication.
+            match crate::replication::connect_and_migrate(url).await {
+                Ok((target, n)) => {
+                    tracing::info!(target = %target.describe(), applied = n, "Supabase schema is up to date")
+                }
+                Err(e @ crate::replication::ReplicationError::Unreachable { .. }) => {
+                    tracing::warn!(error = %e, "Supabase is unreachable; changes wait in the outbox")
+                }
+                Err(e) => return Err(e).context("while preparing Supabase replication"),
+            }
+        }
         let state = AppState {
             store,
             config: Arc::new(config),
@@ -103,6 +115,19 @@ fn spawn_background(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHa
     // JOBRANK_SYNC_INTERVAL) and the webhook inbox worker.
     if let Some(syncer) = &state.syncer {
         tasks.extend(syncer.spawn(state.config.sync_interval, stop.clone()));
+    }
+    // Only with SUPABASE_DB_URL: push, pull and the nightly reconciliation.
+    if let Some(url) = &state.config.supabase_db_url {
+        match crate::replication::PgTarget::parse(url) {
+            Ok(target) => tasks.extend(crate::replication::spawn_tasks(
+                state.store.clone(),
+                target,
+                state.config.supabase_pull_interval,
+                state.config.reconcile_at,
+                stop.clone(),
+            )),
+            Err(e) => tracing::error!(error = %e, "Supabase replication is off"),
+        }
     }
     tasks
 }

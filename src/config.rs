@@ -70,6 +70,12 @@ pub const SETTINGS: &[(&str, &str, bool, &str)] = &[
         "How often to poll Recruiterflow, e.g. 15m (default 15m)",
     ),
     (
+        "JOBRANK_SUPABASE_PULL_INTERVAL",
+        "supabase_pull_interval",
+        false,
+        "How often to pull other replicas' changes from Supabase, e.g. 1m (default 1m; pushes run every 5s or this, whichever is shorter)",
+    ),
+    (
         "SUPABASE_DB_URL",
         "supabase_db_url",
         true,
@@ -111,6 +117,8 @@ pub struct Config {
     pub recruiterflow: RecruiterflowConfig,
     pub sync_interval: Duration,
     pub supabase_db_url: Option<SecretString>,
+    /// How often the puller runs (the pusher runs every 5 s, or this when shorter).
+    pub supabase_pull_interval: Duration,
     pub reconcile_at: NaiveTime,
     pub backup_at: NaiveTime,
     pub backup_keep_daily: u32,
@@ -350,6 +358,18 @@ impl Layers {
                     Duration::from_secs(900)
                 }
             };
+        let supabase_pull_interval = match humantime::parse_duration(
+            self.get("JOBRANK_SUPABASE_PULL_INTERVAL").unwrap_or("1m"),
+        ) {
+            Ok(d) if d >= Duration::from_secs(1) && d <= Duration::from_secs(3600) => d,
+            _ => {
+                bad(
+                    "JOBRANK_SUPABASE_PULL_INTERVAL",
+                    "must be a duration between 1s and 1h, such as 1m".into(),
+                );
+                Duration::from_secs(60)
+            }
+        };
         let supabase_db_url = secret("SUPABASE_DB_URL");
         if let Some(u) = &supabase_db_url {
             let ok = Url::parse(u.expose_secret())
@@ -400,6 +420,7 @@ impl Layers {
             },
             sync_interval,
             supabase_db_url,
+            supabase_pull_interval,
             reconcile_at,
             backup_at,
             backup_keep_daily,

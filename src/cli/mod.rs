@@ -1,6 +1,7 @@
 //! The command line: one binary with subcommands, each a small function.
 
 mod demo;
+mod supabase;
 mod user;
 
 use std::io::IsTerminal;
@@ -42,7 +43,11 @@ pub enum Command {
         bind: Option<String>,
     },
     /// Apply database migrations and exit.
-    Migrate,
+    Migrate {
+        /// Migrate the Supabase PostgreSQL schema (SUPABASE_DB_URL) instead of the local store.
+        #[arg(long)]
+        supabase: bool,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -51,7 +56,19 @@ pub enum Command {
     /// Take an online backup of the store into PATH, verified with integrity_check.
     Backup { path: PathBuf },
     /// Replace the store with a backup (stop the server first).
-    Restore { path: PathBuf },
+    Restore {
+        #[arg(required_unless_present = "from_supabase")]
+        path: Option<PathBuf>,
+        /// Rebuild an empty local store from Supabase PostgreSQL instead.
+        #[arg(long, conflicts_with = "path")]
+        from_supabase: bool,
+    },
+    /// Compare the local store with Supabase and repair missing rows.
+    Reconcile {
+        /// Only report the differences.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Validate the configuration and report what works.
     Check,
     /// Sync now from an external system.
@@ -64,6 +81,9 @@ pub enum Command {
 pub enum SyncCommand {
     /// Run one full Recruiterflow sync (jobs, pipelines, placements) and report it.
     Recruiterflow,
+    /// One push of the outbox to Supabase and one pull of other replicas' changes;
+    /// exits non-zero with the reason when PostgreSQL cannot be reached.
+    Supabase,
 }
 
 /// Runs a parsed command line and returns the process exit code: 0 on success,
@@ -111,7 +131,8 @@ pub fn run(cli: Cli) -> ExitCode {
 async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { demo, .. } => serve(config, demo).await,
-        Command::Migrate => {
+        Command::Migrate { supabase: true } => supabase::migrate(&config).await,
+        Command::Migrate { supabase: false } => {
             let dir = config.data_dir.clone();
             tokio::task::spawn_blocking(move || Store::open(&dir)).await??;
             println!(
@@ -141,7 +162,16 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             println!("backup written and verified: {}", path.display());
             Ok(())
         }
-        Command::Restore { path } => {
+        Command::Restore {
+            from_supabase: true,
+            ..
+        } => supabase::restore(&config).await,
+        Command::Restore { path: None, .. } => {
+            anyhow::bail!("restore needs a backup PATH or --from-supabase")
+        }
+        Command::Restore {
+            path: Some(path), ..
+        } => {
             let dir = config.data_dir.clone();
             let bar = spinner("verifying and restoring the backup");
             let kept = tokio::task::spawn_blocking(move || -> anyhow::Result<PathBuf> {
@@ -161,6 +191,8 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Check => check(&config).await,
         Command::Sync(SyncCommand::Recruiterflow) => sync_recruiterflow(&config).await,
+        Command::Sync(SyncCommand::Supabase) => supabase::sync(&config).await,
+        Command::Reconcile { dry_run } => supabase::run_reconcile(&config, dry_run).await,
     }
 }
 

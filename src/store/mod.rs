@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod pipeline;
 pub mod placements;
 pub mod ranks;
+pub mod replicated;
 pub mod sessions;
 pub mod settings;
 pub mod stats;

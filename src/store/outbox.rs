@@ -166,3 +166,81 @@ pub fn last_pushed_at(conn: &Connection) -> Result<Option<chrono::DateTime<chron
         conn.query_row("SELECT MAX(pushed_at) FROM outbox", [], |r| r.get(0))?;
     s.map(|s| super::parse_ts(&s)).transpose()
 }
+
+/// One change waiting in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    pub seq: i64,
+    pub table_name: String,
+    pub row_id: String,
+    /// JSON of the row as written.
+    pub payload: String,
+    pub attempts: i64,
+}
+
+/// The oldest changes waiting to be pushed (not pushed, not dead), in outbox order.
+pub fn pending_batch(conn: &Connection, limit: i64) -> Result<Vec<OutboxEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, table_name, row_id, payload, attempts FROM outbox
+         WHERE pushed_at IS NULL AND dead = 0 ORDER BY seq LIMIT ?1",
+    )?;
+    let rows = stmt
+        .query_map([limit], |r| {
+            Ok(OutboxEntry {
+                seq: r.get(0)?,
+                table_name: r.get(1)?,
+                row_id: r.get(2)?,
+                payload: r.get(3)?,
+                attempts: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Marks changes as pushed: only after the Postgres transaction holding them committed.
+pub fn mark_pushed(tx: &Tx<'_>, seqs: &[i64], at: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE outbox SET pushed_at = ?2, attempts = attempts + 1, last_error = NULL
+         WHERE seq = ?1 AND pushed_at IS NULL",
+    )?;
+    let at = ts(&at);
+    for s in seqs {
+        stmt.execute((s, &at))?;
+    }
+    Ok(())
+}
+
+/// Records a failed attempt (Postgres down, connection lost) on changes that stay queued.
+pub fn record_failure(tx: &Tx<'_>, seqs: &[i64], error: &str) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE seq = ?1",
+    )?;
+    for s in seqs {
+        stmt.execute((s, error))?;
+    }
+    Ok(())
+}
+
+/// Moves a change Postgres rejected permanently to the dead letter, with the reason.
+pub fn mark_dead(tx: &Tx<'_>, seq: i64, error: &str) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE outbox SET dead = 1, attempts = attempts + 1, last_error = ?2 WHERE seq = ?1",
+    )?
+    .execute((seq, error))?;
+    Ok(())
+}
+
+/// Changes in the dead letter, newest first: (seq, table, row id, last error).
+pub fn list_dead(conn: &Connection, limit: i64) -> Result<Vec<(i64, String, String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, table_name, row_id, COALESCE(last_error, '') FROM outbox
+         WHERE dead = 1 ORDER BY seq DESC LIMIT ?1",
+    )?;
+    let rows = stmt
+        .query_map([limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
