@@ -93,6 +93,16 @@ pub fn latest_run(conn: &Connection, kind: &str) -> Result<Option<SyncRun>> {
         .optional()?)
 }
 
+/// The latest finished run of a kind (ok or failed), ignoring one still running.
+pub fn latest_finished_run(conn: &Connection, kind: &str) -> Result<Option<SyncRun>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM sync_runs WHERE kind = ?1 AND status <> 'running' ORDER BY started_at DESC, id DESC LIMIT 1"
+        ))?
+        .query_row([kind], from_row)
+        .optional()?)
+}
+
 /// The latest successful run of a kind.
 pub fn latest_ok_run(conn: &Connection, kind: &str) -> Result<Option<SyncRun>> {
     Ok(conn

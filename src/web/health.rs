@@ -42,8 +42,11 @@ struct Readiness {
     supabase: Upstream,
 }
 
+/// The state comes from the latest *finished* run, so a run in progress does not hide
+/// that the one before it failed.
 fn upstream(
     configured: bool,
+    started: Option<sync_runs::SyncRun>,
     latest: Option<sync_runs::SyncRun>,
     latest_ok: Option<sync_runs::SyncRun>,
 ) -> Upstream {
@@ -55,7 +58,7 @@ fn upstream(
     };
     Upstream {
         state,
-        last_run_at: latest.as_ref().map(|r| store::ts(&r.started_at)),
+        last_run_at: started.or(latest.clone()).map(|r| store::ts(&r.started_at)),
         last_ok_at: latest_ok
             .as_ref()
             .map(|r| store::ts(&r.finished_at.unwrap_or(r.started_at))),
@@ -84,18 +87,24 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) 
         .read(|c| {
             Ok((
                 store::schema_version(c)?,
-                sync_runs::latest_run(c, "recruiterflow")?,
-                sync_runs::latest_ok_run(c, "recruiterflow")?,
-                sync_runs::latest_run(c, "supabase_push")?,
-                sync_runs::latest_ok_run(c, "supabase_push")?,
+                [
+                    sync_runs::latest_run(c, "recruiterflow")?,
+                    sync_runs::latest_finished_run(c, "recruiterflow")?,
+                    sync_runs::latest_ok_run(c, "recruiterflow")?,
+                ],
+                [
+                    sync_runs::latest_run(c, "supabase_push")?,
+                    sync_runs::latest_finished_run(c, "supabase_push")?,
+                    sync_runs::latest_ok_run(c, "supabase_push")?,
+                ],
             ))
         })
         .await;
-    let (schema_version, rf, rf_ok, push, push_ok) = match read {
-        Ok((v, a, b, c, d)) => (Some(v), a, b, c, d),
+    let (schema_version, [rf, rf_done, rf_ok], [push, push_done, push_ok]) = match read {
+        Ok((v, rf, push)) => (Some(v), rf, push),
         Err(e) => {
             problems.push(format!("the store cannot be read: {e}"));
-            (None, None, None, None, None)
+            (None, [None, None, None], [None, None, None])
         }
     };
     if let Some(v) = schema_version.filter(|v| *v != expected) {
@@ -110,8 +119,18 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) 
         schema_version,
         schema_expected: expected,
         problems,
-        recruiterflow: upstream(state.config.recruiterflow.api_key.is_some(), rf, rf_ok),
-        supabase: upstream(state.config.supabase_db_url.is_some(), push, push_ok),
+        recruiterflow: upstream(
+            state.config.recruiterflow.api_key.is_some(),
+            rf,
+            rf_done,
+            rf_ok,
+        ),
+        supabase: upstream(
+            state.config.supabase_db_url.is_some(),
+            push,
+            push_done,
+            push_ok,
+        ),
     };
     let status = if ready {
         StatusCode::OK

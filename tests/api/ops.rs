@@ -179,6 +179,8 @@ fn counts(path: &Path) -> (i64, i64, i64) {
 async fn readyz_reports_the_store_ready_and_outside_services_without_failing() {
     let app = spawn_app_with(&[
         ("RECRUITERFLOW_API_KEY", "rf-test-key".into()),
+        // Nothing listens there: the start-up sync fails fast, on loopback.
+        ("RECRUITERFLOW_BASE_URL", "http://127.0.0.1:1".into()),
         ("SUPABASE_DB_URL", "postgresql://u:pw@127.0.0.1:1/db".into()),
     ])
     .await;
