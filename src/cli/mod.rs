@@ -2,6 +2,7 @@
 
 mod demo;
 mod supabase;
+mod token;
 mod user;
 
 use std::io::IsTerminal;
@@ -16,6 +17,7 @@ use crate::config::{Config, ConfigError};
 use crate::store::{self, Store, backup};
 
 pub use demo::{DemoAccounts, fill_demo};
+pub use token::new_api_token;
 
 /// jobrank ranks the agency's open jobs A/B/C from weekly team scores.
 #[derive(Debug, Parser)]
@@ -51,6 +53,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Fill an empty store with a realistic demo agency (refuses a non-empty one).
     Demo,
     /// Take an online backup of the store into PATH, verified with integrity_check.
@@ -142,6 +147,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user::run(cmd, &config).await,
+        Command::Token(cmd) => token::run(cmd, &config).await,
         Command::Demo => {
             let store = open_store(&config).await?;
             refuse_demo_with_supabase(&config)?;

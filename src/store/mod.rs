@@ -6,6 +6,7 @@
 //! grouped by entity in the submodules and take a `&Connection` (reads) or a [`Tx`]
 //! (writes), so callers compose them inside one transaction.
 
+pub mod api_tokens;
 pub mod backup;
 pub mod dashboard;
 pub mod drafts;

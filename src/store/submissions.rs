@@ -245,3 +245,18 @@ pub fn levels(v: [u8; 4]) -> Result<FactorScores> {
         fee_size: l("fee_size", v[3])?,
     })
 }
+
+/// Each scorer's latest submission time on each open job: (job id, scorer id, at).
+/// With the scorers and the cadence this says whose score each job needs.
+pub fn latest_on_open_jobs(conn: &Connection) -> Result<Vec<(i64, String, DateTime<Utc>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.job_id, s.scorer_id, MAX(s.submitted_at)
+         FROM submissions s JOIN jobs j ON j.id = s.job_id
+         WHERE j.is_open = 1
+         GROUP BY s.job_id, s.scorer_id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, col_ts(r, 2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

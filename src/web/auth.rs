@@ -9,7 +9,9 @@
 //! [`Session`] request extension, and refuses (403) any POST/PUT/PATCH/DELETE whose
 //! `Origin` is foreign or whose CSRF token (form field `csrf` or header
 //! `X-CSRF-Token`, which htmx sends from `hx-headers` on `<body>`) is missing or wrong.
-//! Paths under [`CSRF_EXEMPT`] never accept the session cookie and are exempt.
+//! Paths under [`CSRF_EXEMPT`] never accept the session cookie and are exempt; so is
+//! an API request that carries an `Authorization` header (a bearer token, never the
+//! cookie). A cookie-authenticated API request is checked like any other.
 //!
 //! Handlers ask for a signed-in user with the [`CurrentUser`], [`RequireScorer`] and
 //! [`RequireCeo`] extractors.
@@ -52,7 +54,10 @@ pub const SIGN_IN_FAILED: &str =
     "Email or password is wrong, or too many attempts; try again later.";
 /// Path prefixes that authenticate by bearer token or signature, never by the session
 /// cookie, and so need no CSRF token.
-pub const CSRF_EXEMPT: [&str; 2] = ["/api/", "/webhooks/"];
+pub const CSRF_EXEMPT: [&str; 1] = ["/webhooks/"];
+/// The JSON API's prefix: requests there with an `Authorization` header authenticate
+/// by bearer token only (the session cookie is ignored), so they need no CSRF token.
+pub const API_PREFIX: &str = "/api/";
 /// How often a session's last-seen time is written (not on every request).
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
@@ -114,7 +119,8 @@ pub async fn session_and_csrf(State(state): State<AppState>, req: Request, next:
 
 async fn resolve(state: &AppState, mut req: Request) -> Result<Request, WebError> {
     let path = req.uri().path().to_owned();
-    let exempt = CSRF_EXEMPT.iter().any(|p| path.starts_with(p));
+    let bearer = path.starts_with(API_PREFIX) && req.headers().contains_key(header::AUTHORIZATION);
+    let exempt = bearer || CSRF_EXEMPT.iter().any(|p| path.starts_with(p));
     if !exempt && let Some(token) = cookie(req.headers(), SESSION_COOKIE) {
         let id_hash = hash_token(token);
         if let Some(s) = current_session(state, id_hash).await? {

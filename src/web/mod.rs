@@ -3,6 +3,7 @@
 //! shares (security headers, compression, body limit, sessions and CSRF, error pages).
 //! Handlers never write SQL: they call `store` functions and `domain` rules.
 
+mod api;
 pub mod assets;
 pub mod auth;
 mod dashboard;
@@ -67,14 +68,16 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(dashboard::router())
         .merge(jobs::router())
+        .merge(api::router())
         .fallback(|| async { WebError::NotFound("page".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::session_and_csrf,
         ))
-        .layer(axum::middleware::from_fn(error::render_errors))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(RequestBodyLimitLayer::new(FORM_LIMIT))
+        // Outside the body limit, so its bare 413 is formatted like every error.
+        .layer(axum::middleware::from_fn(error::render_errors))
         .layer(CompressionLayer::new());
     for (name, value) in headers {
         app = app.layer(SetResponseHeaderLayer::if_not_present(

@@ -1,5 +1,6 @@
 //! The integration test binary: one file per feature, `helpers` holds `spawn_app()`.
 
+mod api_json;
 mod cli;
 mod fake_recruiterflow;
 mod helpers;
