@@ -17,6 +17,7 @@ pub mod pipeline;
 pub mod placements;
 pub mod ranks;
 pub mod replicated;
+pub mod review;
 pub mod sessions;
 pub mod settings;
 pub mod stats;

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod auth;
 mod dashboard;
 mod error;
+mod export;
 mod health;
 mod jobs;
 mod metrics;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::router())
         .merge(jobs::router())
         .merge(api::router())
+        .merge(export::router())
         .fallback(|| async { WebError::NotFound("page".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

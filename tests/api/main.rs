@@ -11,6 +11,7 @@ mod replication;
 mod store;
 mod web_auth;
 mod web_dashboard;
+mod web_export;
 mod web_scoring;
 mod web_support;
 mod webhooks;
