@@ -24,6 +24,7 @@ pub mod stats;
 pub mod submissions;
 pub mod sync_runs;
 pub mod users;
+pub mod webhook_inbox;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -3,6 +3,7 @@
 //! shares (security headers, compression, body limit, sessions and CSRF, error pages).
 //! Handlers never write SQL: they call `store` functions and `domain` rules.
 
+mod admin;
 mod api;
 pub mod assets;
 pub mod auth;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::router())
         .merge(jobs::router())
         .merge(api::router())
+        .merge(admin::router())
         .merge(export::router())
         .fallback(|| async { WebError::NotFound("page".into()) })
         .layer(axum::middleware::from_fn_with_state(

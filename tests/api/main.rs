@@ -9,6 +9,7 @@ mod pg;
 mod recruiterflow;
 mod replication;
 mod store;
+mod web_admin;
 mod web_auth;
 mod web_dashboard;
 mod web_export;

@@ -1,0 +1,967 @@
+//! The CEO's admin page `/admin`: scoring settings (each save a new version that
+//! recomputes ranks), users, API tokens, and the state of the Recruiterflow sync,
+//! its webhook inbox and the Supabase outbox.
+//!
+//! Every form is a plain POST with the CSRF field. A refused form re-renders the page
+//! with 422 and the errors next to the fields they name; a success redirects (303)
+//! back to `/admin` with a notice, except a new API token, which is shown once on
+//! the page the POST answers and never again.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::auth::{RequireCeo, Session, hash_token};
+use super::pages::{Chrome, Form, Query, ago, date, render_with};
+use super::{AppState, FieldError, WebError};
+use crate::domain::{
+    DomainError, Factor, FeeBands, Role, Settings, Thresholds, TimeOpenBands, Weights,
+};
+use crate::store::settings::{self, SettingsVersion};
+use crate::store::users::{self, NewUser, User};
+use crate::store::{
+    self, StoreError, api_tokens, outbox, ranks, sessions, sync_runs, webhook_inbox,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(admin_page))
+        .route("/admin/settings", post(save_settings))
+        .route("/admin/users", post(add_user))
+        .route("/admin/users/{id}/deactivate", post(deactivate_user))
+        .route("/admin/users/{id}/activate", post(activate_user))
+        .route("/admin/users/{id}/password", post(reset_password))
+        .route("/admin/users/{id}/scores", post(set_scores))
+        .route("/admin/tokens", post(create_token))
+        .route("/admin/tokens/{id}/revoke", post(revoke_token))
+        .route("/admin/inbox/{id}/retry", post(retry_dead_letter))
+}
+
+/// How many sync runs and dead letters the page lists.
+const RECENT: i64 = 20;
+
+/// One input of the settings form.
+pub struct InputView {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub error: Option<String>,
+    pub step: &'static str,
+}
+
+/// A group of inputs with a legend and an error for the group as a whole.
+pub struct GroupView {
+    pub id: &'static str,
+    pub legend: &'static str,
+    pub hint: &'static str,
+    pub error: Option<String>,
+    pub inputs: Vec<InputView>,
+}
+
+pub struct VersionRow {
+    pub version: i64,
+    pub when: String,
+    pub by: String,
+    pub weights: String,
+    pub thresholds: String,
+    pub bands: String,
+    pub cadence: u32,
+    pub current: bool,
+}
+
+pub struct UserRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: &'static str,
+    pub scores: bool,
+    pub active: bool,
+    pub is_me: bool,
+    pub password_error: Option<String>,
+}
+
+pub struct TokenRow {
+    pub id: String,
+    pub label: String,
+    pub email: String,
+    pub created: String,
+    pub last_used: String,
+    pub revoked: bool,
+}
+
+pub struct RunRow {
+    pub kind: String,
+    pub started: String,
+    pub status: String,
+    pub summary: String,
+}
+
+pub struct DeadRow {
+    pub id: i64,
+    pub event_type: String,
+    pub job: String,
+    pub received: String,
+    pub attempts: i64,
+    pub error: String,
+}
+
+/// The add-user form's values, echoed back after an error.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub role: String,
+    pub scores: Option<String>,
+    #[serde(default)]
+    pub password: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    chrome: Chrome,
+    notice: String,
+    errors: Vec<FieldError>,
+    groups: Vec<GroupView>,
+    versions: Vec<VersionRow>,
+    users: Vec<UserRow>,
+    roles: Vec<(&'static str, &'static str)>,
+    new_user: NewUserForm,
+    user_errors: HashMap<String, String>,
+    tokens: Vec<TokenRow>,
+    token_users: Vec<(String, String)>,
+    new_token: Option<(String, String)>,
+    token_error: Option<String>,
+    runs: Vec<RunRow>,
+    inbox: Vec<(String, i64)>,
+    dead: Vec<DeadRow>,
+    outbox_pending: i64,
+    outbox_dead: i64,
+}
+
+impl AdminPage {
+    fn user_error(&self, field: &str) -> String {
+        self.user_errors.get(field).cloned().unwrap_or_default()
+    }
+}
+
+/// The settings form as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    pub weight_client_engagement: String,
+    #[serde(default)]
+    pub weight_search_difficulty: String,
+    #[serde(default)]
+    pub weight_time_open: String,
+    #[serde(default)]
+    pub weight_fee_size: String,
+    #[serde(default)]
+    pub threshold_a: String,
+    #[serde(default)]
+    pub threshold_b: String,
+    #[serde(default)]
+    pub time_open_5: String,
+    #[serde(default)]
+    pub time_open_4: String,
+    #[serde(default)]
+    pub time_open_3: String,
+    #[serde(default)]
+    pub time_open_2: String,
+    #[serde(default)]
+    pub fee_5: String,
+    #[serde(default)]
+    pub fee_4: String,
+    #[serde(default)]
+    pub fee_3: String,
+    #[serde(default)]
+    pub fee_2: String,
+    #[serde(default)]
+    pub fee_currency: String,
+    #[serde(default)]
+    pub cadence_days: String,
+}
+
+impl SettingsForm {
+    /// The form filled with the settings in force.
+    pub fn from_settings(s: &Settings) -> SettingsForm {
+        let w = |f| s.weights.percent_text(f);
+        let t = s.time_open_bands.days();
+        let fee = s.fee_bands.fees();
+        SettingsForm {
+            weight_client_engagement: w(Factor::ClientEngagement),
+            weight_search_difficulty: w(Factor::SearchDifficulty),
+            weight_time_open: w(Factor::TimeOpen),
+            weight_fee_size: w(Factor::FeeSize),
+            threshold_a: format!("{:.2}", f64::from(s.thresholds.a_hundredths()) / 100.0),
+            threshold_b: format!("{:.2}", f64::from(s.thresholds.b_hundredths()) / 100.0),
+            time_open_5: t[0].to_string(),
+            time_open_4: t[1].to_string(),
+            time_open_3: t[2].to_string(),
+            time_open_2: t[3].to_string(),
+            fee_5: fee[0].to_string(),
+            fee_4: fee[1].to_string(),
+            fee_3: fee[2].to_string(),
+            fee_2: fee[3].to_string(),
+            fee_currency: s.fee_currency.clone(),
+            cadence_days: s.cadence_days.to_string(),
+        }
+    }
+
+    /// Validates the form into settings, or every problem, each naming its field.
+    pub fn parse(&self) -> Result<Settings, Vec<FieldError>> {
+        let mut errors: Vec<FieldError> = Vec::new();
+        let mut bad = |field: &str, message: String| {
+            errors.push(FieldError {
+                field: field.into(),
+                message,
+            })
+        };
+        let mut decimal = |field: &str, label: &str, v: &str| -> Option<f64> {
+            match v.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() => Some(x),
+                _ => {
+                    bad(
+                        field,
+                        format!("{label}: must be a number, got {:?}", v.trim()),
+                    );
+                    None
+                }
+            }
+        };
+        let weights = [
+            decimal(
+                "weight_client_engagement",
+                "Client engagement weight",
+                &self.weight_client_engagement,
+            ),
+            decimal(
+                "weight_search_difficulty",
+                "Search difficulty weight",
+                &self.weight_search_difficulty,
+            ),
+            decimal(
+                "weight_time_open",
+                "Time open weight",
+                &self.weight_time_open,
+            ),
+            decimal("weight_fee_size", "Fee size weight", &self.weight_fee_size),
+        ];
+        let thresholds = [
+            decimal("threshold_a", "A threshold", &self.threshold_a),
+            decimal("threshold_b", "B threshold", &self.threshold_b),
+        ];
+        let mut domain = Vec::new();
+        let weights = match weights {
+            [Some(a), Some(b), Some(c), Some(d)] => Weights::from_percentages([a, b, c, d])
+                .map_err(|e| domain.push(e))
+                .ok(),
+            _ => None,
+        };
+        let thresholds = match thresholds {
+            [Some(a), Some(b)] => Thresholds::from_decimals(a, b)
+                .map_err(|e| domain.push(e))
+                .ok(),
+            _ => None,
+        };
+        let mut whole = |group: &'static str, label: &str, values: [&str; 4]| -> Option<[i64; 4]> {
+            let mut out = [0i64; 4];
+            for (i, v) in values.iter().enumerate() {
+                match v.trim().parse::<i64>() {
+                    Ok(x) => out[i] = x,
+                    Err(_) => {
+                        errors.push(FieldError {
+                            field: group.into(),
+                            message: format!(
+                                "{label}: the band for level {} must be a whole number, got {:?}",
+                                5 - i,
+                                v.trim()
+                            ),
+                        });
+                        return None;
+                    }
+                }
+            }
+            Some(out)
+        };
+        let time_open = whole(
+            "time_open_bands",
+            "Time open bands",
+            [
+                &self.time_open_5,
+                &self.time_open_4,
+                &self.time_open_3,
+                &self.time_open_2,
+            ],
+        )
+        .and_then(|d| TimeOpenBands::new(d).map_err(|e| domain.push(e)).ok());
+        let fees = whole(
+            "fee_bands",
+            "Fee bands",
+            [&self.fee_5, &self.fee_4, &self.fee_3, &self.fee_2],
+        )
+        .and_then(|f| FeeBands::new(f).map_err(|e| domain.push(e)).ok());
+        let currency = Settings::check_currency(&self.fee_currency)
+            .map_err(|e| domain.push(e))
+            .ok();
+        let cadence = match self.cadence_days.trim().parse::<i64>() {
+            Ok(d) => Settings::check_cadence(d).map_err(|e| domain.push(e)).ok(),
+            Err(_) => {
+                errors.push(FieldError {
+                    field: "cadence_days".into(),
+                    message: format!(
+                        "Cadence: must be a whole number of days, got {:?}",
+                        self.cadence_days.trim()
+                    ),
+                });
+                None
+            }
+        };
+        errors.extend(domain.into_iter().map(domain_field_error));
+        match (weights, thresholds, time_open, fees, currency, cadence) {
+            (
+                Some(weights),
+                Some(thresholds),
+                Some(time_open_bands),
+                Some(fee_bands),
+                Some(fee_currency),
+                Some(cadence_days),
+            ) if errors.is_empty() => Ok(Settings {
+                version: 0,
+                weights,
+                thresholds,
+                time_open_bands,
+                fee_bands,
+                fee_currency,
+                cadence_days,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    fn groups(&self, errors: &[FieldError]) -> Vec<GroupView> {
+        let err = |field: &str| {
+            let all: Vec<&str> = errors
+                .iter()
+                .filter(|e| e.field == field)
+                .map(|e| e.message.as_str())
+                .collect();
+            (!all.is_empty()).then(|| all.join("; "))
+        };
+        let input =
+            |name: &'static str, label: &'static str, value: &str, step: &'static str| InputView {
+                name,
+                label,
+                value: value.to_string(),
+                error: err(name),
+                step,
+            };
+        vec![
+            GroupView {
+                id: "weights",
+                legend: "Weights (%)",
+                hint: "Percentages of the composite; they must total 100.",
+                error: err("weights"),
+                inputs: vec![
+                    input(
+                        "weight_client_engagement",
+                        "Client engagement",
+                        &self.weight_client_engagement,
+                        "0.01",
+                    ),
+                    input(
+                        "weight_search_difficulty",
+                        "Search difficulty",
+                        &self.weight_search_difficulty,
+                        "0.01",
+                    ),
+                    input(
+                        "weight_time_open",
+                        "Time open",
+                        &self.weight_time_open,
+                        "0.01",
+                    ),
+                    input("weight_fee_size", "Fee size", &self.weight_fee_size, "0.01"),
+                ],
+            },
+            GroupView {
+                id: "thresholds",
+                legend: "Rank thresholds",
+                hint: "A team score at or above the A threshold is an A; at or above the B threshold, a B; else a C.",
+                error: None,
+                inputs: vec![
+                    input("threshold_a", "A from", &self.threshold_a, "0.01"),
+                    input("threshold_b", "B from", &self.threshold_b, "0.01"),
+                ],
+            },
+            GroupView {
+                id: "time_open_bands",
+                legend: "Time open bands (days)",
+                hint: "The most days open that still suggest level 5, 4, 3 and 2; longer is 1.",
+                error: err("time_open_bands"),
+                inputs: vec![
+                    input("time_open_5", "Level 5 up to", &self.time_open_5, "1"),
+                    input("time_open_4", "Level 4 up to", &self.time_open_4, "1"),
+                    input("time_open_3", "Level 3 up to", &self.time_open_3, "1"),
+                    input("time_open_2", "Level 2 up to", &self.time_open_2, "1"),
+                ],
+            },
+            GroupView {
+                id: "fee_bands",
+                legend: "Fee bands (whole currency units)",
+                hint: "The least fee that suggests level 5, 4, 3 and 2; less is 1.",
+                error: err("fee_bands"),
+                inputs: vec![
+                    input("fee_5", "Level 5 from", &self.fee_5, "1"),
+                    input("fee_4", "Level 4 from", &self.fee_4, "1"),
+                    input("fee_3", "Level 3 from", &self.fee_3, "1"),
+                    input("fee_2", "Level 2 from", &self.fee_2, "1"),
+                ],
+            },
+            GroupView {
+                id: "cadence",
+                legend: "Currency and cadence",
+                hint: "Fees in another currency get no suggestion. A job needs a scorer's score again once their latest is this many days old.",
+                error: None,
+                inputs: vec![
+                    input("fee_currency", "Fee currency", &self.fee_currency, ""),
+                    input("cadence_days", "Cadence (days)", &self.cadence_days, "1"),
+                ],
+            },
+        ]
+    }
+}
+
+/// A rule of the scoring model as a field error (the sum of the weights belongs to
+/// the weights as a group).
+fn domain_field_error(e: DomainError) -> FieldError {
+    let field = match &e {
+        DomainError::FactorOutOfRange { field, .. }
+        | DomainError::NegativeWeight { field, .. }
+        | DomainError::TooPrecise { field, .. }
+        | DomainError::Invalid { field, .. } => *field,
+        DomainError::WeightsDoNotSum { .. } => "weights",
+    };
+    FieldError {
+        field: field.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// What one render of the page adds to the stored state.
+#[derive(Default)]
+struct Extras {
+    notice: String,
+    settings_form: Option<SettingsForm>,
+    settings_errors: Vec<FieldError>,
+    new_user: NewUserForm,
+    user_errors: Vec<FieldError>,
+    password_for: Option<(String, String)>,
+    new_token: Option<(String, String)>,
+    token_error: Option<String>,
+}
+
+async fn render_admin(
+    state: &AppState,
+    session: &Session,
+    extras: Extras,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let (current, versions, all_users, tokens, runs, inbox, dead, pending, dead_out) = state
+        .store
+        .read(|c| {
+            Ok((
+                settings::current_settings(c)?,
+                settings::list_settings(c)?,
+                users::list_users(c)?,
+                api_tokens::list_tokens(c)?,
+                sync_runs::recent_runs(c, RECENT)?,
+                webhook_inbox::count_by_status(c)?,
+                webhook_inbox::list_dead(c, RECENT)?,
+                outbox::pending_count(c)?,
+                outbox::dead_count(c)?,
+            ))
+        })
+        .await?;
+    let now = store::now();
+    let names: HashMap<&str, &str> = all_users
+        .iter()
+        .map(|u| (u.id.as_str(), u.name.as_str()))
+        .collect();
+    let form = extras
+        .settings_form
+        .unwrap_or_else(|| SettingsForm::from_settings(&current.settings));
+    let mut errors = extras.settings_errors.clone();
+    errors.extend(extras.user_errors.iter().cloned());
+    let page = AdminPage {
+        chrome: Chrome::for_session(session, "admin"),
+        notice: extras.notice,
+        groups: form.groups(&extras.settings_errors),
+        errors,
+        versions: versions
+            .iter()
+            .map(|v| version_row(v, &current, &names))
+            .collect(),
+        users: all_users
+            .iter()
+            .map(|u| user_row(u, session, extras.password_for.as_ref()))
+            .collect(),
+        roles: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
+        new_user: extras.new_user,
+        user_errors: extras
+            .user_errors
+            .iter()
+            .map(|e| (e.field.clone(), e.message.clone()))
+            .collect(),
+        tokens: tokens
+            .iter()
+            .map(|(t, email)| TokenRow {
+                id: t.id.clone(),
+                label: t.label.clone(),
+                email: email.clone(),
+                created: date(t.created_at),
+                last_used: t
+                    .last_used_at
+                    .map(|at| ago(at, now))
+                    .unwrap_or_else(|| "never".into()),
+                revoked: t.revoked_at.is_some(),
+            })
+            .collect(),
+        token_users: all_users
+            .iter()
+            .filter(|u| u.active)
+            .map(|u| (u.id.clone(), format!("{} ({})", u.name, u.email)))
+            .collect(),
+        new_token: extras.new_token,
+        token_error: extras.token_error,
+        runs: runs
+            .iter()
+            .map(|r| RunRow {
+                kind: r.kind.clone(),
+                started: ago(r.started_at, now),
+                status: r.status.clone(),
+                summary: match &r.message {
+                    Some(m) if !m.is_empty() => m.clone(),
+                    _ => format!(
+                        "{} seen, {} changed, {} closed, {} errors",
+                        r.jobs_seen, r.jobs_changed, r.jobs_closed, r.errors
+                    ),
+                },
+            })
+            .collect(),
+        inbox,
+        dead: dead
+            .iter()
+            .map(|d| DeadRow {
+                id: d.id,
+                event_type: d.event_type.clone(),
+                job: d.job_id.map(|j| j.to_string()).unwrap_or_default(),
+                received: ago(d.received_at, now),
+                attempts: d.attempts,
+                error: d.last_error.clone().unwrap_or_default(),
+            })
+            .collect(),
+        outbox_pending: pending,
+        outbox_dead: dead_out,
+    };
+    render_with(status, &page)
+}
+
+fn version_row(
+    v: &SettingsVersion,
+    current: &SettingsVersion,
+    names: &HashMap<&str, &str>,
+) -> VersionRow {
+    let s = &v.settings;
+    let w = Factor::ALL
+        .iter()
+        .map(|f| format!("{}%", s.weights.percent_text(*f)))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    let t = s.time_open_bands.days();
+    let f = s.fee_bands.fees();
+    VersionRow {
+        version: s.version,
+        when: format!("{} {}", date(v.created_at), v.created_at.format("%H:%M")),
+        by: v
+            .created_by
+            .as_deref()
+            .map(|id| names.get(id).copied().unwrap_or("former user").to_string())
+            .unwrap_or_else(|| "default".into()),
+        weights: w,
+        thresholds: format!(
+            "A ≥ {:.2}, B ≥ {:.2}",
+            f64::from(s.thresholds.a_hundredths()) / 100.0,
+            f64::from(s.thresholds.b_hundredths()) / 100.0
+        ),
+        bands: format!(
+            "days {}/{}/{}/{}; fees {} {}/{}/{}/{}",
+            t[0], t[1], t[2], t[3], s.fee_currency, f[0], f[1], f[2], f[3]
+        ),
+        cadence: s.cadence_days,
+        current: v.id == current.id,
+    }
+}
+
+fn user_row(u: &User, session: &Session, password_for: Option<&(String, String)>) -> UserRow {
+    UserRow {
+        id: u.id.clone(),
+        name: u.name.clone(),
+        email: u.email.clone(),
+        role: u.role.label(),
+        scores: u.scores,
+        active: u.active,
+        is_me: u.id == session.user.id,
+        password_error: password_for
+            .filter(|(id, _)| *id == u.id)
+            .map(|(_, m)| m.clone()),
+    }
+}
+
+#[derive(Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+fn notice_for(done: &str) -> &'static str {
+    match done {
+        "settings" => "Settings saved as a new version; every job's rank was recomputed.",
+        "user" => "User added.",
+        "deactivated" => "User deactivated; their sessions were ended and ranks recomputed.",
+        "activated" => "User reactivated; ranks recomputed.",
+        "password" => "Password reset.",
+        "scores" => "Who scores was changed; ranks recomputed.",
+        "revoked" => "API token revoked.",
+        "retried" => "The webhook event is queued again.",
+        _ => "",
+    }
+}
+
+fn done(what: &str) -> Response {
+    Redirect::to(&format!("/admin?done={what}")).into_response()
+}
+
+async fn admin_page(
+    State(state): State<AppState>,
+    RequireCeo(session): RequireCeo,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, WebError> {
+    let extras = Extras {
+        notice: notice_for(q.done.as_deref().unwrap_or("")).to_string(),
+        ..Extras::default()
+    };
+    render_admin(&state, &session, extras, StatusCode::OK).await
+}
+
+async fn save_settings(
+    State(state): State<AppState>,
+    RequireCeo(session): RequireCeo,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, WebError> {
+    let parsed = match form.parse() {
+        Ok(s) => s,
+        Err(errors) => {
+            let extras = Extras {
+                settings_form: Some(form),
+                settings_errors: errors,
+                ..Extras::default()
+            };
+            return render_admin(&state, &session, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let by = session.user.id.clone();
+    state
+        .store
+        .write(move |tx| settings::update_settings(tx, &parsed, store::now(), Some(&by)))
+        .await?;
+    Ok(done("settings"))
+}
+
+/// A store error on a user form as a field error, when the user caused it.
+fn user_field_error(e: StoreError) -> Result<FieldError, WebError> {
+    match e {
+        StoreError::Invalid(d) => Ok(domain_field_error(d)),
+        StoreError::Conflict(m) => Ok(FieldError {
+            field: "email".into(),
+            message: m,
+        }),
+        other => Err(other.into()),
+    }
+}
+
+async fn hash_password(password: String) -> Result<Result<String, FieldError>, WebError> {
+    let hashed = tokio::task::spawn_blocking(move || users::hash_password(&password))
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+    match hashed {
+        Ok(h) => Ok(Ok(h)),
+        Err(e) => Ok(Err(user_field_error(e)?)),
+    }
+}
+
+async fn add_user(
+    State(state): State<AppState>,
+    RequireCeo(session): RequireCeo,
+    Form(form): Form<NewUserForm>,
+) -> Result<Response, WebError> {
+    let mut errors = Vec::new();
+    let role = match Role::parse(&form.role) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            errors.push(domain_field_error(e));
+            None
+        }
+    };
+    let hash = match hash_password(form.password.clone()).await? {
+        Ok(h) => Some(h),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let refuse = |errors: Vec<FieldError>, form: NewUserForm| {
+        let extras = Extras {
+            new_user: NewUserForm {
+                password: String::new(),
+                ..form
+            },
+            user_errors: errors,
+            ..Extras::default()
+        };
+        render_admin(&state, &session, extras, StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    let (Some(role), Some(hash)) = (role, hash) else {
+        return refuse(errors, form).await;
+    };
+    let new = NewUser {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        role,
+        scores: form.scores.is_some(),
+        password_hash: hash,
+    };
+    match state
+        .store
+        .write(move |tx| users::insert_user(tx, &new, store::now()))
+        .await
+    {
+        Ok(_) => Ok(done("user")),
+        Err(e) => {
+            let err = user_field_error(e)?;
+            refuse(vec![err], form).await
+        }
+    }
+}
+
+/// Refuses an action on the CEO's own account that would lock them out.
+fn not_me(session: &Session, id: &str, what: &str) -> Result<(), WebError> {
+    if session.user.id == id {
+        return Err(WebError::Conflict(format!(
+            "you cannot {what} your own account; sign in as another CEO to do that"
+        )));
+    }
+    Ok(())
+}
+
+async fn deactivate_user(
+    State(state): State<AppState>,
+    RequireCeo(session): RequireCeo,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    not_me(&session, &id, "deactivate")?;
+    state
+        .store
+        .write(move |tx| {
+            users::set_active(tx, &id, false, store::now())?;
+            sessions::delete_sessions_of_user(tx, &id)?;
+            ranks::recompute_all(tx)?;
+            Ok(())
+        })
+        .await?;
+    Ok(done("deactivated"))
+}
+
+async fn activate_user(
+    State(state): State<AppState>,
+    RequireCeo(_session): RequireCeo,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    state
+        .store
+        .write(move |tx| {
+            users::set_active(tx, &id, true, store::now())?;
+            ranks::recompute_all(tx)?;
+            Ok(())
+        })
+        .await?;
+    Ok(done("activated"))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    RequireCeo(session): RequireCeo,
+    Path(id): Path<String>,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, WebError> {
+    let uid = id.clone();
+    if state
+        .store
+        .read(move |c| users::find_user(c, &uid))
+        .await?
+        .is_none()
+    {
+        return Err(WebError::NotFound(format!("user {id}")));
+    }
+    let hash = match hash_password(form.password).await? {
+        Ok(h) => h,
+        Err(e) => {
+            let extras = Extras {
+                password_for: Some((id, e.message.clone())),
+                user_errors: vec![e],
+                ..Extras::default()
+            };
+            return render_admin(&state, &session, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let me = session.user.id == id;
+    state
+        .store
+        .write(move |tx| {
+            users::set_password_hash(tx, &id, &hash, store::now())?;
+            if !me {
+                sessions::delete_sessions_of_user(tx, &id)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(done("password"))
+}
+
+#[derive(Deserialize)]
+struct ScoresForm {
+    #[serde(default)]
+    scores: String,
+}
+
+async fn set_scores(
+    State(state): State<AppState>,
+    RequireCeo(_session): RequireCeo,
+    Path(id): Path<String>,
+    Form(form): Form<ScoresForm>,
+) -> Result<Response, WebError> {
+    let scores = match form.scores.as_str() {
+        "1" | "yes" | "true" | "on" => true,
+        "0" | "no" | "false" | "off" => false,
+        other => {
+            return Err(WebError::field(
+                "scores",
+                format!("scores must be 1 or 0, got {other:?}"),
+            ));
+        }
+    };
+    state
+        .store
+        .write(move |tx| {
+            users::set_scores(tx, &id, scores, store::now())?;
+            ranks::recompute_all(tx)?;
+            Ok(())
+        })
+        .await?;
+    Ok(done("scores"))
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    user_id: String,
+    #[serde(default)]
+    label: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    RequireCeo(session): RequireCeo,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, WebError> {
+    let token = crate::cli::new_api_token();
+    let hash = hash_token(&token);
+    let label = form.label.clone();
+    let user_id = form.user_id.clone();
+    let result = state
+        .store
+        .write(move |tx| api_tokens::insert_token(tx, &user_id, &label, &hash, store::now()))
+        .await;
+    let extras = match result {
+        Ok(t) => Extras {
+            notice: "API token created. Copy it now: it is shown only this once.".into(),
+            new_token: Some((t.label, token)),
+            ..Extras::default()
+        },
+        Err(StoreError::Invalid(d)) => Extras {
+            token_error: Some(d.to_string()),
+            ..Extras::default()
+        },
+        Err(StoreError::NotFound(_)) => Extras {
+            token_error: Some("user: choose one of the active users".into()),
+            ..Extras::default()
+        },
+        Err(StoreError::Conflict(m)) => Extras {
+            token_error: Some(m),
+            ..Extras::default()
+        },
+        Err(e) => return Err(e.into()),
+    };
+    let status = if extras.token_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::CREATED
+    };
+    let mut res = render_admin(&state, &session, extras, status).await?;
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    RequireCeo(_session): RequireCeo,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    state
+        .store
+        .write(move |tx| api_tokens::revoke_token(tx, &id, store::now()).map(|_| ()))
+        .await?;
+    Ok(done("revoked"))
+}
+
+async fn retry_dead_letter(
+    State(state): State<AppState>,
+    RequireCeo(_session): RequireCeo,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    let id = raw
+        .parse::<i64>()
+        .map_err(|_| WebError::BadRequest(format!("{raw:?} is not a webhook event id")))?;
+    state
+        .store
+        .write(move |tx| webhook_inbox::retry_dead(tx, id, store::now()))
+        .await?;
+    Ok(done("retried"))
+}

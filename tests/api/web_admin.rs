@@ -1,0 +1,429 @@
+//! The admin page over real HTTP: settings versions with inline errors, users,
+//! API tokens, sync runs, the webhook inbox's dead letters and the outbox.
+
+use jobrank::domain::{Rank, Role};
+use jobrank::store::sync_runs::{self, RunTotals};
+use jobrank::store::{api_tokens, ranks, settings, users};
+use reqwest::header::AUTHORIZATION;
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::web_support::*;
+
+const SETTINGS: [(&str, &str); 16] = [
+    ("weight_client_engagement", "25"),
+    ("weight_search_difficulty", "25"),
+    ("weight_time_open", "25"),
+    ("weight_fee_size", "25"),
+    ("threshold_a", "4.00"),
+    ("threshold_b", "2.50"),
+    ("time_open_5", "14"),
+    ("time_open_4", "30"),
+    ("time_open_3", "60"),
+    ("time_open_2", "90"),
+    ("fee_5", "40000"),
+    ("fee_4", "30000"),
+    ("fee_3", "20000"),
+    ("fee_2", "10000"),
+    ("fee_currency", "GBP"),
+    ("cadence_days", "7"),
+];
+
+fn settings_with(changes: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    SETTINGS
+        .iter()
+        .map(|(k, v)| {
+            let v = changes
+                .iter()
+                .find(|(ck, _)| ck == k)
+                .map(|(_, cv)| *cv)
+                .unwrap_or(v);
+            (*k, v)
+        })
+        .collect()
+}
+
+async fn versions(app: &TestApp) -> usize {
+    app.store.read(settings::list_settings).await.unwrap().len()
+}
+
+async fn rank_of(app: &TestApp, job: i64) -> Option<Rank> {
+    app.store
+        .read(move |c| ranks::find_job_rank(c, job))
+        .await
+        .unwrap()
+        .map(|r| r.rank)
+}
+
+async fn score(b: &Browser<'_>, job: i64, levels: [&str; 4]) {
+    let res = b
+        .post(
+            &format!("/jobs/{job}/score"),
+            &[
+                ("client_engagement", levels[0]),
+                ("search_difficulty", levels[1]),
+                ("time_open", levels[2]),
+                ("fee_size", levels[3]),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+}
+
+#[tokio::test]
+async fn admin_is_for_the_ceo_only() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let tom = sign_in(&app, "tom@agency.example").await;
+    assert_eq!(tom.get("/admin").await.status(), 403);
+    let res = tom.post("/admin/settings", &settings_with(&[])).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        tom.post("/admin/tokens", &[("label", "x")]).await.status(),
+        403
+    );
+    assert!(app.get("/admin").await.status().is_redirection());
+    assert_eq!(versions(&app).await, 1);
+
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+    let page = ceo.get("/admin").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    for nav in [
+        "href=\"/review\"",
+        "href=\"/admin\"",
+        "href=\"/export/jobs.csv\"",
+    ] {
+        assert!(html.contains(nav), "{nav} in the CEO's navigation");
+    }
+    let res = ceo.post_raw("/admin/settings", &settings_with(&[])).await;
+    assert_eq!(res.status(), 403, "no CSRF token, no change");
+    assert_eq!(versions(&app).await, 1);
+}
+
+#[tokio::test]
+async fn settings_are_saved_as_versions_that_recompute_ranks() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    add_job(&app, 1, "Head of Data", "Acme", 100, true, "").await;
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+    // 0.25 * (5 + 5 + 1 + 1) = 3.00: a B by default.
+    score(&ceo, 1, ["5", "5", "1", "1"]).await;
+    assert_eq!(rank_of(&app, 1).await, Some(Rank::B));
+
+    let res = ceo
+        .post(
+            "/admin/settings",
+            &settings_with(&[
+                ("weight_client_engagement", "30"),
+                ("weight_search_difficulty", "30"),
+                ("weight_time_open", "30"),
+                ("weight_fee_size", "30"),
+            ]),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("weights must sum to 100%, but they sum to 120%"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"err-weights\""));
+    assert!(html.contains("value=\"30\""), "the typed values are kept");
+
+    let res = ceo
+        .post(
+            "/admin/settings",
+            &settings_with(&[
+                ("threshold_a", "3.00"),
+                ("threshold_b", "3.50"),
+                ("cadence_days", "0"),
+                ("time_open_4", "abc"),
+                ("weight_fee_size", "25.123"),
+                ("fee_currency", "pounds"),
+            ]),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    for id in [
+        "err-threshold_b",
+        "err-cadence_days",
+        "err-time_open_bands",
+        "err-weight_fee_size",
+        "err-fee_currency",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id} shown inline");
+    }
+    assert_eq!(versions(&app).await, 1, "nothing stored");
+
+    let res = ceo
+        .post(
+            "/admin/settings",
+            &settings_with(&[
+                ("weight_client_engagement", "50"),
+                ("weight_search_difficulty", "50"),
+                ("weight_time_open", "0"),
+                ("weight_fee_size", "0"),
+            ]),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(versions(&app).await, 2);
+    assert_eq!(
+        rank_of(&app, 1).await,
+        Some(Rank::A),
+        "ranks recomputed: 5.00 is an A"
+    );
+    let html = ceo.get("/admin?done=settings").await.text().await.unwrap();
+    assert!(html.contains("v2 <strong>(in force)</strong>"), "{html}");
+    assert!(html.contains("50% / 50% / 0% / 0%"));
+    assert!(html.contains("Settings saved as a new version"));
+}
+
+#[tokio::test]
+async fn users_are_added_deactivated_reset_and_toggled() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, false).await;
+    add_job(&app, 1, "Head of Data", "Acme", 100, true, "").await;
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+
+    let form = |email: &'static str, password: &'static str| {
+        vec![
+            ("email", email),
+            ("name", "Priya Shah"),
+            ("role", "sales_person"),
+            ("scores", "1"),
+            ("password", password),
+        ]
+    };
+    let res = ceo
+        .post("/admin/users", &form("priya@agency.example", "short"))
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"err-password\""), "{html}");
+    assert!(html.contains("at least 10 characters"));
+    let res = ceo
+        .post("/admin/users", &form("not-an-email", PASSWORD))
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("id=\"err-email\""));
+    let mut bad_role = form("priya@agency.example", PASSWORD);
+    bad_role[2] = ("role", "king");
+    assert_eq!(ceo.post("/admin/users", &bad_role).await.status(), 422);
+    let res = ceo
+        .post("/admin/users", &form("ceo@agency.example", PASSWORD))
+        .await;
+    assert_eq!(res.status(), 422, "a duplicate email is refused");
+    assert!(res.text().await.unwrap().contains("already exists"));
+    assert_eq!(app.store.read(users::count_users).await.unwrap(), 1);
+
+    let res = ceo
+        .post("/admin/users", &form("priya@agency.example", PASSWORD))
+        .await;
+    assert_eq!(res.status(), 303);
+    let priya = app
+        .store
+        .read(|c| users::find_user_by_email(c, "priya@agency.example"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(priya.scores && priya.active && priya.role == Role::SalesPerson);
+    let pb = sign_in(&app, "priya@agency.example").await;
+    score(&pb, 1, ["5", "5", "1", "1"]).await;
+    assert_eq!(rank_of(&app, 1).await, Some(Rank::B));
+
+    // Toggling who scores recomputes ranks: without Priya the job is unscored.
+    let path = format!("/admin/users/{}/scores", priya.id);
+    assert_eq!(ceo.post(&path, &[("scores", "0")]).await.status(), 303);
+    assert_eq!(rank_of(&app, 1).await, None);
+    assert_eq!(ceo.post(&path, &[("scores", "maybe")]).await.status(), 422);
+    assert_eq!(ceo.post(&path, &[("scores", "1")]).await.status(), 303);
+    assert_eq!(rank_of(&app, 1).await, Some(Rank::B));
+
+    // A password reset below the minimum is refused inline; a good one works.
+    let path = format!("/admin/users/{}/password", priya.id);
+    let res = ceo.post(&path, &[("password", "tiny")]).await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains(&format!("id=\"err-pw-{}\"", priya.id))
+    );
+    let res = ceo
+        .post(&path, &[("password", "a brand new passphrase")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        pb.get("/").await.status().is_redirection(),
+        "reset ends her sessions"
+    );
+    let pb = sign_in_with(&app, "priya@agency.example", "a brand new passphrase").await;
+
+    // Deactivation ends her sessions and her scores stop counting.
+    let res = ceo
+        .post(&format!("/admin/users/{}/deactivate", priya.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(pb.get("/").await.status().is_redirection(), "signed out");
+    assert_eq!(rank_of(&app, 1).await, None);
+    assert_eq!(
+        post_login(&app, "priya@agency.example", "a brand new passphrase")
+            .await
+            .status(),
+        401
+    );
+    let html = ceo.get("/admin").await.text().await.unwrap();
+    assert!(html.contains("Deactivated"));
+
+    let me = app
+        .store
+        .read(|c| users::find_user_by_email(c, "ceo@agency.example"))
+        .await
+        .unwrap()
+        .unwrap();
+    let res = ceo
+        .post(&format!("/admin/users/{}/deactivate", me.id), &[])
+        .await;
+    assert_eq!(res.status(), 409, "the CEO cannot lock themselves out");
+    let res = ceo.post("/admin/users/nobody/deactivate", &[]).await;
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    let tom = add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+
+    let res = ceo
+        .post("/admin/tokens", &[("user_id", &tom.id), ("label", "  ")])
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("id=\"err-token\""));
+    let res = ceo
+        .post("/admin/tokens", &[("user_id", "nobody"), ("label", "x")])
+        .await;
+    assert_eq!(res.status(), 422);
+
+    let res = ceo
+        .post(
+            "/admin/tokens",
+            &[("user_id", &tom.id), ("label", "reports")],
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let html = res.text().await.unwrap();
+    let i = html.find("<code class=\"token\">").unwrap() + "<code class=\"token\">".len();
+    let token = html[i..].split('<').next().unwrap().to_string();
+    assert!(token.starts_with("jrk_"), "{token}");
+    let again = ceo.get("/admin").await.text().await.unwrap();
+    assert!(!again.contains(&token), "shown only once");
+    assert!(again.contains("reports"));
+
+    let stored: String = app
+        .store
+        .read(|c| Ok(c.query_row("SELECT token_hash FROM api_tokens", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    assert_eq!(stored, jobrank::web::auth::hash_token(&token));
+    assert_ne!(stored, token);
+
+    let api = |t: String| {
+        app.client
+            .get(app.url("/api/dashboard"))
+            .header(AUTHORIZATION, format!("Bearer {t}"))
+            .send()
+    };
+    assert_eq!(api(token.clone()).await.unwrap().status(), 200);
+    let id = app.store.read(api_tokens::list_tokens).await.unwrap()[0]
+        .0
+        .id
+        .clone();
+    let res = ceo.post(&format!("/admin/tokens/{id}/revoke"), &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(api(token).await.unwrap().status(), 401);
+    assert_eq!(
+        ceo.post("/admin/tokens/nope/revoke", &[]).await.status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn sync_runs_dead_letters_and_the_outbox_are_shown_and_retried() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+    let html = ceo.get("/admin").await.text().await.unwrap();
+    assert!(html.contains("No sync has run yet."));
+    assert!(html.contains("No dead letters."));
+
+    let now = jobrank::store::now();
+    let at = jobrank::store::ts(&now);
+    app.store
+        .write(move |tx| {
+            let id = sync_runs::start_run(tx, "recruiterflow", now)?;
+            let totals = RunTotals {
+                message: Some("Recruiterflow answered 503".into()),
+                ..RunTotals::default()
+            };
+            sync_runs::finish_run(tx, id, false, &totals, now)?;
+            for (key, status) in [("evt-1", "dead"), ("evt-2", "done"), ("evt-3", "dead")] {
+                tx.execute(
+                    "INSERT INTO webhook_inbox (event_key, event_type, job_id, body, received_at, status, attempts, next_attempt_at, last_error)
+                     VALUES (?1, 'job.updated', 42, '{}', ?2, ?3, 8, ?2, 'job 42 could not be fetched')",
+                    (key, &at, status),
+                )?;
+            }
+            tx.execute("UPDATE outbox SET dead = 1 WHERE seq = (SELECT MIN(seq) FROM outbox)", [])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let html = ceo.get("/admin").await.text().await.unwrap();
+    assert!(html.contains("Recruiterflow answered 503"));
+    assert!(html.contains("<strong>failed</strong>"));
+    assert!(html.contains("dead: 2 · done: 1"), "inbox counts");
+    assert!(html.contains("job 42 could not be fetched"));
+    assert!(
+        html.contains("1 dead letter</strong>"),
+        "outbox dead letters"
+    );
+
+    let dead_id: i64 = app
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT id FROM webhook_inbox WHERE event_key = 'evt-1'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    let res = ceo
+        .post(&format!("/admin/inbox/{dead_id}/retry"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let (status, attempts): (String, i64) = app
+        .store
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT status, attempts FROM webhook_inbox WHERE id = ?1",
+                [dead_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!((status.as_str(), attempts), ("pending", 0));
+    let res = ceo
+        .post(&format!("/admin/inbox/{dead_id}/retry"), &[])
+        .await;
+    assert_eq!(res.status(), 404, "no longer a dead letter");
+    assert_eq!(ceo.post("/admin/inbox/xyz/retry", &[]).await.status(), 400);
+}
