@@ -43,13 +43,19 @@ pub fn named_submissions(conn: &Connection) -> Result<Vec<NamedSubmission>> {
     Ok(rows)
 }
 
-/// One rank-history row in brief: (job id, when, rank letter). The distribution per
-/// week takes each job's last rank within the week.
-pub fn rank_changes(conn: &Connection) -> Result<Vec<(i64, DateTime<Utc>, String)>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT job_id, at, rank FROM rank_history ORDER BY at, id")?;
+/// One rank-history row in brief: (job id, when, rank letter, when the job closed).
+/// The distribution per week takes each job's latest rank at the end of the week.
+pub fn rank_changes(
+    conn: &Connection,
+) -> Result<Vec<(i64, DateTime<Utc>, String, Option<DateTime<Utc>>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT h.job_id, h.at, h.rank, j.closed_at FROM rank_history h JOIN jobs j ON j.id = h.job_id
+         ORDER BY h.at, h.id",
+    )?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, col_ts(r, 1)?, r.get(2)?)))?
+        .query_map([], |r| {
+            Ok((r.get(0)?, col_ts(r, 1)?, r.get(2)?, col_ts_opt(r, 3)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }

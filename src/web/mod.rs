@@ -15,6 +15,7 @@ mod jobs;
 mod metrics;
 pub mod pages;
 mod webhooks;
+mod review;
 
 use std::sync::Arc;
 
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(jobs::router())
         .merge(api::router())
         .merge(admin::router())
+        .merge(review::router())
         .merge(export::router())
         .fallback(|| async { WebError::NotFound("page".into()) })
         .layer(axum::middleware::from_fn_with_state(

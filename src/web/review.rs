@@ -1,0 +1,414 @@
+//! The CEO's review `/review`: how each scorer scores compared with the rest of the
+//! team (rounds are job + ISO week), the A/B/C distribution per week as an SVG chart
+//! with the same figures in a table, and rank against outcome once Recruiterflow
+//! placements are synced.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+
+use super::auth::RequireCeo;
+use super::dashboard::fee_text;
+use super::pages::{Chrome, render};
+use super::{AppState, WebError};
+use crate::domain::{ReviewSubmission, composite, review_scorers};
+use crate::store::review::{self, JobOutcome};
+use crate::store::{self, settings, users};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/review", get(review_page))
+}
+
+/// How many weeks the distribution chart shows at most.
+pub const WEEKS_SHOWN: usize = 12;
+
+/// The Monday of a moment's ISO week: the round it belongs to.
+pub fn week_of(at: DateTime<Utc>) -> NaiveDate {
+    let d = at.date_naive();
+    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+}
+
+pub struct OutlierRow {
+    pub job_id: i64,
+    pub job: String,
+    pub week: String,
+    pub composite: String,
+    pub others_mean: String,
+}
+
+pub struct ScorerRow {
+    pub name: String,
+    pub submissions: usize,
+    pub mean: String,
+    pub spread: String,
+    pub deviation: String,
+    pub outliers: Vec<OutlierRow>,
+}
+
+/// One week's counts of open jobs per rank, as at the end of the week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeekCounts {
+    pub week: NaiveDate,
+    pub a: usize,
+    pub b: usize,
+    pub c: usize,
+}
+
+/// Counts per rank for each of the last `weeks` weeks up to `now`: each job's latest
+/// rank at the end of the week, leaving out jobs closed before the week began.
+pub fn distribution(
+    changes: &[(i64, DateTime<Utc>, String, Option<DateTime<Utc>>)],
+    now: DateTime<Utc>,
+    weeks: usize,
+) -> Vec<WeekCounts> {
+    let Some(first) = changes.iter().map(|c| c.1).min() else {
+        return Vec::new();
+    };
+    let first_week = week_of(first);
+    let this_week = week_of(now);
+    let mut out = Vec::new();
+    let mut week = this_week;
+    while week >= first_week && out.len() < weeks {
+        let start = week.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+        let end = (week + Duration::days(7))
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc());
+        if let (Some(start), Some(end)) = (start, end) {
+            let mut latest: HashMap<i64, &str> = HashMap::new();
+            for (job, at, rank, closed) in changes {
+                if *at < end && closed.is_none_or(|c| c >= start) {
+                    latest.insert(*job, rank.as_str());
+                }
+            }
+            let count = |r: &str| latest.values().filter(|v| **v == r).count();
+            out.push(WeekCounts {
+                week,
+                a: count("A"),
+                b: count("B"),
+                c: count("C"),
+            });
+        }
+        week -= Duration::days(7);
+    }
+    out.reverse();
+    out
+}
+
+/// One stacked segment of a week's bar.
+pub struct Segment {
+    pub letter: &'static str,
+    pub count: usize,
+    pub y: i64,
+    pub height: i64,
+    /// Whether the segment is tall enough to carry its letter and count.
+    pub labelled: bool,
+    pub label_y: i64,
+}
+
+pub struct Bar {
+    pub x: i64,
+    pub width: i64,
+    pub label_x: i64,
+    pub week: String,
+    pub title: String,
+    pub segments: Vec<Segment>,
+}
+
+/// The distribution chart's geometry (a 600 x 240 SVG).
+pub struct DistributionChart {
+    pub bars: Vec<Bar>,
+    pub max: usize,
+    pub desc: String,
+    pub weeks: Vec<WeekCounts>,
+}
+
+const W: f64 = 600.0;
+const H: f64 = 240.0;
+const TOP: f64 = 16.0;
+const BOTTOM: f64 = 36.0;
+const LEFT: f64 = 16.0;
+
+fn chart(weeks: Vec<WeekCounts>) -> Option<DistributionChart> {
+    if weeks.is_empty() {
+        return None;
+    }
+    let max = weeks
+        .iter()
+        .map(|w| w.a + w.b + w.c)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let slot = (W - 2.0 * LEFT) / weeks.len() as f64;
+    let width = (slot * 0.7).max(4.0);
+    let plot = H - TOP - BOTTOM;
+    let bars = weeks
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let x = LEFT + i as f64 * slot + (slot - width) / 2.0;
+            let mut base = H - BOTTOM;
+            let mut segments = Vec::new();
+            for (letter, count) in [("C", w.c), ("B", w.b), ("A", w.a)] {
+                if count == 0 {
+                    continue;
+                }
+                let h = count as f64 / max as f64 * plot;
+                let y = base - h;
+                segments.push(Segment {
+                    letter,
+                    count,
+                    y: y.round() as i64,
+                    height: h.round().max(1.0) as i64,
+                    labelled: h >= 14.0 && width >= 24.0,
+                    label_y: (y + h / 2.0 + 4.0).round() as i64,
+                });
+                base = y;
+            }
+            Bar {
+                x: x.round() as i64,
+                width: width.round() as i64,
+                label_x: (x + width / 2.0).round() as i64,
+                week: w.week.format("%d %b").to_string(),
+                title: format!(
+                    "Week of {}: A {}, B {}, C {}",
+                    w.week.format("%Y-%m-%d"),
+                    w.a,
+                    w.b,
+                    w.c
+                ),
+                segments,
+            }
+        })
+        .collect();
+    let last = weeks.last()?;
+    let desc = format!(
+        "Stacked bars, one per week from {} to {}: open jobs ranked A, B and C at the end of each week. This week: A {}, B {}, C {}.",
+        weeks[0].week.format("%Y-%m-%d"),
+        last.week.format("%Y-%m-%d"),
+        last.a,
+        last.b,
+        last.c
+    );
+    Some(DistributionChart {
+        bars,
+        max,
+        desc,
+        weeks,
+    })
+}
+
+/// Outcome figures for the jobs of one current rank.
+pub struct OutcomeRow {
+    pub rank: &'static str,
+    pub jobs: usize,
+    pub filled: usize,
+    pub fill_rate: String,
+    pub avg_days_to_fill: String,
+    pub fees: String,
+}
+
+/// Groups jobs by current rank (and unscored) with fill rate, time to fill and fees.
+pub fn outcome_rows(outcomes: &[JobOutcome]) -> Vec<OutcomeRow> {
+    ["A", "B", "C", ""]
+        .iter()
+        .map(|rank| {
+            let jobs: Vec<&JobOutcome> = outcomes
+                .iter()
+                .filter(|o| o.rank.as_deref().unwrap_or("") == *rank)
+                .collect();
+            let filled: Vec<&&JobOutcome> = jobs.iter().filter(|o| o.placements > 0).collect();
+            let days: Vec<i64> = filled
+                .iter()
+                .filter_map(|o| o.first_placed_at.map(|p| (p - o.opened).num_days().max(0)))
+                .collect();
+            let mut fees: BTreeMap<String, i64> = BTreeMap::new();
+            for o in &filled {
+                if let Some(f) = o.fee_minor {
+                    *fees
+                        .entry(o.fee_currency.clone().unwrap_or_default())
+                        .or_default() += f;
+                }
+            }
+            OutcomeRow {
+                rank: if rank.is_empty() { "Not scored" } else { rank },
+                jobs: jobs.len(),
+                filled: filled.len(),
+                fill_rate: if jobs.is_empty() {
+                    "–".into()
+                } else {
+                    format!("{:.0}%", filled.len() as f64 * 100.0 / jobs.len() as f64)
+                },
+                avg_days_to_fill: if days.is_empty() {
+                    "–".into()
+                } else {
+                    format!(
+                        "{:.0} days",
+                        days.iter().sum::<i64>() as f64 / days.len() as f64
+                    )
+                },
+                fees: if fees.is_empty() {
+                    "–".into()
+                } else {
+                    fees.iter()
+                        .map(|(cur, minor)| {
+                            fee_text(Some(*minor), (!cur.is_empty()).then_some(cur.as_str()))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                },
+            }
+        })
+        .filter(|r| r.jobs > 0)
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+struct ReviewPage {
+    chrome: Chrome,
+    scorers: Vec<ScorerRow>,
+    total_submissions: usize,
+    chart: Option<DistributionChart>,
+    placements: i64,
+    outcomes: Vec<OutcomeRow>,
+}
+
+async fn review_page(
+    State(state): State<AppState>,
+    RequireCeo(session): RequireCeo,
+) -> Result<Response, WebError> {
+    let (subs, changes, placements, outcomes, current, all_users) = state
+        .store
+        .read(|c| {
+            Ok((
+                review::named_submissions(c)?,
+                review::rank_changes(c)?,
+                review::count_placements(c)?,
+                review::job_outcomes(c)?,
+                settings::current_settings(c)?,
+                users::list_users(c)?,
+            ))
+        })
+        .await?;
+    let now = store::now();
+    let weights = &current.settings.weights;
+    let titles: HashMap<i64, String> = subs
+        .iter()
+        .map(|n| {
+            (
+                n.submission.job_id,
+                format!("{} ({})", n.job_title, n.client),
+            )
+        })
+        .collect();
+    let names: HashMap<&str, &str> = all_users
+        .iter()
+        .map(|u| (u.id.as_str(), u.name.as_str()))
+        .collect();
+    let input: Vec<ReviewSubmission> = subs
+        .iter()
+        .filter_map(|n| {
+            let s = &n.submission;
+            Some(ReviewSubmission {
+                submission_id: s.id.clone(),
+                scorer_id: s.scorer_id.clone(),
+                job_id: s.job_id,
+                round: week_of(s.submitted_at),
+                composite: composite(&s.scores().ok()?, weights),
+            })
+        })
+        .collect();
+    let mut scorers: Vec<ScorerRow> = review_scorers(&input)
+        .into_iter()
+        .map(|r| ScorerRow {
+            name: names
+                .get(r.scorer_id.as_str())
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "former user".into()),
+            submissions: r.submissions,
+            mean: format!("{:.2}", r.mean_composite),
+            spread: format!("{:.2}", r.spread),
+            deviation: r
+                .mean_deviation
+                .map(|d| format!("{d:+.2}"))
+                .unwrap_or_else(|| "no shared rounds".into()),
+            outliers: r
+                .outliers
+                .iter()
+                .map(|o| OutlierRow {
+                    job_id: o.job_id,
+                    job: titles.get(&o.job_id).cloned().unwrap_or_default(),
+                    week: o.round.format("%Y-%m-%d").to_string(),
+                    composite: format!("{:.2}", o.composite),
+                    others_mean: format!("{:.2}", o.others_mean),
+                })
+                .collect(),
+        })
+        .collect();
+    scorers.sort_by(|a, b| a.name.cmp(&b.name));
+    render(&ReviewPage {
+        chrome: Chrome::for_session(&session, "review"),
+        total_submissions: subs.len(),
+        scorers,
+        chart: chart(distribution(&changes, now, WEEKS_SHOWN)),
+        placements,
+        outcomes: if placements > 0 {
+            outcome_rows(&outcomes)
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        assert_eq!(
+            week_of(at("2026-11-29T23:00:00Z")),
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+        );
+        assert_eq!(
+            week_of(at("2026-11-23T00:00:00Z")),
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+        );
+    }
+
+    #[test]
+    fn distribution_carries_ranks_forward_and_drops_closed_jobs() {
+        let changes = vec![
+            (1, at("2026-11-10T10:00:00Z"), "A".to_string(), None),
+            (
+                2,
+                at("2026-11-11T10:00:00Z"),
+                "C".to_string(),
+                Some(at("2026-11-20T00:00:00Z")),
+            ),
+            (1, at("2026-11-18T10:00:00Z"), "B".to_string(), None),
+        ];
+        let d = distribution(&changes, at("2026-11-25T12:00:00Z"), 12);
+        assert_eq!(d.len(), 3);
+        assert_eq!((d[0].a, d[0].b, d[0].c), (1, 0, 1));
+        assert_eq!(
+            (d[1].a, d[1].b, d[1].c),
+            (0, 1, 1),
+            "job 2 closed during the week"
+        );
+        assert_eq!(
+            (d[2].a, d[2].b, d[2].c),
+            (0, 1, 0),
+            "job 2 closed before the week"
+        );
+    }
+}
