@@ -43,18 +43,31 @@ pub fn named_submissions(conn: &Connection) -> Result<Vec<NamedSubmission>> {
     Ok(rows)
 }
 
-/// One rank-history row in brief: (job id, when, rank letter, when the job closed).
-/// The distribution per week takes each job's latest rank at the end of the week.
-pub fn rank_changes(
-    conn: &Connection,
-) -> Result<Vec<(i64, DateTime<Utc>, String, Option<DateTime<Utc>>)>> {
+/// One rank-history row in brief, with when its job closed. The distribution per
+/// week takes each job's latest rank at the end of the week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankMark {
+    pub job_id: i64,
+    pub at: DateTime<Utc>,
+    /// "A", "B" or "C".
+    pub rank: String,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// Every rank-history row, oldest first.
+pub fn rank_changes(conn: &Connection) -> Result<Vec<RankMark>> {
     let mut stmt = conn.prepare_cached(
         "SELECT h.job_id, h.at, h.rank, j.closed_at FROM rank_history h JOIN jobs j ON j.id = h.job_id
          ORDER BY h.at, h.id",
     )?;
     let rows = stmt
         .query_map([], |r| {
-            Ok((r.get(0)?, col_ts(r, 1)?, r.get(2)?, col_ts_opt(r, 3)?))
+            Ok(RankMark {
+                job_id: r.get(0)?,
+                at: col_ts(r, 1)?,
+                rank: r.get(2)?,
+                closed_at: col_ts_opt(r, 3)?,
+            })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)

@@ -17,7 +17,7 @@ use super::dashboard::fee_text;
 use super::pages::{Chrome, render};
 use super::{AppState, WebError};
 use crate::domain::{ReviewSubmission, composite, review_scorers};
-use crate::store::review::{self, JobOutcome};
+use crate::store::review::{self, JobOutcome, RankMark};
 use crate::store::{self, settings, users};
 
 pub fn router() -> Router<AppState> {
@@ -61,12 +61,8 @@ pub struct WeekCounts {
 
 /// Counts per rank for each of the last `weeks` weeks up to `now`: each job's latest
 /// rank at the end of the week, leaving out jobs closed before the week began.
-pub fn distribution(
-    changes: &[(i64, DateTime<Utc>, String, Option<DateTime<Utc>>)],
-    now: DateTime<Utc>,
-    weeks: usize,
-) -> Vec<WeekCounts> {
-    let Some(first) = changes.iter().map(|c| c.1).min() else {
+pub fn distribution(changes: &[RankMark], now: DateTime<Utc>, weeks: usize) -> Vec<WeekCounts> {
+    let Some(first) = changes.iter().map(|c| c.at).min() else {
         return Vec::new();
     };
     let first_week = week_of(first);
@@ -80,9 +76,9 @@ pub fn distribution(
             .map(|t| t.and_utc());
         if let (Some(start), Some(end)) = (start, end) {
             let mut latest: HashMap<i64, &str> = HashMap::new();
-            for (job, at, rank, closed) in changes {
-                if *at < end && closed.is_none_or(|c| c >= start) {
-                    latest.insert(*job, rank.as_str());
+            for m in changes {
+                if m.at < end && m.closed_at.is_none_or(|c| c >= start) {
+                    latest.insert(m.job_id, m.rank.as_str());
                 }
             }
             let count = |r: &str| latest.values().filter(|v| **v == r).count();
@@ -388,14 +384,24 @@ mod tests {
     #[test]
     fn distribution_carries_ranks_forward_and_drops_closed_jobs() {
         let changes = vec![
-            (1, at("2026-11-10T10:00:00Z"), "A".to_string(), None),
-            (
-                2,
-                at("2026-11-11T10:00:00Z"),
-                "C".to_string(),
-                Some(at("2026-11-20T00:00:00Z")),
-            ),
-            (1, at("2026-11-18T10:00:00Z"), "B".to_string(), None),
+            RankMark {
+                job_id: 1,
+                at: at("2026-11-10T10:00:00Z"),
+                rank: "A".into(),
+                closed_at: None,
+            },
+            RankMark {
+                job_id: 2,
+                at: at("2026-11-11T10:00:00Z"),
+                rank: "C".into(),
+                closed_at: Some(at("2026-11-20T00:00:00Z")),
+            },
+            RankMark {
+                job_id: 1,
+                at: at("2026-11-18T10:00:00Z"),
+                rank: "B".into(),
+                closed_at: None,
+            },
         ];
         let d = distribution(&changes, at("2026-11-25T12:00:00Z"), 12);
         assert_eq!(d.len(), 3);
