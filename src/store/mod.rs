@@ -24,7 +24,6 @@ pub mod stats;
 pub mod submissions;
 pub mod sync_runs;
 pub mod users;
-pub mod webhook_inbox;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

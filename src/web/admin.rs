@@ -25,9 +25,7 @@ use crate::domain::{
 };
 use crate::store::settings::{self, SettingsVersion};
 use crate::store::users::{self, NewUser, User};
-use crate::store::{
-    self, StoreError, api_tokens, outbox, ranks, sessions, sync_runs, webhook_inbox,
-};
+use crate::store::{self, StoreError, api_tokens, inbox, outbox, ranks, sessions, sync_runs};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -485,8 +483,8 @@ async fn render_admin(
                 users::list_users(c)?,
                 api_tokens::list_tokens(c)?,
                 sync_runs::recent_runs(c, RECENT)?,
-                webhook_inbox::count_by_status(c)?,
-                webhook_inbox::list_dead(c, RECENT)?,
+                inbox::count_by_status(c)?,
+                inbox::list_dead(c, RECENT)?,
                 outbox::pending_count(c)?,
                 outbox::dead_count(c)?,
             ))
@@ -961,7 +959,7 @@ async fn retry_dead_letter(
         .map_err(|_| WebError::BadRequest(format!("{raw:?} is not a webhook event id")))?;
     state
         .store
-        .write(move |tx| webhook_inbox::retry_dead(tx, id, store::now()))
+        .write(move |tx| inbox::retry_dead(tx, id, store::now()))
         .await?;
     Ok(done("retried"))
 }

@@ -14,8 +14,8 @@ mod health;
 mod jobs;
 mod metrics;
 pub mod pages;
-mod webhooks;
 mod review;
+mod webhooks;
 
 use std::sync::Arc;
 
