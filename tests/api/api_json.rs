@@ -87,6 +87,23 @@ async fn api_requests_need_a_valid_unrevoked_token() {
     let listed = app.store.read(api_tokens::list_tokens).await.unwrap();
     assert!(listed[0].0.last_used_at.is_some(), "last use is recorded");
 
+    // A deactivated user's token stops working, and works again on reactivation.
+    let uid = listed[0].0.user_id.clone();
+    let set_active = |active: bool| {
+        let uid = uid.clone();
+        app.store
+            .write(move |tx| users::set_active(tx, &uid, active, jobrank::store::now()).map(|_| ()))
+    };
+    set_active(false).await.unwrap();
+    json_error(
+        api_get(&app, &token, "/api/jobs").await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    set_active(true).await.unwrap();
+    assert_eq!(api_get(&app, &token, "/api/jobs").await.status(), 200);
+
     let id = listed[0].0.id.clone();
     app.store
         .write(move |tx| api_tokens::revoke_token(tx, &id, jobrank::store::now()))
