@@ -102,3 +102,10 @@
     }
   });
 })();
+
+// "Download this view as CSV" follows the dashboard's current filters, which htmx keeps
+// in the address bar's query string. Without JavaScript the link exports every open job.
+document.addEventListener("click", function (e) {
+  var a = e.target && e.target.closest ? e.target.closest("a[data-export-view]") : null;
+  if (a) a.setAttribute("href", "/export/jobs.csv" + window.location.search);
+});

@@ -87,6 +87,9 @@ async fn jobs_csv_follows_the_dashboard_query_and_defuses_formulas() {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1][0], "2");
 
+    let dashboard = b.get("/?rank=A").await.text().await.unwrap();
+    assert!(dashboard.contains("href=\"/export/jobs.csv\" data-export-view"));
+
     let res = b.get("/export/jobs.csv?rank=Q").await;
     assert_eq!(res.status(), 400);
     let res = app.get("/export/jobs.csv").await;
