@@ -44,6 +44,12 @@ pub async fn sync(config: &Config) -> anyhow::Result<()> {
 pub async fn run_reconcile(config: &Config, dry_run: bool) -> anyhow::Result<()> {
     let target = target(config)?;
     let store = super::open_store(config).await?;
+    if !dry_run {
+        // Changes merely in flight (queued here, or not yet pulled) are not differences.
+        replication::sync_once(&store, &target)
+            .await
+            .context("sync with Supabase before reconciling failed")?;
+    }
     let mut client = target.connect().await?;
     let mut progress = |p: reconcile::Progress<'_>| match p {
         reconcile::Progress::Table(t) => eprintln!("reconciling {t}..."),

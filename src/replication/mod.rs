@@ -206,6 +206,8 @@ pub fn spawn_tasks(
                 if !reconcile::is_due(now, last, reconcile_at) {
                     return Ok(());
                 }
+                // Changes merely in flight are not differences: sync first.
+                sync_once(&store, &target).await?;
                 let mut client = target.connect().await?;
                 reconcile::reconcile_logged(&store, &mut client, false, &mut |_| {}).await?;
                 Ok(())
