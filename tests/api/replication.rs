@@ -855,6 +855,21 @@ async fn cli_sync_and_reconcile_report_and_fail_with_the_reason() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot be reached"), "{stderr}");
     assert!(!stderr.contains("hunter2secret"), "{stderr}");
+    // Supabase's transaction pooler is refused with an explanation.
+    let pooler =
+        "postgres://postgres.abc:hunter2secret@aws-0-eu-west-1.pooler.supabase.com:6543/postgres";
+    let out = crate::helpers::run_cli(
+        &["sync", "supabase"],
+        &[("JOBRANK_DATA_DIR", data), ("SUPABASE_DB_URL", pooler)],
+        None,
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("transaction pooler") && stderr.contains("session pooler"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2secret"), "{stderr}");
     let runs = Store::open(dir.path())
         .unwrap()
         .read(|c| store::sync_runs::latest_ok_run(c, "supabase_push"))
