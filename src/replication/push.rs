@@ -9,7 +9,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
@@ -44,7 +43,7 @@ pub struct PushOptions {
 impl Default for PushOptions {
     fn default() -> Self {
         PushOptions {
-            batch_size: 500,
+            batch_size: 1000,
             fault: None,
         }
     }
@@ -96,7 +95,7 @@ fn upsert_sql(table: &str) -> Result<String> {
     let list = cols.join(", ");
     let mut sql = format!(
         "INSERT INTO jobrank.{table} AS t ({list}) \
-         SELECT {list} FROM jsonb_populate_recordset(NULL::jobrank.{table}, $1::jsonb) \
+         SELECT {list} FROM jsonb_populate_recordset(NULL::jobrank.{table}, $1::text::jsonb) \
          ON CONFLICT ({key}) DO "
     );
     if replicated::is_mutable(table) {
@@ -140,19 +139,31 @@ async fn write_batch(
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK_KEY])
         .await?;
     for table in replicated::tables() {
-        let mut rows: Vec<(&str, Value)> = Vec::new();
+        // The last change of each row, in outbox order; payloads are sent as they are
+        // stored (JSON text), joined into one array.
+        let mut rows: Vec<(&str, &str)> = Vec::new();
+        let mut at: std::collections::HashMap<&str, usize> = Default::default();
         for e in entries.iter().filter(|e| e.table_name == table) {
-            let v: Value = serde_json::from_str(&e.payload).unwrap_or(Value::Null);
-            if let Some(pos) = rows.iter().position(|(id, _)| *id == e.row_id) {
-                rows[pos].1 = v;
-            } else {
-                rows.push((&e.row_id, v));
+            match at.get(e.row_id.as_str()) {
+                Some(&pos) => rows[pos].1 = &e.payload,
+                None => {
+                    at.insert(&e.row_id, rows.len());
+                    rows.push((&e.row_id, &e.payload));
+                }
             }
         }
         if rows.is_empty() {
             continue;
         }
-        let json = Value::Array(rows.into_iter().map(|(_, v)| v).collect());
+        let mut json = String::with_capacity(rows.iter().map(|r| r.1.len() + 1).sum::<usize>() + 2);
+        json.push('[');
+        for (i, (_, payload)) in rows.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str(payload);
+        }
+        json.push(']');
         let sql = upsert_sql(table).unwrap_or_default();
         tx.execute(sql.as_str(), &[&json]).await?;
     }
