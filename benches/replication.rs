@@ -139,8 +139,8 @@ async fn bench_push(target: &PgTarget, db: &pg::TestDb, rows: usize) {
     admin
         .batch_execute(
             "CREATE TABLE jobrank.copy_target (LIKE jobrank.submissions INCLUDING ALL);
-             CREATE TRIGGER copy_target_seq BEFORE INSERT OR UPDATE ON jobrank.copy_target
-                 FOR EACH ROW EXECUTE FUNCTION jobrank.bump_seq();",
+             CREATE TRIGGER copy_target_stamp BEFORE INSERT OR UPDATE ON jobrank.copy_target
+                 FOR EACH ROW EXECUTE FUNCTION jobrank.stamp_submissions();",
         )
         .await
         .unwrap();
@@ -215,7 +215,7 @@ async fn bench_reconcile(target: &PgTarget, db: &pg::TestDb, rows: usize) {
                  time_open_overridden, fee_size_overridden, comment, submitted_at, origin)
              SELECT lpad(to_hex(i), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(i), 12, '0'), 1 + i % 50, $2, 1 + i % 5,
                  1 + i % 4, 1 + i % 3, 2, 0, 0, NULL, '2026-03-02T09:00:00.000000Z', 'bench'
-             FROM generate_series(0, $1 - 1) AS i",
+             FROM generate_series(0, $1::bigint - 1) AS i",
             &[&(rows as i64), &scorer],
         )
         .await

@@ -12,12 +12,20 @@ CREATE SCHEMA IF NOT EXISTS jobrank;
 
 CREATE SEQUENCE jobrank.row_seq;
 
-CREATE FUNCTION jobrank.bump_seq() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.seq := nextval('jobrank.row_seq');
-    RETURN NEW;
-END;
+-- Reconciliation digests, the same as jobrank computes on the SQLite side: a row's
+-- digest is the first 56 bits of SHA-256 over its columns as text (NULL as 0x1E,
+-- columns separated by 0x1F); its bucket is the first byte of SHA-256 over its id.
+-- They are kept up to date by the row triggers below, so a reconciliation sums
+-- stored numbers instead of hashing every row, and a change made behind jobrank's
+-- back (any UPDATE) still shows.
+CREATE FUNCTION jobrank.row_digest(row_text text) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT ('x' || encode(substring(sha256(convert_to(row_text, 'UTF8')) from 1 for 7), 'hex'))::bit(56)::bigint
+$$;
+
+CREATE FUNCTION jobrank.row_bucket(id text) RETURNS smallint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT get_byte(sha256(convert_to(id, 'UTF8')), 0)::smallint
 $$;
 
 CREATE TABLE jobrank.users (
@@ -32,7 +40,9 @@ CREATE TABLE jobrank.users (
     updated_at    text NOT NULL,
     version       bigint NOT NULL DEFAULT 1,
     origin        text NOT NULL,
-    seq           bigint NOT NULL DEFAULT nextval('jobrank.row_seq')
+    seq           bigint NOT NULL DEFAULT nextval('jobrank.row_seq'),
+    row_digest    bigint NOT NULL DEFAULT 0,
+    bucket        smallint NOT NULL DEFAULT 0
 );
 
 CREATE TABLE jobrank.jobs (
@@ -52,7 +62,9 @@ CREATE TABLE jobrank.jobs (
     updated_at        text NOT NULL,
     version           bigint NOT NULL DEFAULT 1,
     origin            text NOT NULL,
-    seq               bigint NOT NULL DEFAULT nextval('jobrank.row_seq')
+    seq               bigint NOT NULL DEFAULT nextval('jobrank.row_seq'),
+    row_digest    bigint NOT NULL DEFAULT 0,
+    bucket        smallint NOT NULL DEFAULT 0
 );
 
 CREATE TABLE jobrank.settings (
@@ -71,7 +83,9 @@ CREATE TABLE jobrank.settings (
     created_at               text NOT NULL,
     created_by               text,
     origin                   text NOT NULL,
-    seq                      bigint NOT NULL DEFAULT nextval('jobrank.row_seq')
+    seq                      bigint NOT NULL DEFAULT nextval('jobrank.row_seq'),
+    row_digest    bigint NOT NULL DEFAULT 0,
+    bucket        smallint NOT NULL DEFAULT 0
 );
 
 CREATE TABLE jobrank.submissions (
@@ -87,7 +101,9 @@ CREATE TABLE jobrank.submissions (
     comment              text,
     submitted_at         text NOT NULL,
     origin               text NOT NULL,
-    seq                  bigint NOT NULL DEFAULT nextval('jobrank.row_seq')
+    seq                  bigint NOT NULL DEFAULT nextval('jobrank.row_seq'),
+    row_digest    bigint NOT NULL DEFAULT 0,
+    bucket        smallint NOT NULL DEFAULT 0
 );
 CREATE INDEX submissions_job ON jobrank.submissions (job_id);
 
@@ -101,7 +117,9 @@ CREATE TABLE jobrank.rank_history (
     composites       text NOT NULL,
     settings_version bigint NOT NULL,
     origin           text NOT NULL,
-    seq              bigint NOT NULL DEFAULT nextval('jobrank.row_seq')
+    seq              bigint NOT NULL DEFAULT nextval('jobrank.row_seq'),
+    row_digest    bigint NOT NULL DEFAULT 0,
+    bucket        smallint NOT NULL DEFAULT 0
 );
 
 CREATE TABLE jobrank.pipeline_snapshots (
@@ -113,7 +131,9 @@ CREATE TABLE jobrank.pipeline_snapshots (
     candidates        bigint NOT NULL CHECK (candidates >= 0),
     avg_days_in_stage double precision,
     origin            text NOT NULL,
-    seq               bigint NOT NULL DEFAULT nextval('jobrank.row_seq')
+    seq               bigint NOT NULL DEFAULT nextval('jobrank.row_seq'),
+    row_digest    bigint NOT NULL DEFAULT 0,
+    bucket        smallint NOT NULL DEFAULT 0
 );
 
 CREATE UNIQUE INDEX users_seq ON jobrank.users (seq);
@@ -123,18 +143,149 @@ CREATE UNIQUE INDEX submissions_seq ON jobrank.submissions (seq);
 CREATE UNIQUE INDEX rank_history_seq ON jobrank.rank_history (seq);
 CREATE UNIQUE INDEX pipeline_snapshots_seq ON jobrank.pipeline_snapshots (seq);
 
-CREATE TRIGGER users_seq BEFORE INSERT OR UPDATE ON jobrank.users
-    FOR EACH ROW EXECUTE FUNCTION jobrank.bump_seq();
-CREATE TRIGGER jobs_seq BEFORE INSERT OR UPDATE ON jobrank.jobs
-    FOR EACH ROW EXECUTE FUNCTION jobrank.bump_seq();
-CREATE TRIGGER settings_seq BEFORE INSERT OR UPDATE ON jobrank.settings
-    FOR EACH ROW EXECUTE FUNCTION jobrank.bump_seq();
-CREATE TRIGGER submissions_seq BEFORE INSERT OR UPDATE ON jobrank.submissions
-    FOR EACH ROW EXECUTE FUNCTION jobrank.bump_seq();
-CREATE TRIGGER rank_history_seq BEFORE INSERT OR UPDATE ON jobrank.rank_history
-    FOR EACH ROW EXECUTE FUNCTION jobrank.bump_seq();
-CREATE TRIGGER pipeline_snapshots_seq BEFORE INSERT OR UPDATE ON jobrank.pipeline_snapshots
-    FOR EACH ROW EXECUTE FUNCTION jobrank.bump_seq();
+
+-- Every insert and update takes a new server sequence and refreshes the digest.
+CREATE FUNCTION jobrank.stamp_users() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.seq := nextval('jobrank.row_seq');
+    NEW.row_digest := jobrank.row_digest(
+        coalesce(NEW.id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.email::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.name::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.role::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.password_hash::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.scores::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.active::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.created_at::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.updated_at::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.version::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.origin::text, E'\x1e'));
+    NEW.bucket := jobrank.row_bucket(NEW.id::text);
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER users_stamp BEFORE INSERT OR UPDATE ON jobrank.users
+    FOR EACH ROW EXECUTE FUNCTION jobrank.stamp_users();
+
+CREATE FUNCTION jobrank.stamp_jobs() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.seq := nextval('jobrank.row_seq');
+    NEW.row_digest := jobrank.row_digest(
+        coalesce(NEW.id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.title::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.client::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.status::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.is_open::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.opened_at::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.fee_minor::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.fee_currency::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.hiring_team::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.description_html::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.first_seen_at::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.last_synced_at::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.closed_at::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.updated_at::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.version::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.origin::text, E'\x1e'));
+    NEW.bucket := jobrank.row_bucket(NEW.id::text);
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER jobs_stamp BEFORE INSERT OR UPDATE ON jobrank.jobs
+    FOR EACH ROW EXECUTE FUNCTION jobrank.stamp_jobs();
+
+CREATE FUNCTION jobrank.stamp_settings() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.seq := nextval('jobrank.row_seq');
+    NEW.row_digest := jobrank.row_digest(
+        coalesce(NEW.id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.version::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.weight_client_engagement::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.weight_search_difficulty::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.weight_time_open::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.weight_fee_size::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.threshold_a::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.threshold_b::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.time_open_bands::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.fee_bands::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.fee_currency::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.cadence_days::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.created_at::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.created_by::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.origin::text, E'\x1e'));
+    NEW.bucket := jobrank.row_bucket(NEW.id::text);
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER settings_stamp BEFORE INSERT OR UPDATE ON jobrank.settings
+    FOR EACH ROW EXECUTE FUNCTION jobrank.stamp_settings();
+
+CREATE FUNCTION jobrank.stamp_submissions() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.seq := nextval('jobrank.row_seq');
+    NEW.row_digest := jobrank.row_digest(
+        coalesce(NEW.id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.job_id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.scorer_id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.client_engagement::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.search_difficulty::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.time_open::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.fee_size::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.time_open_overridden::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.fee_size_overridden::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.comment::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.submitted_at::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.origin::text, E'\x1e'));
+    NEW.bucket := jobrank.row_bucket(NEW.id::text);
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER submissions_stamp BEFORE INSERT OR UPDATE ON jobrank.submissions
+    FOR EACH ROW EXECUTE FUNCTION jobrank.stamp_submissions();
+
+CREATE FUNCTION jobrank.stamp_rank_history() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.seq := nextval('jobrank.row_seq');
+    NEW.row_digest := jobrank.row_digest(
+        coalesce(NEW.id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.job_id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.at::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.score_sum::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.scorer_count::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.rank::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.composites::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.settings_version::text, E'\x1e'));
+    NEW.bucket := jobrank.row_bucket(NEW.id::text);
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER rank_history_stamp BEFORE INSERT OR UPDATE ON jobrank.rank_history
+    FOR EACH ROW EXECUTE FUNCTION jobrank.stamp_rank_history();
+
+CREATE FUNCTION jobrank.stamp_pipeline_snapshots() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.seq := nextval('jobrank.row_seq');
+    NEW.row_digest := jobrank.row_digest(
+        coalesce(NEW.id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.job_id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.taken_at::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.stage::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.stage_order::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.candidates::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.avg_days_in_stage::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.origin::text, E'\x1e'));
+    NEW.bucket := jobrank.row_bucket(NEW.id::text);
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER pipeline_snapshots_stamp BEFORE INSERT OR UPDATE ON jobrank.pipeline_snapshots
+    FOR EACH ROW EXECUTE FUNCTION jobrank.stamp_pipeline_snapshots();
 
 ALTER TABLE jobrank.users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE jobrank.jobs ENABLE ROW LEVEL SECURITY;

@@ -34,8 +34,9 @@ pub async fn pull(store: &Store, client: &mut Client, page: i64) -> Result<PullR
     let mut report = PullReport::default();
     for table in replicated::tables() {
         let sql = format!(
-            "SELECT seq, (to_jsonb(t) - 'seq')::text FROM jobrank.{table} t \
-             WHERE seq > $1 ORDER BY seq LIMIT $2"
+            "SELECT seq, (to_jsonb(t) {})::text FROM jobrank.{table} t \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+            super::reconcile::SERVER_COLUMNS
         );
         loop {
             let from = store.read(move |c| replicated::cursor(c, table)).await?;

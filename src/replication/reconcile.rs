@@ -10,6 +10,7 @@
 //! digest is its row count and the sum of its row digests, so order does not matter.
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 use chrono::{DateTime, NaiveTime, Utc};
 use rusqlite::types::ValueRef;
@@ -125,29 +126,24 @@ struct Bucket {
     sum: u128,
 }
 
-fn pg_row_text(table: &str) -> Result<String> {
-    let cols = replicated::digest_columns(table)?;
-    Ok(cols
-        .iter()
-        .map(|c| format!("coalesce({c}::text, E'\\x1e')"))
-        .collect::<Vec<_>>()
-        .join(" || E'\\x1f' || "))
-}
+/// The columns Postgres computes for itself and never sends to a replica.
+pub const SERVER_COLUMNS: &str = "- 'seq' - 'row_digest' - 'bucket'";
 
-const PG_ROW_DIGEST: &str = "('x' || encode(substring(sha256(convert_to(ROW_TEXT, 'UTF8')) from 1 for 7), 'hex'))::bit(56)::bigint";
-const PG_BUCKET: &str = "get_byte(sha256(convert_to(id::text, 'UTF8')), 0)";
-
+// Postgres keeps each row's digest and bucket up to date in its row trigger (see the
+// migration), so its side of a comparison sums stored numbers.
 async fn remote_buckets(client: &Client, table: &str) -> Result<Vec<Bucket>> {
-    let digest = PG_ROW_DIGEST.replace("ROW_TEXT", &pg_row_text(table)?);
     let sql = format!(
-        "SELECT {PG_BUCKET} AS b, count(*), sum({digest})::text FROM jobrank.{table} GROUP BY b"
+        "SELECT bucket::int, count(*), sum(row_digest)::text FROM jobrank.{table} GROUP BY bucket"
     );
     let mut out = vec![Bucket::default(); BUCKETS];
     for r in client.query(sql.as_str(), &[]).await? {
         let b: i32 = r.get(0);
         let count: i64 = r.get(1);
         let sum: String = r.get(2);
-        out[b as usize] = Bucket {
+        let slot = out
+            .get_mut(b as usize)
+            .ok_or_else(|| ReplicationError::Postgres(format!("bad bucket {b} in {table}")))?;
+        *slot = Bucket {
             count: count as u64,
             sum: sum
                 .parse()
@@ -162,8 +158,8 @@ async fn remote_rows(
     table: &str,
     buckets: &[i32],
 ) -> Result<BTreeMap<String, u64>> {
-    let digest = PG_ROW_DIGEST.replace("ROW_TEXT", &pg_row_text(table)?);
-    let sql = format!("SELECT id::text, {digest} FROM jobrank.{table} WHERE {PG_BUCKET} = ANY($1)");
+    let sql =
+        format!("SELECT id::text, row_digest FROM jobrank.{table} WHERE bucket::int = ANY($1)");
     let rows = client.query(sql.as_str(), &[&buckets]).await?;
     Ok(rows
         .iter()
@@ -175,7 +171,7 @@ async fn remote_rows(
 fn scan_local(
     conn: &rusqlite::Connection,
     table: &str,
-    mut f: impl FnMut(usize, String, u64),
+    mut f: impl FnMut(usize, &str, u64),
 ) -> store::Result<()> {
     let cols = replicated::digest_columns(table)?;
     let mut stmt = conn.prepare(&format!("SELECT {} FROM {table}", cols.join(", ")))?;
@@ -183,24 +179,29 @@ fn scan_local(
     let mut text = String::with_capacity(256);
     while let Some(r) = rows.next()? {
         text.clear();
-        let mut id = String::new();
+        let mut id_end = 0;
         for i in 0..cols.len() {
             if i > 0 {
                 text.push('\u{1f}');
             }
-            let start = text.len();
             match r.get_ref(i)? {
                 ValueRef::Null => text.push('\u{1e}'),
-                ValueRef::Integer(v) => text.push_str(&v.to_string()),
+                ValueRef::Integer(v) => {
+                    let _ = write!(text, "{v}");
+                }
                 ValueRef::Real(v) => text.push_str(&render_real(v)),
-                ValueRef::Text(t) => text.push_str(&String::from_utf8_lossy(t)),
+                ValueRef::Text(t) => match std::str::from_utf8(t) {
+                    Ok(t) => text.push_str(t),
+                    Err(_) => text.push_str(&String::from_utf8_lossy(t)),
+                },
                 ValueRef::Blob(b) => text.push_str(&hex::encode(b)),
             }
             if i == 0 {
-                id = text[start..].to_string();
+                id_end = text.len();
             }
         }
-        f(bucket_of(&id), id, row_digest(&text));
+        let id = &text[..id_end];
+        f(bucket_of(id), id, row_digest(&text));
     }
     Ok(())
 }
@@ -228,7 +229,7 @@ async fn local_rows(
             let mut out = BTreeMap::new();
             scan_local(c, table, |b, id, d| {
                 if buckets.contains(&(b as i32)) {
-                    out.insert(id, d);
+                    out.insert(id.to_string(), d);
                 }
             })?;
             Ok(out)
@@ -273,7 +274,7 @@ async fn repair_local(
     let (key, _) = outbox::columns(table)
         .ok_or_else(|| ReplicationError::Refused(format!("{table} is not replicated")))?;
     let sql = format!(
-        "SELECT (to_jsonb(t) - 'seq')::text FROM jobrank.{table} t WHERE {key}::text = ANY($1)"
+        "SELECT (to_jsonb(t) {SERVER_COLUMNS})::text FROM jobrank.{table} t WHERE {key}::text = ANY($1)"
     );
     let rows: Vec<String> = client
         .query(sql.as_str(), &[&ids])

@@ -668,7 +668,30 @@ async fn reconcile_repairs_missing_rows_and_reports_altered_ones() {
             .await,
         );
     }
+    // Pipeline snapshots carry reals, rendered alike on both sides.
+    a.store
+        .write(|tx| {
+            let stages: Vec<store::pipeline::StageCount> = [
+                (Some(2.5), 3),
+                (Some(0.1 + 0.2), 1),
+                (Some(1e-5), 0),
+                (None, 7),
+            ]
+            .iter()
+            .enumerate()
+            .map(|(i, (avg, n))| store::pipeline::StageCount {
+                stage: format!("Stage {i}"),
+                stage_order: i as i64,
+                candidates: *n,
+                avg_days_in_stage: *avg,
+            })
+            .collect();
+            store::pipeline::record_snapshot(tx, 801, &stages, t0())
+        })
+        .await
+        .unwrap();
     push_all(&a.store, &t).await;
+    assert_eq!(remote_count(&db, "pipeline_snapshots").await, 4);
     let mut c = t.connect().await.unwrap();
     let clean = reconcile::reconcile(&a.store, &mut c, false, &mut |_| {})
         .await
