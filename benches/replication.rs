@@ -102,10 +102,12 @@ async fn bench_push(target: &PgTarget, db: &pg::TestDb, rows: usize) {
         .await
         .unwrap();
     queue_submissions(&store, &scorer, rows);
+    let opts = PushOptions {
+        batch_size: env_usize("BENCH_BATCH", PushOptions::default().batch_size as usize) as i64,
+        ..PushOptions::default()
+    };
     let started = Instant::now();
-    let r = push::push(&store, &mut client, &PushOptions::default())
-        .await
-        .unwrap();
+    let r = push::push(&store, &mut client, &opts).await.unwrap();
     let push_time = started.elapsed();
     assert_eq!(r.pushed, rows);
     // COPY the same rows (text format, as psql \copy would) into a table of the same shape.

@@ -9,6 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::SinkExt;
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
@@ -89,13 +90,46 @@ impl Backoff {
     }
 }
 
-fn upsert_sql(table: &str) -> Result<String> {
+/// Batches with at least this many rows of a table go through COPY.
+const COPY_FROM: usize = 64;
+
+/// One row of COPY text format from a stored JSON payload, columns in order. A payload
+/// that is not a JSON object becomes a row of NULLs, which Postgres refuses (so the
+/// change goes to the dead letter like any other refused row).
+fn copy_line(out: &mut String, cols: &[&str], payload: &str) {
+    let obj: Option<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(payload).ok();
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        match obj.as_ref().and_then(|o| o.get(*c)) {
+            None | Some(serde_json::Value::Null) => out.push_str("\\N"),
+            Some(serde_json::Value::String(s)) => {
+                for ch in s.chars() {
+                    match ch {
+                        '\\' => out.push_str("\\\\"),
+                        '\t' => out.push_str("\\t"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        c => out.push(c),
+                    }
+                }
+            }
+            Some(serde_json::Value::Bool(b)) => out.push_str(if *b { "1" } else { "0" }),
+            Some(v) => out.push_str(&v.to_string()),
+        }
+    }
+    out.push('\n');
+}
+
+fn upsert_sql(table: &str, source: &str) -> Result<String> {
     let (key, cols) = crate::store::outbox::columns(table)
         .ok_or_else(|| ReplicationError::Refused(format!("{table} is not a replicated table")))?;
     let list = cols.join(", ");
     let mut sql = format!(
         "INSERT INTO jobrank.{table} AS t ({list}) \
-         SELECT {list} FROM jsonb_populate_recordset(NULL::jobrank.{table}, $1::text::jsonb) \
+         SELECT {list} FROM {source} \
          ON CONFLICT ({key}) DO "
     );
     if replicated::is_mutable(table) {
@@ -155,17 +189,44 @@ async fn write_batch(
         if rows.is_empty() {
             continue;
         }
-        let mut json = String::with_capacity(rows.iter().map(|r| r.1.len() + 1).sum::<usize>() + 2);
-        json.push('[');
-        for (i, (_, payload)) in rows.iter().enumerate() {
-            if i > 0 {
-                json.push(',');
+        if rows.len() < COPY_FROM {
+            let mut json =
+                String::with_capacity(rows.iter().map(|r| r.1.len() + 1).sum::<usize>() + 2);
+            json.push('[');
+            for (i, (_, payload)) in rows.iter().enumerate() {
+                if i > 0 {
+                    json.push(',');
+                }
+                json.push_str(payload);
             }
-            json.push_str(payload);
+            json.push(']');
+            let source =
+                format!("jsonb_populate_recordset(NULL::jobrank.{table}, $1::text::jsonb)");
+            let sql = upsert_sql(table, &source).unwrap_or_default();
+            tx.execute(sql.as_str(), &[&json]).await?;
+        } else {
+            // Many rows: COPY them into a bare staging table, then upsert from it.
+            let cols = crate::store::outbox::columns(table)
+                .map(|c| c.1)
+                .unwrap_or_default();
+            let list = cols.join(", ");
+            tx.batch_execute(&format!(
+                "CREATE TEMP TABLE push_{table} ON COMMIT DROP AS                  SELECT {list} FROM jobrank.{table} WITH NO DATA"
+            ))
+            .await?;
+            let mut data = String::with_capacity(rows.iter().map(|r| r.1.len()).sum::<usize>());
+            for (_, payload) in &rows {
+                copy_line(&mut data, cols, payload);
+            }
+            let sink = tx
+                .copy_in(&format!("COPY push_{table} ({list}) FROM STDIN"))
+                .await?;
+            let mut sink = Box::pin(sink);
+            sink.send(bytes::Bytes::from(data)).await?;
+            sink.as_mut().finish().await?;
+            let sql = upsert_sql(table, &format!("push_{table}")).unwrap_or_default();
+            tx.execute(sql.as_str(), &[]).await?;
         }
-        json.push(']');
-        let sql = upsert_sql(table).unwrap_or_default();
-        tx.execute(sql.as_str(), &[&json]).await?;
     }
     if let Some(f) = &opts.fault {
         let pid: i32 = tx.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
@@ -279,6 +340,20 @@ pub async fn push_logged(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_lines_escape_text_and_mark_nulls() {
+        let mut out = String::new();
+        copy_line(
+            &mut out,
+            &["id", "comment", "n", "gone"],
+            r#"{"id":"a\tb","comment":"line\nback\\slash","n":2.5,"gone":null}"#,
+        );
+        assert_eq!(out, "a\\tb\tline\\nback\\\\slash\t2.5\t\\N\n");
+        out.clear();
+        copy_line(&mut out, &["id", "n"], "not json");
+        assert_eq!(out, "\\N\t\\N\n");
+    }
 
     #[test]
     fn backoff_doubles_up_to_five_minutes() {

@@ -285,18 +285,21 @@ async fn a_row_postgres_refuses_goes_to_the_dead_letter_without_stalling_the_que
         })
         .await
         .unwrap();
-    score(
-        &a.store,
-        201,
-        &scorers[0],
-        [5, 5, 5, 5],
-        t0() + Duration::hours(1),
-    )
-    .await;
+    // Enough changes after it that the batch goes through COPY.
+    for i in 0..80 {
+        score(
+            &a.store,
+            201,
+            &scorers[0],
+            [1 + i % 5, 5, 5, 5],
+            t0() + Duration::minutes(i + 1),
+        )
+        .await;
+    }
     let r = push_all(&a.store, &t).await;
     assert_eq!(r.dead, 1);
     assert_eq!(pending(&a.store).await, 0);
-    assert_eq!(remote_count(&db, "submissions").await, 2);
+    assert_eq!(remote_count(&db, "submissions").await, 81);
     let dead = a.store.read(|c| outbox::list_dead(c, 10)).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].2, "bad-1");
