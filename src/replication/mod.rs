@@ -198,7 +198,7 @@ pub fn spawn_tasks(
         crate::app::spawn_task("reconcile", Duration::from_secs(60), stop, move || {
             let (store, target) = (store.clone(), target.clone());
             async move {
-                let now = store::now();
+                let now = chrono::Local::now();
                 let last = store
                     .read(|c| sync_runs::latest_run(c, reconcile::KIND))
                     .await?

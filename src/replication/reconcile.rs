@@ -74,11 +74,23 @@ pub enum Progress<'a> {
     TableDone(&'a TableReport),
 }
 
-/// Whether the nightly reconciliation is due: the time of day `at` (UTC) has passed
-/// today and no run started since then.
-pub fn is_due(now: DateTime<Utc>, last: Option<DateTime<Utc>>, at: NaiveTime) -> bool {
-    let today_at = now.date_naive().and_time(at).and_utc();
-    now >= today_at && last.is_none_or(|l| l < today_at)
+/// Whether the nightly reconciliation is due: the time of day `at` (in `now`'s time
+/// zone, the VM's local time in service) has passed today and no run started since.
+pub fn is_due<Tz: chrono::TimeZone>(
+    now: DateTime<Tz>,
+    last: Option<DateTime<Utc>>,
+    at: NaiveTime,
+) -> bool {
+    let Some(today_at) = now
+        .timezone()
+        .from_local_datetime(&now.date_naive().and_time(at))
+        .earliest()
+    else {
+        // The time does not exist today (a DST gap): wait for tomorrow.
+        return false;
+    };
+    let today_at = today_at.with_timezone(&Utc);
+    now.with_timezone(&Utc) >= today_at && last.is_none_or(|l| l < today_at)
 }
 
 /// A real rendered as PostgreSQL's `float8` output does (shortest exact form).
