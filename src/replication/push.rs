@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
 use tokio_postgres::Client;
-use tokio_postgres::error::SqlState;
 
 use super::{ReplicationError, Result, WRITE_LOCK_KEY, connect::describe_pg_error};
 use crate::store::{self, Store, outbox, replicated, sync_runs};
@@ -152,14 +151,9 @@ fn upsert_sql(table: &str, source: &str) -> Result<String> {
 /// Whether Postgres refused a statement for the data in it (a row to dead-letter)
 /// rather than for the connection or the server's state (retry later).
 fn is_data_error(e: &tokio_postgres::Error) -> bool {
-    match e.code() {
-        Some(code) => {
-            let c = code.code();
-            (c.starts_with("22") || c.starts_with("23"))
-                && *code != SqlState::T_R_SERIALIZATION_FAILURE
-        }
-        None => false,
-    }
+    // Class 22: data exception; class 23: integrity constraint violation.
+    e.code()
+        .is_some_and(|c| c.code().starts_with("22") || c.code().starts_with("23"))
 }
 
 /// Writes entries in one transaction; rows grouped by table, parents first, the last
