@@ -262,6 +262,7 @@ impl Syncer {
                     .collect()
                     .await;
             let max_attempts = self.inner.inbox.max_attempts;
+            #[allow(clippy::type_complexity)]
             let plan: Vec<(i64, Option<(String, DateTime<Utc>)>)> = results
                 .iter()
                 .flat_map(|(events, r)| {
