@@ -401,13 +401,13 @@ fn main() {
         let warmup = (o.duration / 10).min(Duration::from_secs(10));
         tokio::time::sleep(warmup).await;
         let rss_start = rss_kib(pid);
-        let mut rss_max = rss_start;
+        let mut series = vec![(started.elapsed().as_secs(), rss_start)];
         while started.elapsed() < o.duration {
             tokio::time::sleep(
                 Duration::from_secs(1).min(o.duration.saturating_sub(started.elapsed())),
             )
             .await;
-            rss_max = rss_max.max(rss_kib(pid));
+            series.push((started.elapsed().as_secs(), rss_kib(pid)));
         }
         stop.store(true, Ordering::Relaxed);
         let mut all = Tally::default();
@@ -421,7 +421,7 @@ fn main() {
             }
         }
         let rss_end = rss_kib(pid);
-        (all, started.elapsed(), (rss_start, rss_end, rss_max))
+        (all, started.elapsed(), (rss_start, rss_end, series))
     });
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -455,14 +455,27 @@ fn main() {
             tally.errors.get(name).copied().unwrap_or(0)
         );
     }
-    let (start, end, max) = rss;
+    let (start, end, series) = rss;
+    let max = series.iter().map(|s| s.1).max().unwrap_or(start);
+    let half = series[series.len() / 2].1;
     println!(
-        "  memory     VmRSS after warm-up {} KiB, at end {} KiB, max {} KiB, growth {:+} KiB",
-        start,
-        end,
-        max,
-        end as i64 - start as i64
+        "  memory     VmRSS after warm-up {start} KiB, at half time {half} KiB, at end {end} KiB, max {max} KiB; growth {:+} KiB (second half {:+} KiB)",
+        end as i64 - start as i64,
+        end as i64 - half as i64
     );
+    let points: Vec<String> = (0..=10)
+        .map(|i| series[(series.len() - 1) * i / 10])
+        .map(|(t, kib)| format!("{t}s {}M", kib / 1024))
+        .collect();
+    println!("  VmRSS over time: {}", points.join(", "));
+    let store_bytes: u64 = ["", "-wal"]
+        .iter()
+        .filter_map(|suffix| {
+            std::fs::metadata(dir.path().join(format!("jobrank.sqlite3{suffix}"))).ok()
+        })
+        .map(|m| m.len())
+        .sum();
+    println!("  store on disk at the end: {} KiB", store_bytes / 1024);
     println!("  jobrank exited with {exit}");
     if errors > 0 || !exit.success() {
         std::process::exit(1);
