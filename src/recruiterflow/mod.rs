@@ -262,8 +262,9 @@ impl Syncer {
                     .collect()
                     .await;
             let max_attempts = self.inner.inbox.max_attempts;
-            #[allow(clippy::type_complexity)]
-            let plan: Vec<(i64, Option<(String, DateTime<Utc>)>)> = results
+            // Per event: the error and when to retry, or None when it was done.
+            type Retry = Option<(String, DateTime<Utc>)>;
+            let plan: Vec<(i64, Retry)> = results
                 .iter()
                 .flat_map(|(events, r)| {
                     events.iter().map(move |e| {

