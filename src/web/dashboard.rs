@@ -342,18 +342,16 @@ async fn dashboard_page(
     let now = store::now();
     let viewer = session.user.id.clone();
     let fragment = is_htmx(&headers);
-    let (jobs, fresh, clients) = state
+    let (jobs, page_parts) = state
         .store
         .read(move |c| {
             let jobs = dashboard::dashboard_jobs(c, &viewer, now)?;
-            if fragment {
-                return Ok((jobs, None, Vec::new()));
-            }
-            Ok((
-                jobs,
-                Some(dashboard::freshness(c)?),
-                dashboard::open_clients(c)?,
-            ))
+            let page_parts = if fragment {
+                None
+            } else {
+                Some((dashboard::freshness(c)?, dashboard::open_clients(c)?))
+            };
+            Ok((jobs, page_parts))
         })
         .await?;
     let scores = session.user.scores;
@@ -369,14 +367,10 @@ async fn dashboard_page(
         total_open,
         needs_me,
     };
-    if fragment {
+    let Some((fresh, clients)) = page_parts else {
         return render(&JobListFragment { list });
-    }
-    let fresh = freshness_view(
-        &fresh.ok_or_else(|| WebError::Internal(anyhow::anyhow!("freshness missing")))?,
-        &state.config,
-        now,
-    );
+    };
+    let fresh = freshness_view(&fresh, &state.config, now);
     let form = FilterForm {
         q: params.q.clone().unwrap_or_default(),
         client: params.client.clone().unwrap_or_default(),
