@@ -390,3 +390,40 @@ async fn dashboard_page(
         list,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fees_are_grouped_by_thousands() {
+        assert_eq!(fee_text(Some(4_500_000), Some("GBP")), "GBP 45,000");
+        assert_eq!(fee_text(Some(123_456_789), Some("EUR")), "EUR 1,234,567");
+        assert_eq!(fee_text(Some(90_000), None), "900");
+        assert_eq!(fee_text(None, Some("GBP")), "no fee set");
+    }
+
+    #[test]
+    fn empty_form_fields_mean_no_filter_and_bad_ones_name_the_parameter() {
+        let p = DashboardParams {
+            q: Some(" ".into()),
+            min_days: Some(String::new()),
+            rank: Some("b".into()),
+            needs: Some("1".into()),
+            sort: Some("fee".into()),
+            dir: Some("reverse".into()),
+            ..Default::default()
+        };
+        let q = p.to_query().unwrap();
+        assert_eq!(q.search, None);
+        assert_eq!(q.min_days, None);
+        assert_eq!(q.rank, Some(RankFilter::Rank(Rank::B)));
+        assert!(q.needs_my_score && q.reverse);
+        assert_eq!(q.sort, SortKey::Fee);
+        let bad = DashboardParams {
+            max_days: Some("-1".into()),
+            ..Default::default()
+        };
+        assert!(bad.to_query().unwrap_err().to_string().contains("max_days"));
+    }
+}

@@ -726,3 +726,30 @@ async fn score_post(
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_links_step_around_the_current_job() {
+        let q = [10, 20, 30];
+        let mid = queue_links(&q, 20);
+        assert_eq!((mid.prev, mid.next, mid.remaining), (Some(10), Some(30), 2));
+        let first = queue_links(&q, 10);
+        assert_eq!((first.prev, first.next), (None, Some(20)));
+        let outside = queue_links(&q, 99);
+        assert_eq!(
+            (outside.prev, outside.next, outside.remaining),
+            (None, Some(10), 3)
+        );
+    }
+
+    #[test]
+    fn job_ids_must_be_positive_numbers() {
+        assert_eq!(job_id("4101").unwrap(), 4101);
+        for bad in ["abc", "-3", "0", "1.5", ""] {
+            assert!(matches!(job_id(bad), Err(WebError::BadRequest(_))), "{bad}");
+        }
+    }
+}
