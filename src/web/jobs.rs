@@ -96,11 +96,13 @@ pub struct Chart {
     pub b_y: i64,
     pub first: String,
     pub last: String,
+    /// Horizontal grid lines at scores 1-5: (y, label).
+    pub ticks: Vec<(i64, u8)>,
 }
 
 const CHART_W: f64 = 600.0;
 const CHART_H: f64 = 200.0;
-const PAD: f64 = 24.0;
+const PAD: f64 = 28.0;
 
 fn y_of(score: f64) -> i64 {
     (PAD + (5.0 - score.clamp(1.0, 5.0)) / 4.0 * (CHART_H - 2.0 * PAD)).round() as i64
@@ -138,6 +140,7 @@ fn chart(history: &[RankChange], current: &SettingsVersion) -> Option<Chart> {
         b_y: y_of(f64::from(t.b_hundredths()) / 100.0),
         first: date(first.at),
         last: date(last.at),
+        ticks: (1..=5u8).map(|v| (y_of(f64::from(v)), v)).collect(),
     })
 }
 
