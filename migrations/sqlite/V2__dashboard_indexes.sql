@@ -3,6 +3,3 @@
 CREATE INDEX submissions_scorer_job ON submissions (scorer_id, job_id, submitted_at);
 -- The header strip counts dead outbox rows on every dashboard view.
 CREATE INDEX outbox_dead ON outbox (seq) WHERE dead = 1;
--- The stages of each open job's latest pipeline snapshot, read from the index alone.
-CREATE INDEX pipeline_snapshots_covering
-    ON pipeline_snapshots (job_id, taken_at, stage_order, stage, candidates, avg_days_in_stage);
