@@ -89,17 +89,6 @@
   document.addEventListener("click", function (e) {
     var t = e.target;
     if (t && t.closest && t.closest("[data-shortcuts]")) showShortcuts();
-    // A confirm button on the scoring form asks before the real submission.
-    if (t && t.matches && t.matches("button[data-confirm]")) {
-      if (!window.confirm(t.getAttribute("data-confirm"))) e.preventDefault();
-      else {
-        var f = t.form;
-        if (f) {
-          var c = f.querySelector('input[name="confirmed"]');
-          if (c) c.value = "yes";
-        }
-      }
-    }
   });
 })();
 

@@ -129,35 +129,40 @@ pub fn dashboard_jobs(
     let mut pipelines: HashMap<i64, PipelineSnapshot> = HashMap::new();
     {
         let mut stmt = conn.prepare_cached(
-            "SELECT p.job_id, p.taken_at, p.stage, p.stage_order, p.candidates, p.avg_days_in_stage
-             FROM jobs j JOIN pipeline_snapshots p ON p.job_id = j.id
-               AND p.taken_at = (SELECT MAX(taken_at) FROM pipeline_snapshots WHERE job_id = j.id)
-             WHERE j.is_open = 1
+            // The latest snapshot time of each open job, found once per job (500 index
+            // seeks), then its stages.
+            "WITH latest AS MATERIALIZED (
+                 SELECT j.id AS job_id,
+                        (SELECT MAX(taken_at) FROM pipeline_snapshots WHERE job_id = j.id) AS taken_at
+                 FROM jobs j WHERE j.is_open = 1
+             )
+             SELECT p.job_id, p.taken_at, p.stage, p.stage_order, p.candidates, p.avg_days_in_stage
+             FROM latest l JOIN pipeline_snapshots p ON p.job_id = l.job_id AND p.taken_at = l.taken_at
              ORDER BY p.job_id, p.stage_order, p.stage",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                col_ts(r, 1)?,
-                StageCount {
-                    stage: r.get(2)?,
-                    stage_order: r.get(3)?,
-                    candidates: r.get(4)?,
-                    avg_days_in_stage: r.get(5)?,
-                },
-            ))
-        })?;
-        for row in rows {
-            let (job_id, taken_at, stage) = row?;
-            pipelines
-                .entry(job_id)
-                .or_insert_with(|| PipelineSnapshot {
-                    job_id,
-                    taken_at,
-                    stages: Vec::new(),
-                })
-                .stages
-                .push(stage);
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let job_id: i64 = r.get(0)?;
+            let stage = StageCount {
+                stage: r.get(2)?,
+                stage_order: r.get(3)?,
+                candidates: r.get(4)?,
+                avg_days_in_stage: r.get(5)?,
+            };
+            match pipelines.get_mut(&job_id) {
+                Some(p) => p.stages.push(stage),
+                None => {
+                    // Every stage of a snapshot shares its time: parse it once per job.
+                    pipelines.insert(
+                        job_id,
+                        PipelineSnapshot {
+                            job_id,
+                            taken_at: col_ts(r, 1)?,
+                            stages: vec![stage],
+                        },
+                    );
+                }
+            }
         }
     }
     let mut stmt = conn.prepare_cached(
@@ -409,4 +414,102 @@ pub fn freshness(conn: &Connection) -> Result<Freshness> {
         outbox_dead: outbox::dead_count(conn)?,
         last_push: outbox::last_pushed_at(conn)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: i64, client: &str, rank: Option<(Rank, i64)>, days: i64, fee: i64) -> DashboardJob {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        DashboardJob {
+            id,
+            title: format!("Job {id}"),
+            client: client.into(),
+            opened: at,
+            days_open: days,
+            fee_minor: Some(fee),
+            fee_currency: Some("GBP".into()),
+            rank: rank.map(|(r, sum)| JobRank {
+                job_id: id,
+                team: TeamScore::from_parts(sum, 1).unwrap(),
+                rank: r,
+                previous: None,
+                settings_version: 1,
+                last_scored_at: at,
+            }),
+            pipeline: None,
+            my_latest: None,
+            needs_my_score: id % 2 == 0,
+        }
+    }
+
+    fn ids(v: &[DashboardJob]) -> Vec<i64> {
+        v.iter().map(|j| j.id).collect()
+    }
+
+    fn sample() -> Vec<DashboardJob> {
+        vec![
+            job(1, "beta", Some((Rank::B, 30_000)), 10, 100),
+            job(2, "Alpha", None, 50, 300),
+            job(3, "gamma", Some((Rank::A, 45_000)), 5, 200),
+            job(4, "alpha", Some((Rank::B, 35_000)), 90, 50),
+        ]
+    }
+
+    #[test]
+    fn rank_order_puts_better_ranks_and_scores_first_and_unscored_last() {
+        assert_eq!(
+            ids(&DashboardQuery::default().apply(sample())),
+            [3, 4, 1, 2]
+        );
+        let reversed = DashboardQuery {
+            reverse: true,
+            ..Default::default()
+        };
+        assert_eq!(ids(&reversed.apply(sample())), [2, 1, 4, 3]);
+    }
+
+    #[test]
+    fn every_sort_key_orders_as_named() {
+        let by = |sort| {
+            ids(&DashboardQuery {
+                sort,
+                ..Default::default()
+            }
+            .apply(sample()))
+        };
+        assert_eq!(by(SortKey::Score), [3, 4, 1, 2]);
+        assert_eq!(by(SortKey::DaysOpen), [4, 2, 1, 3]);
+        assert_eq!(by(SortKey::Client), [2, 4, 1, 3]);
+        assert_eq!(by(SortKey::Fee), [2, 3, 1, 4]);
+    }
+
+    #[test]
+    fn filters_combine() {
+        let q = DashboardQuery {
+            search: Some("ALPHA job".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(&q.apply(sample())), [4, 2]);
+        let q = DashboardQuery {
+            rank: Some(RankFilter::Unscored),
+            ..Default::default()
+        };
+        assert_eq!(ids(&q.apply(sample())), [2]);
+        let q = DashboardQuery {
+            rank: Some(RankFilter::Rank(Rank::B)),
+            min_days: Some(10),
+            max_days: Some(60),
+            ..Default::default()
+        };
+        assert_eq!(ids(&q.apply(sample())), [1]);
+        let q = DashboardQuery {
+            needs_my_score: true,
+            pipeline: Some(PipelineStatus::Empty),
+            client: Some("ALPHA".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(&q.apply(sample())), [4, 2]);
+    }
 }

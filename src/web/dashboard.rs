@@ -342,18 +342,16 @@ async fn dashboard_page(
     let now = store::now();
     let viewer = session.user.id.clone();
     let fragment = is_htmx(&headers);
-    let (jobs, fresh, clients) = state
+    let (jobs, page_parts) = state
         .store
         .read(move |c| {
             let jobs = dashboard::dashboard_jobs(c, &viewer, now)?;
-            if fragment {
-                return Ok((jobs, None, Vec::new()));
-            }
-            Ok((
-                jobs,
-                Some(dashboard::freshness(c)?),
-                dashboard::open_clients(c)?,
-            ))
+            let page_parts = if fragment {
+                None
+            } else {
+                Some((dashboard::freshness(c)?, dashboard::open_clients(c)?))
+            };
+            Ok((jobs, page_parts))
         })
         .await?;
     let scores = session.user.scores;
@@ -369,14 +367,10 @@ async fn dashboard_page(
         total_open,
         needs_me,
     };
-    if fragment {
+    let Some((fresh, clients)) = page_parts else {
         return render(&JobListFragment { list });
-    }
-    let fresh = freshness_view(
-        &fresh.ok_or_else(|| WebError::Internal(anyhow::anyhow!("freshness missing")))?,
-        &state.config,
-        now,
-    );
+    };
+    let fresh = freshness_view(&fresh, &state.config, now);
     let form = FilterForm {
         q: params.q.clone().unwrap_or_default(),
         client: params.client.clone().unwrap_or_default(),
@@ -395,4 +389,41 @@ async fn dashboard_page(
         form,
         list,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fees_are_grouped_by_thousands() {
+        assert_eq!(fee_text(Some(4_500_000), Some("GBP")), "GBP 45,000");
+        assert_eq!(fee_text(Some(123_456_789), Some("EUR")), "EUR 1,234,567");
+        assert_eq!(fee_text(Some(90_000), None), "900");
+        assert_eq!(fee_text(None, Some("GBP")), "no fee set");
+    }
+
+    #[test]
+    fn empty_form_fields_mean_no_filter_and_bad_ones_name_the_parameter() {
+        let p = DashboardParams {
+            q: Some(" ".into()),
+            min_days: Some(String::new()),
+            rank: Some("b".into()),
+            needs: Some("1".into()),
+            sort: Some("fee".into()),
+            dir: Some("reverse".into()),
+            ..Default::default()
+        };
+        let q = p.to_query().unwrap();
+        assert_eq!(q.search, None);
+        assert_eq!(q.min_days, None);
+        assert_eq!(q.rank, Some(RankFilter::Rank(Rank::B)));
+        assert!(q.needs_my_score && q.reverse);
+        assert_eq!(q.sort, SortKey::Fee);
+        let bad = DashboardParams {
+            max_days: Some("-1".into()),
+            ..Default::default()
+        };
+        assert!(bad.to_query().unwrap_err().to_string().contains("max_days"));
+    }
 }

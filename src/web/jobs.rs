@@ -96,11 +96,13 @@ pub struct Chart {
     pub b_y: i64,
     pub first: String,
     pub last: String,
+    /// Horizontal grid lines at scores 1-5: (y, label).
+    pub ticks: Vec<(i64, u8)>,
 }
 
 const CHART_W: f64 = 600.0;
 const CHART_H: f64 = 200.0;
-const PAD: f64 = 24.0;
+const PAD: f64 = 28.0;
 
 fn y_of(score: f64) -> i64 {
     (PAD + (5.0 - score.clamp(1.0, 5.0)) / 4.0 * (CHART_H - 2.0 * PAD)).round() as i64
@@ -138,6 +140,7 @@ fn chart(history: &[RankChange], current: &SettingsVersion) -> Option<Chart> {
         b_y: y_of(f64::from(t.b_hundredths()) / 100.0),
         first: date(first.at),
         last: date(last.at),
+        ticks: (1..=5u8).map(|v| (y_of(f64::from(v)), v)).collect(),
     })
 }
 
@@ -724,5 +727,32 @@ async fn score_post(
         other => Err(WebError::BadRequest(format!(
             "action must be draft, review, edit or submit, got {other:?}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_links_step_around_the_current_job() {
+        let q = [10, 20, 30];
+        let mid = queue_links(&q, 20);
+        assert_eq!((mid.prev, mid.next, mid.remaining), (Some(10), Some(30), 2));
+        let first = queue_links(&q, 10);
+        assert_eq!((first.prev, first.next), (None, Some(20)));
+        let outside = queue_links(&q, 99);
+        assert_eq!(
+            (outside.prev, outside.next, outside.remaining),
+            (None, Some(10), 3)
+        );
+    }
+
+    #[test]
+    fn job_ids_must_be_positive_numbers() {
+        assert_eq!(job_id("4101").unwrap(), 4101);
+        for bad in ["abc", "-3", "0", "1.5", ""] {
+            assert!(matches!(job_id(bad), Err(WebError::BadRequest(_))), "{bad}");
+        }
     }
 }

@@ -169,3 +169,20 @@ pub fn ago(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>
 pub fn date(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ago_reads_like_people_speak() {
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let before = |s: i64| now - chrono::Duration::seconds(s);
+        assert_eq!(ago(before(10), now), "just now");
+        assert_eq!(ago(before(180), now), "3 min ago");
+        assert_eq!(ago(before(7200), now), "2 h ago");
+        assert_eq!(ago(before(86_400), now), "1 day ago");
+        assert_eq!(ago(before(3 * 86_400), now), "3 days ago");
+        assert_eq!(ago(now + chrono::Duration::seconds(30), now), "just now");
+    }
+}

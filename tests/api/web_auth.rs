@@ -352,3 +352,56 @@ async fn oversized_bodies_get_413_and_errors_match_the_client() {
     assert_eq!(json["error"], "not_found");
     assert!(json["detail"].as_str().unwrap().contains("not found"));
 }
+
+#[tokio::test]
+async fn sign_in_follows_only_a_local_next_and_sessions_have_an_absolute_expiry() {
+    let app = spawn_app().await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    for (next, expected) in [
+        ("/jobs/42?x=1", "/jobs/42?x=1"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+    ] {
+        let (cookie, token) = login_form(&app).await;
+        let res = app
+            .client
+            .post(app.url("/login"))
+            .header(COOKIE, format!("jobrank_login={cookie}"))
+            .form(&[
+                ("email", "tom@agency.example"),
+                ("password", PASSWORD),
+                ("csrf", token.as_str()),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()[LOCATION], expected, "next={next}");
+    }
+    let b = sign_in(&app, "tom@agency.example").await;
+    app.store
+        .write(|tx| {
+            tx.execute(
+                "UPDATE sessions SET expires_at = '2020-01-01T00:00:00.000000Z'",
+                [],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(b.get("/").await.status(), 303, "past its absolute expiry");
+    let hash = jobrank::web::auth::hash_token(&b.cookie);
+    let left: i64 = app
+        .store
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM sessions WHERE id_hash = ?1",
+                [&hash],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "an expired session is deleted when presented");
+}

@@ -1,0 +1,221 @@
+//! Dashboard benchmark: 500 open jobs and 20,000 submissions; prints the dashboard
+//! page's latency over real HTTP on loopback (p50/p99), the store read alone, and the
+//! throughput ratio against the trivial `/healthz` route in the same run.
+//! Targets (issue 3): p50 <= 5 ms, p99 <= 20 ms, ratio >= 0.5. Printed, not asserted.
+
+use std::time::{Duration, Instant};
+
+use chrono::Duration as Days;
+use jobrank::app::Application;
+use jobrank::config::Layers;
+use jobrank::domain::{FactorScores, Role};
+use jobrank::store::jobs::JobUpsert;
+use jobrank::store::pipeline::StageCount;
+use jobrank::store::submissions::Submission;
+use jobrank::store::{self, Store, dashboard, jobs, pipeline, ranks, submissions, users};
+
+const JOBS: i64 = 500;
+const SUBMISSIONS: usize = 20_000;
+const PASSWORD: &str = "benchmark password";
+
+fn fill(store: &Store) -> String {
+    let hash = users::hash_password(PASSWORD).unwrap();
+    let now = store::now();
+    store
+        .write_blocking(|tx| {
+            let mut scorers = Vec::new();
+            for (i, role) in [Role::Ceo, Role::AccountManager, Role::SalesPerson]
+                .iter()
+                .enumerate()
+            {
+                scorers.push(users::insert_user(
+                    tx,
+                    &users::NewUser {
+                        email: format!("scorer{i}@bench.example"),
+                        name: format!("Scorer {i}"),
+                        role: *role,
+                        scores: true,
+                        password_hash: hash.clone(),
+                    },
+                    now - Days::weeks(60),
+                )?);
+            }
+            for id in 1..=JOBS {
+                jobs::upsert_job(
+                    tx,
+                    &JobUpsert {
+                        id,
+                        title: format!("Job {id}"),
+                        client: format!("Client {}", id % 60),
+                        status: "Open".into(),
+                        is_open: true,
+                        opened_at: Some(now - Days::days(id % 150)),
+                        fee_minor: Some(1_000_000 + id * 10_000),
+                        fee_currency: Some("GBP".into()),
+                        hiring_team: vec![],
+                        description_html: Some("<p>bench</p>".into()),
+                    },
+                    now - Days::weeks(50),
+                )?;
+                let stages: Vec<StageCount> = (0..5)
+                    .map(|k| StageCount {
+                        stage: format!("Stage {k}"),
+                        stage_order: k,
+                        candidates: (id + k) % 7,
+                        avg_days_in_stage: Some(((id * (k + 1)) % 30) as f64),
+                    })
+                    .collect();
+                for d in [30, 20, 10, 0] {
+                    pipeline::record_snapshot(
+                        tx,
+                        id,
+                        &stages,
+                        now - Days::days(d) - Days::hours(id % 5),
+                    )?;
+                }
+            }
+            for n in 0..SUBMISSIONS {
+                let job = (n as i64 % JOBS) + 1;
+                let scorer = &scorers[n % scorers.len()];
+                let v = [(n % 5 + 1) as i64, ((n / 5) % 5 + 1) as i64, 3, 4];
+                let s = FactorScores::from_values(v).unwrap();
+                submissions::insert_row(
+                    tx,
+                    &Submission {
+                        id: store::new_id(),
+                        job_id: job,
+                        scorer_id: scorer.id.clone(),
+                        client_engagement: s.client_engagement.get(),
+                        search_difficulty: s.search_difficulty.get(),
+                        time_open: s.time_open.get(),
+                        fee_size: s.fee_size.get(),
+                        time_open_overridden: false,
+                        fee_size_overridden: false,
+                        comment: None,
+                        submitted_at: now - Days::minutes((SUBMISSIONS - n) as i64 * 20),
+                        origin: tx.origin().to_string(),
+                    },
+                )?;
+            }
+            ranks::recompute_all(tx)?;
+            Ok(scorers[1].id.clone())
+        })
+        .unwrap()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn timed(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    n: usize,
+) -> (Vec<Duration>, Duration) {
+    let mut times = Vec::with_capacity(n);
+    let start = Instant::now();
+    for _ in 0..n {
+        let t = Instant::now();
+        let res = client
+            .get(url)
+            .header("Cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{url}: {}", res.status());
+        res.bytes().await.unwrap();
+        times.push(t.elapsed());
+    }
+    let total = start.elapsed();
+    times.sort();
+    (times, total)
+}
+
+fn main() {
+    jobrank::install_crypto();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let t = Instant::now();
+    let viewer = fill(&store);
+    println!(
+        "filled {JOBS} open jobs and {SUBMISSIONS} submissions in {:.1?}",
+        t.elapsed()
+    );
+
+    let mut store_times = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let rows = store
+            .read_blocking(|c| dashboard::dashboard_jobs(c, &viewer, store::now()))
+            .unwrap();
+        let shown = dashboard::DashboardQuery::default().apply(rows);
+        assert_eq!(shown.len() as i64, JOBS);
+        store_times.push(t.elapsed());
+    }
+    store_times.sort();
+    println!(
+        "store read (dashboard_jobs + sort), 200 runs: p50 {:.2?}, p99 {:.2?}",
+        percentile(&store_times, 0.5),
+        percentile(&store_times, 0.99)
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let mut layers = Layers::default();
+        layers.set("JOBRANK_DATA_DIR", dir.path().to_string_lossy().into_owned(), "bench");
+        layers.set("JOBRANK_BIND", "127.0.0.1:0", "bench");
+        let config = layers.build().unwrap();
+        let app = Application::build(config, store).await.unwrap();
+        let base = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until(std::future::pending()));
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let login = client.get(format!("{base}/login")).send().await.unwrap();
+        let login_cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        let html = login.text().await.unwrap();
+        let i = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let csrf = html[i..].split('"').next().unwrap().to_string();
+        let body = format!("email=scorer1%40bench.example&password=benchmark+password&csrf={csrf}");
+        let res = client
+            .post(format!("{base}/login"))
+            .header("Cookie", &login_cookie)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .find(|v| v.starts_with("jobrank_session="))
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        timed(&client, &format!("{base}/"), &cookie, 20).await;
+        let (dash, dash_total) = timed(&client, &format!("{base}/"), &cookie, 300).await;
+        let (health, health_total) = timed(&client, &format!("{base}/healthz"), &cookie, 300).await;
+        println!(
+            "GET / (500 jobs, full page over HTTP), 300 runs: p50 {:.2?}, p99 {:.2?} (targets 5 ms / 20 ms)",
+            percentile(&dash, 0.5),
+            percentile(&dash, 0.99)
+        );
+        println!(
+            "GET /healthz, 300 runs: p50 {:.2?}, p99 {:.2?}",
+            percentile(&health, 0.5),
+            percentile(&health, 0.99)
+        );
+        println!(
+            "sequential throughput: dashboard {:.0} req/s, healthz {:.0} req/s, ratio {:.2} (target >= 0.5)",
+            300.0 / dash_total.as_secs_f64(),
+            300.0 / health_total.as_secs_f64(),
+            health_total.as_secs_f64() / dash_total.as_secs_f64()
+        );
+    });
+}
