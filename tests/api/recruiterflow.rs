@@ -5,7 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use jobrank::recruiterflow::{Client, ClientOptions, RecruiterflowError, SyncReport, sync};
+use jobrank::recruiterflow::{
+    Client, ClientOptions, InboxOptions, RecruiterflowError, SyncReport, SyncStatus, Syncer, sync,
+};
 use jobrank::store::{Store, jobs, pipeline, placements, sync_runs};
 use secrecy::SecretString;
 use tempfile::TempDir;
@@ -462,4 +464,69 @@ fn the_cli_syncs_and_check_reports_whether_the_key_works() {
         .unwrap();
     assert_eq!(run.status, "failed");
     assert_eq!(store.read_blocking(jobs::count_jobs).unwrap(), 4);
+}
+
+#[tokio::test]
+async fn the_syncer_runs_at_start_on_trigger_and_reports_its_status() {
+    let fake = FakeRecruiterflow::with_jobs(6).await;
+    let (_dir, store) = fresh_store().await;
+    // A run cut short earlier (a stop or crash) is closed at start-up.
+    store
+        .write(|tx| sync_runs::start_run(tx, sync::RUN_KIND, jobrank::store::now()))
+        .await
+        .unwrap();
+    let syncer = Syncer::new(
+        store.clone(),
+        client_for(&fake, fast_options()),
+        InboxOptions::default(),
+    );
+    assert_eq!(syncer.status(), SyncStatus::default());
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let tasks = syncer.spawn(Duration::from_secs(3600), stop);
+    let wait_runs = |n: usize| {
+        let store = store.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let runs = store.read(|c| sync_runs::recent_runs(c, 10)).await.unwrap();
+                if runs.len() >= n && runs.iter().all(|r| r.status != "running") {
+                    return runs;
+                }
+                assert!(Instant::now() < deadline, "runs: {runs:?}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let runs = wait_runs(2).await;
+    assert_eq!(runs[1].status, "failed");
+    assert!(runs[1].message.as_deref().unwrap().contains("interrupted"));
+    assert_eq!(runs[0].status, "ok");
+    let status = syncer.status();
+    assert!(!status.running && status.last_ok == Some(true) && !status.bad_key);
+    assert!(status.last_message.unwrap().contains("6 open jobs seen"));
+    fake.edit_job(6, |j| j.title = "Refreshed".into());
+    assert!(syncer.trigger());
+    wait_runs(3).await;
+    let job6 = store.read(|c| jobs::find_job(c, 6)).await.unwrap().unwrap();
+    assert_eq!(job6.title, "Refreshed");
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        t.await.unwrap();
+    }
+
+    // A refused key shows in the status for the admin page.
+    let bad = Syncer::new(
+        store.clone(),
+        Client::new(
+            url::Url::parse(&fake.base_url()).unwrap(),
+            SecretString::from("revoked-key"),
+            fast_options(),
+        )
+        .unwrap(),
+        InboxOptions::default(),
+    );
+    assert!(bad.sync_now().await.unwrap_err().is_bad_key());
+    let status = bad.status();
+    assert!(status.bad_key && status.last_ok == Some(false));
+    assert!(!format!("{status:?}").contains("revoked-key"));
 }
