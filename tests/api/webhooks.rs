@@ -271,7 +271,8 @@ async fn prefixed_and_timestamped_signatures_are_accepted_and_replays_refused() 
 }
 
 #[tokio::test]
-async fn oversized_bodies_get_413_and_malformed_json_400_and_neither_is_stored() {
+async fn oversized_bodies_get_413_and_malformed_json_400_and_neither_is_stored_but_up_to_1_mib_is_accepted()
+ {
     let fake = FakeRecruiterflow::with_jobs(1).await;
     let app = synced_app(&fake).await;
     let mut big = br#"{"event":"job.updated","data":{"job_id":1},"pad":""#.to_vec();
@@ -279,6 +280,12 @@ async fn oversized_bodies_get_413_and_malformed_json_400_and_neither_is_stored()
     big.extend(br#""}"#);
     let (status, _) = post(&app, "/webhooks/recruiterflow", &big, &signature(&big)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Just under the limit (far above the 64 KiB form limit) is accepted.
+    let mut large = br#"{"event":"job.updated","data":{"job_id":1},"pad":""#.to_vec();
+    large.extend(std::iter::repeat_n(b'x', (1 << 20) - 100));
+    large.extend(br#""}"#);
+    let (status, answer) = post(&app, "/webhooks/recruiterflow", &large, &signature(&large)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
 
     for body in [
         &b"{\"event\": \"job.updated\", "[..],
@@ -293,7 +300,11 @@ async fn oversized_bodies_get_413_and_malformed_json_400_and_neither_is_stored()
             "{answer}"
         );
     }
-    assert!(events(&app).await.is_empty());
+    assert_eq!(
+        events(&app).await.len(),
+        1,
+        "only the accepted event is stored"
+    );
     app.stop().await;
 }
 
