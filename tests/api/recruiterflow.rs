@@ -14,6 +14,8 @@ use tempfile::TempDir;
 
 use crate::fake_recruiterflow::{API_KEY, FakeJob, FakeRecruiterflow, Fault};
 use crate::helpers::{run_cli, spawn_app_with, stderr, stdout};
+use crate::web_support::{add_user, sign_in};
+use jobrank::domain::Role;
 
 pub fn fast_options() -> ClientOptions {
     ClientOptions {
@@ -398,14 +400,26 @@ async fn a_fresh_jobrank_with_only_the_key_and_base_url_shows_the_open_jobs_with
             .unwrap();
         assert_eq!(snap.expect("a pipeline").total_candidates(), 3);
     }
-    let status = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 200);
+    // The dashboard shows them, with each pipeline's bottleneck, to a signed-in user.
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let browser = sign_in(&app, "tom@agency.example").await;
+    let html = browser.get("/").await.text().await.unwrap();
+    for id in [1, 7, 20] {
+        assert!(
+            html.contains(&format!("Role {id}<"))
+                || html.contains(&format!("Role {id}\n"))
+                || html.contains(&format!(">Role {id}")),
+            "job {id} missing: {html}"
+        );
+    }
+    assert!(html.contains("Client 7"));
+    assert!(html.contains("Company Submission: 9 days avg"), "{html}");
+    assert!(html.contains("Recruiterflow synced"), "{html}");
+    let page = browser.get("/jobs/7").await.text().await.unwrap();
+    assert!(
+        page.contains("Company Submission <span class=\"error-text\">(bottleneck)</span>"),
+        "{page}"
+    );
     app.stop().await;
 }
 

@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use crate::fake_recruiterflow::{API_KEY, FakeRecruiterflow, Fault};
 use crate::helpers::{TestApp, spawn_app_with};
 use crate::recruiterflow::{client_for, fast_options, fresh_store};
+use crate::web_support::{add_user, sign_in};
+use jobrank::domain::Role;
 
 const SECRET: &str = "whsec-7f3a9c2e51b84d06a1e2";
 const TOKEN: &str = "tok_4f9d2b7c1e8a5f3d6b0c9e2a7d4f1b8c";
@@ -125,6 +127,10 @@ async fn a_signed_webhook_updates_the_job_and_an_unsigned_one_changes_nothing() 
     let ev = &events(&app).await[0];
     assert_eq!((ev.status.as_str(), ev.job_id), ("done", Some(3)));
     eprintln!("signed webhook visible in the store after {took:?}");
+    add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    let browser = sign_in(&app, "ceo@agency.example").await;
+    let html = browser.get("/").await.text().await.unwrap();
+    assert!(html.contains("Head of Data (signed)"), "{html}");
 
     fake.edit_job(4, |j| j.title = "Should not arrive".into());
     let fetches = fake.job_fetches(4);
