@@ -329,9 +329,18 @@ async fn a_duplicate_event_is_answered_200_and_processed_once() {
     let no_id = json!({"event": "job.updated", "job_id": 2});
     assert_eq!(post_signed(&app, &no_id).await.0, StatusCode::ACCEPTED);
     assert_eq!(post_signed(&app, &no_id).await.0, StatusCode::OK);
+    // The same event sent ten times at once (committed together): stored once.
+    let burst = json!({"id": "burst", "event": "job.updated", "data": {"job_id": 3}});
+    let answers = futures_util::future::join_all((0..10).map(|_| post_signed(&app, &burst))).await;
+    let accepted = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::ACCEPTED)
+        .count();
+    let duplicates = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!((accepted, duplicates), (1, 9));
     wait_for("processing", || all_done(&app)).await;
     let stored = events(&app).await;
-    assert_eq!(stored.len(), 2);
+    assert_eq!(stored.len(), 3);
     assert!(stored[1].event_key.starts_with("sha256:"));
     assert!(
         fake.job_fetches(2) - before <= 2,
