@@ -544,6 +544,8 @@ pub struct Page<T> {
     pub total: Option<i64>,
     /// How many elements the page held, readable or not.
     pub len: usize,
+    /// A hash of the page's elements, to notice a server that ignores `current_page`.
+    pub fingerprint: u64,
 }
 
 /// Reads a list body: a bare JSON array, or `{"data": [...], "total_items": N}`.
@@ -574,11 +576,20 @@ pub fn parse_page<T: DeserializeOwned>(body: Value) -> Result<Page<T>, String> {
         }
     };
     let len = items.len();
+    let fingerprint = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for item in &items {
+            item.to_string().hash(&mut h);
+        }
+        h.finish()
+    };
     let mut page = Page {
         items: Vec::with_capacity(len),
         errors: Vec::new(),
         total,
         len,
+        fingerprint,
     };
     for (index, item) in items.into_iter().enumerate() {
         let id = item.get("id").and_then(value_i64);

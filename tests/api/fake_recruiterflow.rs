@@ -90,6 +90,8 @@ pub struct FakeState {
     pub counted: bool,
     /// Added to the reported `total_items` (simulates a list changing while paged).
     pub total_skew: i64,
+    /// Answer every page as page 1 (a server that ignores `current_page`).
+    pub ignore_paging: bool,
     faults: VecDeque<(String, Fault)>,
     /// Delay per path, taken after the answer's content is fixed (a stale answer).
     pub delays: HashMap<String, Duration>,
@@ -276,6 +278,7 @@ impl FakeRecruiterflow {
             jobs: BTreeMap::new(),
             counted: true,
             total_skew: 0,
+            ignore_paging: false,
             faults: VecDeque::new(),
             delays: HashMap::new(),
             requests: Vec::new(),
@@ -518,7 +521,11 @@ fn answer(s: &FakeState, path: &str, q: &HashMap<String, String>) -> Response {
                 .collect();
             let openings = listed.len();
             let per = num(q, "items_per_page", 10).max(1);
-            let page = num(q, "current_page", 1).max(1);
+            let page = if s.ignore_paging {
+                1
+            } else {
+                num(q, "current_page", 1).max(1)
+            };
             let items: Vec<Value> = listed
                 .iter()
                 .skip((page - 1) * per)

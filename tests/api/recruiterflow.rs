@@ -152,6 +152,11 @@ async fn bare_array_pages_are_read_until_a_short_page() {
         .count();
     // 10 + 10 + 10, then an empty page ends it.
     assert_eq!(pages, 4);
+    // A server that ignores current_page would repeat page 1 for ever: refused.
+    fake.state.lock().unwrap().ignore_paging = true;
+    let err = run(&store, &client).await.unwrap_err();
+    assert!(err.to_string().contains("ignores current_page"), "{err}");
+    assert_eq!(open_jobs(&store).await.len(), 30);
 }
 
 #[tokio::test]
