@@ -71,12 +71,6 @@ impl Application {
         &self.state
     }
 
-    /// Replaces the Recruiterflow syncer built from the configuration (tests and
-    /// benchmarks use one with short retry delays).
-    pub fn set_syncer(&mut self, syncer: Option<crate::recruiterflow::Syncer>) {
-        self.state.syncer = syncer;
-    }
-
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight
     /// requests finish, stops background tasks and checkpoints the WAL.
     pub async fn run_until(

@@ -356,6 +356,18 @@ impl Client {
             if next.len == 0 {
                 break;
             }
+            if pages
+                .last()
+                .is_some_and(|p| p.fingerprint == next.fingerprint)
+            {
+                return Err(RecruiterflowError::WrongShape {
+                    endpoint: Self::endpoint(path, extra),
+                    detail: format!(
+                        "page {page_no} repeats page {}: the server ignores current_page",
+                        page_no - 1
+                    ),
+                });
+            }
             pages.push(next);
             on_page(page_no as usize, None);
         }

@@ -25,7 +25,7 @@ pub use error::RecruiterflowError;
 pub use sync::{SyncProgress, SyncReport};
 
 use crate::config::Config;
-use crate::store::{self, Store, inbox};
+use crate::store::{self, Store, inbox, sync_runs};
 
 /// How the webhook inbox retries events whose processing failed.
 #[derive(Debug, Clone)]
@@ -330,6 +330,21 @@ impl Syncer {
     fn spawn_poller(&self, every: Duration, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
         let me = self.clone();
         tokio::spawn(async move {
+            let interrupted = me
+                .inner
+                .store
+                .write(|tx| {
+                    sync_runs::fail_unfinished_runs(
+                        tx,
+                        sync::RUN_KIND,
+                        "interrupted: jobrank stopped while this sync ran",
+                        store::now(),
+                    )
+                })
+                .await;
+            if let Err(e) = interrupted {
+                tracing::warn!(error = %e, "cannot close interrupted Recruiterflow sync runs");
+            }
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {

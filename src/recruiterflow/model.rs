@@ -361,27 +361,63 @@ impl Pipeline {
     /// `candidate_id` inside a `candidates`/`prospects`/`data` list of a stage, or the
     /// detail entries themselves when they carry `prospect_id`/`candidate_id`.
     pub fn candidate_ids(&self) -> Vec<i64> {
-        let mut ids = Vec::new();
-        let id_of =
-            |v: &Value, keys: &[&str]| keys.iter().find_map(|k| v.get(*k).and_then(value_i64));
-        for entry in &self.detail {
-            if let Some(id) = id_of(entry, &["prospect_id", "candidate_id"]) {
-                ids.push(id);
-                continue;
-            }
-            for list in ["candidates", "prospects", "data"] {
-                if let Some(Value::Array(items)) = entry.get(list) {
-                    ids.extend(
-                        items
-                            .iter()
-                            .filter_map(|c| id_of(c, &["prospect_id", "candidate_id", "id"])),
-                    );
-                }
-            }
-        }
+        let mut ids: Vec<i64> = self.detail_candidates().map(|(id, _, _)| id).collect();
         ids.sort_unstable();
         ids.dedup();
         ids
+    }
+
+    /// Candidates whose current stage and time of entering it the detail already
+    /// gives (`stage_moved`, as on the candidate endpoints): their stage movements need
+    /// not be fetched.
+    pub fn known_stage_times(&self) -> std::collections::HashMap<i64, (String, DateTime<Utc>)> {
+        self.detail_candidates()
+            .filter_map(|(id, stage, since)| Some((id, (stage?, since?))))
+            .collect()
+    }
+
+    /// (candidate id, stage name, entered the stage) for each candidate in the detail.
+    fn detail_candidates(
+        &self,
+    ) -> impl Iterator<Item = (i64, Option<String>, Option<DateTime<Utc>>)> + '_ {
+        let id_of =
+            |v: &Value, keys: &[&str]| keys.iter().find_map(|k| v.get(*k).and_then(value_i64));
+        let text = |v: &Value, keys: &[&str]| {
+            keys.iter().find_map(|k| {
+                v.get(*k)
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            })
+        };
+        let since = move |v: &Value| {
+            text(
+                v,
+                &["stage_moved", "stage_entered_at", "entered", "moved_at"],
+            )
+            .and_then(|t| parse_timestamp(&t))
+        };
+        self.detail.iter().flat_map(move |entry| {
+            let stage = text(entry, &["name", "stage_name", "stage"]);
+            let mut found = Vec::new();
+            if let Some(id) = id_of(entry, &["prospect_id", "candidate_id"]) {
+                found.push((id, stage.clone(), since(entry)));
+            } else {
+                for list in ["candidates", "prospects", "data"] {
+                    if let Some(Value::Array(items)) = entry.get(list) {
+                        for c in items {
+                            if let Some(id) = id_of(c, &["prospect_id", "candidate_id", "id"]) {
+                                let st =
+                                    text(c, &["stage_name", "stage"]).or_else(|| stage.clone());
+                                found.push((id, st, since(c)));
+                            }
+                        }
+                    }
+                }
+            }
+            found
+        })
     }
 }
 
@@ -508,6 +544,8 @@ pub struct Page<T> {
     pub total: Option<i64>,
     /// How many elements the page held, readable or not.
     pub len: usize,
+    /// A hash of the page's elements, to notice a server that ignores `current_page`.
+    pub fingerprint: u64,
 }
 
 /// Reads a list body: a bare JSON array, or `{"data": [...], "total_items": N}`.
@@ -538,11 +576,20 @@ pub fn parse_page<T: DeserializeOwned>(body: Value) -> Result<Page<T>, String> {
         }
     };
     let len = items.len();
+    let fingerprint = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for item in &items {
+            item.to_string().hash(&mut h);
+        }
+        h.finish()
+    };
     let mut page = Page {
         items: Vec::with_capacity(len),
         errors: Vec::new(),
         total,
         len,
+        fingerprint,
     };
     for (index, item) in items.into_iter().enumerate() {
         let id = item.get("id").and_then(value_i64);

@@ -99,19 +99,24 @@ pub fn map_job(job: &model::Job) -> std::result::Result<JobUpsert, String> {
 }
 
 /// Per stage of a job's pipeline: candidates, and the average days the candidates now
-/// in the stage have spent there (from their stage movements, when known).
+/// in the stage have spent there (from the pipeline detail's `stage_moved`, else from
+/// their stage movements, when known).
 pub fn pipeline_stages(
     job_id: i64,
     pipe: &Pipeline,
     movements: &HashMap<i64, CandidateMovements>,
     now: DateTime<Utc>,
 ) -> Vec<StageCount> {
-    let mut days_by_stage: HashMap<&str, Vec<f64>> = HashMap::new();
+    let mut days_by_stage: HashMap<String, Vec<f64>> = HashMap::new();
+    let known = pipe.known_stage_times();
     for candidate in pipe.candidate_ids() {
-        if let Some((stage, since)) = movements
-            .get(&candidate)
-            .and_then(|m| m.current_stage(job_id))
-        {
+        let current = known.get(&candidate).cloned().or_else(|| {
+            movements
+                .get(&candidate)
+                .and_then(|m| m.current_stage(job_id))
+                .map(|(stage, since)| (stage.to_string(), since))
+        });
+        if let Some((stage, since)) = current {
             let days = (now - since).num_seconds().max(0) as f64 / 86_400.0;
             days_by_stage.entry(stage).or_default().push(days);
         }
@@ -189,7 +194,14 @@ pub async fn fetch_pipeline(
         Err(RecruiterflowError::NotFound { .. }) => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let movements = fetch_movements(client, pipe.candidate_ids()).await?;
+    // Stage movements only for candidates whose stage time the detail lacks.
+    let known = pipe.known_stage_times();
+    let missing: Vec<i64> = pipe
+        .candidate_ids()
+        .into_iter()
+        .filter(|c| !known.contains_key(c))
+        .collect();
+    let movements = fetch_movements(client, missing).await?;
     Ok(pipeline_stages(job_id, &pipe, &movements, now))
 }
 
@@ -564,7 +576,7 @@ mod tests {
     fn average_days_in_stage_come_from_movements() {
         let pipe: Pipeline = serde_json::from_value(serde_json::json!({
             "summary": [{"id": 1, "name": "Sourced", "count": 2}, {"id": 2, "name": "Offer", "count": "1"}, {"name": null, "count": 1}],
-            "detail": [{"id": 1, "name": "Sourced", "candidates": [{"id": 10}, {"id": 11}]}, {"id": 2, "candidates": [{"id": 12}]}]
+            "detail": [{"id": 1, "name": "Sourced", "candidates": [{"id": 10}, {"id": 11}]}, {"id": 2, "name": "Offer", "candidates": [{"id": 12, "stage_moved": "2026-01-09T00:00:00+05:30"}]}]
         }))
         .unwrap();
         let now = model::parse_timestamp("2026-01-11T00:00:00+0000").unwrap();
@@ -589,6 +601,8 @@ mod tests {
         assert_eq!(stages[0].candidates, 2);
         assert_eq!(stages[0].avg_days_in_stage, Some(7.5));
         assert_eq!(stages[1].candidates, 1);
-        assert_eq!(stages[1].avg_days_in_stage, None);
+        // From the detail's stage_moved, no movements needed: 2 days and 5.5 hours.
+        assert_eq!(stages[1].avg_days_in_stage, Some(2.2));
+        assert_eq!(pipe.known_stage_times().len(), 1);
     }
 }

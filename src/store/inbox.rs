@@ -199,3 +199,70 @@ pub fn list_events(conn: &Connection) -> Result<Vec<InboxEvent>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+/// Largest number of events committed together by [`InboxWriter`].
+const GROUP_COMMIT_MAX: usize = 256;
+
+type Pending = (NewEvent, tokio::sync::oneshot::Sender<Result<bool>>);
+
+/// Stores webhook events with group commit: events arriving together are inserted in
+/// one transaction (one fsync), and each caller is answered once that commit is
+/// durable. Cheap to clone; the writer task ends when the last clone is dropped.
+#[derive(Clone)]
+pub struct InboxWriter {
+    tx: tokio::sync::mpsc::Sender<Pending>,
+}
+
+impl InboxWriter {
+    /// Starts the writer task for `store`.
+    pub fn spawn(store: super::Store) -> InboxWriter {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Pending>(4 * GROUP_COMMIT_MAX);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < GROUP_COMMIT_MAX {
+                    match rx.try_recv() {
+                        Ok(p) => batch.push(p),
+                        Err(_) => break,
+                    }
+                }
+                let (events, replies): (Vec<NewEvent>, Vec<_>) = batch.into_iter().unzip();
+                let written = store
+                    .write(move |tx| {
+                        let at = super::now();
+                        events
+                            .iter()
+                            .map(|e| insert_event(tx, e, at))
+                            .collect::<Result<Vec<bool>>>()
+                    })
+                    .await;
+                match written {
+                    Ok(flags) => {
+                        for (reply, inserted) in replies.into_iter().zip(flags) {
+                            let _ = reply.send(Ok(inserted));
+                        }
+                    }
+                    Err(e) => {
+                        let why = e.to_string();
+                        for reply in replies {
+                            let _ = reply.send(Err(StoreError::Task(why.clone())));
+                        }
+                    }
+                }
+            }
+        });
+        InboxWriter { tx }
+    }
+
+    /// Stores one event durably; returns whether it was new (false for a duplicate).
+    pub async fn insert(&self, event: NewEvent) -> Result<bool> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.tx
+            .send((event, reply))
+            .await
+            .map_err(|_| StoreError::Task("the inbox writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Task("the inbox writer has stopped".into()))?
+    }
+}

@@ -123,3 +123,19 @@ pub fn recent_runs(conn: &Connection, limit: i64) -> Result<Vec<SyncRun>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+/// Marks runs of a kind still `running` as failed with `message`: they were cut short
+/// by a stop or crash. Called at start-up, before any new run of that kind. Returns how
+/// many there were.
+pub fn fail_unfinished_runs(
+    tx: &Tx<'_>,
+    kind: &str,
+    message: &str,
+    at: DateTime<Utc>,
+) -> Result<usize> {
+    Ok(tx.execute(
+        "UPDATE sync_runs SET status = 'failed', finished_at = ?2, errors = errors + 1, message = ?3
+         WHERE kind = ?1 AND status = 'running'",
+        (kind, ts(&at), message),
+    )?)
+}

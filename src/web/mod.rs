@@ -66,7 +66,6 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(health::router())
         .merge(metrics::router())
-        .merge(webhooks::router())
         .merge(assets::router())
         .merge(auth::router())
         .merge(dashboard::router())
@@ -84,7 +83,9 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(FORM_LIMIT))
         // Outside the body limit, so its bare 413 is formatted like every error.
         .layer(axum::middleware::from_fn(error::render_errors))
-        .layer(CompressionLayer::new());
+        .layer(CompressionLayer::new())
+        // Webhooks carry up to 1 MiB and no session: outside the form limit and sessions.
+        .merge(webhooks::router());
     for (name, value) in headers {
         app = app.layer(SetResponseHeaderLayer::if_not_present(
             name,

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -29,6 +29,24 @@ const MOVEMENTS: &str = include_str!("../fixtures/recruiterflow/stage-movements.
 const PLACEMENTS: &str = include_str!("../fixtures/recruiterflow/placement-records.json");
 const USERS: &str = include_str!("../fixtures/recruiterflow/users.json");
 const STAGE_NAMES: &str = include_str!("../fixtures/recruiterflow/stage-names.json");
+
+/// A reference payload, parsed once.
+fn template(which: &'static str) -> &'static Value {
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, &'static Value>>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap();
+    cache.entry(which).or_insert_with(|| {
+        let text = match which {
+            "job-list" => JOB_LIST,
+            "job" => JOB,
+            "pipeline" => PIPELINE,
+            "movements" => MOVEMENTS,
+            "placements" => PLACEMENTS,
+            "users" => USERS,
+            _ => STAGE_NAMES,
+        };
+        Box::leak(Box::new(serde_json::from_str(text).unwrap()))
+    })
+}
 
 /// A misbehaviour for the next request to a given path.
 #[derive(Debug, Clone)]
@@ -72,6 +90,8 @@ pub struct FakeState {
     pub counted: bool,
     /// Added to the reported `total_items` (simulates a list changing while paged).
     pub total_skew: i64,
+    /// Answer every page as page 1 (a server that ignores `current_page`).
+    pub ignore_paging: bool,
     faults: VecDeque<(String, Fault)>,
     /// Delay per path, taken after the answer's content is fixed (a stale answer).
     pub delays: HashMap<String, Duration>,
@@ -121,7 +141,7 @@ impl FakeJob {
     }
 
     fn single(&self) -> Value {
-        let mut v: Value = serde_json::from_str(JOB).unwrap();
+        let mut v = template("job").clone();
         self.fill(&mut v);
         v["company"] = json!({"id": self.id + 1000, "name": self.company, "img_link": null});
         v["stages"] = Value::Array(
@@ -135,8 +155,7 @@ impl FakeJob {
     }
 
     fn listed(&self) -> Value {
-        let list: Vec<Value> = serde_json::from_str(JOB_LIST).unwrap();
-        let mut v = list[0].clone();
+        let mut v = template("job-list")[0].clone();
         self.fill(&mut v);
         v
     }
@@ -163,7 +182,7 @@ impl FakeJob {
     }
 
     fn pipeline(&self) -> Value {
-        let mut v: Value = serde_json::from_str(PIPELINE).unwrap();
+        let mut v = template("pipeline").clone();
         let summary = v["summary"].as_array_mut().unwrap();
         for s in summary.iter_mut() {
             let name = s["name"].as_str().unwrap().to_string();
@@ -184,7 +203,19 @@ impl FakeJob {
                         .candidates
                         .iter()
                         .filter(|c| c.1 == *stage)
-                        .map(|c| json!({"id": c.0, "name": format!("Candidate {}", c.0)}))
+                        .map(|c| {
+                            let mut v = json!({"id": c.0, "name": format!("Candidate {}", c.0)});
+                            // Candidate ids ending in 1 come without `stage_moved`:
+                            // jobrank reads their stage movements instead.
+                            if c.0 % 10 != 1 {
+                                v["stage_moved"] = json!(
+                                    (Utc::now() - chrono::Duration::days(c.2))
+                                        .format("%Y-%m-%dT%H:%M:%S+0000")
+                                        .to_string()
+                                );
+                            }
+                            v
+                        })
                         .collect();
                     json!({"id": i + 1, "name": stage, "candidates": cands})
                 })
@@ -195,7 +226,7 @@ impl FakeJob {
 }
 
 fn movements_for(state: &FakeState, candidate: i64) -> Option<Value> {
-    let mut v: Value = serde_json::from_str(MOVEMENTS).unwrap();
+    let mut v = template("movements").clone();
     let template = v["data"]["jobs"][1].clone();
     let mut jobs = Vec::new();
     for j in state.jobs.values() {
@@ -242,11 +273,12 @@ fn movements_for(state: &FakeState, candidate: i64) -> Option<Value> {
 impl FakeRecruiterflow {
     /// Starts an empty fake agency on 127.0.0.1:0.
     pub async fn start() -> FakeRecruiterflow {
-        let placements: Value = serde_json::from_str(PLACEMENTS).unwrap();
+        let placements = template("placements");
         let state = Arc::new(Mutex::new(FakeState {
             jobs: BTreeMap::new(),
             counted: true,
             total_skew: 0,
+            ignore_paging: false,
             faults: VecDeque::new(),
             delays: HashMap::new(),
             requests: Vec::new(),
@@ -455,6 +487,17 @@ fn paged(s: &FakeState, items: Vec<Value>, q: &HashMap<String, String>, extra: V
     let page = num(q, "current_page", 1).max(1);
     let total = items.len();
     let slice: Vec<Value> = items.into_iter().skip((page - 1) * per).take(per).collect();
+    paged_slice(s, slice, total, q, extra)
+}
+
+/// A page already cut from a list of `total` items.
+fn paged_slice(
+    s: &FakeState,
+    slice: Vec<Value>,
+    total: usize,
+    q: &HashMap<String, String>,
+    extra: Value,
+) -> Response {
     if s.counted && truthy(q, "include_count") {
         let mut body = json!({"data": slice, "total_items": total as i64 + s.total_skew});
         if let (Some(o), Some(e)) = (body.as_object_mut(), extra.as_object()) {
@@ -471,14 +514,31 @@ fn answer(s: &FakeState, path: &str, q: &HashMap<String, String>) -> Response {
     match path {
         "/api/external/job/list" => {
             let only_open = truthy(q, "only_open");
-            let items: Vec<Value> = s
+            let listed: Vec<&FakeJob> = s
                 .jobs
                 .values()
                 .filter(|j| !only_open || j.is_open)
-                .map(FakeJob::listed)
                 .collect();
-            let openings = items.len();
-            paged(s, items, q, json!({"total_current_openings": openings}))
+            let openings = listed.len();
+            let per = num(q, "items_per_page", 10).max(1);
+            let page = if s.ignore_paging {
+                1
+            } else {
+                num(q, "current_page", 1).max(1)
+            };
+            let items: Vec<Value> = listed
+                .iter()
+                .skip((page - 1) * per)
+                .take(per)
+                .map(|j| j.listed())
+                .collect();
+            paged_slice(
+                s,
+                items,
+                openings,
+                q,
+                json!({"total_current_openings": openings}),
+            )
         }
         "/api/external/job" => match job_param().and_then(|id| s.jobs.get(&id)) {
             Some(j) => json_response(StatusCode::OK, j.single()),
@@ -493,12 +553,14 @@ fn answer(s: &FakeState, path: &str, q: &HashMap<String, String>) -> Response {
             json_response(StatusCode::OK, json!({"count": n}))
         }
         "/api/external/job/stage_names" => {
-            json_response(StatusCode::OK, serde_json::from_str(STAGE_NAMES).unwrap())
+            json_response(StatusCode::OK, template("stage-names").clone())
         }
-        "/api/external/user/list" => {
-            let users: Value = serde_json::from_str(USERS).unwrap();
-            paged(s, users["data"].as_array().unwrap().clone(), q, json!({}))
-        }
+        "/api/external/user/list" => paged(
+            s,
+            template("users")["data"].as_array().unwrap().clone(),
+            q,
+            json!({}),
+        ),
         "/api/external/candidate/activities/stage-movement/list" => {
             match q
                 .get("id")

@@ -5,13 +5,17 @@
 
 use std::time::{Duration, Instant};
 
-use jobrank::recruiterflow::{Client, ClientOptions, RecruiterflowError, SyncReport, sync};
+use jobrank::recruiterflow::{
+    Client, ClientOptions, InboxOptions, RecruiterflowError, SyncReport, SyncStatus, Syncer, sync,
+};
 use jobrank::store::{Store, jobs, pipeline, placements, sync_runs};
 use secrecy::SecretString;
 use tempfile::TempDir;
 
 use crate::fake_recruiterflow::{API_KEY, FakeJob, FakeRecruiterflow, Fault};
 use crate::helpers::{run_cli, spawn_app_with, stderr, stdout};
+use crate::web_support::{add_user, sign_in};
+use jobrank::domain::Role;
 
 pub fn fast_options() -> ClientOptions {
     ClientOptions {
@@ -148,6 +152,11 @@ async fn bare_array_pages_are_read_until_a_short_page() {
         .count();
     // 10 + 10 + 10, then an empty page ends it.
     assert_eq!(pages, 4);
+    // A server that ignores current_page would repeat page 1 for ever: refused.
+    fake.state.lock().unwrap().ignore_paging = true;
+    let err = run(&store, &client).await.unwrap_err();
+    assert!(err.to_string().contains("ignores current_page"), "{err}");
+    assert_eq!(open_jobs(&store).await.len(), 30);
 }
 
 #[tokio::test]
@@ -396,14 +405,26 @@ async fn a_fresh_jobrank_with_only_the_key_and_base_url_shows_the_open_jobs_with
             .unwrap();
         assert_eq!(snap.expect("a pipeline").total_candidates(), 3);
     }
-    let status = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 200);
+    // The dashboard shows them, with each pipeline's bottleneck, to a signed-in user.
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let browser = sign_in(&app, "tom@agency.example").await;
+    let html = browser.get("/").await.text().await.unwrap();
+    for id in [1, 7, 20] {
+        assert!(
+            html.contains(&format!("Role {id}<"))
+                || html.contains(&format!("Role {id}\n"))
+                || html.contains(&format!(">Role {id}")),
+            "job {id} missing: {html}"
+        );
+    }
+    assert!(html.contains("Client 7"));
+    assert!(html.contains("Company Submission: 9 days avg"), "{html}");
+    assert!(html.contains("Recruiterflow synced"), "{html}");
+    let page = browser.get("/jobs/7").await.text().await.unwrap();
+    assert!(
+        page.contains("Company Submission <span class=\"error-text\">(bottleneck)</span>"),
+        "{page}"
+    );
     app.stop().await;
 }
 
@@ -462,4 +483,69 @@ fn the_cli_syncs_and_check_reports_whether_the_key_works() {
         .unwrap();
     assert_eq!(run.status, "failed");
     assert_eq!(store.read_blocking(jobs::count_jobs).unwrap(), 4);
+}
+
+#[tokio::test]
+async fn the_syncer_runs_at_start_on_trigger_and_reports_its_status() {
+    let fake = FakeRecruiterflow::with_jobs(6).await;
+    let (_dir, store) = fresh_store().await;
+    // A run cut short earlier (a stop or crash) is closed at start-up.
+    store
+        .write(|tx| sync_runs::start_run(tx, sync::RUN_KIND, jobrank::store::now()))
+        .await
+        .unwrap();
+    let syncer = Syncer::new(
+        store.clone(),
+        client_for(&fake, fast_options()),
+        InboxOptions::default(),
+    );
+    assert_eq!(syncer.status(), SyncStatus::default());
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let tasks = syncer.spawn(Duration::from_secs(3600), stop);
+    let wait_runs = |n: usize| {
+        let store = store.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let runs = store.read(|c| sync_runs::recent_runs(c, 10)).await.unwrap();
+                if runs.len() >= n && runs.iter().all(|r| r.status != "running") {
+                    return runs;
+                }
+                assert!(Instant::now() < deadline, "runs: {runs:?}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let runs = wait_runs(2).await;
+    assert_eq!(runs[1].status, "failed");
+    assert!(runs[1].message.as_deref().unwrap().contains("interrupted"));
+    assert_eq!(runs[0].status, "ok");
+    let status = syncer.status();
+    assert!(!status.running && status.last_ok == Some(true) && !status.bad_key);
+    assert!(status.last_message.unwrap().contains("6 open jobs seen"));
+    fake.edit_job(6, |j| j.title = "Refreshed".into());
+    assert!(syncer.trigger());
+    wait_runs(3).await;
+    let job6 = store.read(|c| jobs::find_job(c, 6)).await.unwrap().unwrap();
+    assert_eq!(job6.title, "Refreshed");
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        t.await.unwrap();
+    }
+
+    // A refused key shows in the status for the admin page.
+    let bad = Syncer::new(
+        store.clone(),
+        Client::new(
+            url::Url::parse(&fake.base_url()).unwrap(),
+            SecretString::from("revoked-key"),
+            fast_options(),
+        )
+        .unwrap(),
+        InboxOptions::default(),
+    );
+    assert!(bad.sync_now().await.unwrap_err().is_bad_key());
+    let status = bad.status();
+    assert!(status.bad_key && status.last_ok == Some(false));
+    assert!(!format!("{status:?}").contains("revoked-key"));
 }

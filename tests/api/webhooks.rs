@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use crate::fake_recruiterflow::{API_KEY, FakeRecruiterflow, Fault};
 use crate::helpers::{TestApp, spawn_app_with};
 use crate::recruiterflow::{client_for, fast_options, fresh_store};
+use crate::web_support::{add_user, sign_in};
+use jobrank::domain::Role;
 
 const SECRET: &str = "whsec-7f3a9c2e51b84d06a1e2";
 const TOKEN: &str = "tok_4f9d2b7c1e8a5f3d6b0c9e2a7d4f1b8c";
@@ -125,6 +127,10 @@ async fn a_signed_webhook_updates_the_job_and_an_unsigned_one_changes_nothing() 
     let ev = &events(&app).await[0];
     assert_eq!((ev.status.as_str(), ev.job_id), ("done", Some(3)));
     eprintln!("signed webhook visible in the store after {took:?}");
+    add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    let browser = sign_in(&app, "ceo@agency.example").await;
+    let html = browser.get("/").await.text().await.unwrap();
+    assert!(html.contains("Head of Data (signed)"), "{html}");
 
     fake.edit_job(4, |j| j.title = "Should not arrive".into());
     let fetches = fake.job_fetches(4);
@@ -271,7 +277,8 @@ async fn prefixed_and_timestamped_signatures_are_accepted_and_replays_refused() 
 }
 
 #[tokio::test]
-async fn oversized_bodies_get_413_and_malformed_json_400_and_neither_is_stored() {
+async fn oversized_bodies_get_413_and_malformed_json_400_and_neither_is_stored_but_up_to_1_mib_is_accepted()
+ {
     let fake = FakeRecruiterflow::with_jobs(1).await;
     let app = synced_app(&fake).await;
     let mut big = br#"{"event":"job.updated","data":{"job_id":1},"pad":""#.to_vec();
@@ -279,6 +286,12 @@ async fn oversized_bodies_get_413_and_malformed_json_400_and_neither_is_stored()
     big.extend(br#""}"#);
     let (status, _) = post(&app, "/webhooks/recruiterflow", &big, &signature(&big)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Just under the limit (far above the 64 KiB form limit) is accepted.
+    let mut large = br#"{"event":"job.updated","data":{"job_id":1},"pad":""#.to_vec();
+    large.extend(std::iter::repeat_n(b'x', (1 << 20) - 100));
+    large.extend(br#""}"#);
+    let (status, answer) = post(&app, "/webhooks/recruiterflow", &large, &signature(&large)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
 
     for body in [
         &b"{\"event\": \"job.updated\", "[..],
@@ -293,7 +306,11 @@ async fn oversized_bodies_get_413_and_malformed_json_400_and_neither_is_stored()
             "{answer}"
         );
     }
-    assert!(events(&app).await.is_empty());
+    assert_eq!(
+        events(&app).await.len(),
+        1,
+        "only the accepted event is stored"
+    );
     app.stop().await;
 }
 
@@ -312,9 +329,18 @@ async fn a_duplicate_event_is_answered_200_and_processed_once() {
     let no_id = json!({"event": "job.updated", "job_id": 2});
     assert_eq!(post_signed(&app, &no_id).await.0, StatusCode::ACCEPTED);
     assert_eq!(post_signed(&app, &no_id).await.0, StatusCode::OK);
+    // The same event sent ten times at once (committed together): stored once.
+    let burst = json!({"id": "burst", "event": "job.updated", "data": {"job_id": 3}});
+    let answers = futures_util::future::join_all((0..10).map(|_| post_signed(&app, &burst))).await;
+    let accepted = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::ACCEPTED)
+        .count();
+    let duplicates = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!((accepted, duplicates), (1, 9));
     wait_for("processing", || all_done(&app)).await;
     let stored = events(&app).await;
-    assert_eq!(stored.len(), 2);
+    assert_eq!(stored.len(), 3);
     assert!(stored[1].event_key.starts_with("sha256:"));
     assert!(
         fake.job_fetches(2) - before <= 2,
