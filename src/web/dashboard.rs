@@ -322,6 +322,7 @@ pub struct FilterForm {
 struct DashboardPage {
     chrome: Chrome,
     fresh: FreshnessView,
+    sync: super::sync::SyncView,
     form: FilterForm,
     list: JobList,
 }
@@ -386,6 +387,7 @@ async fn dashboard_page(
     render(&DashboardPage {
         chrome: Chrome::for_session(&session, "dashboard"),
         fresh,
+        sync: super::sync::SyncView::from_syncer(state.syncer.as_ref(), &session.csrf),
         form,
         list,
     })

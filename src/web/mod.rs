@@ -15,6 +15,7 @@ mod jobs;
 mod metrics;
 pub mod pages;
 mod review;
+mod sync;
 mod webhooks;
 
 use std::sync::Arc;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(dashboard::router())
         .merge(jobs::router())
+        .merge(sync::router())
         .merge(api::router())
         .merge(admin::router())
         .merge(review::router())

@@ -13,6 +13,7 @@ mod web_admin;
 mod web_auth;
 mod web_dashboard;
 mod web_export;
+mod web_refresh;
 mod web_review;
 mod web_scoring;
 mod web_support;
