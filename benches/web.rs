@@ -168,7 +168,9 @@ async fn start_server(dir: &Path) -> Server {
         .unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_jobrank"));
     for (k, _) in std::env::vars() {
-        if k.starts_with("JOBRANK_") || k.starts_with("RECRUITERFLOW_") || k.starts_with("SUPABASE_")
+        if k.starts_with("JOBRANK_")
+            || k.starts_with("RECRUITERFLOW_")
+            || k.starts_with("SUPABASE_")
         {
             cmd.env_remove(k);
         }
@@ -235,7 +237,11 @@ async fn sign_in(addr: SocketAddr, email: &str) -> Session {
         .pool_max_idle_per_host(1)
         .build()
         .unwrap();
-    let res = http.get(format!("http://{addr}/login")).send().await.unwrap();
+    let res = http
+        .get(format!("http://{addr}/login"))
+        .send()
+        .await
+        .unwrap();
     let login = cookie(&res, "jobrank_login");
     let token = csrf(&res.text().await.unwrap());
     let res = http

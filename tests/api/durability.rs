@@ -60,10 +60,7 @@ impl Server {
             if let Ok(Some(status)) = server.child.try_wait() {
                 panic!("jobrank serve exited during start-up: {status}");
             }
-            if let Ok(r) = client
-                .get(format!("http://{addr}/healthz"))
-                .send()
-                .await
+            if let Ok(r) = client.get(format!("http://{addr}/healthz")).send().await
                 && r.status() == StatusCode::OK
             {
                 return server;
@@ -110,7 +107,12 @@ struct Scorer {
     csrf: String,
 }
 
-async fn sign_in(client: &reqwest::Client, addr: SocketAddr, email: &str, password: &str) -> Scorer {
+async fn sign_in(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    email: &str,
+    password: &str,
+) -> Scorer {
     let res = client
         .get(format!("http://{addr}/login"))
         .send()
@@ -198,10 +200,7 @@ async fn acknowledged_submissions_survive_sigkill_and_ranks_match_a_recomputatio
         })
         .await
         .unwrap();
-    let before = store
-        .read(submissions::count_submissions)
-        .await
-        .unwrap();
+    let before = store.read(submissions::count_submissions).await.unwrap();
     drop(store);
     assert!(open_jobs.len() >= 20, "the demo has open jobs to score");
 
@@ -370,7 +369,11 @@ async fn acknowledged_submissions_survive_sigkill_and_ranks_match_a_recomputatio
     }
     let burst_rows = stored
         .iter()
-        .filter(|s| s.comment.as_deref().is_some_and(|c| c.starts_with("burst ")))
+        .filter(|s| {
+            s.comment
+                .as_deref()
+                .is_some_and(|c| c.starts_with("burst "))
+        })
         .count();
     assert!(burst_rows >= acked.len());
     assert_eq!(stored.len() - burst_rows, before as usize);

@@ -86,7 +86,10 @@ impl Browser {
             if let Ok(Some(s)) = browser.driver.try_wait() {
                 panic!("chromedriver exited at start-up: {s}");
             }
-            assert!(Instant::now() < deadline, "chromedriver did not start in 20 s");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not start in 20 s"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let args = [
@@ -335,8 +338,10 @@ async fn dashboard_filters_and_sorts_swap_only_the_list_and_back_restores_them()
     assert!(all.iter().any(|r| r.1 != "A"), "not every job is A");
 
     // A marker on the page survives htmx swaps but not a full page load.
-    b.js("window.__sameDocument = true; document.getElementById('q').dataset.kept = 'yes'; return 0")
-        .await;
+    b.js(
+        "window.__sameDocument = true; document.getElementById('q').dataset.kept = 'yes'; return 0",
+    )
+    .await;
     let c = b.c();
     c.find(Locator::Id("rank"))
         .await
@@ -402,8 +407,10 @@ async fn dashboard_filters_and_sorts_swap_only_the_list_and_back_restores_them()
     .await;
     assert_eq!(b.rows().await, only_a, "Back restores the filtered list");
     assert_eq!(
-        b.js("return [document.getElementById('rank').value, document.getElementById('sort').value]")
-            .await,
+        b.js(
+            "return [document.getElementById('rank').value, document.getElementById('sort').value]"
+        )
+        .await,
         json!(["A", "rank"]),
         "Back restores the form's state"
     );
@@ -422,7 +429,11 @@ async fn dashboard_filters_and_sorts_swap_only_the_list_and_back_restores_them()
 
     // Reloading a filtered URL renders the same list without JavaScript's help.
     b.goto(&app.url("/?rank=A&sort=days")).await;
-    assert_eq!(b.rows().await, by_days, "a filtered link renders the same list");
+    assert_eq!(
+        b.rows().await,
+        by_days,
+        "a filtered link renders the same list"
+    );
     drop(b);
     app.stop().await;
 }
@@ -463,7 +474,8 @@ async fn scoring_with_the_keyboard_changes_the_badge_on_the_dashboard() {
     // Typing in the comment is not a shortcut.
     b.press('3').await;
     assert_eq!(
-        b.js("return document.getElementById('comment').value").await,
+        b.js("return document.getElementById('comment').value")
+            .await,
         json!("3")
     );
     // Tab to "Submit…" and press Enter; the confirmation page focuses its button.
@@ -514,7 +526,11 @@ async fn question_mark_lists_the_shortcuts_and_j_k_move_through_jobs() {
     let b = Browser::start().await;
     let (email, password) = account(&accounts, Role::Ceo);
     b.sign_in(&app, &email, &password).await;
-    assert_eq!(b.js("return document.getElementById('shortcuts').open").await, json!(false));
+    assert_eq!(
+        b.js("return document.getElementById('shortcuts').open")
+            .await,
+        json!(false)
+    );
     b.press('?').await;
     b.wait_until(
         "document.getElementById('shortcuts').open",
@@ -537,14 +553,20 @@ async fn question_mark_lists_the_shortcuts_and_j_k_move_through_jobs() {
     b.press('j').await;
     b.press('k').await;
     assert_eq!(
-        b.js("return document.activeElement === document.querySelectorAll('#job-list a.job-link')[0]")
-            .await,
+        b.js(
+            "return document.activeElement === document.querySelectorAll('#job-list a.job-link')[0]"
+        )
+        .await,
         json!(true)
     );
     // Typing ? in the search box is text, not a shortcut.
     b.js("document.getElementById('q').focus(); return 0").await;
     b.press('?').await;
-    assert_eq!(b.js("return document.getElementById('shortcuts').open").await, json!(false));
+    assert_eq!(
+        b.js("return document.getElementById('shortcuts').open")
+            .await,
+        json!(false)
+    );
     drop(b);
     app.stop().await;
 }
@@ -569,8 +591,11 @@ async fn every_page_works_on_a_phone_and_screenshots_are_saved() {
         b.resize(size).await;
         for (name, path) in &pages {
             b.goto(&app.url(path)).await;
-            b.wait_until("document.querySelector('main h1')", "the page has a heading")
-                .await;
+            b.wait_until(
+                "document.querySelector('main h1')",
+                "the page has a heading",
+            )
+            .await;
             b.assert_no_sideways_scroll(&format!("{name} at {label}"))
                 .await;
             b.screenshot(&format!("{name}-{label}")).await;
@@ -581,16 +606,23 @@ async fn every_page_works_on_a_phone_and_screenshots_are_saved() {
     b.goto(&app.url("/")).await;
     let c = b.c();
     let rank = c.find(Locator::Id("rank")).await.unwrap();
-    assert!(rank.is_displayed().await.unwrap(), "the rank filter is visible");
+    assert!(
+        rank.is_displayed().await.unwrap(),
+        "the rank filter is visible"
+    );
     rank.select_by_value("B").await.unwrap();
-    b.wait_until("location.search.includes('rank=B')", "the phone filter applies")
-        .await;
+    b.wait_until(
+        "location.search.includes('rank=B')",
+        "the phone filter applies",
+    )
+    .await;
     b.wait_until(
         "Array.from(document.querySelectorAll('#job-list li.job')).every(li => li.dataset.rank === 'B')",
         "only B jobs on the phone",
     )
     .await;
-    b.assert_no_sideways_scroll("filtered dashboard at phone").await;
+    b.assert_no_sideways_scroll("filtered dashboard at phone")
+        .await;
     // Every badge and job link is on screen horizontally.
     let off = b
         .js("return Array.from(document.querySelectorAll('#job-list .badge, #job-list a.job-link')).filter(e => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth; }).length")
@@ -599,45 +631,46 @@ async fn every_page_works_on_a_phone_and_screenshots_are_saved() {
 
     // The scoring form on the phone: keyboard picks, review, confirm.
     let scorer_job = {
+        let ceo = email.clone();
         let viewer = app
             .store
-            .read(move |c| Ok(users::find_user_by_email(c, "claire@agency.example")?))
+            .read(move |c| users::find_user_by_email(c, &ceo))
             .await
             .unwrap()
             .expect("the CEO")
             .id;
         app.store
             .read(move |c| {
-                Ok(jobrank::store::dashboard::dashboard_jobs(
-                    c,
-                    &viewer,
-                    jobrank::store::now(),
-                )?
-                .into_iter()
-                .find(|j| j.needs_my_score)
-                .map(|j| j.id))
+                Ok(
+                    jobrank::store::dashboard::dashboard_jobs(c, &viewer, jobrank::store::now())?
+                        .into_iter()
+                        .find(|j| j.needs_my_score)
+                        .map(|j| j.id),
+                )
             })
             .await
             .unwrap()
     };
-    if let Some(id) = scorer_job {
-        b.goto(&app.url(&format!("/jobs/{id}/score"))).await;
-        b.js("document.querySelector('fieldset.factor input[type=radio]').focus(); return 0")
-            .await;
-        for k in ['4', '2', '3', '3'] {
-            b.press(k).await;
-        }
-        c.find(Locator::Css("button[value=review]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        b.wait_until("document.getElementById('confirm')", "the confirmation step on a phone")
-            .await;
-        b.assert_no_sideways_scroll("confirmation at phone").await;
-        b.screenshot("confirm-phone").await;
+    let id = scorer_job.expect("the demo leaves jobs that need the CEO's score");
+    b.goto(&app.url(&format!("/jobs/{id}/score"))).await;
+    b.js("document.querySelector('fieldset.factor input[type=radio]').focus(); return 0")
+        .await;
+    for k in ['4', '2', '3', '3'] {
+        b.press(k).await;
     }
+    c.find(Locator::Css("button[value=review]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_until(
+        "document.getElementById('confirm')",
+        "the confirmation step on a phone",
+    )
+    .await;
+    b.assert_no_sideways_scroll("confirmation at phone").await;
+    b.screenshot("confirm-phone").await;
     drop(b);
     app.stop().await;
 }
