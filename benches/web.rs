@@ -147,6 +147,46 @@ fn seed(dir: &Path) {
     );
 }
 
+/// Where the dashboard's time goes inside the store, measured in-process: the read
+/// the page makes per request, and the filter/sort applied to it.
+fn store_breakdown(dir: &Path) {
+    use jobrank::store::dashboard::{self, DashboardQuery};
+    let store = Store::open(dir).expect("store opens");
+    let viewer = store
+        .read_blocking(|c| users::find_user_by_email(c, SCORERS[0].0))
+        .expect("read")
+        .expect("scorer")
+        .id;
+    let runs = 50;
+    let time = |f: &dyn Fn()| {
+        f();
+        let t = Instant::now();
+        for _ in 0..runs {
+            f();
+        }
+        t.elapsed().as_secs_f64() * 1000.0 / f64::from(runs)
+    };
+    let read = time(&|| {
+        store
+            .read_blocking(|c| dashboard::dashboard_jobs(c, &viewer, store::now()))
+            .expect("dashboard read");
+    });
+    let jobs = store
+        .read_blocking(|c| dashboard::dashboard_jobs(c, &viewer, store::now()))
+        .expect("dashboard read");
+    let apply = time(&|| {
+        DashboardQuery::default().apply(jobs.clone());
+    });
+    let fresh = time(&|| {
+        store
+            .read_blocking(dashboard::freshness)
+            .expect("freshness");
+    });
+    println!(
+        "in-process breakdown: dashboard_jobs {read:.2} ms, filter+sort {apply:.2} ms, freshness {fresh:.2} ms (mean of {runs})"
+    );
+}
+
 struct Server {
     child: Child,
     addr: SocketAddr,
@@ -341,6 +381,12 @@ async fn run() {
     {
         let d = dir.path().to_owned();
         tokio::task::spawn_blocking(move || seed(&d)).await.unwrap();
+    }
+    {
+        let d = dir.path().to_owned();
+        tokio::task::spawn_blocking(move || store_breakdown(&d))
+            .await
+            .unwrap();
     }
     let server = start_server(dir.path()).await;
     let addr = server.addr;
