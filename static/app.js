@@ -86,6 +86,28 @@
     if (handled) e.preventDefault();
   });
 
+  // Back/Forward: htmx restores its snapshot of the page, whose filter controls show
+  // the values they had when it was taken (the next view's). Set them from the URL so
+  // the form and the list agree and the next change keeps the restored filters.
+  function syncFiltersFromUrl() {
+    var form = document.querySelector("form.filters");
+    if (!form) return;
+    var params = new URLSearchParams(window.location.search);
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "csrf") return;
+      var v = params.get(el.name);
+      if (el.type === "checkbox" || el.type === "radio") {
+        el.checked = v !== null && v === el.value;
+      } else if (el.tagName === "SELECT") {
+        el.value = v === null ? "" : v;
+        if (el.selectedIndex < 0) el.selectedIndex = 0;
+      } else {
+        el.value = v === null ? "" : v;
+      }
+    });
+  }
+  document.addEventListener("htmx:historyRestore", syncFiltersFromUrl);
+
   document.addEventListener("click", function (e) {
     var t = e.target;
     if (t && t.closest && t.closest("[data-shortcuts]")) showShortcuts();

@@ -2,6 +2,7 @@
 
 mod api_json;
 mod cli;
+mod durability;
 mod fake_recruiterflow;
 mod helpers;
 mod ops;
