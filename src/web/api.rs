@@ -376,21 +376,7 @@ async fn post_score(
         )));
     }
     let body = read_score_body(&body)?;
-    let scores = FactorScores::from_values(body.levels).map_err(|errs| {
-        WebError::Invalid(
-            errs.into_iter()
-                .map(|e| FieldError {
-                    field: match &e {
-                        crate::domain::DomainError::FactorOutOfRange { field, .. } => {
-                            (*field).to_string()
-                        }
-                        _ => "scores".into(),
-                    },
-                    message: e.to_string(),
-                })
-                .collect(),
-        )
-    })?;
+    let scores = FactorScores::from_values(body.levels).map_err(WebError::from_domain)?;
     let now = store::now();
     let scorer = user.id.clone();
     let (saved, rank, current) = state

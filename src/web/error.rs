@@ -63,6 +63,23 @@ fn join_fields(f: &[FieldError]) -> String {
 }
 
 impl WebError {
+    /// A 422 with one field error per broken scoring rule, each named by its field.
+    pub fn from_domain(errs: Vec<crate::domain::DomainError>) -> WebError {
+        WebError::Invalid(
+            errs.into_iter()
+                .map(|e| FieldError {
+                    field: match &e {
+                        crate::domain::DomainError::FactorOutOfRange { field, .. } => {
+                            (*field).to_string()
+                        }
+                        _ => "scores".into(),
+                    },
+                    message: e.to_string(),
+                })
+                .collect(),
+        )
+    }
+
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         match self {

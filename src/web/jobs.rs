@@ -663,21 +663,7 @@ async fn score_post(
         }
         "review" | "submit" => {
             let values = levels.map(|l| i64::from(l.unwrap_or(0)));
-            let scores = FactorScores::from_values(values).map_err(|errs| {
-                WebError::Invalid(
-                    errs.into_iter()
-                        .map(|e| FieldError {
-                            field: match &e {
-                                crate::domain::DomainError::FactorOutOfRange { field, .. } => {
-                                    (*field).to_string()
-                                }
-                                _ => "scores".into(),
-                            },
-                            message: e.to_string(),
-                        })
-                        .collect(),
-                )
-            })?;
+            let scores = FactorScores::from_values(values).map_err(WebError::from_domain)?;
             let time_open_overridden = scores.time_open != s.time_open;
             let fee_size_overridden = s.fee_size.is_some_and(|l| l != scores.fee_size);
             if action == "review" {
