@@ -271,18 +271,56 @@ async fn check(config: &Config) -> anyhow::Result<()> {
         store.path().display(),
         store::supported_schema_version()
     );
+    let mut failed = Vec::new();
     if config.recruiterflow.api_key.is_some() {
         match crate::recruiterflow::check_key(config).await {
             Ok(n) => println!("recruiterflow: ok (the API key works; {n} open jobs)"),
             Err(e) => {
                 println!("recruiterflow: FAILED: {e}");
-                anyhow::bail!("Recruiterflow check failed: {e}");
+                failed.push("Recruiterflow");
             }
         }
     } else {
         println!("recruiterflow: not configured (RECRUITERFLOW_API_KEY is not set)");
     }
+    match &config.supabase_db_url {
+        Some(url) => match check_supabase(url).await {
+            Ok(text) => println!("supabase: ok ({text})"),
+            Err(e) => {
+                println!("supabase: FAILED: {e}");
+                failed.push("Supabase");
+            }
+        },
+        None => println!("supabase: not configured (SUPABASE_DB_URL is not set)"),
+    }
+    if !failed.is_empty() {
+        anyhow::bail!("check failed for {}", failed.join(" and "));
+    }
     Ok(())
+}
+
+/// Connects to Supabase and says where and whether jobrank's schema is there. Errors
+/// never contain the URL's password.
+async fn check_supabase(url: &secrecy::SecretString) -> anyhow::Result<String> {
+    let target = crate::replication::PgTarget::parse(url)?;
+    let client = target.connect().await?;
+    let schema: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'jobrank')",
+            &[],
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(crate::replication::connect::describe_pg_error(&e)))?
+        .get(0);
+    Ok(format!(
+        "reached {}; {}",
+        target.describe(),
+        if schema {
+            "the jobrank schema is there"
+        } else {
+            "the jobrank schema is missing: run `jobrank migrate --supabase`"
+        }
+    ))
 }
 
 /// `jobrank sync recruiterflow`: one full sync, recorded like the poller's.

@@ -1157,3 +1157,49 @@ async fn two_running_jobrank_servers_converge_through_postgres_despite_an_outage
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn check_reaches_supabase_and_says_what_works() {
+    let db = pg::test_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let env = [
+        ("JOBRANK_DATA_DIR", data),
+        ("SUPABASE_DB_URL", db.url.as_str()),
+    ];
+    let out = crate::helpers::run_cli(&["check"], &env, None);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("supabase: ok") && text.contains("migrate --supabase"),
+        "{text}"
+    );
+    let out = crate::helpers::run_cli(&["migrate", "--supabase"], &env, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = crate::helpers::run_cli(&["check"], &env, None);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("the jobrank schema is there"), "{text}");
+
+    let unreachable = "postgresql://jobrank:pg-secret-pw@127.0.0.1:1/postgres?sslmode=disable";
+    let out = crate::helpers::run_cli(
+        &["check"],
+        &[("JOBRANK_DATA_DIR", data), ("SUPABASE_DB_URL", unreachable)],
+        None,
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("supabase: FAILED"), "{all}");
+    assert!(!all.contains("pg-secret-pw"), "the password leaked: {all}");
+}
