@@ -16,7 +16,7 @@ use jobrank::store::{Store, jobs, ranks, settings, submissions, users};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION};
 
-use crate::helpers::bin;
+use crate::helpers::jobrank_command;
 use crate::web_support::{FormBody, csrf_field};
 
 /// `jobrank serve` as a child process on a loopback port.
@@ -34,15 +34,7 @@ impl Server {
     /// Starts the built binary on `data_dir` and waits until `/healthz` answers.
     async fn start(data_dir: &Path) -> Server {
         let addr = free_port();
-        let mut cmd = Command::new(bin());
-        for (k, _) in std::env::vars() {
-            if k.starts_with("JOBRANK_")
-                || k.starts_with("RECRUITERFLOW_")
-                || k.starts_with("SUPABASE_")
-            {
-                cmd.env_remove(k);
-            }
-        }
+        let mut cmd = jobrank_command();
         let child = cmd
             .arg("--data-dir")
             .arg(data_dir)

@@ -111,12 +111,10 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_jobrank"))
 }
 
-/// Runs the binary with arguments, environment and optional stdin; returns its output.
-/// Inherited JOBRANK_/RECRUITERFLOW_/SUPABASE_ variables are cleared so tests see only
-/// what they set.
-pub fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+/// A command for the built binary with inherited JOBRANK_/RECRUITERFLOW_/SUPABASE_
+/// variables cleared, so a test sees only the settings it gives.
+pub fn jobrank_command() -> Command {
     let mut cmd = Command::new(bin());
-    cmd.args(args);
     for (k, _) in std::env::vars() {
         if k.starts_with("JOBRANK_")
             || k.starts_with("RECRUITERFLOW_")
@@ -125,6 +123,15 @@ pub fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Outp
             cmd.env_remove(k);
         }
     }
+    cmd
+}
+
+/// Runs the binary with arguments, environment and optional stdin; returns its output.
+/// Inherited JOBRANK_/RECRUITERFLOW_/SUPABASE_ variables are cleared so tests see only
+/// what they set.
+pub fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut cmd = jobrank_command();
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -15,7 +15,7 @@ use jobrank::store::submissions::NewSubmission;
 use jobrank::store::{self, Store, backup, jobs, ranks, sync_runs, users};
 use rusqlite::Connection;
 
-use crate::helpers::{bin, run_cli, spawn_app, spawn_app_with, stderr, stdout};
+use crate::helpers::{jobrank_command, run_cli, spawn_app, spawn_app_with, stderr, stdout};
 
 // ---------- helpers ----------
 
@@ -38,15 +38,7 @@ struct Server {
 impl Server {
     fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
         let port = free_port();
-        let mut cmd = Command::new(bin());
-        for (k, _) in std::env::vars() {
-            if k.starts_with("JOBRANK_")
-                || k.starts_with("RECRUITERFLOW_")
-                || k.starts_with("SUPABASE_")
-            {
-                cmd.env_remove(k);
-            }
-        }
+        let mut cmd = jobrank_command();
         cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("JOBRANK_DATA_DIR", data_dir)
             .envs(env.iter().copied())
