@@ -10,9 +10,7 @@ use crate::domain::{FactorScores, Role, Settings};
 use crate::store::jobs::JobUpsert;
 use crate::store::pipeline::StageCount;
 use crate::store::submissions::Submission;
-use crate::store::{
-    self, Result, Store, StoreError, jobs, pipeline, ranks, settings, submissions, users,
-};
+use crate::store::{self, Result, Store, StoreError, jobs, pipeline, ranks, submissions, users};
 
 /// The demo accounts and their passwords, printed once.
 pub struct DemoAccounts {
@@ -293,6 +291,5 @@ fn build_agency(tx: &store::Tx<'_>, scorers: &[users::User], now: DateTime<Utc>)
     for job in demo_jobs.iter().step_by(13) {
         jobs::close_job(tx, job.id, Some("Filled"), now - Duration::days(3))?;
     }
-    let _ = settings::current_settings(tx)?;
     Ok(())
 }

@@ -84,11 +84,8 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                 password_hash: hash,
             };
             let user = store
-                .write(move |tx| {
-                    let u = users::insert_user(tx, &new, store::now())?;
-                    store::ranks::recompute_all(tx)?;
-                    Ok(u)
-                })
+                // A new user has no submissions yet, so no rank changes.
+                .write(move |tx| users::insert_user(tx, &new, store::now()))
                 .await?;
             println!(
                 "added {} <{}> as {}{}",
