@@ -1068,10 +1068,16 @@ async fn two_running_jobrank_servers_converge_through_postgres_despite_an_outage
     eventually("B has A's users and jobs", || {
         let bs = bs.clone();
         async move {
-            bs.read(|c| Ok(c.query_row("SELECT count(*) FROM jobs", [], |r| r.get::<_, i64>(0))?))
-                .await
-                .unwrap()
-                == 2
+            bs.read(|c| {
+                Ok(c.query_row(
+                    "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM jobs)",
+                    [],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+                )?)
+            })
+            .await
+            .unwrap()
+                == (2, 2)
         }
     })
     .await;
