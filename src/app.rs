@@ -54,6 +54,7 @@ impl Application {
             config: Arc::new(config),
             started_at: store::now(),
             syncer,
+            dashboard: Default::default(),
         };
         Ok(Application {
             listener,

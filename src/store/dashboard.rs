@@ -4,6 +4,7 @@
 //! data-freshness figures of the header strip.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -11,7 +12,7 @@ use rusqlite::Connection;
 use super::pipeline::{PipelineSnapshot, StageCount};
 use super::ranks::JobRank;
 use super::sync_runs::{self, SyncRun};
-use super::{Result, col_ts, col_ts_opt, outbox, settings};
+use super::{Result, Store, col_ts, col_ts_opt, outbox, settings};
 use crate::domain::{Rank, TeamScore, days_between, needs_score};
 
 /// A bottleneck stage whose candidates wait at least this many days on average makes
@@ -30,7 +31,7 @@ pub struct DashboardJob {
     pub fee_currency: Option<String>,
     /// None while no scorer has scored the job.
     pub rank: Option<JobRank>,
-    pub pipeline: Option<PipelineSnapshot>,
+    pub pipeline: Option<Arc<PipelineSnapshot>>,
     /// When the viewer last scored this job.
     pub my_latest: Option<DateTime<Utc>>,
     /// Whether the viewer (a scorer) owes this job a score under the current cadence.
@@ -108,24 +109,109 @@ impl DashboardJob {
     }
 }
 
-/// Every open job for the dashboard, as seen by `viewer_id` at `now` (unsorted).
+/// Every open job for the dashboard, as seen by `viewer_id` at `now` (unsorted), read
+/// straight from the store. Pages use [`DashboardCache`], which reads the same thing
+/// once per store generation.
 pub fn dashboard_jobs(
     conn: &Connection,
     viewer_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<DashboardJob>> {
-    let cadence = settings::current_settings(conn)?.settings.cadence_days;
-    let mut mine: HashMap<i64, DateTime<Utc>> = HashMap::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT job_id, MAX(submitted_at) FROM submissions WHERE scorer_id = ?1 GROUP BY job_id",
-        )?;
-        let rows = stmt.query_map([viewer_id], |r| Ok((r.get::<_, i64>(0)?, col_ts(r, 1)?)))?;
-        for row in rows {
-            let (job, at) = row?;
-            mine.insert(job, at);
-        }
+    let shared = read_shared(conn)?;
+    let mine = viewer_latest(conn, viewer_id)?;
+    Ok(personal_jobs(&shared, &mine, now).0)
+}
+
+/// What every viewer's dashboard shares, read in one snapshot: the open jobs (without
+/// the viewer's fields), the client filter's choices, the freshness figures and the
+/// scoring cadence.
+pub struct SharedDashboard {
+    generation: i64,
+    jobs: Vec<DashboardJob>,
+    clients: Vec<String>,
+    freshness: Freshness,
+    cadence_days: u32,
+    /// Each viewer's jobs, filled on first use.
+    personal: Mutex<HashMap<String, Arc<Personal>>>,
+}
+
+/// One viewer's jobs: the shared ones with the viewer's fields, in the dashboard's
+/// default order, valid until `valid_until` (a job's days open or the viewer's "needs
+/// my score" changes then) or the next store generation.
+struct Personal {
+    latest: Arc<HashMap<i64, DateTime<Utc>>>,
+    jobs: Vec<DashboardJob>,
+    valid_until: DateTime<Utc>,
+}
+
+/// The shared jobs with the viewer's fields at `now`, in default order, and the first
+/// moment one of those fields changes.
+fn personal_jobs(
+    shared: &SharedDashboard,
+    latest: &HashMap<i64, DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> (Vec<DashboardJob>, DateTime<Utc>) {
+    let cadence = chrono::Duration::days(i64::from(shared.cadence_days));
+    let mut valid_until = now + chrono::Duration::days(1);
+    let jobs = shared
+        .jobs
+        .iter()
+        .map(|j| {
+            let my_latest = latest.get(&j.id).copied();
+            let days_open = days_between(j.opened, now);
+            let needs_my_score = needs_score(my_latest, now, shared.cadence_days);
+            if j.opened <= now {
+                valid_until = valid_until.min(j.opened + chrono::Duration::days(days_open + 1));
+            }
+            if let (Some(at), false) = (my_latest, needs_my_score) {
+                valid_until = valid_until.min(at + cadence);
+            }
+            DashboardJob {
+                days_open,
+                my_latest,
+                needs_my_score,
+                ..j.clone()
+            }
+        })
+        .collect();
+    (DashboardQuery::default().apply(jobs), valid_until)
+}
+
+fn read_shared(conn: &Connection) -> Result<SharedDashboard> {
+    // One read transaction: the generation and everything read with it agree.
+    let tx = conn.unchecked_transaction()?;
+    let generation = Store::generation(&tx)?;
+    let cadence_days = settings::current_settings(&tx)?.settings.cadence_days;
+    let jobs = open_jobs(&tx)?;
+    let clients = open_clients(&tx)?;
+    let freshness = freshness(&tx)?;
+    tx.finish()?;
+    Ok(SharedDashboard {
+        generation,
+        jobs,
+        clients,
+        freshness,
+        cadence_days,
+        personal: Mutex::new(HashMap::new()),
+    })
+}
+
+/// When `viewer_id` last scored each job.
+fn viewer_latest(conn: &Connection, viewer_id: &str) -> Result<HashMap<i64, DateTime<Utc>>> {
+    let mut mine = HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT job_id, MAX(submitted_at) FROM submissions WHERE scorer_id = ?1 GROUP BY job_id",
+    )?;
+    let rows = stmt.query_map([viewer_id], |r| Ok((r.get::<_, i64>(0)?, col_ts(r, 1)?)))?;
+    for row in rows {
+        let (job, at) = row?;
+        mine.insert(job, at);
     }
+    Ok(mine)
+}
+
+/// The open jobs with rank and latest pipeline, without the viewer's fields.
+fn open_jobs(conn: &Connection) -> Result<Vec<DashboardJob>> {
     let mut pipelines: HashMap<i64, PipelineSnapshot> = HashMap::new();
     {
         let mut stmt = conn.prepare_cached(
@@ -212,22 +298,114 @@ pub fn dashboard_jobs(
     let mut out = Vec::new();
     for row in rows {
         let (id, title, client, opened, fee_minor, fee_currency, rank) = row?;
-        let my_latest = mine.get(&id).copied();
         out.push(DashboardJob {
             id,
             title,
             client,
             opened,
-            days_open: days_between(opened, now),
+            days_open: 0,
             fee_minor,
             fee_currency,
             rank,
-            pipeline: pipelines.remove(&id),
-            my_latest,
-            needs_my_score: needs_score(my_latest, now, cadence),
+            pipeline: pipelines.remove(&id).map(Arc::new),
+            my_latest: None,
+            needs_my_score: false,
         });
     }
     Ok(out)
+}
+
+/// One viewer's dashboard at one moment.
+#[derive(Clone)]
+pub struct DashboardView {
+    shared: Arc<SharedDashboard>,
+    personal: Arc<Personal>,
+}
+
+impl DashboardView {
+    /// Every open job as the viewer sees it, in the dashboard's default (rank) order.
+    pub fn jobs(&self) -> &[DashboardJob] {
+        &self.personal.jobs
+    }
+
+    /// Distinct clients of open jobs, A-Z.
+    pub fn clients(&self) -> &[String] {
+        &self.shared.clients
+    }
+
+    pub fn freshness(&self) -> &Freshness {
+        &self.shared.freshness
+    }
+}
+
+/// An in-memory copy of the dashboard's read, kept while the store's generation stays
+/// the same (no write transaction committed since, by this process or another one), so
+/// the team's repeated dashboard views and filter changes cost no store read beyond one
+/// row. Writes made to the SQLite file by other tools than jobrank are not noticed until
+/// jobrank's next write.
+#[derive(Default)]
+pub struct DashboardCache {
+    current: Mutex<Option<Arc<SharedDashboard>>>,
+}
+
+impl DashboardCache {
+    /// The dashboard as `viewer_id` sees it at `now`, from the copy when it is current.
+    pub fn view(
+        &self,
+        conn: &Connection,
+        viewer_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DashboardView> {
+        let generation = Store::generation(conn)?;
+        let cached = self
+            .current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .filter(|s| s.generation == generation);
+        let shared = match cached {
+            Some(s) => s,
+            None => {
+                let fresh = Arc::new(read_shared(conn)?);
+                let mut slot = self.current.lock().unwrap_or_else(|p| p.into_inner());
+                // Two readers may refresh at once: keep the newer copy.
+                if slot.as_ref().is_none_or(|s| s.generation <= fresh.generation) {
+                    *slot = Some(fresh.clone());
+                }
+                fresh
+            }
+        };
+        let known = shared
+            .personal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(viewer_id)
+            .cloned();
+        let personal = match known {
+            Some(p) if now < p.valid_until => p,
+            known => {
+                let latest = match known {
+                    Some(p) => p.latest.clone(),
+                    // Read after the shared part: at worst newer than it, and a newer
+                    // generation replaces both.
+                    None => Arc::new(viewer_latest(conn, viewer_id)?),
+                };
+                let (jobs, valid_until) = personal_jobs(&shared, &latest, now);
+                let p = Arc::new(Personal {
+                    latest,
+                    jobs,
+                    valid_until,
+                });
+                shared
+                    .personal
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(viewer_id.to_owned(), p.clone());
+                p
+            }
+        };
+        Ok(DashboardView { shared, personal })
+    }
 }
 
 /// How the dashboard is sorted.
@@ -297,6 +475,11 @@ pub struct DashboardQuery {
 impl DashboardQuery {
     /// Keeps the jobs that pass every filter, in the chosen order.
     pub fn apply(&self, jobs: Vec<DashboardJob>) -> Vec<DashboardJob> {
+        self.select(&jobs).into_iter().cloned().collect()
+    }
+
+    /// The jobs that pass every filter, in the chosen order, without copying them.
+    pub fn select<'a>(&self, jobs: &'a [DashboardJob]) -> Vec<&'a DashboardJob> {
         let words: Vec<String> = self
             .search
             .as_deref()
@@ -304,8 +487,8 @@ impl DashboardQuery {
             .split_whitespace()
             .map(str::to_lowercase)
             .collect();
-        let mut out: Vec<DashboardJob> = jobs
-            .into_iter()
+        let mut out: Vec<&DashboardJob> = jobs
+            .iter()
             .filter(|j| {
                 if !words.is_empty() {
                     let hay = format!("{} {}", j.title, j.client).to_lowercase();
@@ -349,7 +532,9 @@ impl DashboardQuery {
                 (None, None) => std::cmp::Ordering::Equal,
             }
         };
-        out.sort_by(|a, b| {
+        // `jobs` usually comes in the default order already, which the sort only
+        // checks (a run of sorted input costs one comparison per job).
+        out.sort_by(|&a, &b| {
             let primary = match self.sort {
                 SortKey::Rank => {
                     let ra = a.rank.as_ref().map(|r| r.rank);

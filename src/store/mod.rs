@@ -438,8 +438,17 @@ impl Store {
             origin: &self.inner.replica_id,
         };
         let out = f(&t)?;
+        bump_generation(&t.tx)?;
         t.tx.commit()?;
         Ok(out)
+    }
+
+    /// The store's generation: moves forward with every write transaction committed
+    /// through [`Store::write`] by any jobrank process on this data directory, so an
+    /// in-memory copy of a derived read stays valid exactly while it is unchanged.
+    pub fn generation(conn: &Connection) -> Result<i64> {
+        let mut stmt = conn.prepare_cached("SELECT n FROM store_generation WHERE singleton = 1")?;
+        Ok(stmt.query_row([], |r| r.get(0))?)
     }
 
     /// The blocking form of [`Store::read`], for command-line tools.
@@ -476,6 +485,12 @@ impl Store {
             Ok(())
         })
     }
+}
+
+fn bump_generation(conn: &Connection) -> Result<()> {
+    conn.prepare_cached("UPDATE store_generation SET n = n + 1 WHERE singleton = 1")?
+        .execute([])?;
+    Ok(())
 }
 
 fn ensure_replica(conn: &mut Connection) -> Result<String> {

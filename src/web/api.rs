@@ -22,7 +22,7 @@ use super::dashboard::DashboardParams;
 use super::pages::Query;
 use super::{AppState, FieldError, WebError};
 use crate::domain::{Factor, FactorScores, Level, composite, needs_score};
-use crate::store::dashboard::{self, DashboardJob};
+use crate::store::dashboard::DashboardJob;
 use crate::store::submissions::{self, NewSubmission};
 use crate::store::users::{self, User};
 use crate::store::{self, api_tokens, jobs, pipeline, ranks, settings};
@@ -157,18 +157,19 @@ async fn list_jobs(
     let query = params.to_query()?;
     let now = store::now();
     let viewer = user.id.clone();
-    let (jobs, scorers, latest, cadence) = state
+    let cache = state.dashboard.clone();
+    let (view, scorers, latest, cadence) = state
         .store
         .read(move |c| {
             Ok((
-                dashboard::dashboard_jobs(c, &viewer, now)?,
+                cache.view(c, &viewer, now)?,
                 users::list_scorers(c)?,
                 submissions::latest_on_open_jobs(c)?,
                 settings::current_settings(c)?.settings.cadence_days,
             ))
         })
         .await?;
-    let jobs = query.apply(jobs);
+    let jobs = query.select(view.jobs());
     let due = scores_due(&scorers, &latest, jobs.iter().map(|j| j.id), now, cadence);
     let list: Vec<Value> = jobs.iter().map(|j| job_json(j, &due)).collect();
     Ok(axum::Json(json!({ "jobs": list })).into_response())
@@ -429,21 +430,23 @@ async fn dashboard_summary(
 ) -> Result<Response, WebError> {
     let now = store::now();
     let viewer = user.id.clone();
-    let (jobs, scorers, latest, cadence, fresh) = state
+    let cache = state.dashboard.clone();
+    let (view, scorers, latest, cadence) = state
         .store
         .read(move |c| {
             Ok((
-                dashboard::dashboard_jobs(c, &viewer, now)?,
+                cache.view(c, &viewer, now)?,
                 users::list_scorers(c)?,
                 submissions::latest_on_open_jobs(c)?,
                 settings::current_settings(c)?.settings.cadence_days,
-                dashboard::freshness(c)?,
             ))
         })
         .await?;
+    let jobs = view.jobs();
+    let fresh = view.freshness();
     let mut ranks: BTreeMap<&str, i64> = [("A", 0), ("B", 0), ("C", 0)].into_iter().collect();
     let mut unscored = 0;
-    for j in &jobs {
+    for j in jobs {
         match &j.rank {
             Some(r) => *ranks.entry(r.rank.as_str()).or_default() += 1,
             None => unscored += 1,

@@ -18,7 +18,7 @@ use super::{AppState, WebError};
 use crate::config::Config;
 use crate::domain::Rank;
 use crate::store::dashboard::{
-    self, DashboardJob, DashboardQuery, Freshness, Movement, PipelineStatus, RankFilter, SortKey,
+    DashboardJob, DashboardQuery, Freshness, Movement, PipelineStatus, RankFilter, SortKey,
 };
 use crate::store::{self};
 
@@ -38,13 +38,53 @@ pub struct DashboardParams {
     pub needs: Option<String>,
     pub sort: Option<String>,
     pub dir: Option<String>,
+    /// The page of the list (1 when absent); the page only, never the JSON API.
+    pub page: Option<String>,
 }
+
+/// Jobs per page of the dashboard list. Sorted by rank, the first page holds the jobs
+/// that matter most; filters and search narrow the rest down.
+pub const PAGE_SIZE: usize = 50;
 
 fn non_empty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 impl DashboardParams {
+    /// The page asked for (1-based); a bad value is a 400 naming it.
+    pub fn page(&self) -> Result<usize, WebError> {
+        match non_empty(&self.page) {
+            None => Ok(1),
+            Some(p) => p.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                WebError::BadRequest(format!("page must be a whole number from 1, got {p:?}"))
+            }),
+        }
+    }
+
+    /// This view's query string for `page`, keeping every filter that is set.
+    pub fn href(&self, page: usize) -> String {
+        let mut qs = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("q", &self.q),
+            ("client", &self.client),
+            ("rank", &self.rank),
+            ("min_days", &self.min_days),
+            ("max_days", &self.max_days),
+            ("pipeline", &self.pipeline),
+            ("needs", &self.needs),
+            ("sort", &self.sort),
+            ("dir", &self.dir),
+        ] {
+            if let Some(v) = non_empty(value) {
+                qs.append_pair(name, v);
+            }
+        }
+        if page > 1 {
+            qs.append_pair("page", &page.to_string());
+        }
+        format!("/?{}", qs.finish())
+    }
+
     /// The filters these parameters ask for; a bad value is a 400 naming it.
     pub fn to_query(&self) -> Result<DashboardQuery, WebError> {
         let days = |name: &str, v: &Option<String>| -> Result<Option<i64>, WebError> {
@@ -230,7 +270,15 @@ fn row(j: &DashboardJob, now: DateTime<Utc>, viewer_scores: bool) -> JobRow {
 pub struct JobList {
     pub rows: Vec<JobRow>,
     pub total_open: usize,
+    /// Jobs that pass the filters (on every page).
+    pub matching: usize,
+    /// Position of the first row shown (1-based; 0 when none).
+    pub first: usize,
     pub needs_me: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
 }
 
 /// The header strip's two indicators.
@@ -315,6 +363,8 @@ pub struct FilterForm {
     pub sort: &'static str,
     pub reverse: bool,
     pub clients: Vec<String>,
+    /// Whether "More filters" starts open (one of its filters is in use).
+    pub more_open: bool,
 }
 
 #[derive(Template)]
@@ -340,21 +390,15 @@ async fn dashboard_page(
     Query(params): Query<DashboardParams>,
 ) -> Result<Response, WebError> {
     let query = params.to_query()?;
+    let page = params.page()?;
     let now = store::now();
     let viewer = session.user.id.clone();
-    let fragment = is_htmx(&headers);
-    let (jobs, page_parts) = state
+    let cache = state.dashboard.clone();
+    let view = state
         .store
-        .read(move |c| {
-            let jobs = dashboard::dashboard_jobs(c, &viewer, now)?;
-            let page_parts = if fragment {
-                None
-            } else {
-                Some((dashboard::freshness(c)?, dashboard::open_clients(c)?))
-            };
-            Ok((jobs, page_parts))
-        })
+        .read(move |c| cache.view(c, &viewer, now))
         .await?;
+    let jobs = view.jobs();
     let scores = session.user.scores;
     let total_open = jobs.len();
     let needs_me = if scores {
@@ -362,16 +406,32 @@ async fn dashboard_page(
     } else {
         0
     };
-    let shown = query.apply(jobs);
+    let shown = query.select(jobs);
+    let matching = shown.len();
+    let pages = matching.div_ceil(PAGE_SIZE).max(1);
+    // A page past the end (the list shrank since the link was made) shows the last one.
+    let page = page.min(pages);
+    let skip = (page - 1) * PAGE_SIZE;
     let list = JobList {
-        rows: shown.iter().map(|j| row(j, now, scores)).collect(),
+        rows: shown
+            .iter()
+            .skip(skip)
+            .take(PAGE_SIZE)
+            .map(|j| row(j, now, scores))
+            .collect(),
         total_open,
+        matching,
+        first: if matching == 0 { 0 } else { skip + 1 },
         needs_me,
+        page,
+        pages,
+        prev_href: (page > 1).then(|| params.href(page - 1)),
+        next_href: (page < pages).then(|| params.href(page + 1)),
     };
-    let Some((fresh, clients)) = page_parts else {
+    if is_htmx(&headers) {
         return render(&JobListFragment { list });
-    };
-    let fresh = freshness_view(&fresh, &state.config, now);
+    }
+    let fresh = freshness_view(view.freshness(), &state.config, now);
     let form = FilterForm {
         q: params.q.clone().unwrap_or_default(),
         client: params.client.clone().unwrap_or_default(),
@@ -382,7 +442,12 @@ async fn dashboard_page(
         needs: query.needs_my_score,
         sort: query.sort.as_str(),
         reverse: query.reverse,
-        clients,
+        clients: view.clients().to_vec(),
+        more_open: query.client.is_some()
+            || query.min_days.is_some()
+            || query.max_days.is_some()
+            || query.pipeline.is_some()
+            || query.reverse,
     };
     render(&DashboardPage {
         chrome: Chrome::for_session(&session, "dashboard"),

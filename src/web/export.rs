@@ -16,7 +16,7 @@ use super::dashboard::DashboardParams;
 use super::pages::Query;
 use super::{AppState, WebError};
 use crate::domain::composite;
-use crate::store::{self, dashboard, review, settings};
+use crate::store::{self, review, settings};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -76,13 +76,14 @@ async fn jobs_csv(
     let query = params.to_query()?;
     let now = store::now();
     let viewer = session.user.id.clone();
+    let cache = state.dashboard.clone();
     let jobs = state
         .store
-        .read(move |c| dashboard::dashboard_jobs(c, &viewer, now))
+        .read(move |c| cache.view(c, &viewer, now))
         .await?;
     let rows = query
-        .apply(jobs)
-        .iter()
+        .select(jobs.jobs())
+        .into_iter()
         .map(|j| {
             let bottleneck = j
                 .pipeline

@@ -22,7 +22,7 @@ use super::dashboard::fee_text;
 use super::pages::{Chrome, Form, Query, date, render, render_with};
 use super::{AppState, FieldError, WebError};
 use crate::domain::{Factor, FactorScores, Level, composite};
-use crate::store::dashboard::{self, DashboardQuery};
+use crate::store::dashboard::DashboardCache;
 use crate::store::drafts::{self, Draft};
 use crate::store::jobs::{self, Job};
 use crate::store::pipeline::{self, PipelineSnapshot};
@@ -55,13 +55,30 @@ pub struct QueueLinks {
 }
 
 /// The jobs that need the viewer's score, in dashboard (rank) order.
-fn queue(conn: &rusqlite::Connection, viewer: &str, now: DateTime<Utc>) -> store::Result<Vec<i64>> {
-    let all = DashboardQuery::default().apply(dashboard::dashboard_jobs(conn, viewer, now)?);
-    Ok(all
-        .into_iter()
+fn queue(
+    cache: &DashboardCache,
+    conn: &rusqlite::Connection,
+    viewer: &str,
+    now: DateTime<Utc>,
+) -> store::Result<Vec<i64>> {
+    let view = cache.view(conn, viewer, now)?;
+    Ok(view
+        .jobs()
+        .iter()
         .filter(|j| j.needs_my_score)
         .map(|j| j.id)
         .collect())
+}
+
+/// The job to score after `current`: the one after it in the queue, wrapping round,
+/// or the top of the queue when `current` was not in it.
+fn next_in_queue(queue: &[i64], current: i64) -> Option<i64> {
+    let start = queue.iter().position(|id| *id == current).map_or(0, |p| p + 1);
+    queue[start..]
+        .iter()
+        .chain(&queue[..start])
+        .copied()
+        .find(|id| *id != current)
 }
 
 fn queue_links(queue: &[i64], current: i64) -> QueueLinks {
@@ -282,6 +299,7 @@ async fn job_page(
     let id = job_id(&raw)?;
     let viewer = session.user.id.clone();
     let now = store::now();
+    let cache = state.dashboard.clone();
     let page = state
         .store
         .read(move |c| {
@@ -313,7 +331,7 @@ async fn job_page(
                 .map(|s| score_row(s, &names, &current))
                 .collect();
             let history = ranks::history_for_job(c, id)?;
-            let q = queue(c, &viewer, now)?;
+            let q = queue(&cache, c, &viewer, now)?;
             Ok(JobPage {
                 chrome: Chrome::anonymous(),
                 job: job_view(&job, &rank, now),
@@ -469,6 +487,7 @@ async fn scoring_context(
 ) -> Result<ScoringContext, WebError> {
     let viewer = session.user.id.clone();
     let now = store::now();
+    let cache = state.dashboard.clone();
     let ctx = state
         .store
         .read(move |c| {
@@ -486,7 +505,7 @@ async fn scoring_context(
             Ok(ScoringContext {
                 rank: ranks::find_job_rank(c, id)?,
                 draft: drafts::find_draft(c, id, &viewer)?,
-                queue: queue(c, &viewer, now)?,
+                queue: queue(&cache, c, &viewer, now)?,
                 job,
                 current,
                 mine,
@@ -683,27 +702,13 @@ async fn score_post(
                 fee_size_overridden,
                 comment: (!comment.is_empty()).then_some(comment),
             };
-            let viewer = session.user.id.clone();
             state
                 .store
                 .write(move |tx| submissions::insert_submission(tx, &new, now).map(|_| ()))
                 .await?;
-            let after = state
-                .store
-                .read(move |c| {
-                    let all = DashboardQuery::default().apply(dashboard::dashboard_jobs(
-                        c,
-                        &viewer,
-                        store::now(),
-                    )?);
-                    let pos = all.iter().position(|j| j.id == id).unwrap_or(0);
-                    let n = all.len();
-                    Ok((1..=n)
-                        .map(|k| &all[(pos + k) % n])
-                        .find(|j| j.needs_my_score && j.id != id)
-                        .map(|j| j.id))
-                })
-                .await?;
+            // The next job of the queue this page was opened from (wrapping round):
+            // the submission changed only this job's place in it, so no new read.
+            let after = next_in_queue(&ctx.queue, id);
             let to = match after {
                 Some(next) => format!("/jobs/{next}/score"),
                 None => format!("/?scored={id}"),
@@ -732,6 +737,16 @@ mod tests {
             (outside.prev, outside.next, outside.remaining),
             (None, Some(10), 3)
         );
+    }
+
+    #[test]
+    fn the_next_job_follows_the_current_one_and_wraps_round() {
+        let q = [10, 20, 30];
+        assert_eq!(next_in_queue(&q, 20), Some(30));
+        assert_eq!(next_in_queue(&q, 30), Some(10));
+        assert_eq!(next_in_queue(&q, 99), Some(10));
+        assert_eq!(next_in_queue(&[20], 20), None);
+        assert_eq!(next_in_queue(&[], 20), None);
     }
 
     #[test]

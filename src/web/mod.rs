@@ -50,6 +50,8 @@ pub struct AppState {
     pub started_at: DateTime<Utc>,
     /// The Recruiterflow sync, when RECRUITERFLOW_API_KEY is set ("Refresh now").
     pub syncer: Option<Syncer>,
+    /// The dashboard's read, kept in memory while the store is unchanged.
+    pub dashboard: Arc<crate::store::dashboard::DashboardCache>,
 }
 
 /// The whole application's routes.
