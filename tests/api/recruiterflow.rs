@@ -342,9 +342,10 @@ async fn the_client_reads_users_stage_names_movements_and_job_placements() {
     let fake = FakeRecruiterflow::with_jobs(2).await;
     let client = client_for(&fake, fast_options());
     let users = client.list_users().await.unwrap();
-    assert_eq!(users.len(), 2);
+    assert_eq!(users.users.len(), 2);
+    assert!(users.errors.is_empty() && users.incomplete.is_none());
     assert_eq!(
-        users[0].email.as_deref(),
+        users.users[0].email.as_deref(),
         Some("manish.kotian36@outlook.com")
     );
     let stages = client.stage_names().await.unwrap();
