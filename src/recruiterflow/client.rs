@@ -88,6 +88,17 @@ pub struct OpenJobs {
     pub incomplete: Option<String>,
 }
 
+/// The account's user list as read in full.
+#[derive(Debug, Clone, Default)]
+pub struct UserList {
+    pub users: Vec<User>,
+    /// Elements that could not be read.
+    pub errors: Vec<ItemError>,
+    /// Set when the pages did not add up to the reported total: the list changed while
+    /// it was read, so it must not be used to remove users.
+    pub incomplete: Option<String>,
+}
+
 enum Attempt {
     Done(Value),
     Retry {
@@ -387,31 +398,12 @@ impl Client {
                 on_page,
             )
             .await?;
-        let total = pages.first().and_then(|p| p.total);
-        let mut out = OpenJobs::default();
-        let mut seen = std::collections::HashSet::new();
-        for p in pages {
-            for e in p.errors {
-                if e.id.is_none_or(|id| seen.insert(id)) {
-                    out.errors.push(e);
-                }
-            }
-            for j in p.items {
-                if seen.insert(j.id) {
-                    out.jobs.push(j);
-                }
-            }
-        }
-        if let Some(total) = total {
-            let got =
-                seen.len() as i64 + out.errors.iter().filter(|e| e.id.is_none()).count() as i64;
-            if got != total {
-                out.incomplete = Some(format!(
-                    "Recruiterflow reported {total} open jobs but the pages held {got}"
-                ));
-            }
-        }
-        Ok(out)
+        let (jobs, errors, incomplete) = merge_pages(pages, |j: &Job| j.id, "open jobs");
+        Ok(OpenJobs {
+            jobs,
+            errors,
+            incomplete,
+        })
     }
 
     /// One job with its client company and stages.
@@ -481,12 +473,18 @@ impl Client {
         })
     }
 
-    /// Every user of the account.
-    pub async fn list_users(&self) -> Result<Vec<User>> {
+    /// Every user of the account, read in pages. When the pages do not add up to the
+    /// reported total the result is marked incomplete.
+    pub async fn list_users(&self) -> Result<UserList> {
         let pages: Vec<Page<User>> = self
             .get_all_pages("/api/external/user/list", &[], |_, _| {})
             .await?;
-        Ok(pages.into_iter().flat_map(|p| p.items).collect())
+        let (users, errors, incomplete) = merge_pages(pages, |u: &User| u.id, "users");
+        Ok(UserList {
+            users,
+            errors,
+            incomplete,
+        })
     }
 
     /// Every placement record of the account.
@@ -521,6 +519,38 @@ impl Client {
                 detail: "expected {\"count\": N}".into(),
             })
     }
+}
+
+/// Joins the pages of a list: each record once (by `id`), the elements that could not
+/// be read, and why the list is incomplete when the pages do not add up to the total
+/// the first page reported (`what` names the records in that message).
+fn merge_pages<T>(
+    pages: Vec<Page<T>>,
+    id: impl Fn(&T) -> i64,
+    what: &str,
+) -> (Vec<T>, Vec<ItemError>, Option<String>) {
+    let total = pages.first().and_then(|p| p.total);
+    let mut items = Vec::new();
+    let mut errors: Vec<ItemError> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for p in pages {
+        for e in p.errors {
+            if e.id.is_none_or(|id| seen.insert(id)) {
+                errors.push(e);
+            }
+        }
+        for item in p.items {
+            if seen.insert(id(&item)) {
+                items.push(item);
+            }
+        }
+    }
+    let incomplete = total.and_then(|total| {
+        let got = seen.len() as i64 + errors.iter().filter(|e| e.id.is_none()).count() as i64;
+        (got != total)
+            .then(|| format!("Recruiterflow reported {total} {what} but the pages held {got}"))
+    });
+    (items, errors, incomplete)
 }
 
 fn transport_failure(e: &reqwest::Error) -> Attempt {

@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-pub use client::{Client, ClientOptions};
+pub use client::{Client, ClientOptions, UserList};
 pub use error::RecruiterflowError;
 pub use sync::{SyncProgress, SyncReport};
 
@@ -196,7 +196,13 @@ impl Syncer {
         });
         match &result {
             Ok(r) => {
-                tracing::info!(run = r.run_id, summary = %r.message, "Recruiterflow sync finished")
+                tracing::info!(
+                    run = r.run_id,
+                    users_seen = ?r.users_seen,
+                    users_matched = ?r.users_matched,
+                    summary = %r.message,
+                    "Recruiterflow sync finished"
+                )
             }
             Err(e) => tracing::warn!(error = %e, "Recruiterflow sync failed"),
         }

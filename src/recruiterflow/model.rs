@@ -250,23 +250,31 @@ pub struct HiringTeamMember {
 impl HiringTeamMember {
     /// The name to show: the full name, else first and last, else the email.
     pub fn display_name(&self) -> Option<String> {
-        let nonempty = |s: &Option<String>| {
-            s.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        nonempty(&self.name)
-            .or_else(|| {
-                let joined = [nonempty(&self.first_name), nonempty(&self.last_name)]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                (!joined.is_empty()).then_some(joined)
-            })
-            .or_else(|| nonempty(&self.email))
+        person_name(&self.name, &self.first_name, &self.last_name).or_else(|| nonempty(&self.email))
     }
+}
+
+fn nonempty(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// The full name, else first and last joined, when any is given.
+fn person_name(
+    name: &Option<String>,
+    first: &Option<String>,
+    last: &Option<String>,
+) -> Option<String> {
+    nonempty(name).or_else(|| {
+        let joined = [nonempty(first), nonempty(last)]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!joined.is_empty()).then_some(joined)
+    })
 }
 
 /// A stage of a job (single-job endpoint with `include_stages=1`).
@@ -483,6 +491,13 @@ pub struct User {
     pub first_name: Option<String>,
     #[serde(default, deserialize_with = "de_opt_string")]
     pub last_name: Option<String>,
+}
+
+impl User {
+    /// The user's name: the full name, else first and last; never the email.
+    pub fn full_name(&self) -> Option<String> {
+        person_name(&self.name, &self.first_name, &self.last_name)
+    }
 }
 
 /// The job a placement record belongs to.
@@ -763,5 +778,12 @@ mod tests {
         assert!(pipe.candidate_ids().is_empty());
         let users: Page<User> = parse_page(fixture("users")).unwrap();
         assert_eq!(users.total, Some(2));
+        assert_eq!(users.items[1].id, 40626);
+        assert_eq!(users.items[1].full_name().as_deref(), Some("Manish Kotian"));
+        let unnamed: User = serde_json::from_value(
+            serde_json::json!({"id": "5", "name": " ", "last_name": "Ng", "email": "ng@x.example"}),
+        )
+        .unwrap();
+        assert_eq!(unnamed.full_name().as_deref(), Some("Ng"));
     }
 }

@@ -7,12 +7,13 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, TryStreamExt};
 
-use super::client::Client;
+use super::client::{Client, UserList};
 use super::error::{RecruiterflowError, Result};
 use super::model::{self, CandidateMovements, Pipeline, PlacementRecord};
 use crate::store::jobs::{self, JobUpsert, Upserted};
 use crate::store::pipeline::{self, StageCount};
 use crate::store::placements::{self, PlacementUpsert};
+use crate::store::recruiterflow_users::{self, RecruiterflowUserUpsert};
 use crate::store::sync_runs::{self, RunTotals};
 use crate::store::{self, Store};
 
@@ -43,6 +44,12 @@ pub struct SyncReport {
     pub errors: i64,
     pub pipelines_recorded: i64,
     pub placements_changed: i64,
+    /// Recruiterflow users in the list read; `None` when it could not be read.
+    pub users_seen: Option<i64>,
+    /// Stored Recruiterflow users matching a jobrank user by email.
+    pub users_matched: Option<i64>,
+    /// Stored Recruiterflow users no longer in Recruiterflow, removed.
+    pub users_removed: i64,
     pub message: String,
 }
 
@@ -164,6 +171,61 @@ pub fn map_placement(p: &PlacementRecord) -> Option<PlacementUpsert> {
     })
 }
 
+/// Maps a Recruiterflow user to what the store keeps.
+pub fn map_user(u: &model::User) -> RecruiterflowUserUpsert {
+    RecruiterflowUserUpsert {
+        id: u.id,
+        email: u
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_string),
+        name: u.full_name(),
+    }
+}
+
+/// The user list as read, before anything is written.
+#[derive(Debug, Default)]
+struct FetchedUsers {
+    users: Vec<RecruiterflowUserUpsert>,
+    /// Ids of entries that could not be read: kept as they are.
+    unreadable: Vec<i64>,
+    /// Why the list cannot be used to remove users, when it cannot.
+    incomplete: Option<String>,
+}
+
+impl FetchedUsers {
+    /// The users read, with a problem for each entry that could not be.
+    fn from_list(list: UserList, problems: &mut Vec<String>) -> FetchedUsers {
+        let mut out = FetchedUsers {
+            users: list.users.iter().map(map_user).collect(),
+            incomplete: list.incomplete,
+            ..FetchedUsers::default()
+        };
+        for e in &list.errors {
+            match e.id {
+                Some(id) => {
+                    problems.push(format!(
+                        "Recruiterflow user {id} could not be read: {}",
+                        e.message
+                    ));
+                    out.unreadable.push(id);
+                }
+                None => {
+                    problems.push(format!(
+                        "a Recruiterflow user list entry could not be read: {}",
+                        e.message
+                    ));
+                    out.incomplete
+                        .get_or_insert_with(|| "an entry had no readable id".into());
+                }
+            }
+        }
+        out
+    }
+}
+
 /// A job with its pipeline, as read from Recruiterflow.
 #[derive(Debug, Clone)]
 pub struct FetchedJob {
@@ -180,6 +242,8 @@ struct Fetched {
     problems: Vec<String>,
     incomplete: Option<String>,
     placements: Vec<PlacementUpsert>,
+    /// `None` when the user list could not be read: the stored users stay as they are.
+    users: Option<FetchedUsers>,
 }
 
 /// Reads a job's pipeline and the stage movements of its candidates. A pipeline or
@@ -324,13 +388,28 @@ async fn fetch_everything(
         )),
         Err(e) => return Err(e),
     }
+    progress(SyncProgress {
+        phase: "reading users",
+        done: 0,
+        total: None,
+    });
+    // Users only feed the matching with jobrank users: a failure here is a problem of
+    // the run, never a reason to drop the jobs read above.
+    match client.list_users().await {
+        Ok(list) => out.users = Some(FetchedUsers::from_list(list, &mut out.problems)),
+        Err(e) => out.problems.push(format!(
+            "Recruiterflow users could not be read, so the stored users were kept: {e}"
+        )),
+    }
     Ok(out)
 }
 
 /// Runs one full sync: reads the open-job list (in pages), each job's details and
-/// pipeline, and the placements, then writes them in one transaction and closes the
-/// open jobs that are no longer listed. Recorded in `sync_runs`; on a Recruiterflow
-/// failure the run is recorded as failed and nothing else changes.
+/// pipeline, the placements and the users, then writes them in one transaction and
+/// closes the open jobs that are no longer listed. Recorded in `sync_runs`; on a
+/// Recruiterflow failure the run is recorded as failed and nothing else changes, except
+/// that a user list that cannot be read is only a problem of the run (the jobs are
+/// written, the stored users stay as they were).
 pub async fn full_sync(
     store: &Store,
     client: &Client,
@@ -433,8 +512,33 @@ fn write_fetched(
             report.placements_changed += 1;
         }
     }
+    if let Some(u) = &fetched.users {
+        let complete = u.incomplete.is_none();
+        let stored =
+            recruiterflow_users::store_user_list(tx, &u.users, &u.unreadable, complete, at)?;
+        if let Some(why) = &u.incomplete {
+            report.errors += 1;
+            problems.push(format!(
+                "the Recruiterflow user list was not read whole ({why}); no user was removed this time"
+            ));
+        }
+        report.users_seen = Some(stored.seen);
+        report.users_removed = stored.removed;
+        report.users_matched = Some(recruiterflow_users::count_matched(tx)?.1);
+    }
+    let users = match (report.users_seen, report.users_matched) {
+        (Some(seen), Some(matched)) => {
+            let mut u =
+                format!("{seen} Recruiterflow users seen, {matched} matched to jobrank users");
+            if report.users_removed > 0 {
+                u.push_str(&format!(", {} removed", report.users_removed));
+            }
+            u
+        }
+        _ => "Recruiterflow users not read".to_string(),
+    };
     let mut message = format!(
-        "{} open jobs seen, {} changed, {} closed, {} pipelines recorded, {} placements changed",
+        "{} open jobs seen, {} changed, {} closed, {} pipelines recorded, {} placements changed, {users}",
         report.jobs_seen,
         report.jobs_changed,
         report.jobs_closed,
@@ -466,6 +570,9 @@ fn write_fetched(
         report: serde_json::to_string(&serde_json::json!({
             "pipelines_recorded": report.pipelines_recorded,
             "placements_changed": report.placements_changed,
+            "recruiterflow_users_seen": report.users_seen,
+            "recruiterflow_users_matched": report.users_matched,
+            "recruiterflow_users_removed": report.users_removed,
             "problems": problems,
         }))
         .ok(),

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod pipeline;
 pub mod placements;
 pub mod ranks;
+pub mod recruiterflow_users;
 pub mod replicated;
 pub mod review;
 pub mod sessions;

@@ -25,7 +25,9 @@ use crate::domain::{
 };
 use crate::store::settings::{self, SettingsVersion};
 use crate::store::users::{self, NewUser, User};
-use crate::store::{self, StoreError, api_tokens, inbox, outbox, ranks, sessions, sync_runs};
+use crate::store::{
+    self, StoreError, api_tokens, inbox, outbox, ranks, recruiterflow_users, sessions, sync_runs,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -82,6 +84,9 @@ pub struct UserRow {
     pub active: bool,
     pub is_me: bool,
     pub password_error: Option<String>,
+    /// Whether the user is matched to a Recruiterflow user; empty when Recruiterflow is
+    /// not configured or its user list was never read.
+    pub recruiterflow: String,
 }
 
 pub struct TokenRow {
@@ -132,6 +137,8 @@ struct AdminPage {
     groups: Vec<GroupView>,
     versions: Vec<VersionRow>,
     users: Vec<UserRow>,
+    /// The Recruiterflow user list in one line; empty when there is none to speak of.
+    recruiterflow_users: String,
     roles: Vec<(&'static str, &'static str)>,
     new_user: NewUserForm,
     user_errors: HashMap<String, String>,
@@ -474,9 +481,10 @@ async fn render_admin(
     extras: Extras,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let (current, versions, all_users, tokens, runs, inbox, dead, pending, dead_out) = state
+    let recruiterflow_on = state.config.recruiterflow.api_key.is_some();
+    let (current, versions, all_users, tokens, runs, inbox, dead, pending, dead_out, rf) = state
         .store
-        .read(|c| {
+        .read(move |c| {
             Ok((
                 settings::current_settings(c)?,
                 settings::list_settings(c)?,
@@ -487,6 +495,7 @@ async fn render_admin(
                 inbox::list_dead(c, RECENT)?,
                 outbox::pending_count(c)?,
                 outbox::dead_count(c)?,
+                recruiterflow_matches(c, recruiterflow_on)?,
             ))
         })
         .await?;
@@ -511,8 +520,35 @@ async fn render_admin(
             .collect(),
         users: all_users
             .iter()
-            .map(|u| user_row(u, session, extras.password_for.as_ref()))
+            .map(|u| {
+                let mut row = user_row(u, session, extras.password_for.as_ref());
+                if let Some(rf) = &rf {
+                    row.recruiterflow = match rf.matches.get(&u.id).map(Vec::as_slice) {
+                        Some([id]) => format!("Recruiterflow: matched (id {id})"),
+                        Some(ids) if !ids.is_empty() => format!(
+                            "Recruiterflow: matched (ids {})",
+                            ids.iter()
+                                .map(i64::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        _ => "not found in Recruiterflow".into(),
+                    };
+                }
+                row
+            })
             .collect(),
+        recruiterflow_users: rf
+            .as_ref()
+            .map(|rf| {
+                format!(
+                    "Recruiterflow users: {} from the list read {}, {} matched to a jobrank user by email.",
+                    rf.stored,
+                    ago(rf.read_at, now),
+                    rf.matched
+                )
+            })
+            .unwrap_or_default(),
         roles: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
         new_user: extras.new_user,
         user_errors: extras
@@ -574,6 +610,35 @@ async fn render_admin(
     render_with(status, &page)
 }
 
+/// How jobrank users match the Recruiterflow users the last full sync stored.
+struct RecruiterflowMatches {
+    read_at: chrono::DateTime<chrono::Utc>,
+    stored: i64,
+    matched: i64,
+    /// Per jobrank user id, the matching Recruiterflow user ids.
+    matches: HashMap<String, Vec<i64>>,
+}
+
+/// `None` when Recruiterflow is not configured or no sync has read its user list yet.
+fn recruiterflow_matches(
+    c: &rusqlite::Connection,
+    configured: bool,
+) -> store::Result<Option<RecruiterflowMatches>> {
+    if !configured {
+        return Ok(None);
+    }
+    let Some(read_at) = recruiterflow_users::user_list_read_at(c)? else {
+        return Ok(None);
+    };
+    let (stored, matched) = recruiterflow_users::count_matched(c)?;
+    Ok(Some(RecruiterflowMatches {
+        read_at,
+        stored,
+        matched,
+        matches: recruiterflow_users::match_jobrank_users(c)?,
+    }))
+}
+
 fn version_row(
     v: &SettingsVersion,
     current: &SettingsVersion,
@@ -622,6 +687,7 @@ fn user_row(u: &User, session: &Session, password_for: Option<&(String, String)>
         password_error: password_for
             .filter(|(id, _)| *id == u.id)
             .map(|(_, m)| m.clone()),
+        recruiterflow: String::new(),
     }
 }
 

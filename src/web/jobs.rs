@@ -29,7 +29,7 @@ use crate::store::pipeline::{self, PipelineSnapshot};
 use crate::store::ranks::{self, JobRank, RankChange};
 use crate::store::settings::{self, SettingsVersion};
 use crate::store::submissions::{self, NewSubmission, Submission};
-use crate::store::{self, users};
+use crate::store::{self, recruiterflow_users, users};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -242,7 +242,6 @@ pub struct JobView {
     pub opened: String,
     pub days_open: i64,
     pub fee: String,
-    pub hiring_team: String,
     /// Recruiterflow's HTML, shown as text (escaped by the template, never `|safe`).
     pub description: String,
     pub rank: &'static str,
@@ -261,7 +260,6 @@ fn job_view(job: &Job, rank: &Option<JobRank>, now: DateTime<Utc>) -> JobView {
         opened: date(job.opened()),
         days_open: job.days_open(now),
         fee: fee_text(job.fee_minor, job.fee_currency.as_deref()),
-        hiring_team: job.hiring_team.join(", "),
         description: job.description_html.clone().unwrap_or_default(),
         rank: rank.as_ref().map(|r| r.rank.as_str()).unwrap_or(""),
         team_score: rank
@@ -276,11 +274,46 @@ fn job_view(job: &Job, rank: &Option<JobRank>, now: DateTime<Utc>) -> JobView {
     }
 }
 
+/// A member of the job's hiring team, as Recruiterflow names them.
+pub struct TeamMemberView {
+    pub name: String,
+    /// The jobrank user they are (their jobrank name), when their Recruiterflow user's
+    /// email matches one.
+    pub jobrank_user: Option<String>,
+}
+
+/// The hiring team with the members who are jobrank users marked (see
+/// [`recruiterflow_users::match_hiring_team`]); nobody is marked while Recruiterflow is
+/// not configured.
+fn hiring_team(
+    conn: &rusqlite::Connection,
+    job: &Job,
+    jobrank: &[users::User],
+    recruiterflow_on: bool,
+) -> store::Result<Vec<TeamMemberView>> {
+    let recruiterflow = if recruiterflow_on {
+        recruiterflow_users::list_recruiterflow_users(conn)?
+    } else {
+        Vec::new()
+    };
+    let matched = recruiterflow_users::match_hiring_team(&job.hiring_team, &recruiterflow, jobrank);
+    Ok(job
+        .hiring_team
+        .iter()
+        .zip(matched)
+        .map(|(name, user)| TeamMemberView {
+            name: name.clone(),
+            jobrank_user: user.map(|u| u.name.clone()),
+        })
+        .collect())
+}
+
 #[derive(Template)]
 #[template(path = "job.html")]
 struct JobPage {
     chrome: Chrome,
     job: JobView,
+    hiring_team: Vec<TeamMemberView>,
     stages: Vec<StageRow>,
     pipeline_date: String,
     latest: Vec<ScoreRow>,
@@ -300,6 +333,7 @@ async fn job_page(
     let viewer = session.user.id.clone();
     let now = store::now();
     let cache = state.dashboard.clone();
+    let recruiterflow_on = state.config.recruiterflow.api_key.is_some();
     let page = state
         .store
         .read(move |c| {
@@ -308,10 +342,10 @@ async fn job_page(
             let current = settings::current_settings(c)?;
             let rank = ranks::find_job_rank(c, id)?;
             let snapshot = pipeline::latest_snapshot(c, id)?;
-            let names: HashMap<String, String> = users::list_users(c)?
-                .into_iter()
-                .map(|u| (u.id, u.name))
-                .collect();
+            let everyone = users::list_users(c)?;
+            let team = hiring_team(c, &job, &everyone, recruiterflow_on)?;
+            let names: HashMap<String, String> =
+                everyone.into_iter().map(|u| (u.id, u.name)).collect();
             let all = submissions::list_for_job(c, id)?;
             let mut seen = std::collections::HashSet::new();
             let latest: Vec<ScoreRow> = all
@@ -335,6 +369,7 @@ async fn job_page(
             Ok(JobPage {
                 chrome: Chrome::anonymous(),
                 job: job_view(&job, &rank, now),
+                hiring_team: team,
                 pipeline_date: snapshot
                     .as_ref()
                     .map(|p| date(p.taken_at))

@@ -1,7 +1,7 @@
 //! A fake Recruiterflow API on 127.0.0.1:0 (axum), built from the reference payloads in
 //! `tests/fixtures/recruiterflow/`: the open-job list in pages (both `include_count`
 //! body shapes), single jobs with company and stages, pipelines, stage movements,
-//! placements, users and counts. Faults can be queued: 429 with `Retry-After`, 500s,
+//! placements, users (changeable) and counts. Faults can be queued: 429 with `Retry-After`, 500s,
 //! slow answers, malformed bodies, HTML error pages, wrong shapes, 401.
 //! Shared by the integration tests and the benchmark (`#[path]`).
 
@@ -98,6 +98,8 @@ pub struct FakeState {
     /// Every request, as path?query.
     pub requests: Vec<String>,
     pub placements: Vec<Value>,
+    /// The account's users (`/api/external/user/list`), the reference ones at start.
+    pub users: Vec<Value>,
 }
 
 /// A running fake Recruiterflow.
@@ -283,6 +285,7 @@ impl FakeRecruiterflow {
             delays: HashMap::new(),
             requests: Vec::new(),
             placements: placements["data"].as_array().unwrap().clone(),
+            users: template("users")["data"].as_array().unwrap().clone(),
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -377,6 +380,39 @@ impl FakeRecruiterflow {
             .unwrap()
             .delays
             .insert(path.to_string(), d);
+    }
+
+    /// Adds or replaces a user, shaped like the reference ones.
+    pub fn put_user(&self, id: i64, name: &str, email: &str) {
+        let mut u = template("users")["data"][0].clone();
+        let (first, last) = name.split_once(' ').unwrap_or((name, ""));
+        u["id"] = json!(id);
+        u["name"] = json!(name);
+        u["first_name"] = json!(first);
+        u["last_name"] = json!(last);
+        u["email"] = json!(email);
+        let mut s = self.state.lock().unwrap();
+        s.users.retain(|v| v["id"].as_i64() != Some(id));
+        s.users.push(u);
+    }
+
+    /// Removes a user from the account.
+    pub fn remove_user(&self, id: i64) {
+        self.state
+            .lock()
+            .unwrap()
+            .users
+            .retain(|v| v["id"].as_i64() != Some(id));
+    }
+
+    /// The reference job's hiring-team member (name, email, user id).
+    pub fn hiring_team_member() -> (String, String, i64) {
+        let m = &template("job")["hiring_team"][0];
+        (
+            m["name"].as_str().unwrap().to_string(),
+            m["email"].as_str().unwrap().to_string(),
+            m["user_id"].as_i64().unwrap(),
+        )
     }
 
     pub fn set_counted(&self, counted: bool) {
@@ -555,12 +591,7 @@ fn answer(s: &FakeState, path: &str, q: &HashMap<String, String>) -> Response {
         "/api/external/job/stage_names" => {
             json_response(StatusCode::OK, template("stage-names").clone())
         }
-        "/api/external/user/list" => paged(
-            s,
-            template("users")["data"].as_array().unwrap().clone(),
-            q,
-            json!({}),
-        ),
+        "/api/external/user/list" => paged(s, s.users.clone(), q, json!({})),
         "/api/external/candidate/activities/stage-movement/list" => {
             match q
                 .get("id")

@@ -1,20 +1,22 @@
 //! Recruiterflow sync against the fake Recruiterflow server on loopback, with real
 //! SQLite stores: paging in both body shapes, the mapping, pipelines and placements,
 //! retries (429 with Retry-After, 500s, timeouts), clear failures that leave the local
-//! data as it was, closing jobs that leave the open list, and the CLI.
+//! data as it was, closing jobs that leave the open list, the user list matched to
+//! jobrank users by email (admin and job pages), and the CLI.
 
 use std::time::{Duration, Instant};
 
 use jobrank::recruiterflow::{
     Client, ClientOptions, InboxOptions, RecruiterflowError, SyncReport, SyncStatus, Syncer, sync,
 };
+use jobrank::store::recruiterflow_users::{self, RecruiterflowUser};
 use jobrank::store::{Store, jobs, pipeline, placements, sync_runs};
 use secrecy::SecretString;
 use tempfile::TempDir;
 
 use crate::fake_recruiterflow::{API_KEY, FakeJob, FakeRecruiterflow, Fault};
-use crate::helpers::{run_cli, spawn_app_with, stderr, stdout};
-use crate::web_support::{add_user, sign_in};
+use crate::helpers::{TestApp, run_cli, spawn_app, spawn_app_with, stderr, stdout};
+use crate::web_support::{add_job, add_user, sign_in};
 use jobrank::domain::Role;
 
 pub fn fast_options() -> ClientOptions {
@@ -342,9 +344,10 @@ async fn the_client_reads_users_stage_names_movements_and_job_placements() {
     let fake = FakeRecruiterflow::with_jobs(2).await;
     let client = client_for(&fake, fast_options());
     let users = client.list_users().await.unwrap();
-    assert_eq!(users.len(), 2);
+    assert_eq!(users.users.len(), 2);
+    assert!(users.errors.is_empty() && users.incomplete.is_none());
     assert_eq!(
-        users[0].email.as_deref(),
+        users.users[0].email.as_deref(),
         Some("manish.kotian36@outlook.com")
     );
     let stages = client.stage_names().await.unwrap();
@@ -548,4 +551,344 @@ async fn the_syncer_runs_at_start_on_trigger_and_reports_its_status() {
     let status = bad.status();
     assert!(status.bad_key && status.last_ok == Some(false));
     assert!(!format!("{status:?}").contains("revoked-key"));
+}
+
+async fn stored_users(store: &Store) -> Vec<RecruiterflowUser> {
+    store
+        .read(recruiterflow_users::list_recruiterflow_users)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_full_sync_stores_every_page_of_users_and_removes_those_gone() {
+    let fake = FakeRecruiterflow::with_jobs(3).await;
+    for i in 1..=25 {
+        fake.put_user(
+            50_000 + i,
+            &format!("Recruiter {i}"),
+            &format!("r{i}@agency.example"),
+        );
+    }
+    let (_dir, store) = fresh_store().await;
+    let client = client_for(&fake, fast_options());
+    assert_eq!(
+        store
+            .read(recruiterflow_users::user_list_read_at)
+            .await
+            .unwrap(),
+        None
+    );
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(report.errors, 0, "{}", report.message);
+    assert_eq!(
+        (
+            report.users_seen,
+            report.users_matched,
+            report.users_removed
+        ),
+        (Some(27), Some(0), 0)
+    );
+    assert!(
+        report
+            .message
+            .contains("27 Recruiterflow users seen, 0 matched to jobrank users"),
+        "{}",
+        report.message
+    );
+    // 27 users at 10 a page: three pages were read.
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.starts_with("/api/external/user/list?")
+                && r.contains("current_page=3")
+                && r.contains("include_count=true"))
+    );
+    let users = stored_users(&store).await;
+    assert_eq!(users.len(), 27);
+    assert_eq!(users[0].id, 40201);
+    assert_eq!(
+        users[0].email.as_deref(),
+        Some("manish.kotian36@outlook.com")
+    );
+    assert_eq!(users[0].name.as_deref(), Some("Manish Kotian"));
+    assert_eq!(users[26].name.as_deref(), Some("Recruiter 25"));
+    let logged = latest_run(&store).await;
+    assert_eq!(logged.status, "ok");
+    assert!(
+        logged
+            .message
+            .unwrap()
+            .contains("27 Recruiterflow users seen")
+    );
+    let details: serde_json::Value = serde_json::from_str(&logged.report.unwrap()).unwrap();
+    assert_eq!(details["recruiterflow_users_seen"], 27);
+    assert_eq!(details["recruiterflow_users_matched"], 0);
+
+    // Two users leave Recruiterflow and one changes email: the next sync follows.
+    fake.remove_user(40626);
+    fake.remove_user(50_003);
+    fake.put_user(50_004, "Recruiter 4", "r4.new@agency.example");
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(
+        (report.users_seen, report.users_removed),
+        (Some(25), 2),
+        "{}",
+        report.message
+    );
+    assert!(report.message.contains("2 removed"), "{}", report.message);
+    let users = stored_users(&store).await;
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    assert_eq!(ids.len(), 25);
+    assert!(!ids.contains(&40626) && !ids.contains(&50_003));
+    let r4 = users.iter().find(|u| u.id == 50_004).unwrap();
+    assert_eq!(r4.email.as_deref(), Some("r4.new@agency.example"));
+    // Bare-array pages (no count) are read too.
+    fake.set_counted(false);
+    fake.remove_user(50_025);
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(report.users_seen, Some(24), "{}", report.message);
+    assert_eq!(stored_users(&store).await.len(), 24);
+}
+
+#[tokio::test]
+async fn a_user_list_that_does_not_add_up_removes_nobody() {
+    let fake = FakeRecruiterflow::with_jobs(2).await;
+    let (_dir, store) = fresh_store().await;
+    let client = client_for(&fake, fast_options());
+    run(&store, &client).await.unwrap();
+    assert_eq!(stored_users(&store).await.len(), 2);
+    fake.remove_user(40626);
+    // The pages now hold 1 user but the count says 2 (the list changed while paged;
+    // the fake skews the job list's count too).
+    fake.state.lock().unwrap().total_skew = 1;
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(report.users_removed, 0);
+    assert_eq!(report.errors, 2, "{}", report.message);
+    assert!(
+        report.message.contains(
+            "the Recruiterflow user list was not read whole (Recruiterflow reported 2 users but the pages held 1); no user was removed this time"
+        ),
+        "{}",
+        report.message
+    );
+    assert_eq!(stored_users(&store).await.len(), 2);
+    fake.state.lock().unwrap().total_skew = 0;
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(report.users_removed, 1, "{}", report.message);
+    assert_eq!(stored_users(&store).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_failing_users_endpoint_keeps_the_jobs_synced_records_the_error_and_the_stored_users() {
+    let fake = FakeRecruiterflow::with_jobs(4).await;
+    let (_dir, store) = fresh_store().await;
+    let client = client_for(&fake, fast_options());
+    run(&store, &client).await.unwrap();
+    let users_before = stored_users(&store).await;
+    assert_eq!(users_before.len(), 2);
+    let read_before = store
+        .read(recruiterflow_users::user_list_read_at)
+        .await
+        .unwrap();
+    assert!(read_before.is_some());
+    // Recruiterflow changes both jobs and users, then its users endpoint fails on every
+    // attempt (4 with these options).
+    fake.edit_job(1, |j| j.title = "Renamed".into());
+    fake.remove_job(4);
+    fake.remove_user(40626);
+    fake.put_user(60_001, "New Recruiter", "new@agency.example");
+    fake.push_faults("/api/external/user/list", Fault::ServerError, 4);
+    let report = run(&store, &client).await.unwrap();
+    // The jobs were synced.
+    assert_eq!(report.jobs_closed, 1, "{}", report.message);
+    let open = open_jobs(&store).await;
+    assert_eq!(open.len(), 3);
+    assert_eq!(open[0].title, "Renamed");
+    // The run records the failure as one of its errors, naming the endpoint.
+    assert_eq!(report.errors, 1, "{}", report.message);
+    assert_eq!((report.users_seen, report.users_matched), (None, None));
+    let logged = latest_run(&store).await;
+    assert_eq!(logged.status, "ok");
+    assert_eq!(logged.errors, 1);
+    let message = logged.message.unwrap();
+    assert!(
+        message.contains("Recruiterflow users not read"),
+        "{message}"
+    );
+    assert!(message.contains("/api/external/user/list"), "{message}");
+    assert!(message.contains("HTTP 500"), "{message}");
+    assert!(!message.contains(API_KEY));
+    // The stored users are exactly as they were.
+    assert_eq!(stored_users(&store).await, users_before);
+    assert_eq!(
+        store
+            .read(recruiterflow_users::user_list_read_at)
+            .await
+            .unwrap(),
+        read_before
+    );
+    // Once the endpoint answers again, the change arrives.
+    let report = run(&store, &client).await.unwrap();
+    assert_eq!(report.errors, 0, "{}", report.message);
+    let ids: Vec<i64> = stored_users(&store).await.iter().map(|u| u.id).collect();
+    assert_eq!(ids, vec![40201, 60_001]);
+}
+
+/// Waits until `n` Recruiterflow sync runs have finished; returns the latest.
+async fn wait_for_runs(app: &TestApp, n: usize) -> sync_runs::SyncRun {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let runs: Vec<sync_runs::SyncRun> = app
+            .store
+            .read(|c| sync_runs::recent_runs(c, 50))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.kind == sync::RUN_KIND)
+            .collect();
+        if runs.len() >= n && runs.iter().all(|r| r.status != "running") {
+            return runs[0].clone();
+        }
+        assert!(Instant::now() < deadline, "runs: {runs:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The admin page's table row of a user.
+fn user_row<'a>(html: &'a str, user_id: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"user-{user_id}\""))
+        .unwrap_or_else(|| panic!("no row for user {user_id}: {html}"));
+    let end = html[start..].find("</tr>").unwrap() + start;
+    &html[start..end]
+}
+
+#[tokio::test]
+async fn jobrank_users_are_matched_to_recruiterflow_users_by_email_on_the_admin_and_job_pages() {
+    let fake = FakeRecruiterflow::with_jobs(3).await;
+    // The reference job's hiring-team member is a Recruiterflow user too.
+    let (member, member_email, member_id) = FakeRecruiterflow::hiring_team_member();
+    fake.put_user(member_id, &member, &member_email);
+    let app = spawn_app_with(&[
+        ("RECRUITERFLOW_API_KEY", API_KEY.to_string()),
+        ("RECRUITERFLOW_BASE_URL", fake.base_url()),
+    ])
+    .await;
+    let run = wait_for_runs(&app, 1).await;
+    assert_eq!(run.status, "ok", "{:?}", run.message);
+    let ceo = add_user(&app, "claire@agency.example", Role::Ceo, false).await;
+    // The same email as Recruiterflow's user 40201, in other case.
+    let manish = add_user(
+        &app,
+        "Manish.Kotian36@OUTLOOK.com",
+        Role::AccountManager,
+        true,
+    )
+    .await;
+    let member_user = add_user(
+        &app,
+        &member_email.to_uppercase(),
+        Role::AccountManager,
+        true,
+    )
+    .await;
+    let browser = sign_in(&app, "claire@agency.example").await;
+    let html = browser.get("/admin").await.text().await.unwrap();
+    assert!(
+        user_row(&html, &manish.id).contains("Recruiterflow: matched (id 40201)"),
+        "{}",
+        user_row(&html, &manish.id)
+    );
+    assert!(
+        user_row(&html, &member_user.id)
+            .contains(&format!("Recruiterflow: matched (id {member_id})"))
+    );
+    assert!(user_row(&html, &ceo.id).contains("not found in Recruiterflow"));
+    assert!(
+        html.contains("Recruiterflow users: 3 from the list read"),
+        "{html}"
+    );
+    assert!(html.contains("2 matched to a jobrank user"), "{html}");
+
+    // The job page marks the hiring-team member who is a jobrank user.
+    let page = browser.get("/jobs/1").await.text().await.unwrap();
+    let team = format!(
+        "Hiring team: {member} <span class=\"muted\">(jobrank user: {})</span>",
+        member_user.name
+    );
+    assert!(page.contains(&team), "{page}");
+
+    // Manish leaves Recruiterflow: after the next sync ("Refresh now") he is not found.
+    fake.remove_user(40201);
+    let res = browser.post("/sync/recruiterflow", &[]).await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let run = wait_for_runs(&app, 2).await;
+    assert!(
+        run.message
+            .as_deref()
+            .unwrap()
+            .contains("2 Recruiterflow users seen, 1 matched to jobrank users, 1 removed"),
+        "{:?}",
+        run.message
+    );
+    let html = browser.get("/admin").await.text().await.unwrap();
+    assert!(
+        user_row(&html, &manish.id).contains("not found in Recruiterflow"),
+        "{}",
+        user_row(&html, &manish.id)
+    );
+    assert!(!html.contains("id 40201"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn without_recruiterflow_the_admin_and_job_pages_say_nothing_of_matches() {
+    let app = spawn_app().await;
+    add_user(&app, "claire@agency.example", Role::Ceo, false).await;
+    // web_support's job has "Tom Okafor" in its hiring team.
+    add_job(
+        &app,
+        1,
+        "Head of Finance",
+        "Kestrel Fintech",
+        10,
+        true,
+        "<p>x</p>",
+    )
+    .await;
+    // Users stored by an earlier sync, before the key was removed.
+    app.store
+        .write(|tx| {
+            recruiterflow_users::store_user_list(
+                tx,
+                &[
+                    recruiterflow_users::RecruiterflowUserUpsert {
+                        id: 7,
+                        email: Some("claire@agency.example".into()),
+                        name: Some("Claire".into()),
+                    },
+                    recruiterflow_users::RecruiterflowUserUpsert {
+                        id: 8,
+                        email: Some("claire@agency.example".into()),
+                        name: Some("Tom Okafor".into()),
+                    },
+                ],
+                &[],
+                true,
+                jobrank::store::now(),
+            )
+        })
+        .await
+        .unwrap();
+    let browser = sign_in(&app, "claire@agency.example").await;
+    let html = browser.get("/admin").await.text().await.unwrap();
+    assert!(html.contains("claire@agency.example"));
+    assert!(!html.contains("Recruiterflow:"), "{html}");
+    assert!(!html.contains("not found in Recruiterflow"), "{html}");
+    assert!(!html.contains("Recruiterflow users:"), "{html}");
+    let page = browser.get("/jobs/1").await.text().await.unwrap();
+    assert!(page.contains("Hiring team: Tom Okafor</p>"), "{page}");
+    assert!(!page.contains("jobrank user"), "{page}");
+    app.stop().await;
 }
