@@ -506,7 +506,9 @@ async fn run() {
     let (f50, f99) = (pct(&mut frag, 0.50), pct(&mut frag, 0.99));
     let (s50, s99) = (pct(&mut submit, 0.50), pct(&mut submit, 0.99));
     println!();
-    println!("dashboard page `/` (first page of 50 jobs, {page_bytes} bytes gzip, {PAGE_REQUESTS} requests):");
+    println!(
+        "dashboard page `/` (first page of 50 jobs, {page_bytes} bytes gzip, {PAGE_REQUESTS} requests):"
+    );
     println!(
         "  p50 {d50:.2} ms ({}: <= 5 ms)   p99 {d99:.2} ms ({}: <= 20 ms)   [client-side on loopback: an upper bound of server time]",
         verdict(d50 <= 5.0),

@@ -369,7 +369,10 @@ impl DashboardCache {
                 let fresh = Arc::new(read_shared(conn)?);
                 let mut slot = self.current.lock().unwrap_or_else(|p| p.into_inner());
                 // Two readers may refresh at once: keep the newer copy.
-                if slot.as_ref().is_none_or(|s| s.generation <= fresh.generation) {
+                if slot
+                    .as_ref()
+                    .is_none_or(|s| s.generation <= fresh.generation)
+                {
                     *slot = Some(fresh.clone());
                 }
                 fresh

@@ -73,7 +73,10 @@ fn queue(
 /// The job to score after `current`: the one after it in the queue, wrapping round,
 /// or the top of the queue when `current` was not in it.
 fn next_in_queue(queue: &[i64], current: i64) -> Option<i64> {
-    let start = queue.iter().position(|id| *id == current).map_or(0, |p| p + 1);
+    let start = queue
+        .iter()
+        .position(|id| *id == current)
+        .map_or(0, |p| p + 1);
     queue[start..]
         .iter()
         .chain(&queue[..start])
