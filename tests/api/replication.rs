@@ -898,6 +898,76 @@ async fn reconcile_repairs_missing_rows_and_reports_altered_ones() {
 }
 
 #[tokio::test]
+async fn reconcile_repairs_from_one_snapshot_when_a_push_lands_midway() {
+    // A replica's reconciliation runs while another replica's push commits between the
+    // comparison of the users and of the jobs (as at start-up, when the nightly run is
+    // due at once). The repair must bring one state Postgres had: never that push's
+    // jobs without its users, nor its submission refused for want of its scorer.
+    let db = pg::test_db().await;
+    let t = migrated(&db).await;
+    let (a, b) = (replica(), replica());
+    push_all(&b.store, &t).await;
+    let scorers = seed(&a.store, 2, &[1301, 1302]).await;
+    score(&a.store, 1301, &scorers[0], [4, 4, 4, 4], t0()).await;
+    let pushed = Arc::new(AtomicBool::new(false));
+    let (p2, sa, ta) = (pushed.clone(), a.store.clone(), t.clone());
+    let mut midway = move |p: reconcile::Progress<'_>| {
+        if let reconcile::Progress::TableDone(r) = p
+            && r.table == "users"
+            && !p2.swap(true, Ordering::SeqCst)
+        {
+            let (sa, ta) = (sa.clone(), ta.clone());
+            std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(push_all(&sa, &ta))
+            })
+            .join()
+            .unwrap();
+        }
+    };
+    let mut c = t.connect().await.unwrap();
+    reconcile::reconcile(&b.store, &mut c, false, &mut midway)
+        .await
+        .unwrap();
+    assert!(pushed.load(Ordering::SeqCst));
+    assert_eq!(remote_count(&db, "jobs").await, 2);
+    let counts = |s: Store| async move {
+        s.read(|c| {
+            Ok(c.query_row(
+                "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM jobs),
+                        (SELECT count(*) FROM submissions)",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                },
+            )?)
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        counts(b.store.clone()).await,
+        (0, 0, 0),
+        "B holds Postgres as it was when the reconciliation began"
+    );
+    pull_all(&b.store, &t).await;
+    assert_eq!(counts(b.store.clone()).await, (2, 2, 1));
+    // What B computed from them goes out as usual; then the two sides agree.
+    push_all(&b.store, &t).await;
+    let r = reconcile::reconcile(&b.store, &mut c, false, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(r.differences(), 0, "{r:?}");
+}
+
+#[tokio::test]
 async fn restore_from_postgres_rebuilds_an_empty_store() {
     let db = pg::test_db().await;
     let t = migrated(&db).await;
