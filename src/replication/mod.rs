@@ -7,6 +7,7 @@
 //! sides by bucketed digests and repairs missing rows.
 
 pub mod connect;
+mod copy_text;
 pub mod pull;
 pub mod push;
 pub mod reconcile;

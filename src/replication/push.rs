@@ -4,14 +4,18 @@
 //! nothing (at-least-once delivery plus idempotency). A row Postgres rejects for its
 //! content goes to the dead letter and the rest of the queue moves on.
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
-use tokio_postgres::Client;
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, Transaction};
 
+use super::copy_text::CopyEncoder;
 use super::{ReplicationError, Result, WRITE_LOCK_KEY, connect::describe_pg_error};
 use crate::store::{self, Store, outbox, replicated, sync_runs};
 
@@ -34,7 +38,7 @@ pub type FaultHook = Arc<
 /// How a push runs.
 #[derive(Clone)]
 pub struct PushOptions {
-    /// Changes per Postgres transaction.
+    /// Changes per Postgres transaction (at most).
     pub batch_size: i64,
     /// Test-only fault injection.
     pub fault: Option<FaultHook>,
@@ -43,7 +47,7 @@ pub struct PushOptions {
 impl Default for PushOptions {
     fn default() -> Self {
         PushOptions {
-            batch_size: 1000,
+            batch_size: 5000,
             fault: None,
         }
     }
@@ -92,34 +96,66 @@ impl Backoff {
 /// Batches with at least this many rows of a table go through COPY.
 const COPY_FROM: usize = 64;
 
-/// One row of COPY text format from a stored JSON payload, columns in order. A payload
-/// that is not a JSON object becomes a row of NULLs, which Postgres refuses (so the
-/// change goes to the dead letter like any other refused row).
-fn copy_line(out: &mut String, cols: &[&str], payload: &str) {
-    let obj: Option<serde_json::Map<String, serde_json::Value>> =
-        serde_json::from_str(payload).ok();
-    for (i, c) in cols.iter().enumerate() {
-        if i > 0 {
-            out.push('\t');
-        }
-        match obj.as_ref().and_then(|o| o.get(*c)) {
-            None | Some(serde_json::Value::Null) => out.push_str("\\N"),
-            Some(serde_json::Value::String(s)) => {
-                for ch in s.chars() {
-                    match ch {
-                        '\\' => out.push_str("\\\\"),
-                        '\t' => out.push_str("\\t"),
-                        '\n' => out.push_str("\\n"),
-                        '\r' => out.push_str("\\r"),
-                        c => out.push(c),
-                    }
+/// One table's part of a batch, encoded for Postgres: the last change of each row, in
+/// outbox order.
+struct TableLoad {
+    table: &'static str,
+    data: Load,
+}
+
+enum Load {
+    /// Few rows: the stored JSON payloads joined into one array, upserted from
+    /// `jsonb_populate_recordset`.
+    Json(String),
+    /// Many rows: COPY text for a staging table, upserted from there.
+    Copy(bytes::Bytes),
+}
+
+/// Encodes outbox entries for Postgres, parents before children.
+fn encode(entries: &[outbox::OutboxEntry]) -> Vec<TableLoad> {
+    let mut loads = Vec::new();
+    for table in replicated::tables() {
+        let Some((_, cols)) = outbox::columns(table) else {
+            continue;
+        };
+        // The last change of each row, at the place of its first change.
+        let mut rows: Vec<&str> = Vec::new();
+        let mut at: HashMap<&str, usize> = HashMap::new();
+        for e in entries.iter().filter(|e| e.table_name == table) {
+            match at.entry(e.row_id.as_str()) {
+                Entry::Occupied(o) => rows[*o.get()] = &e.payload,
+                Entry::Vacant(v) => {
+                    v.insert(rows.len());
+                    rows.push(&e.payload);
                 }
             }
-            Some(serde_json::Value::Bool(b)) => out.push_str(if *b { "1" } else { "0" }),
-            Some(v) => out.push_str(&v.to_string()),
         }
+        if rows.is_empty() {
+            continue;
+        }
+        let size = rows.iter().map(|r| r.len() + 1).sum::<usize>() + 2;
+        let data = if rows.len() < COPY_FROM {
+            let mut json = String::with_capacity(size);
+            json.push('[');
+            for (i, payload) in rows.iter().enumerate() {
+                if i > 0 {
+                    json.push(',');
+                }
+                json.push_str(payload);
+            }
+            json.push(']');
+            Load::Json(json)
+        } else {
+            let mut text = String::with_capacity(size);
+            let mut encoder = CopyEncoder::default();
+            for payload in &rows {
+                encoder.push_row(&mut text, cols, payload);
+            }
+            Load::Copy(bytes::Bytes::from(text))
+        };
+        loads.push(TableLoad { table, data });
     }
-    out.push('\n');
+    loads
 }
 
 fn upsert_sql(table: &str, source: &str) -> Result<String> {
@@ -156,70 +192,54 @@ fn is_data_error(e: &tokio_postgres::Error) -> bool {
         .is_some_and(|c| c.code().starts_with("22") || c.code().starts_with("23"))
 }
 
-/// Writes entries in one transaction; rows grouped by table, parents first, the last
-/// change of each row only.
+/// Writes encoded rows in one transaction, parents first. `staged` names the staging
+/// tables this connection already holds (created once per session, emptied at every
+/// commit).
 async fn write_batch(
     client: &mut Client,
-    entries: &[&outbox::OutboxEntry],
+    loads: &[TableLoad],
+    staged: &mut HashSet<&'static str>,
     opts: &PushOptions,
 ) -> std::result::Result<(), tokio_postgres::Error> {
     let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK_KEY])
+    // Statements without parameters go as simple queries: one round trip each.
+    tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"))
         .await?;
-    for table in replicated::tables() {
-        // The last change of each row, in outbox order; payloads are sent as they are
-        // stored (JSON text), joined into one array.
-        let mut rows: Vec<(&str, &str)> = Vec::new();
-        let mut at: std::collections::HashMap<&str, usize> = Default::default();
-        for e in entries.iter().filter(|e| e.table_name == table) {
-            match at.get(e.row_id.as_str()) {
-                Some(&pos) => rows[pos].1 = &e.payload,
-                None => {
-                    at.insert(&e.row_id, rows.len());
-                    rows.push((&e.row_id, &e.payload));
+    let mut created = Vec::new();
+    for load in loads {
+        let table = load.table;
+        match &load.data {
+            Load::Json(json) => {
+                let source =
+                    format!("jsonb_populate_recordset(NULL::jobrank.{table}, $1::text::jsonb)");
+                let sql = upsert_sql(table, &source).unwrap_or_default();
+                tx.query_typed(sql.as_str(), &[(json, Type::TEXT)]).await?;
+            }
+            Load::Copy(data) => {
+                let list = outbox::columns(table)
+                    .map(|c| c.1.join(", "))
+                    .unwrap_or_default();
+                if COPY_DIRECT.contains(&table) && copy_direct(&tx, table, &list, data).await? {
+                    continue;
                 }
-            }
-        }
-        if rows.is_empty() {
-            continue;
-        }
-        if rows.len() < COPY_FROM {
-            let mut json =
-                String::with_capacity(rows.iter().map(|r| r.1.len() + 1).sum::<usize>() + 2);
-            json.push('[');
-            for (i, (_, payload)) in rows.iter().enumerate() {
-                if i > 0 {
-                    json.push(',');
+                // COPY into a bare staging table, then upsert from it.
+                if !staged.contains(table) {
+                    tx.batch_execute(&format!(
+                        "CREATE TEMP TABLE IF NOT EXISTS push_{table} ON COMMIT DELETE ROWS AS \
+                         SELECT {list} FROM jobrank.{table} WITH NO DATA"
+                    ))
+                    .await?;
+                    created.push(table);
                 }
-                json.push_str(payload);
+                let sink = tx
+                    .copy_in(&format!("COPY push_{table} ({list}) FROM STDIN"))
+                    .await?;
+                let mut sink = Box::pin(sink);
+                sink.send(data.clone()).await?;
+                sink.as_mut().finish().await?;
+                let sql = upsert_sql(table, &format!("push_{table}")).unwrap_or_default();
+                tx.batch_execute(&sql).await?;
             }
-            json.push(']');
-            let source =
-                format!("jsonb_populate_recordset(NULL::jobrank.{table}, $1::text::jsonb)");
-            let sql = upsert_sql(table, &source).unwrap_or_default();
-            tx.execute(sql.as_str(), &[&json]).await?;
-        } else {
-            // Many rows: COPY them into a bare staging table, then upsert from it.
-            let cols = crate::store::outbox::columns(table)
-                .map(|c| c.1)
-                .unwrap_or_default();
-            let list = cols.join(", ");
-            tx.batch_execute(&format!(
-                "CREATE TEMP TABLE push_{table} ON COMMIT DROP AS                  SELECT {list} FROM jobrank.{table} WITH NO DATA"
-            ))
-            .await?;
-            let mut data = String::with_capacity(rows.iter().map(|r| r.1.len()).sum::<usize>());
-            for (_, payload) in &rows {
-                copy_line(&mut data, cols, payload);
-            }
-            let sink = tx
-                .copy_in(&format!("COPY push_{table} ({list}) FROM STDIN"))
-                .await?;
-            let mut sink = Box::pin(sink);
-            sink.send(bytes::Bytes::from(data)).await?;
-            sink.as_mut().finish().await?;
-            let sql = upsert_sql(table, &format!("push_{table}")).unwrap_or_default();
-            tx.execute(sql.as_str(), &[]).await?;
         }
     }
     if let Some(f) = &opts.fault {
@@ -227,72 +247,223 @@ async fn write_batch(
         // A hook error here is only used to kill the connection from outside.
         let _ = f(FaultPoint::BeforeCommit { backend_pid: pid }).await;
     }
-    tx.commit().await
+    tx.commit().await?;
+    // Created inside the transaction, so known to exist only once it committed.
+    staged.extend(created);
+    Ok(())
+}
+
+/// Tables whose ids each replica mints afresh, so a batch of their rows is nearly always
+/// new to Postgres: it is first copied straight into the table (see [`copy_direct`]).
+/// Rank history and pipeline snapshots are left out: their ids derive from their
+/// inputs, so another replica has often pushed the same rows already.
+const COPY_DIRECT: &[&str] = &["settings", "submissions"];
+
+/// COPY straight into the table, under a savepoint: the same rows and triggers as the
+/// upsert when none of them is in Postgres yet, without the staging table and the
+/// conflict checks. Returns false, the transaction as it was before, when Postgres
+/// refused (a row already there, or bad data): the caller then upserts, which skips
+/// rows already there and reports bad data as usual.
+async fn copy_direct(
+    tx: &Transaction<'_>,
+    table: &str,
+    list: &str,
+    data: &bytes::Bytes,
+) -> std::result::Result<bool, tokio_postgres::Error> {
+    tx.batch_execute("SAVEPOINT push_direct").await?;
+    let copied = async {
+        let sink = tx
+            .copy_in(&format!("COPY jobrank.{table} ({list}) FROM STDIN"))
+            .await?;
+        let mut sink = Box::pin(sink);
+        sink.send(data.clone()).await?;
+        sink.as_mut().finish().await
+    }
+    .await;
+    match copied {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_db_error().is_some() => {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT push_direct")
+                .await?;
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A batch read from the outbox, encoded for Postgres.
+struct Batch {
+    entries: Vec<outbox::OutboxEntry>,
+    loads: Vec<TableLoad>,
+}
+
+/// Reads and encodes the next batch: the oldest waiting changes after `after`.
+async fn read_batch(store: &Store, after: i64, limit: i64) -> Result<Batch> {
+    Ok(store
+        .read(move |c| {
+            let entries = outbox::pending_batch(c, after, limit)?;
+            let loads = encode(&entries);
+            Ok(Batch { entries, loads })
+        })
+        .await?)
+}
+
+/// What became of a batch Postgres committed, to be recorded in the outbox.
+enum Outcome {
+    /// Every change of the batch, which spans these outbox sequences.
+    Whole { first: i64, last: i64 },
+    /// Some changes pushed, some refused for good.
+    Split {
+        pushed: Vec<i64>,
+        dead: Vec<(i64, String)>,
+    },
+}
+
+impl Outcome {
+    fn counts(&self, batch: &[outbox::OutboxEntry]) -> (usize, usize) {
+        match self {
+            Outcome::Whole { .. } => (batch.len(), 0),
+            Outcome::Split { pushed, dead } => (pushed.len(), dead.len()),
+        }
+    }
 }
 
 /// Pushes every waiting change, batch after batch. Returns at the first transient
 /// failure (connection lost, server down) with the batch left queued.
+///
+/// Pipelined: while Postgres takes batch N, the outbox marks batch N-1 (committed
+/// before) as pushed and the next batch is read and encoded, so the SQLite side's
+/// reads, decoding and fsyncs overlap Postgres's work instead of adding to it.
 pub async fn push(store: &Store, client: &mut Client, opts: &PushOptions) -> Result<PushReport> {
     let mut report = PushReport::default();
+    let limit = opts.batch_size.max(1);
+    let mut staged = HashSet::new();
+    let mut batch = read_batch(store, 0, limit).await?;
+    // A batch Postgres committed that the outbox does not record yet.
+    let mut committed: Option<Outcome> = None;
     loop {
-        let limit = opts.batch_size;
-        let batch = store.read(move |c| outbox::pending_batch(c, limit)).await?;
-        if batch.is_empty() {
+        let Some(after) = batch.entries.last().map(|e| e.seq) else {
+            if let Some(done) = committed.take() {
+                record(store, done).await?;
+            }
             return Ok(report);
-        }
-        let all: Vec<&outbox::OutboxEntry> = batch.iter().collect();
-        let mut pushed: Vec<i64> = Vec::new();
-        let mut dead: Vec<(i64, String)> = Vec::new();
-        match write_batch(client, &all, opts).await {
-            Ok(()) => pushed.extend(batch.iter().map(|e| e.seq)),
-            Err(e) if is_data_error(&e) => {
-                // Isolate the row(s) Postgres refuses: one transaction per change.
-                for entry in &batch {
-                    match write_batch(client, &[entry], opts).await {
-                        Ok(()) => pushed.push(entry.seq),
-                        Err(e) if is_data_error(&e) => {
-                            dead.push((entry.seq, describe_pg_error(&e)));
-                        }
-                        Err(e) => {
-                            let reason = describe_pg_error(&e);
-                            record(store, &pushed, &dead).await?;
-                            fail(store, &batch, &reason).await?;
-                            return Err(e.into());
-                        }
-                    }
+        };
+        let (written, marked, next) = tokio::join!(
+            write_batch(client, &batch.loads, &mut staged, opts),
+            async {
+                match committed.take() {
+                    Some(done) => record(store, done).await,
+                    None => Ok(()),
                 }
+            },
+            read_batch(store, after, limit),
+        );
+        marked?;
+        let outcome = match written {
+            Ok(()) => Outcome::Whole {
+                first: batch.entries[0].seq,
+                last: after,
+            },
+            Err(e) if is_data_error(&e) => {
+                let refusal = describe_pg_error(&e);
+                isolate(store, client, &batch.entries, refusal, &mut staged, opts).await?
             }
             Err(e) => {
-                fail(store, &batch, &describe_pg_error(&e)).await?;
+                fail(store, &batch.entries, &describe_pg_error(&e)).await?;
                 return Err(e.into());
             }
-        }
+        };
         if let Some(f) = &opts.fault {
             f(FaultPoint::AfterCommit)
                 .await
                 .map_err(ReplicationError::Injected)?;
         }
-        for (seq, reason) in &dead {
-            tracing::warn!(
-                seq,
-                reason,
-                "Postgres refused a change; moved to the dead letter"
-            );
+        if let Outcome::Split { dead, .. } = &outcome {
+            for (seq, reason) in dead {
+                tracing::warn!(
+                    seq,
+                    reason,
+                    "Postgres refused a change; moved to the dead letter"
+                );
+            }
         }
-        record(store, &pushed, &dead).await?;
-        report.pushed += pushed.len();
-        report.dead += dead.len();
+        let (pushed, dead) = outcome.counts(&batch.entries);
+        report.pushed += pushed;
+        report.dead += dead;
         report.batches += 1;
+        committed = Some(outcome);
+        batch = match next {
+            Ok(b) => b,
+            Err(e) => {
+                if let Some(done) = committed.take() {
+                    record(store, done).await?;
+                }
+                return Err(e);
+            }
+        };
     }
 }
 
-async fn record(store: &Store, pushed: &[i64], dead: &[(i64, String)]) -> Result<()> {
-    let (pushed, dead) = (pushed.to_vec(), dead.to_vec());
+/// After Postgres refused a batch for its data (`refusal`): the batch is halved until
+/// the refused changes stand alone, each part in its own transaction, in outbox order.
+/// The refused changes go to the dead letter, the rest go through; one bad change in
+/// n costs about 2 log2(n) transactions instead of n.
+async fn isolate(
+    store: &Store,
+    client: &mut Client,
+    batch: &[outbox::OutboxEntry],
+    refusal: String,
+    staged: &mut HashSet<&'static str>,
+    opts: &PushOptions,
+) -> Result<Outcome> {
+    let mut pushed: Vec<i64> = Vec::new();
+    let mut dead: Vec<(i64, String)> = Vec::new();
+    // Parts still to write, the next one last.
+    let mut todo: Vec<(usize, usize)> = Vec::new();
+    let halve = |todo: &mut Vec<(usize, usize)>, lo: usize, hi: usize| {
+        let mid = lo + (hi - lo) / 2;
+        todo.push((mid, hi));
+        todo.push((lo, mid));
+    };
+    match batch {
+        [] => {}
+        [one] => dead.push((one.seq, refusal)),
+        _ => halve(&mut todo, 0, batch.len()),
+    }
+    while let Some((lo, hi)) = todo.pop() {
+        let part = &batch[lo..hi];
+        match write_batch(client, &encode(part), staged, opts).await {
+            Ok(()) => pushed.extend(part.iter().map(|e| e.seq)),
+            Err(e) if is_data_error(&e) => match part {
+                [one] => dead.push((one.seq, describe_pg_error(&e))),
+                _ => halve(&mut todo, lo, hi),
+            },
+            Err(e) => {
+                let reason = describe_pg_error(&e);
+                record(store, Outcome::Split { pushed, dead }).await?;
+                fail(store, batch, &reason).await?;
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(Outcome::Split { pushed, dead })
+}
+
+/// Records in the outbox what became of a batch Postgres committed.
+async fn record(store: &Store, outcome: Outcome) -> Result<()> {
     store
         .write(move |tx| {
-            outbox::mark_pushed(tx, &pushed, store::now())?;
-            for (seq, reason) in &dead {
-                outbox::mark_dead(tx, *seq, reason)?;
+            let at = store::now();
+            match &outcome {
+                Outcome::Whole { first, last } => {
+                    outbox::mark_pushed_range(tx, *first, *last, at)?;
+                }
+                Outcome::Split { pushed, dead } => {
+                    outbox::mark_pushed(tx, pushed, at)?;
+                    for (seq, reason) in dead {
+                        outbox::mark_dead(tx, *seq, reason)?;
+                    }
+                }
             }
             Ok(())
         })
@@ -334,20 +505,6 @@ pub async fn push_logged(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn copy_lines_escape_text_and_mark_nulls() {
-        let mut out = String::new();
-        copy_line(
-            &mut out,
-            &["id", "comment", "n", "gone"],
-            r#"{"id":"a\tb","comment":"line\nback\\slash","n":2.5,"gone":null}"#,
-        );
-        assert_eq!(out, "a\\tb\tline\\nback\\\\slash\t2.5\t\\N\n");
-        out.clear();
-        copy_line(&mut out, &["id", "n"], "not json");
-        assert_eq!(out, "\\N\t\\N\n");
-    }
 
     #[test]
     fn backoff_doubles_up_to_five_minutes() {

@@ -15,7 +15,7 @@ use std::fmt::Write;
 use chrono::{DateTime, NaiveTime, Utc};
 use rusqlite::types::ValueRef;
 use sha2::{Digest, Sha256};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, IsolationLevel, Transaction};
 
 use super::{ReplicationError, Result, WRITE_LOCK_KEY};
 use crate::store::{self, Store, outbox, replicated, sync_runs};
@@ -70,7 +70,9 @@ impl ReconcileReport {
 /// Progress reported while reconciling.
 #[derive(Debug, Clone)]
 pub enum Progress<'a> {
+    /// A table's comparison starts.
     Table(&'a str),
+    /// A table is compared; its repairs are made once every table is compared.
     TableDone(&'a TableReport),
 }
 
@@ -143,7 +145,7 @@ pub const SERVER_COLUMNS: &str = "- 'seq' - 'row_digest' - 'bucket'";
 
 // Postgres keeps each row's digest and bucket up to date in its row trigger (see the
 // migration), so its side of a comparison sums stored numbers.
-async fn remote_buckets(client: &Client, table: &str) -> Result<Vec<Bucket>> {
+async fn remote_buckets(client: &Transaction<'_>, table: &str) -> Result<Vec<Bucket>> {
     let sql = format!(
         "SELECT bucket::int, count(*), sum(row_digest)::text FROM jobrank.{table} GROUP BY bucket"
     );
@@ -166,7 +168,7 @@ async fn remote_buckets(client: &Client, table: &str) -> Result<Vec<Bucket>> {
 }
 
 async fn remote_rows(
-    client: &Client,
+    client: &Transaction<'_>,
     table: &str,
     buckets: &[i32],
 ) -> Result<BTreeMap<String, u64>> {
@@ -249,62 +251,96 @@ async fn local_rows(
         .await?)
 }
 
+/// Copies rows missing in Postgres there, every table in one transaction, parents first.
+/// Returns how many rows each table gained, in `tables` order.
 async fn repair_remote(
     store: &Store,
     client: &mut Client,
-    table: &'static str,
-    ids: Vec<String>,
-) -> Result<usize> {
-    let rows = store
-        .read(move |c| replicated::rows_by_id(c, table, &ids))
-        .await?;
-    let (key, cols) = outbox::columns(table)
-        .ok_or_else(|| ReplicationError::Refused(format!("{table} is not replicated")))?;
-    let list = cols.join(", ");
-    let sql = format!(
-        "INSERT INTO jobrank.{table} ({list}) SELECT {list} FROM jsonb_populate_recordset(NULL::jobrank.{table}, $1::jsonb) ON CONFLICT ({key}) DO NOTHING"
-    );
-    let json = serde_json::Value::Array(
-        rows.iter()
-            .filter_map(|r| serde_json::from_str(r).ok())
-            .collect(),
-    );
+    missing: Vec<(&'static str, Vec<String>)>,
+) -> Result<Vec<usize>> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK_KEY])
         .await?;
-    let n = tx.execute(sql.as_str(), &[&json]).await?;
+    let mut out = Vec::with_capacity(missing.len());
+    for (table, ids) in missing {
+        if ids.is_empty() {
+            out.push(0);
+            continue;
+        }
+        let rows = store
+            .read(move |c| replicated::rows_by_id(c, table, &ids))
+            .await?;
+        let (key, cols) = outbox::columns(table)
+            .ok_or_else(|| ReplicationError::Refused(format!("{table} is not replicated")))?;
+        let list = cols.join(", ");
+        let sql = format!(
+            "INSERT INTO jobrank.{table} ({list}) SELECT {list} FROM jsonb_populate_recordset(NULL::jobrank.{table}, $1::jsonb) ON CONFLICT ({key}) DO NOTHING"
+        );
+        let json = serde_json::Value::Array(
+            rows.iter()
+                .filter_map(|r| serde_json::from_str(r).ok())
+                .collect(),
+        );
+        out.push(tx.execute(sql.as_str(), &[&json]).await? as usize);
+    }
     tx.commit().await?;
-    Ok(n as usize)
+    Ok(out)
 }
 
-async fn repair_local(
-    store: &Store,
-    client: &Client,
+/// Rows missing locally, read from the comparison's snapshot.
+async fn missing_rows(
+    snapshot: &Transaction<'_>,
     table: &'static str,
-    ids: Vec<String>,
-) -> Result<usize> {
+    ids: &[String],
+) -> Result<Vec<String>> {
     let (key, _) = outbox::columns(table)
         .ok_or_else(|| ReplicationError::Refused(format!("{table} is not replicated")))?;
     let sql = format!(
         "SELECT (to_jsonb(t) {SERVER_COLUMNS})::text FROM jobrank.{table} t WHERE {key}::text = ANY($1)"
     );
-    let rows: Vec<String> = client
+    Ok(snapshot
         .query(sql.as_str(), &[&ids])
         .await?
         .iter()
         .map(|r| r.get(0))
-        .collect();
+        .collect())
+}
+
+/// Applies rows missing locally in one SQLite transaction, parents first, with the
+/// ranks they affect recomputed. Returns how many rows each table gained, in order.
+async fn repair_local(store: &Store, rows: Vec<(&'static str, Vec<String>)>) -> Result<Vec<usize>> {
     let applied = store
         .write(move |tx| {
-            let a = replicated::apply_rows(tx, table, &rows)?;
-            replicated::recompute_affected(tx, a.all_jobs, &a.jobs)?;
-            Ok(a)
+            let mut changed = Vec::with_capacity(rows.len());
+            let (mut all, mut jobs) = (false, std::collections::BTreeSet::new());
+            for (table, rows) in &rows {
+                let a = replicated::apply_rows(tx, table, rows)?;
+                for (id, why) in &a.refused {
+                    tracing::warn!(
+                        table,
+                        id,
+                        why,
+                        "a repaired row was refused by the local store"
+                    );
+                }
+                changed.push(a.changed);
+                all |= a.all_jobs;
+                jobs.extend(a.jobs);
+            }
+            replicated::recompute_affected(tx, all, &jobs)?;
+            Ok(changed)
         })
         .await?;
-    Ok(applied.changed)
+    Ok(applied)
 }
 
 /// Reconciles every replicated table. With `dry_run`, only reports.
+///
+/// Every table is compared with one Postgres snapshot, and the rows missing locally are
+/// read from it and applied together, parents first: a repair never brings in a row
+/// whose parent committed in Postgres after the parent's table was compared (a job
+/// without the users written with it). Rows missing in Postgres are copied there in
+/// one transaction once the comparison is over.
 pub async fn reconcile(
     store: &Store,
     client: &mut Client,
@@ -315,10 +351,17 @@ pub async fn reconcile(
         dry_run,
         tables: Vec::new(),
     };
+    let mut fetched: Vec<(&'static str, Vec<String>)> = Vec::new();
+    let snapshot = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
     for table in replicated::tables() {
         progress(Progress::Table(table));
         let local = local_buckets(store, table).await?;
-        let remote = remote_buckets(client, table).await?;
+        let remote = remote_buckets(&snapshot, table).await?;
         let differing: Vec<i32> = (0..BUCKETS)
             .filter(|b| local[*b] != remote[*b])
             .map(|b| b as i32)
@@ -332,7 +375,7 @@ pub async fn reconcile(
         };
         if !differing.is_empty() {
             let mine = local_rows(store, table, differing.clone()).await?;
-            let theirs = remote_rows(client, table, &differing).await?;
+            let theirs = remote_rows(&snapshot, table, &differing).await?;
             for (id, d) in &mine {
                 match theirs.get(id) {
                     None => t.missing_remote.push(id.clone()),
@@ -345,15 +388,11 @@ pub async fn reconcile(
                 .filter(|id| !mine.contains_key(*id))
                 .cloned()
                 .collect();
-            if !dry_run {
-                if !t.missing_remote.is_empty() {
-                    t.repaired_remote =
-                        repair_remote(store, client, table, t.missing_remote.clone()).await?;
-                }
-                if !t.missing_local.is_empty() {
-                    t.repaired_local =
-                        repair_local(store, client, table, t.missing_local.clone()).await?;
-                }
+            if !dry_run && !t.missing_local.is_empty() {
+                fetched.push((
+                    table,
+                    missing_rows(&snapshot, table, &t.missing_local).await?,
+                ));
             }
             for id in &t.conflicting {
                 tracing::warn!(
@@ -365,6 +404,33 @@ pub async fn reconcile(
         }
         progress(Progress::TableDone(&t));
         report.tables.push(t);
+    }
+    snapshot.commit().await?;
+    if dry_run {
+        return Ok(report);
+    }
+    if !fetched.is_empty() {
+        let tables: Vec<&'static str> = fetched.iter().map(|f| f.0).collect();
+        let changed = repair_local(store, fetched).await?;
+        for (table, n) in tables.into_iter().zip(changed) {
+            if let Some(t) = report.tables.iter_mut().find(|t| t.table == table) {
+                t.repaired_local = n;
+            }
+        }
+    }
+    let missing: Vec<(&'static str, Vec<String>)> = replicated::tables()
+        .zip(report.tables.iter())
+        .filter(|(_, t)| !t.missing_remote.is_empty())
+        .map(|(table, t)| (table, t.missing_remote.clone()))
+        .collect();
+    if !missing.is_empty() {
+        let tables: Vec<&'static str> = missing.iter().map(|m| m.0).collect();
+        let added = repair_remote(store, client, missing).await?;
+        for (table, n) in tables.into_iter().zip(added) {
+            if let Some(t) = report.tables.iter_mut().find(|t| t.table == table) {
+                t.repaired_remote = n;
+            }
+        }
     }
     Ok(report)
 }

@@ -178,14 +178,15 @@ pub struct OutboxEntry {
     pub attempts: i64,
 }
 
-/// The oldest changes waiting to be pushed (not pushed, not dead), in outbox order.
-pub fn pending_batch(conn: &Connection, limit: i64) -> Result<Vec<OutboxEntry>> {
+/// The oldest changes waiting to be pushed (not pushed, not dead) after outbox
+/// sequence `after` (0 for all), in outbox order.
+pub fn pending_batch(conn: &Connection, after: i64, limit: i64) -> Result<Vec<OutboxEntry>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, table_name, row_id, payload, attempts FROM outbox
-         WHERE pushed_at IS NULL AND dead = 0 ORDER BY seq LIMIT ?1",
+         WHERE pushed_at IS NULL AND dead = 0 AND seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
     let rows = stmt
-        .query_map([limit], |r| {
+        .query_map([after, limit], |r| {
             Ok(OutboxEntry {
                 seq: r.get(0)?,
                 table_name: r.get(1)?,
@@ -209,6 +210,24 @@ pub fn mark_pushed(tx: &Tx<'_>, seqs: &[i64], at: chrono::DateTime<chrono::Utc>)
         stmt.execute((s, &at))?;
     }
     Ok(())
+}
+
+/// Marks every change still waiting with a sequence in `first..=last` as pushed: a
+/// whole batch [`pending_batch`] returned, only after the Postgres transaction holding
+/// it committed. Sequences only grow and a pushed or dead change never waits again,
+/// so the changes waiting in that range are exactly the batch's. Returns how many.
+pub fn mark_pushed_range(
+    tx: &Tx<'_>,
+    first: i64,
+    last: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<usize> {
+    Ok(tx
+        .prepare_cached(
+            "UPDATE outbox SET pushed_at = ?3, attempts = attempts + 1, last_error = NULL
+             WHERE pushed_at IS NULL AND dead = 0 AND seq BETWEEN ?1 AND ?2",
+        )?
+        .execute((first, last, ts(&at)))?)
 }
 
 /// Records a failed attempt (Postgres down, connection lost) on changes that stay queued.

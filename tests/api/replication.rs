@@ -653,6 +653,119 @@ async fn a_crash_between_commit_and_marking_pushed_repushes_without_change() {
 }
 
 #[tokio::test]
+async fn a_pipelined_push_marks_exactly_the_batches_postgres_committed() {
+    // Many batches big enough for COPY: the outbox marks batch N while Postgres takes
+    // batch N+1. A crash after the third commit leaves exactly two batches marked, and
+    // the re-push of the third (rows already in Postgres, so the straight COPY is
+    // refused and the upsert skips them) changes nothing.
+    let db = pg::test_db().await;
+    let t = migrated(&db).await;
+    let a = replica();
+    let scorers = seed(&a.store, 1, &[1001]).await;
+    a.store
+        .write({
+            let scorer = scorers[0].clone();
+            move |tx| {
+                for i in 0..300 {
+                    let s = submissions::Submission {
+                        id: store::new_id(),
+                        job_id: 1001,
+                        scorer_id: scorer.clone(),
+                        client_engagement: 1 + (i % 5) as u8,
+                        search_difficulty: 2,
+                        time_open: 3,
+                        fee_size: 4,
+                        time_open_overridden: false,
+                        fee_size_overridden: false,
+                        comment: Some(format!("tab\there, line\nthere, back\\slash {i}")),
+                        submitted_at: t0() + Duration::seconds(i),
+                        origin: tx.origin().to_string(),
+                    };
+                    submissions::insert_row(tx, &s)?;
+                    outbox::enqueue(tx, "submissions", &s.id)?;
+                }
+                Ok(())
+            }
+        })
+        .await
+        .unwrap();
+    let queued = pending(&a.store).await;
+    let commits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c2 = commits.clone();
+    let opts = PushOptions {
+        batch_size: 70,
+        fault: Some(Arc::new(move |p| {
+            let c2 = c2.clone();
+            Box::pin(async move {
+                if p == FaultPoint::AfterCommit && c2.fetch_add(1, Ordering::SeqCst) == 2 {
+                    Err("killed after the third commit".to_string())
+                } else {
+                    Ok(())
+                }
+            })
+        })),
+    };
+    let mut c = t.connect().await.unwrap();
+    let e = push::push(&a.store, &mut c, &opts).await.unwrap_err();
+    assert!(
+        matches!(e, replication::ReplicationError::Injected(_)),
+        "{e}"
+    );
+    assert_eq!(pending(&a.store).await, queued - 140, "two batches marked");
+    let in_three_batches: i64 = a
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM (SELECT table_name FROM outbox ORDER BY seq LIMIT 210)
+                 WHERE table_name = 'submissions'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(remote_count(&db, "submissions").await, in_three_batches);
+    let rows = |db: &TestDb| {
+        let url = db.url.clone();
+        async move {
+            let (c, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            c.query(
+                "SELECT id || ' ' || seq || ' ' || comment FROM jobrank.submissions ORDER BY id",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect::<Vec<_>>()
+        }
+    };
+    let before = rows(&db).await;
+    let r = push_all(&a.store, &t).await;
+    assert_eq!(r.pushed as i64, queued - 140);
+    assert_eq!(pending(&a.store).await, 0);
+    let after = rows(&db).await;
+    assert_eq!(after.len(), 300);
+    assert!(
+        before.iter().all(|row| after.contains(row)),
+        "the re-pushed rows kept their sequence"
+    );
+    assert!(
+        after
+            .iter()
+            .any(|r| r.contains("tab\there, line\nthere, back\\slash 299"))
+    );
+    let mut c = t.connect().await.unwrap();
+    let r = reconcile::reconcile(&a.store, &mut c, true, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(r.differences(), 0, "{r:?}");
+}
+
+#[tokio::test]
 async fn reconcile_repairs_missing_rows_and_reports_altered_ones() {
     let db = pg::test_db().await;
     let t = migrated(&db).await;
@@ -782,6 +895,76 @@ async fn reconcile_repairs_missing_rows_and_reports_altered_ones() {
         .await
         .unwrap();
     assert_eq!(again.differences(), 1);
+}
+
+#[tokio::test]
+async fn reconcile_repairs_from_one_snapshot_when_a_push_lands_midway() {
+    // A replica's reconciliation runs while another replica's push commits between the
+    // comparison of the users and of the jobs (as at start-up, when the nightly run is
+    // due at once). The repair must bring one state Postgres had: never that push's
+    // jobs without its users, nor its submission refused for want of its scorer.
+    let db = pg::test_db().await;
+    let t = migrated(&db).await;
+    let (a, b) = (replica(), replica());
+    push_all(&b.store, &t).await;
+    let scorers = seed(&a.store, 2, &[1301, 1302]).await;
+    score(&a.store, 1301, &scorers[0], [4, 4, 4, 4], t0()).await;
+    let pushed = Arc::new(AtomicBool::new(false));
+    let (p2, sa, ta) = (pushed.clone(), a.store.clone(), t.clone());
+    let mut midway = move |p: reconcile::Progress<'_>| {
+        if let reconcile::Progress::TableDone(r) = p
+            && r.table == "users"
+            && !p2.swap(true, Ordering::SeqCst)
+        {
+            let (sa, ta) = (sa.clone(), ta.clone());
+            std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(push_all(&sa, &ta))
+            })
+            .join()
+            .unwrap();
+        }
+    };
+    let mut c = t.connect().await.unwrap();
+    reconcile::reconcile(&b.store, &mut c, false, &mut midway)
+        .await
+        .unwrap();
+    assert!(pushed.load(Ordering::SeqCst));
+    assert_eq!(remote_count(&db, "jobs").await, 2);
+    let counts = |s: Store| async move {
+        s.read(|c| {
+            Ok(c.query_row(
+                "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM jobs),
+                        (SELECT count(*) FROM submissions)",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                },
+            )?)
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        counts(b.store.clone()).await,
+        (0, 0, 0),
+        "B holds Postgres as it was when the reconciliation began"
+    );
+    pull_all(&b.store, &t).await;
+    assert_eq!(counts(b.store.clone()).await, (2, 2, 1));
+    // What B computed from them goes out as usual; then the two sides agree.
+    push_all(&b.store, &t).await;
+    let r = reconcile::reconcile(&b.store, &mut c, false, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(r.differences(), 0, "{r:?}");
 }
 
 #[tokio::test]
