@@ -466,7 +466,7 @@ async fn dashboard_summary(
             json!({ "name": display_name(u), "email": u.email, "jobs_needing_score": n })
         })
         .collect();
-    let view = super::dashboard::freshness_view(&fresh, &state.config, now);
+    let view = super::dashboard::freshness_view(fresh, &state.config, now);
     let run = |r: &Option<crate::store::sync_runs::SyncRun>| {
         r.as_ref().map(|r| {
             json!({
