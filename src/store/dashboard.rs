@@ -1,9 +1,11 @@
 //! The dashboard's read: every open job with its rank, latest pipeline snapshot and
-//! when the viewer last scored it, in three queries whatever the number of jobs (no
-//! N+1), plus the filters and sorts the dashboard page and the JSON API share, and the
+//! when the viewer last scored it, in a fixed number of queries whatever the number of
+//! jobs (no N+1; the viewer's latest scores are one index seek per open job inside one
+//! statement), with parsed pipelines kept across reads until the pipeline generation
+//! (bumped by triggers, schema V6) moves, plus the filters and sorts the dashboard page and the JSON API share, and the
 //! data-freshness figures of the header strip.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -117,7 +119,7 @@ pub fn dashboard_jobs(
     viewer_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<DashboardJob>> {
-    let shared = read_shared(conn)?;
+    let shared = read_shared(conn, None)?;
     let mine = viewer_latest(conn, viewer_id)?;
     Ok(personal_jobs(&shared, &mine, now).0)
 }
@@ -131,6 +133,7 @@ pub struct SharedDashboard {
     clients: Vec<String>,
     freshness: Freshness,
     cadence_days: u32,
+    pipelines: Arc<Pipelines>,
     /// Each viewer's jobs, filled on first use.
     personal: Mutex<HashMap<String, Arc<Personal>>>,
 }
@@ -177,12 +180,40 @@ fn personal_jobs(
     (DashboardQuery::default().apply(jobs), valid_until)
 }
 
-fn read_shared(conn: &Connection) -> Result<SharedDashboard> {
+/// The latest pipeline snapshot of each open job, as of one pipeline generation.
+struct Pipelines {
+    /// `store_generation.pipelines` when read (moved by triggers on every change).
+    generation: i64,
+    /// The open jobs they were read for (a job without a snapshot is covered too).
+    covered: HashSet<i64>,
+    by_job: HashMap<i64, Arc<PipelineSnapshot>>,
+}
+
+/// Reads the shared part of the dashboard. The parsed pipelines of `previous` are kept
+/// when no pipeline snapshot changed since and they cover every open job: a score
+/// submission then costs a re-read of the jobs and ranks only.
+fn read_shared(conn: &Connection, previous: Option<&SharedDashboard>) -> Result<SharedDashboard> {
     // One read transaction: the generation and everything read with it agree.
     let tx = conn.unchecked_transaction()?;
-    let generation = Store::generation(&tx)?;
+    let (generation, pipelines_generation): (i64, i64) = tx
+        .prepare_cached("SELECT n, pipelines FROM store_generation WHERE singleton = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let cadence_days = settings::current_settings(&tx)?.settings.cadence_days;
-    let jobs = open_jobs(&tx)?;
+    let mut jobs = open_jobs(&tx)?;
+    let reusable = previous.map(|p| p.pipelines.clone()).filter(|p| {
+        p.generation == pipelines_generation && jobs.iter().all(|j| p.covered.contains(&j.id))
+    });
+    let pipelines = match reusable {
+        Some(p) => p,
+        None => Arc::new(Pipelines {
+            generation: pipelines_generation,
+            covered: jobs.iter().map(|j| j.id).collect(),
+            by_job: latest_pipelines(&tx)?,
+        }),
+    };
+    for j in &mut jobs {
+        j.pipeline = pipelines.by_job.get(&j.id).cloned();
+    }
     let clients = open_clients(&tx)?;
     let freshness = freshness(&tx)?;
     tx.finish()?;
@@ -192,26 +223,34 @@ fn read_shared(conn: &Connection) -> Result<SharedDashboard> {
         clients,
         freshness,
         cadence_days,
+        pipelines,
         personal: Mutex::new(HashMap::new()),
     })
 }
 
-/// When `viewer_id` last scored each job.
+/// When `viewer_id` last scored each open job they have scored.
 fn viewer_latest(conn: &Connection, viewer_id: &str) -> Result<HashMap<i64, DateTime<Utc>>> {
     let mut mine = HashMap::new();
+    // One index seek per open job (MAX over `submissions_scorer_job`): cheaper than
+    // grouping all of the viewer's submissions, closed jobs' included.
     let mut stmt = conn.prepare_cached(
-        "SELECT job_id, MAX(submitted_at) FROM submissions WHERE scorer_id = ?1 GROUP BY job_id",
+        "SELECT j.id, (SELECT MAX(s.submitted_at) FROM submissions s
+                       WHERE s.scorer_id = ?1 AND s.job_id = j.id)
+         FROM jobs j WHERE j.is_open = 1",
     )?;
-    let rows = stmt.query_map([viewer_id], |r| Ok((r.get::<_, i64>(0)?, col_ts(r, 1)?)))?;
+    let rows = stmt.query_map([viewer_id], |r| {
+        Ok((r.get::<_, i64>(0)?, col_ts_opt(r, 1)?))
+    })?;
     for row in rows {
-        let (job, at) = row?;
-        mine.insert(job, at);
+        if let (job, Some(at)) = row? {
+            mine.insert(job, at);
+        }
     }
     Ok(mine)
 }
 
-/// The open jobs with rank and latest pipeline, without the viewer's fields.
-fn open_jobs(conn: &Connection) -> Result<Vec<DashboardJob>> {
+/// The latest pipeline snapshot of each open job.
+fn latest_pipelines(conn: &Connection) -> Result<HashMap<i64, Arc<PipelineSnapshot>>> {
     let mut pipelines: HashMap<i64, PipelineSnapshot> = HashMap::new();
     {
         let mut stmt = conn.prepare_cached(
@@ -251,6 +290,14 @@ fn open_jobs(conn: &Connection) -> Result<Vec<DashboardJob>> {
             }
         }
     }
+    Ok(pipelines
+        .into_iter()
+        .map(|(id, p)| (id, Arc::new(p)))
+        .collect())
+}
+
+/// The open jobs with rank, without the viewer's fields and the pipelines.
+fn open_jobs(conn: &Connection) -> Result<Vec<DashboardJob>> {
     let mut stmt = conn.prepare_cached(
         "SELECT j.id, j.title, j.client, COALESCE(j.opened_at, j.first_seen_at), j.fee_minor, j.fee_currency,
                 r.score_sum, r.scorer_count, r.rank, r.previous_sum, r.previous_count, r.previous_rank,
@@ -307,7 +354,7 @@ fn open_jobs(conn: &Connection) -> Result<Vec<DashboardJob>> {
             fee_minor,
             fee_currency,
             rank,
-            pipeline: pipelines.remove(&id).map(Arc::new),
+            pipeline: None,
             my_latest: None,
             needs_my_score: false,
         });
@@ -366,7 +413,12 @@ impl DashboardCache {
         let shared = match cached {
             Some(s) => s,
             None => {
-                let fresh = Arc::new(read_shared(conn)?);
+                let previous = self
+                    .current
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                let fresh = Arc::new(read_shared(conn, previous.as_deref())?);
                 let mut slot = self.current.lock().unwrap_or_else(|p| p.into_inner());
                 // Two readers may refresh at once: keep the newer copy.
                 if slot

@@ -371,3 +371,82 @@ async fn the_demo_is_a_realistic_agency_and_refuses_a_second_fill() {
     );
     assert!(jobrank::cli::fill_demo(&store).await.is_err());
 }
+
+#[test]
+fn the_dashboard_copy_keeps_pipelines_across_submissions_and_sees_every_pipeline_change() {
+    use jobrank::store::dashboard::DashboardCache;
+    use jobrank::store::pipeline::{self, StageCount};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let scorer = add_user(&store, "ana@agency.example", Role::AccountManager);
+    add_job(&store, 1, true);
+    add_job(&store, 2, false);
+    let stages = |n: i64| {
+        vec![StageCount {
+            stage: "Interview".into(),
+            stage_order: 1,
+            candidates: n,
+            avg_days_in_stage: Some(3.0),
+        }]
+    };
+    let record = |job: i64, n: i64| {
+        store
+            .write_blocking(|tx| pipeline::record_snapshot(tx, job, &stages(n), store::now()))
+            .unwrap()
+    };
+    assert!(record(1, 4));
+    assert!(record(2, 9));
+
+    let cache = DashboardCache::default();
+    let view = |viewer: &str| {
+        store
+            .read_blocking(|c| cache.view(c, viewer, store::now()))
+            .unwrap()
+    };
+    let pipeline_of = |v: &jobrank::store::dashboard::DashboardView, id: i64| {
+        v.jobs()
+            .iter()
+            .find(|j| j.id == id)
+            .and_then(|j| j.pipeline.clone())
+    };
+    let first = view(&scorer.id);
+    let p1 = pipeline_of(&first, 1).expect("job 1's pipeline");
+    assert_eq!(p1.total_candidates(), 4);
+    assert!(first.jobs().iter().all(|j| j.id != 2), "job 2 is closed");
+
+    // A submission changes the rank, not the pipelines: the parsed ones are kept.
+    submit(&store, 1, &scorer.id, [5, 4, 3, 2]).unwrap();
+    let after_submit = view(&scorer.id);
+    assert!(after_submit.jobs()[0].rank.is_some());
+    assert!(std::sync::Arc::ptr_eq(
+        &p1,
+        &pipeline_of(&after_submit, 1).unwrap()
+    ));
+
+    // A job that opens without a new snapshot still shows its latest pipeline.
+    store
+        .write_blocking(|tx| {
+            tx.execute("UPDATE jobs SET is_open = 1 WHERE id = 2", [])?;
+            Ok(())
+        })
+        .unwrap();
+    let reopened = view(&scorer.id);
+    assert_eq!(pipeline_of(&reopened, 2).unwrap().total_candidates(), 9);
+
+    // A new snapshot, however it is written, is seen at once.
+    assert!(record(1, 7));
+    assert_eq!(
+        pipeline_of(&view(&scorer.id), 1)
+            .unwrap()
+            .total_candidates(),
+        7
+    );
+    store
+        .write_blocking(|tx| {
+            tx.execute("DELETE FROM pipeline_snapshots WHERE job_id = 2", [])?;
+            Ok(())
+        })
+        .unwrap();
+    assert!(pipeline_of(&view(&scorer.id), 2).is_none());
+}
