@@ -320,6 +320,9 @@ impl Store {
             )?;
             configure(&r)?;
             r.pragma_update(None, "query_only", true)?;
+            // 1 MiB of page cache per reader (SQLite's default is 2 MiB): the OS page
+            // cache holds the file anyway, and the resident-memory target is 64 MB.
+            r.pragma_update(None, "cache_size", -1024)?;
             readers.push(r);
         }
         let store = Store {

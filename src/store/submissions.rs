@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row};
 
-use super::{Result, StoreError, Tx, col_ts, drafts, jobs, new_id, outbox, ranks, ts, users};
+use super::{
+    Result, StoreError, Tx, col_ts, col_ts_opt, drafts, jobs, new_id, outbox, ranks, ts, users,
+};
 use crate::domain::{FactorScores, Level, ScorerInput};
 
 /// A stored submission.
@@ -196,6 +198,18 @@ pub fn list_for_job_and_scorer(
         .query_map((job_id, scorer_id), from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// When a scorer last scored a job, if ever (one index seek).
+pub fn latest_for_job_and_scorer(
+    conn: &Connection,
+    job_id: i64,
+    scorer_id: &str,
+) -> Result<Option<DateTime<Utc>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT MAX(submitted_at) FROM submissions WHERE job_id = ?1 AND scorer_id = ?2",
+    )?;
+    Ok(stmt.query_row((job_id, scorer_id), |r| col_ts_opt(r, 0))?)
 }
 
 /// Every submission for a job, newest first.

@@ -52,6 +52,9 @@ pub struct QueueLinks {
     pub prev: Option<i64>,
     pub next: Option<i64>,
     pub remaining: usize,
+    /// Where submitting this job's score leads: the next job of the queue, wrapping
+    /// round (the scoring form carries it, so a submission need not re-read the queue).
+    pub after_submit: Option<i64>,
 }
 
 /// The jobs that need the viewer's score, in dashboard (rank) order.
@@ -98,6 +101,7 @@ fn queue_links(queue: &[i64], current: i64) -> QueueLinks {
         prev,
         next,
         remaining: others.len(),
+        after_submit: next_in_queue(queue, current),
     }
 }
 
@@ -506,6 +510,8 @@ struct ConfirmPage {
     factors: Vec<FactorView>,
     comment: String,
     composite: String,
+    /// Carried from the form: where to go after submitting.
+    next: Option<i64>,
 }
 
 /// Everything the scoring handlers read, in one store call.
@@ -518,10 +524,13 @@ struct ScoringContext {
     queue: Vec<i64>,
 }
 
+/// `with_queue` reads the viewer's queue too, which after any submission means
+/// refilling the dashboard copy: only pages that show queue links ask for it.
 async fn scoring_context(
     state: &AppState,
     session: &Session,
     id: i64,
+    with_queue: bool,
 ) -> Result<ScoringContext, WebError> {
     let viewer = session.user.id.clone();
     let now = store::now();
@@ -543,7 +552,11 @@ async fn scoring_context(
             Ok(ScoringContext {
                 rank: ranks::find_job_rank(c, id)?,
                 draft: drafts::find_draft(c, id, &viewer)?,
-                queue: queue(&cache, c, &viewer, now)?,
+                queue: if with_queue {
+                    queue(&cache, c, &viewer, now)?
+                } else {
+                    Vec::new()
+                },
                 job,
                 current,
                 mine,
@@ -571,7 +584,7 @@ async fn score_page(
     Query(q): Query<ScoreQuery>,
 ) -> Result<Response, WebError> {
     let id = job_id(&raw)?;
-    let ctx = scoring_context(&state, &session, id).await?;
+    let ctx = scoring_context(&state, &session, id, true).await?;
     let now = store::now();
     let s = suggestions(&ctx.job, &ctx.current, now);
     let d = ctx.draft.clone().unwrap_or_default();
@@ -617,6 +630,8 @@ struct ScoreForm {
     fee_size: Option<String>,
     comment: Option<String>,
     action: Option<String>,
+    /// The job the form's page named as next in my queue (a hint; checked on use).
+    next: Option<String>,
 }
 
 /// Reads the four levels; `required` makes a missing one an error. Returns the raw
@@ -656,8 +671,6 @@ async fn score_post(
     Form(form): Form<ScoreForm>,
 ) -> Result<Response, WebError> {
     let id = job_id(&raw)?;
-    let ctx = scoring_context(&state, &session, id).await?;
-    let now = store::now();
     let action = form.action.as_deref().unwrap_or("review");
     let comment = form
         .comment
@@ -676,6 +689,16 @@ async fn score_post(
             ),
         });
     }
+    // A malformed hint is dropped, not an error: it only saves a read.
+    let hint = form
+        .next
+        .as_deref()
+        .and_then(|n| n.trim().parse::<i64>().ok())
+        .filter(|n| *n > 0 && *n != id);
+    // Only the form page (errors, "Change") shows queue links.
+    let with_queue = !errors.is_empty() || action == "edit";
+    let ctx = scoring_context(&state, &session, id, with_queue).await?;
+    let now = store::now();
     let s = suggestions(&ctx.job, &ctx.current, now);
     let job = job_view(&ctx.job, &ctx.rank, now);
     let form_page = |status: StatusCode, errors: Vec<FieldError>, notice: String| {
@@ -730,6 +753,7 @@ async fn score_post(
                     composite: composite(&scores, &ctx.current.settings.weights).to_string(),
                     job,
                     comment,
+                    next: hint,
                 });
             }
             let new = NewSubmission {
@@ -744,9 +768,26 @@ async fn score_post(
                 .store
                 .write(move |tx| submissions::insert_submission(tx, &new, now).map(|_| ()))
                 .await?;
-            // The next job of the queue this page was opened from (wrapping round):
-            // the submission changed only this job's place in it, so no new read.
-            let after = next_in_queue(&ctx.queue, id);
+            // The next job of the queue the form was opened from (wrapping round): the
+            // submission changed only this job's place in it. The hint is checked with
+            // two index seeks (still open, still needs my score); without a usable hint
+            // the queue is read afresh.
+            let viewer = session.user.id.clone();
+            let cadence = ctx.current.settings.cadence_days;
+            let cache = state.dashboard.clone();
+            let after = state
+                .store
+                .read(move |c| {
+                    if let Some(n) = hint {
+                        let open = jobs::find_job(c, n)?.is_some_and(|j| j.is_open);
+                        let mine = submissions::latest_for_job_and_scorer(c, n, &viewer)?;
+                        if open && crate::domain::needs_score(mine, now, cadence) {
+                            return Ok(Some(n));
+                        }
+                    }
+                    Ok(next_in_queue(&queue(&cache, c, &viewer, now)?, id))
+                })
+                .await?;
             let to = match after {
                 Some(next) => format!("/jobs/{next}/score"),
                 None => format!("/?scored={id}"),

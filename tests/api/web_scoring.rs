@@ -128,6 +128,71 @@ async fn scoring_with_confirmation_changes_the_rank_and_moves_to_the_next_job() 
     assert!(job.contains("3.00"), "team average of the last round");
 }
 
+/// The value of the scoring form's hidden `next` field, if any.
+fn next_hint(html: &str) -> Option<String> {
+    let m = "name=\"next\" value=\"";
+    html.find(m)
+        .map(|i| html[i + m.len()..].split('"').next().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn the_form_names_the_next_job_and_a_stale_or_bad_hint_falls_back_to_the_queue() {
+    let app = spawn_app().await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    add_user(&app, "priya@agency.example", Role::SalesPerson, true).await;
+    for (id, open) in [(801, true), (802, true), (803, true), (804, false)] {
+        add_job(&app, id, &format!("Role {id}"), "Northwind", 10, open, "").await;
+    }
+    let tom = sign_in(&app, "tom@agency.example").await;
+    fn submit(next: &str) -> Vec<(&str, &str)> {
+        let mut f = ALL_FIVES.to_vec();
+        f.push(("action", "submit"));
+        f.push(("next", next));
+        f
+    }
+
+    // The form and its confirmation page carry the next job of my queue.
+    let form = tom.get("/jobs/801/score").await.text().await.unwrap();
+    let first = next_hint(&form).expect("the form names the next job");
+    assert!(first == "802" || first == "803", "{first}");
+    let mut review = ALL_FIVES.to_vec();
+    review.push(("action", "review"));
+    review.push(("next", &first));
+    let confirm = tom
+        .post("/jobs/801/score", &review)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(next_hint(&confirm).as_deref(), Some(first.as_str()));
+    let done = tom.post("/jobs/801/score", &submit(&first)).await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(done.headers()[LOCATION], format!("/jobs/{first}/score"));
+
+    // A stale hint (801 no longer needs my score) is checked and the queue read instead.
+    let last = if first == "802" { "803" } else { "802" };
+    let done = tom
+        .post(&format!("/jobs/{first}/score"), &submit("801"))
+        .await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(done.headers()[LOCATION], format!("/jobs/{last}/score"));
+
+    // A closed job is never a destination; with the queue empty, back to the dashboard.
+    let done = tom
+        .post(&format!("/jobs/{last}/score"), &submit("804"))
+        .await;
+    assert_eq!(done.headers()[LOCATION], format!("/?scored={last}"));
+    assert_eq!(submission_count(&app).await, 3);
+
+    // A malformed hint is ignored, not an error.
+    let priya = sign_in(&app, "priya@agency.example").await;
+    let done = priya.post("/jobs/801/score", &submit("../admin")).await;
+    assert_eq!(done.status(), 303);
+    let to = done.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(to == "/jobs/802/score" || to == "/jobs/803/score", "{to}");
+    assert_eq!(submission_count(&app).await, 4);
+}
+
 #[tokio::test]
 async fn drafts_are_saved_and_restored() {
     let app = spawn_app().await;
