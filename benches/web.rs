@@ -223,9 +223,10 @@ async fn start_server(dir: &Path) -> Server {
         .arg(dir)
         .args(["serve", "--bind", &addr.to_string()])
         .env("RUST_LOG", "warn")
-        // As the systemd unit runs it (deploy/jobrank.service): two malloc arenas
-        // instead of one per thread keep the resident set small on 2 cores.
-        .env("MALLOC_ARENA_MAX", "1")
+        // As the systemd unit runs it (deploy/jobrank.service): mimalloc hands freed
+        // memory back at once and commits arena memory as it is used.
+        .env("MIMALLOC_PURGE_DELAY", "0")
+        .env("MIMALLOC_ARENA_EAGER_COMMIT", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -398,7 +399,7 @@ async fn run() {
     let addr = server.addr;
     let pid = server.child.id();
     println!(
-        "jobrank serve (release build, MALLOC_ARENA_MAX=1 as in the unit) pid {pid} on {addr}; {CLIENTS} keep-alive clients; idle RSS {:.1} MB",
+        "jobrank serve (release build, mimalloc purging at once as in the unit) pid {pid} on {addr}; {CLIENTS} keep-alive clients; idle RSS {:.1} MB",
         vm_kb(pid, "VmRSS:") as f64 / 1024.0
     );
 

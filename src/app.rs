@@ -55,6 +55,7 @@ impl Application {
             started_at: store::now(),
             syncer,
             dashboard: Default::default(),
+            sessions: Default::default(),
         };
         Ok(Application {
             listener,

@@ -390,12 +390,92 @@ impl DashboardView {
 /// the team's repeated dashboard views and filter changes cost no store read beyond one
 /// row. Writes made to the SQLite file by other tools than jobrank are not noticed until
 /// jobrank's next write.
+///
+/// Checking the generation is itself a store read (a trip to the blocking pool). So a
+/// copy the store confirmed current is trusted without asking again for
+/// [`TRUST_CONFIRMED_FOR`], as long as this process has committed no write since
+/// ([`Store::local_writes`]): a write by this process (a score, a webhook, a sync) shows
+/// at once, a write by a command-line tool within that second.
 #[derive(Default)]
 pub struct DashboardCache {
     current: Mutex<Option<Arc<SharedDashboard>>>,
+    confirmed: Mutex<Option<Confirmed>>,
+}
+
+/// How long a copy the store confirmed current is trusted without asking again.
+pub const TRUST_CONFIRMED_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// When the store last confirmed the copy of `generation` current, and this process's
+/// write count loaded before it asked.
+#[derive(Clone, Copy)]
+struct Confirmed {
+    generation: i64,
+    local_writes: u64,
+    at: std::time::Instant,
 }
 
 impl DashboardCache {
+    /// The dashboard without touching the store, when the copy was confirmed current
+    /// less than [`TRUST_CONFIRMED_FOR`] ago, `local_writes` (this process's write count,
+    /// [`Store::local_writes`]) has not moved since, and the viewer's part is still valid
+    /// at `now`. `None` means: ask the store through [`DashboardCache::view_confirmed`].
+    pub fn recent_view(
+        &self,
+        local_writes: u64,
+        viewer_id: &str,
+        now: DateTime<Utc>,
+    ) -> Option<DashboardView> {
+        let confirmed = (*self.confirmed.lock().unwrap_or_else(|p| p.into_inner()))?;
+        if confirmed.local_writes != local_writes || confirmed.at.elapsed() >= TRUST_CONFIRMED_FOR {
+            return None;
+        }
+        let shared = self
+            .current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .filter(|s| s.generation == confirmed.generation)?;
+        let personal = shared
+            .personal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(viewer_id)
+            .cloned()
+            .filter(|p| now < p.valid_until)?;
+        Some(DashboardView { shared, personal })
+    }
+
+    /// [`DashboardCache::view`], then records that the store confirmed the copy current;
+    /// `local_writes` must have been loaded before this read began.
+    pub fn view_confirmed(
+        &self,
+        conn: &Connection,
+        local_writes: u64,
+        viewer_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DashboardView> {
+        let view = self.view(conn, viewer_id, now)?;
+        let generation = view.shared.generation;
+        let current = self
+            .current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|s| s.generation);
+        if current == Some(generation) {
+            let mut confirmed = self.confirmed.lock().unwrap_or_else(|p| p.into_inner());
+            // Never replace a confirmation of a newer generation by an older one.
+            if confirmed.is_none_or(|c| c.generation <= generation) {
+                *confirmed = Some(Confirmed {
+                    generation,
+                    local_writes,
+                    at: std::time::Instant::now(),
+                });
+            }
+        }
+        Ok(view)
+    }
+
     /// The dashboard as `viewer_id` sees it at `now`, from the copy when it is current.
     pub fn view(
         &self,

@@ -28,6 +28,7 @@ pub mod users;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -115,6 +116,8 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     reader_slots: Semaphore,
     replica_id: String,
+    /// Write transactions this process committed (see [`Store::local_writes`]).
+    local_writes: AtomicU64,
 }
 
 /// The data directory's exclusive lock; released when dropped.
@@ -333,6 +336,7 @@ impl Store {
                 readers: Mutex::new(readers),
                 reader_slots: Semaphore::new(READERS),
                 replica_id,
+                local_writes: AtomicU64::new(0),
             }),
         };
         store.write_blocking(|tx| settings::ensure_default_settings(tx, now()))?;
@@ -444,7 +448,17 @@ impl Store {
         let out = f(&t)?;
         bump_generation(&t.tx)?;
         t.tx.commit()?;
+        self.inner.local_writes.fetch_add(1, Ordering::SeqCst);
         Ok(out)
+    }
+
+    /// How many write transactions this process has committed (including the writer
+    /// connection's uses outside a transaction), counted just after each commit. An
+    /// in-memory copy of a read, taken when this count was `n` (loaded before the read),
+    /// has missed no write of this process while the count is still `n`; writes by other
+    /// processes (the command-line tools) only move the store's [`Store::generation`].
+    pub fn local_writes(&self) -> u64 {
+        self.inner.local_writes.load(Ordering::SeqCst)
     }
 
     /// The store's generation: moves forward with every write transaction committed
@@ -468,7 +482,9 @@ impl Store {
     /// (backups, restores, checkpoints).
     pub fn with_writer<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut conn)
+        let out = f(&mut conn);
+        self.inner.local_writes.fetch_add(1, Ordering::SeqCst);
+        out
     }
 
     /// Whether the store can take a write right now (for readiness checks).

@@ -16,7 +16,9 @@
 //! Handlers ask for a signed-in user with the [`CurrentUser`], [`RequireScorer`] and
 //! [`RequireCeo`] extractors.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Mutex;
 
 use askama::Template;
 use axum::Router;
@@ -166,15 +168,69 @@ async fn resolve(state: &AppState, mut req: Request) -> Result<Request, WebError
     }
 }
 
+/// Sessions the store returned, reused without a store read (a trip to the blocking
+/// pool) for at most [`SessionCache::TRUST_FOR`] and only while this process has
+/// committed no write since the read (`Store::local_writes`): signing out, deactivating a
+/// user, resetting a password or touching a session therefore shows at once; a change
+/// made by a command-line tool within a second. Unknown ids are never kept, so random
+/// cookies cannot grow it; it is emptied when it reaches [`SessionCache::MAX`] entries.
+#[derive(Default)]
+pub struct SessionCache {
+    entries: Mutex<HashMap<String, CachedSession>>,
+}
+
+struct CachedSession {
+    session: sessions::StoredSession,
+    local_writes: u64,
+    at: std::time::Instant,
+}
+
+impl SessionCache {
+    pub const TRUST_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+    pub const MAX: usize = 1_000;
+
+    fn get(&self, id_hash: &str, local_writes: u64) -> Option<sessions::StoredSession> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(id_hash)
+            .filter(|c| c.local_writes == local_writes && c.at.elapsed() < Self::TRUST_FOR)
+            .map(|c| c.session.clone())
+    }
+
+    fn put(&self, session: &sessions::StoredSession, local_writes: u64) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= Self::MAX {
+            entries.clear();
+        }
+        entries.insert(
+            session.id_hash.clone(),
+            CachedSession {
+                session: session.clone(),
+                local_writes,
+                at: std::time::Instant::now(),
+            },
+        );
+    }
+}
+
 /// Looks a session up, applies the idle and absolute expiry and records activity.
 async fn current_session(state: &AppState, id_hash: String) -> Result<Option<Session>, WebError> {
-    let h = id_hash.clone();
-    let Some(s) = state
-        .store
-        .read(move |c| sessions::find_session(c, &h))
-        .await?
-    else {
-        return Ok(None);
+    // Loaded before the read: a write committed during it makes the entry stale.
+    let local_writes = state.store.local_writes();
+    let s = match state.sessions.get(&id_hash, local_writes) {
+        Some(s) => s,
+        None => {
+            let h = id_hash.clone();
+            let Some(s) = state
+                .store
+                .read(move |c| sessions::find_session(c, &h))
+                .await?
+            else {
+                return Ok(None);
+            };
+            state.sessions.put(&s, local_writes);
+            s
+        }
     };
     let now = store::now();
     if now >= s.expires_at || now - s.last_seen_at > IDLE {

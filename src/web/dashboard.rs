@@ -394,10 +394,16 @@ async fn dashboard_page(
     let now = store::now();
     let viewer = session.user.id.clone();
     let cache = state.dashboard.clone();
-    let view = state
-        .store
-        .read(move |c| cache.view(c, &viewer, now))
-        .await?;
+    let local_writes = state.store.local_writes();
+    let view = match cache.recent_view(local_writes, &viewer, now) {
+        Some(view) => view,
+        None => {
+            state
+                .store
+                .read(move |c| cache.view_confirmed(c, local_writes, &viewer, now))
+                .await?
+        }
+    };
     let jobs = view.jobs();
     let scores = session.user.scores;
     let total_open = jobs.len();

@@ -52,6 +52,8 @@ pub struct AppState {
     pub syncer: Option<Syncer>,
     /// The dashboard's read, kept in memory while the store is unchanged.
     pub dashboard: Arc<crate::store::dashboard::DashboardCache>,
+    /// Sessions just read from the store (see [`auth::SessionCache`]).
+    pub sessions: Arc<auth::SessionCache>,
 }
 
 /// The whole application's routes.

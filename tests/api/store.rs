@@ -450,3 +450,56 @@ fn the_dashboard_copy_keeps_pipelines_across_submissions_and_sees_every_pipeline
         .unwrap();
     assert!(pipeline_of(&view(&scorer.id), 2).is_none());
 }
+
+#[test]
+fn a_confirmed_dashboard_copy_is_trusted_until_this_process_writes_and_one_second_at_most() {
+    use jobrank::store::dashboard::{DashboardCache, TRUST_CONFIRMED_FOR};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    // A command-line tool working on the same data directory.
+    let tool = open(dir.path());
+    let scorer = add_user(&store, "ana@agency.example", Role::AccountManager);
+    add_job(&store, 1, true);
+    let cache = DashboardCache::default();
+    let now = store::now();
+    let confirm = |lw: u64, now| {
+        store
+            .read_blocking(|c| cache.view_confirmed(c, lw, &scorer.id, now))
+            .unwrap()
+    };
+
+    let lw = store.local_writes();
+    assert!(
+        cache.recent_view(lw, &scorer.id, now).is_none(),
+        "nothing confirmed yet"
+    );
+    assert_eq!(confirm(lw, now).jobs().len(), 1);
+    let fast = cache
+        .recent_view(lw, &scorer.id, now)
+        .expect("trusted right after the store confirmed it");
+    assert_eq!(fast.jobs().len(), 1);
+    assert!(
+        cache.recent_view(lw, "another-viewer", now).is_none(),
+        "another viewer's part is read from the store first"
+    );
+
+    // A write by this process: the copy is not trusted any more, whatever the time.
+    add_job(&store, 2, true);
+    assert_eq!(store.local_writes(), lw + 1);
+    assert!(cache.recent_view(lw + 1, &scorer.id, now).is_none());
+    let lw = store.local_writes();
+    assert_eq!(confirm(lw, now).jobs().len(), 2);
+
+    // A write by the tool does not move this process's count: it shows once the
+    // second of trust is over.
+    add_job(&tool, 3, true);
+    assert_eq!(store.local_writes(), lw);
+    std::thread::sleep(TRUST_CONFIRMED_FOR + std::time::Duration::from_millis(100));
+    let now = store::now();
+    assert!(
+        cache.recent_view(lw, &scorer.id, now).is_none(),
+        "trusted for one second at most"
+    );
+    assert_eq!(confirm(lw, now).jobs().len(), 3);
+}

@@ -405,3 +405,37 @@ async fn sign_in_follows_only_a_local_next_and_sessions_have_an_absolute_expiry(
         .unwrap();
     assert_eq!(left, 0, "an expired session is deleted when presented");
 }
+
+#[tokio::test]
+async fn a_user_deactivated_by_the_command_line_tool_is_signed_out_within_a_second() {
+    let app = spawn_app().await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let b = sign_in(&app, "tom@agency.example").await;
+    assert_eq!(b.get("/").await.status(), 200);
+    assert_eq!(
+        b.get("/").await.status(),
+        200,
+        "served from the session cache"
+    );
+
+    // `jobrank user deactivate` is another process with its own store handle: the
+    // server's count of its own writes does not move.
+    let tool = jobrank::store::Store::open(app.data_dir.path()).unwrap();
+    let before = app.store.local_writes();
+    tool.write(|tx| {
+        let u = jobrank::store::users::find_user_by_email(tx, "tom@agency.example")?.unwrap();
+        jobrank::store::users::set_active(tx, &u.id, false, jobrank::store::now())?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(app.store.local_writes(), before);
+
+    tokio::time::sleep(
+        jobrank::web::auth::SessionCache::TRUST_FOR + std::time::Duration::from_millis(100),
+    )
+    .await;
+    let after = b.get("/").await;
+    assert_eq!(after.status(), 303, "a deactivated user's session ends");
+    assert_eq!(after.headers()[LOCATION], "/login");
+}
