@@ -2,8 +2,8 @@
 //! when the viewer last scored it, in a fixed number of queries whatever the number of
 //! jobs (no N+1; the viewer's latest scores are one index seek per open job inside one
 //! statement), with parsed pipelines kept across reads until the pipeline generation
-//! (bumped by triggers, schema V6) moves, plus the filters and sorts the dashboard page and the JSON API share, and the
-//! data-freshness figures of the header strip.
+//! (bumped by triggers, schema V6) moves; plus the filters and sorts the dashboard page
+//! and the JSON API share, and the data-freshness figures of the header strip.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -14,7 +14,7 @@ use rusqlite::Connection;
 use super::pipeline::{PipelineSnapshot, StageCount};
 use super::ranks::JobRank;
 use super::sync_runs::{self, SyncRun};
-use super::{Result, Store, col_ts, col_ts_opt, outbox, settings};
+use super::{ReadStamp, Result, Store, col_ts, col_ts_opt, outbox, settings};
 use crate::domain::{Rank, TeamScore, days_between, needs_score};
 
 /// A bottleneck stage whose candidates wait at least this many days on average makes
@@ -392,33 +392,27 @@ impl DashboardView {
 /// jobrank's next write.
 ///
 /// Checking the generation is itself a store read (a trip to the blocking pool). So a
-/// copy the store confirmed current is trusted without asking again for
-/// [`TRUST_CONFIRMED_FOR`], as long as this process has committed no write since
-/// ([`Store::local_writes`]): a write by this process (a score, a webhook, a sync) shows
-/// at once, a write by a command-line tool within that second.
+/// copy the store confirmed current stands without asking again under the rule of
+/// [`ReadStamp`]: a write by this process (a score, a webhook, a sync) shows at once, a
+/// write by a command-line tool within [`super::TRUST_READ_FOR`].
 #[derive(Default)]
 pub struct DashboardCache {
     current: Mutex<Option<Arc<SharedDashboard>>>,
     confirmed: Mutex<Option<Confirmed>>,
 }
 
-/// How long a copy the store confirmed current is trusted without asking again.
-pub const TRUST_CONFIRMED_FOR: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// When the store last confirmed the copy of `generation` current, and this process's
-/// write count loaded before it asked.
+/// The store last confirmed the copy of `generation` current in the read of `stamp`.
 #[derive(Clone, Copy)]
 struct Confirmed {
     generation: i64,
-    local_writes: u64,
-    at: std::time::Instant,
+    stamp: ReadStamp,
 }
 
 impl DashboardCache {
-    /// The dashboard without touching the store, when the copy was confirmed current
-    /// less than [`TRUST_CONFIRMED_FOR`] ago, `local_writes` (this process's write count,
-    /// [`Store::local_writes`]) has not moved since, and the viewer's part is still valid
-    /// at `now`. `None` means: ask the store through [`DashboardCache::view_confirmed`].
+    /// The dashboard without touching the store, when the read that confirmed the copy
+    /// is still current ([`ReadStamp::still_current`] with `local_writes`, this process's
+    /// write count now) and the viewer's part is still valid at `now`. `None` means: ask
+    /// the store through [`DashboardCache::view_confirmed`].
     pub fn recent_view(
         &self,
         local_writes: u64,
@@ -426,7 +420,7 @@ impl DashboardCache {
         now: DateTime<Utc>,
     ) -> Option<DashboardView> {
         let confirmed = (*self.confirmed.lock().unwrap_or_else(|p| p.into_inner()))?;
-        if confirmed.local_writes != local_writes || confirmed.at.elapsed() >= TRUST_CONFIRMED_FOR {
+        if !confirmed.stamp.still_current(local_writes) {
             return None;
         }
         let shared = self
@@ -446,11 +440,11 @@ impl DashboardCache {
     }
 
     /// [`DashboardCache::view`], then records that the store confirmed the copy current;
-    /// `local_writes` must have been loaded before this read began.
+    /// `stamp` must have been taken before this read began ([`Store::read_stamp`]).
     pub fn view_confirmed(
         &self,
         conn: &Connection,
-        local_writes: u64,
+        stamp: ReadStamp,
         viewer_id: &str,
         now: DateTime<Utc>,
     ) -> Result<DashboardView> {
@@ -466,11 +460,7 @@ impl DashboardCache {
             let mut confirmed = self.confirmed.lock().unwrap_or_else(|p| p.into_inner());
             // Never replace a confirmation of a newer generation by an older one.
             if confirmed.is_none_or(|c| c.generation <= generation) {
-                *confirmed = Some(Confirmed {
-                    generation,
-                    local_writes,
-                    at: std::time::Instant::now(),
-                });
+                *confirmed = Some(Confirmed { generation, stamp });
             }
         }
         Ok(view)

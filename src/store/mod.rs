@@ -461,6 +461,14 @@ impl Store {
         self.inner.local_writes.load(Ordering::SeqCst)
     }
 
+    /// Taken just before a read whose result is kept in memory: see [`ReadStamp`].
+    pub fn read_stamp(&self) -> ReadStamp {
+        ReadStamp {
+            local_writes: self.local_writes(),
+            at: std::time::Instant::now(),
+        }
+    }
+
     /// The store's generation: moves forward with every write transaction committed
     /// through [`Store::write`] by any jobrank process on this data directory, so an
     /// in-memory copy of a derived read stays valid exactly while it is unchanged.
@@ -504,6 +512,29 @@ impl Store {
             c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
             Ok(())
         })
+    }
+}
+
+/// How long an in-memory copy of a read stands for the store without asking it again,
+/// while this process has committed no write since the read began.
+pub const TRUST_READ_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// When a read began: this process's write count then, and the time. The one rule of
+/// the in-memory copies that skip the store (the dashboard's, sessions'): a copy stands
+/// for [`TRUST_READ_FOR`] at most and only while the count has not moved, so this
+/// process's own writes show at once and another process's (a `jobrank` command)
+/// within that time.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadStamp {
+    local_writes: u64,
+    at: std::time::Instant,
+}
+
+impl ReadStamp {
+    /// Whether the read can still stand for the store, `local_writes` being this
+    /// process's write count now ([`Store::local_writes`]).
+    pub fn still_current(&self, local_writes: u64) -> bool {
+        self.local_writes == local_writes && self.at.elapsed() < TRUST_READ_FOR
     }
 }
 

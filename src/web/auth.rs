@@ -169,11 +169,11 @@ async fn resolve(state: &AppState, mut req: Request) -> Result<Request, WebError
 }
 
 /// Sessions the store returned, reused without a store read (a trip to the blocking
-/// pool) for at most [`SessionCache::TRUST_FOR`] and only while this process has
-/// committed no write since the read (`Store::local_writes`): signing out, deactivating a
-/// user, resetting a password or touching a session therefore shows at once; a change
-/// made by a command-line tool within a second. Unknown ids are never kept, so random
-/// cookies cannot grow it; it is emptied when it reaches [`SessionCache::MAX`] entries.
+/// pool) under the rule of [`store::ReadStamp`]: signing out, deactivating a user,
+/// resetting a password or touching a session is a write of this process and shows at
+/// once; a change made by a command-line tool within [`store::TRUST_READ_FOR`]. Unknown
+/// ids are never kept, so random cookies cannot grow it; it is emptied when it reaches
+/// [`SessionCache::MAX`] entries.
 #[derive(Default)]
 pub struct SessionCache {
     entries: Mutex<HashMap<String, CachedSession>>,
@@ -181,23 +181,21 @@ pub struct SessionCache {
 
 struct CachedSession {
     session: sessions::StoredSession,
-    local_writes: u64,
-    at: std::time::Instant,
+    stamp: store::ReadStamp,
 }
 
 impl SessionCache {
-    pub const TRUST_FOR: std::time::Duration = std::time::Duration::from_secs(1);
     pub const MAX: usize = 1_000;
 
     fn get(&self, id_hash: &str, local_writes: u64) -> Option<sessions::StoredSession> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(id_hash)
-            .filter(|c| c.local_writes == local_writes && c.at.elapsed() < Self::TRUST_FOR)
+            .filter(|c| c.stamp.still_current(local_writes))
             .map(|c| c.session.clone())
     }
 
-    fn put(&self, session: &sessions::StoredSession, local_writes: u64) {
+    fn put(&self, session: &sessions::StoredSession, stamp: store::ReadStamp) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= Self::MAX {
             entries.clear();
@@ -206,8 +204,7 @@ impl SessionCache {
             session.id_hash.clone(),
             CachedSession {
                 session: session.clone(),
-                local_writes,
-                at: std::time::Instant::now(),
+                stamp,
             },
         );
     }
@@ -215,9 +212,9 @@ impl SessionCache {
 
 /// Looks a session up, applies the idle and absolute expiry and records activity.
 async fn current_session(state: &AppState, id_hash: String) -> Result<Option<Session>, WebError> {
-    // Loaded before the read: a write committed during it makes the entry stale.
-    let local_writes = state.store.local_writes();
-    let s = match state.sessions.get(&id_hash, local_writes) {
+    // Taken before the read: a write committed during it makes the entry stale.
+    let stamp = state.store.read_stamp();
+    let s = match state.sessions.get(&id_hash, state.store.local_writes()) {
         Some(s) => s,
         None => {
             let h = id_hash.clone();
@@ -228,7 +225,7 @@ async fn current_session(state: &AppState, id_hash: String) -> Result<Option<Ses
             else {
                 return Ok(None);
             };
-            state.sessions.put(&s, local_writes);
+            state.sessions.put(&s, stamp);
             s
         }
     };

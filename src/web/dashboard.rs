@@ -394,13 +394,13 @@ async fn dashboard_page(
     let now = store::now();
     let viewer = session.user.id.clone();
     let cache = state.dashboard.clone();
-    let local_writes = state.store.local_writes();
-    let view = match cache.recent_view(local_writes, &viewer, now) {
+    let stamp = state.store.read_stamp();
+    let view = match cache.recent_view(state.store.local_writes(), &viewer, now) {
         Some(view) => view,
         None => {
             state
                 .store
-                .read(move |c| cache.view_confirmed(c, local_writes, &viewer, now))
+                .read(move |c| cache.view_confirmed(c, stamp, &viewer, now))
                 .await?
         }
     };

@@ -453,7 +453,8 @@ fn the_dashboard_copy_keeps_pipelines_across_submissions_and_sees_every_pipeline
 
 #[test]
 fn a_confirmed_dashboard_copy_is_trusted_until_this_process_writes_and_one_second_at_most() {
-    use jobrank::store::dashboard::{DashboardCache, TRUST_CONFIRMED_FOR};
+    use jobrank::store::TRUST_READ_FOR;
+    use jobrank::store::dashboard::DashboardCache;
 
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
@@ -463,9 +464,10 @@ fn a_confirmed_dashboard_copy_is_trusted_until_this_process_writes_and_one_secon
     add_job(&store, 1, true);
     let cache = DashboardCache::default();
     let now = store::now();
-    let confirm = |lw: u64, now| {
+    let confirm = |now| {
+        let stamp = store.read_stamp();
         store
-            .read_blocking(|c| cache.view_confirmed(c, lw, &scorer.id, now))
+            .read_blocking(|c| cache.view_confirmed(c, stamp, &scorer.id, now))
             .unwrap()
     };
 
@@ -474,7 +476,7 @@ fn a_confirmed_dashboard_copy_is_trusted_until_this_process_writes_and_one_secon
         cache.recent_view(lw, &scorer.id, now).is_none(),
         "nothing confirmed yet"
     );
-    assert_eq!(confirm(lw, now).jobs().len(), 1);
+    assert_eq!(confirm(now).jobs().len(), 1);
     let fast = cache
         .recent_view(lw, &scorer.id, now)
         .expect("trusted right after the store confirmed it");
@@ -489,17 +491,17 @@ fn a_confirmed_dashboard_copy_is_trusted_until_this_process_writes_and_one_secon
     assert_eq!(store.local_writes(), lw + 1);
     assert!(cache.recent_view(lw + 1, &scorer.id, now).is_none());
     let lw = store.local_writes();
-    assert_eq!(confirm(lw, now).jobs().len(), 2);
+    assert_eq!(confirm(now).jobs().len(), 2);
 
     // A write by the tool does not move this process's count: it shows once the
     // second of trust is over.
     add_job(&tool, 3, true);
     assert_eq!(store.local_writes(), lw);
-    std::thread::sleep(TRUST_CONFIRMED_FOR + std::time::Duration::from_millis(100));
+    std::thread::sleep(TRUST_READ_FOR + std::time::Duration::from_millis(100));
     let now = store::now();
     assert!(
         cache.recent_view(lw, &scorer.id, now).is_none(),
         "trusted for one second at most"
     );
-    assert_eq!(confirm(lw, now).jobs().len(), 3);
+    assert_eq!(confirm(now).jobs().len(), 3);
 }

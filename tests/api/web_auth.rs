@@ -431,10 +431,8 @@ async fn a_user_deactivated_by_the_command_line_tool_is_signed_out_within_a_seco
     .unwrap();
     assert_eq!(app.store.local_writes(), before);
 
-    tokio::time::sleep(
-        jobrank::web::auth::SessionCache::TRUST_FOR + std::time::Duration::from_millis(100),
-    )
-    .await;
+    tokio::time::sleep(jobrank::store::TRUST_READ_FOR + std::time::Duration::from_millis(100))
+        .await;
     let after = b.get("/").await;
     assert_eq!(after.status(), 303, "a deactivated user's session ends");
     assert_eq!(after.headers()[LOCATION], "/login");
