@@ -14,6 +14,7 @@ mod web_admin;
 mod web_auth;
 mod web_dashboard;
 mod web_export;
+mod web_money;
 mod web_refresh;
 mod web_review;
 mod web_scoring;
