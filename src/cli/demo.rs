@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::domain::{FactorScores, Role, Settings};
+use crate::domain::{FactorScores, Money, Role, Settings};
 use crate::store::jobs::JobUpsert;
 use crate::store::pipeline::StageCount;
 use crate::store::submissions::Submission;
@@ -246,7 +246,8 @@ fn build_agency(tx: &store::Tx<'_>, scorers: &[users::User], now: DateTime<Utc>)
                         .suggest_from_dates(job.opened, at)
                         .get(),
                 );
-                let suggested_f = i64::from(defaults.fee_bands.suggest(job.fee_minor).get());
+                let fee = Money::new(job.fee_minor, Some("GBP"));
+                let suggested_f = i64::from(defaults.fee_bands.suggest(&fee).get());
                 let override_t = rng.random_bool(0.06);
                 let t = if override_t {
                     (suggested_t + 1).min(5)

@@ -6,11 +6,13 @@
 //! and count of its composites, so "exactly 4.00" is compared without rounding.
 
 mod factors;
+mod money;
 mod ranking;
 mod review;
 mod settings;
 
 pub use factors::{Factor, FactorScores, Level, Role};
+pub use money::{Money, currency_exponent};
 pub use ranking::{
     Composite, Rank, RankOutcome, ScorerComposite, ScorerInput, TeamScore, composite,
     latest_per_scorer, needs_score, rank_job,

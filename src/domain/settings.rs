@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{DomainError, Factor, Level};
+use super::{DomainError, Factor, Level, Money};
 
 /// Factor weights in basis points (1/10,000); non-negative and summing to 10,000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,8 +234,10 @@ pub fn days_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
     (to - from).num_days().max(0)
 }
 
-/// Fee bands: the least expected fee (whole currency units) that earns levels 5, 4,
-/// 3 and 2; anything less is 1. Default 40,000, 30,000, 20,000, 10,000.
+/// Fee bands: the least expected fee, in whole units of the bands' currency (the
+/// `fee_currency` setting: pounds, yen, dinars, as the admin page enters them), that
+/// earns levels 5, 4, 3 and 2; anything less is 1. Default 40,000, 30,000, 20,000,
+/// 10,000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FeeBands([u64; 4]);
 
@@ -255,13 +257,13 @@ impl FeeBands {
         self.0
     }
 
-    /// The suggested level for a fee in minor units (pence).
-    pub fn suggest(&self, fee_minor: i64) -> Level {
-        let fee = fee_minor.max(0) as u128;
+    /// The suggested level for a fee: the first band whose whole units the fee
+    /// reaches, by the fee's own minor-unit exponent (100 pence, 1 yen, 1,000 fils).
+    pub fn suggest(&self, fee: &Money) -> Level {
         let level = self
             .0
             .iter()
-            .position(|&min| fee >= u128::from(min) * 100)
+            .position(|&min| fee.at_least_whole(min))
             .map(|i| 5 - i as u8)
             .unwrap_or(1);
         Level::new("fee_size", i64::from(level)).unwrap_or(Level::ALL_DESC[4])
@@ -347,14 +349,11 @@ impl Settings {
     }
 
     /// The suggested fee-size level, or `None` when the job has no fee or its fee is
-    /// in another currency than the bands.
-    pub fn suggest_fee_size(
-        &self,
-        fee_minor: Option<i64>,
-        currency: Option<&str>,
-    ) -> Option<Level> {
-        let fee = fee_minor?;
-        match currency {
+    /// in another currency than the bands. A fee without a currency is taken to be in
+    /// the bands' currency.
+    pub fn suggest_fee_size(&self, fee: Option<&Money>) -> Option<Level> {
+        let fee = fee?;
+        match &fee.currency {
             Some(c) if !c.eq_ignore_ascii_case(&self.fee_currency) => None,
             _ => Some(self.fee_bands.suggest(fee)),
         }
@@ -419,7 +418,7 @@ mod tests {
     fn fee_suggestion_follows_the_bands_in_minor_units() {
         let s = Settings::default();
         let lv = |gbp: i64| {
-            s.suggest_fee_size(Some(gbp * 100), Some("GBP"))
+            s.suggest_fee_size(Some(&Money::new(gbp * 100, Some("GBP"))))
                 .unwrap()
                 .get()
         };
@@ -428,8 +427,37 @@ mod tests {
             (5, 4, 4, 3)
         );
         assert_eq!((lv(19_999), lv(10_000), lv(9_999), lv(0)), (2, 2, 1, 1));
-        assert_eq!(s.suggest_fee_size(Some(5_000_000), Some("USD")), None);
-        assert_eq!(s.suggest_fee_size(None, Some("GBP")), None);
+        let usd = Money::new(5_000_000, Some("USD"));
+        assert_eq!(s.suggest_fee_size(Some(&usd)), None);
+        assert_eq!(s.suggest_fee_size(None), None);
+        let no_currency = Money::new(3_500_000, None);
+        assert_eq!(s.suggest_fee_size(Some(&no_currency)).unwrap().get(), 4);
         assert!(FeeBands::new([10, 20, 30, 40]).is_err());
+    }
+
+    #[test]
+    fn fee_bands_in_yen_and_dinars_compare_whole_units() {
+        let yen = Settings {
+            fee_bands: FeeBands::new([4_000_000, 3_000_000, 2_000_000, 1_000_000]).unwrap(),
+            fee_currency: "JPY".into(),
+            ..Settings::default()
+        };
+        let lv = |s: &Settings, minor: i64, c: &str| {
+            s.suggest_fee_size(Some(&Money::new(minor, Some(c))))
+                .map(|l| l.get())
+        };
+        // 3,500,000 yen is stored as 3,500,000 minor units (yen have no minor unit).
+        assert_eq!(lv(&yen, 3_500_000, "JPY"), Some(4));
+        assert_eq!(lv(&yen, 4_000_000, "jpy"), Some(5));
+        assert_eq!(lv(&yen, 999_999, "JPY"), Some(1));
+        assert_eq!(lv(&yen, 3_500_000, "GBP"), None);
+        let dinars = Settings {
+            fee_currency: "KWD".into(),
+            ..Settings::default()
+        };
+        // 12,500.500 dinars is 12,500,500 fils.
+        assert_eq!(lv(&dinars, 12_500_500, "KWD"), Some(2));
+        assert_eq!(lv(&dinars, 40_000_000, "KWD"), Some(5));
+        assert_eq!(lv(&dinars, 39_999_999, "KWD"), Some(4));
     }
 }

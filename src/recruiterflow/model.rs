@@ -9,6 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use crate::domain::currency_exponent;
+
 /// Reads a whole number from a JSON number or a numeric string.
 pub fn value_i64(v: &Value) -> Option<i64> {
     match v {
@@ -186,16 +188,6 @@ impl<'de> Deserialize<'de> for Amount {
     }
 }
 
-/// Decimal places of a currency's minor unit (ISO 4217); 2 unless listed.
-pub fn currency_exponent(currency: &str) -> u32 {
-    match currency.to_ascii_uppercase().as_str() {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        _ => 2,
-    }
-}
-
 /// Money as Recruiterflow sends it: `{"currency": "USD", "number": 35000}`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Money {
@@ -206,8 +198,9 @@ pub struct Money {
 }
 
 impl Money {
-    /// The amount in minor units with its upper-case currency, when both are known
-    /// (a missing currency leaves the currency `None` and assumes two decimals).
+    /// The amount in minor units (by [`currency_exponent`], the one exponent table)
+    /// with its upper-case currency, when the amount is known (a missing currency
+    /// leaves the currency `None` and assumes two decimals).
     pub fn to_minor(&self) -> Option<(i64, Option<String>)> {
         let currency = self
             .currency
@@ -688,6 +681,8 @@ mod tests {
         assert_eq!(m.to_minor(), Some((500_000, Some("USD".into()))));
         let m: Money = serde_json::from_str(r#"{"currency":"JPY","number":700000}"#).unwrap();
         assert_eq!(m.to_minor(), Some((700_000, Some("JPY".into()))));
+        let m: Money = serde_json::from_str(r#"{"currency":"kwd","number":"1250.5"}"#).unwrap();
+        assert_eq!(m.to_minor(), Some((1_250_500, Some("KWD".into()))));
         let m: Money = serde_json::from_str(r#"{"currency":"USD","number":null}"#).unwrap();
         assert_eq!(m.to_minor(), None);
     }

@@ -15,7 +15,7 @@ use super::pipeline::{PipelineSnapshot, StageCount};
 use super::ranks::JobRank;
 use super::sync_runs::{self, SyncRun};
 use super::{ReadStamp, Result, Store, col_ts, col_ts_opt, outbox, settings};
-use crate::domain::{Rank, TeamScore, days_between, needs_score};
+use crate::domain::{Money, Rank, TeamScore, days_between, needs_score};
 
 /// A bottleneck stage whose candidates wait at least this many days on average makes
 /// the pipeline "stalled".
@@ -29,8 +29,7 @@ pub struct DashboardJob {
     pub client: String,
     pub opened: DateTime<Utc>,
     pub days_open: i64,
-    pub fee_minor: Option<i64>,
-    pub fee_currency: Option<String>,
+    pub fee: Option<Money>,
     /// None while no scorer has scored the job.
     pub rank: Option<JobRank>,
     pub pipeline: Option<Arc<PipelineSnapshot>>,
@@ -351,8 +350,7 @@ fn open_jobs(conn: &Connection) -> Result<Vec<DashboardJob>> {
             client,
             opened,
             days_open: 0,
-            fee_minor,
-            fee_currency,
+            fee: Money::from_parts(fee_minor, fee_currency.as_deref()),
             rank,
             pipeline: None,
             my_latest: None,
@@ -545,7 +543,8 @@ pub enum SortKey {
     DaysOpen,
     /// Client A-Z.
     Client,
-    /// Largest fee first.
+    /// Largest fee first, by the amount shown whatever its currency (no exchange
+    /// rates); jobs without a fee last.
     Fee,
 }
 
@@ -674,7 +673,12 @@ impl DashboardQuery {
                 SortKey::Score => by_score(a, b),
                 SortKey::DaysOpen => b.days_open.cmp(&a.days_open),
                 SortKey::Client => a.client.to_lowercase().cmp(&b.client.to_lowercase()),
-                SortKey::Fee => b.fee_minor.unwrap_or(-1).cmp(&a.fee_minor.unwrap_or(-1)),
+                SortKey::Fee => match (&a.fee, &b.fee) {
+                    (Some(x), Some(y)) => y.cmp_amount(x),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => std::cmp::Ordering::Equal,
+                },
             };
             let primary = if self.reverse {
                 primary.reverse()
@@ -738,8 +742,7 @@ mod tests {
             client: client.into(),
             opened: at,
             days_open: days,
-            fee_minor: Some(fee),
-            fee_currency: Some("GBP".into()),
+            fee: Some(Money::new(fee, Some("GBP"))),
             rank: rank.map(|(r, sum)| JobRank {
                 job_id: id,
                 team: TeamScore::from_parts(sum, 1).unwrap(),

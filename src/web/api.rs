@@ -21,7 +21,7 @@ use super::auth::{Session, hash_token};
 use super::dashboard::DashboardParams;
 use super::pages::Query;
 use super::{AppState, FieldError, WebError};
-use crate::domain::{Factor, FactorScores, Level, composite, needs_score};
+use crate::domain::{Factor, FactorScores, Level, Money, composite, needs_score};
 use crate::store::dashboard::DashboardJob;
 use crate::store::submissions::{self, NewSubmission};
 use crate::store::users::{self, User};
@@ -143,8 +143,8 @@ fn job_json(j: &DashboardJob, due: &HashMap<i64, Vec<String>>) -> Value {
         "needs_score_from": due.get(&j.id).cloned().unwrap_or_default(),
         "needs_my_score": j.needs_my_score,
         "candidates": j.total_candidates(),
-        "fee_minor": j.fee_minor,
-        "fee_currency": j.fee_currency,
+        "fee_minor": j.fee.as_ref().map(|m| m.minor),
+        "fee_currency": j.fee.as_ref().and_then(|m| m.currency.as_deref()),
     })
 }
 
@@ -390,9 +390,8 @@ async fn post_score(
                 .settings
                 .time_open_bands
                 .suggest_from_dates(job.opened(), now);
-            let fee_suggested = current
-                .settings
-                .suggest_fee_size(job.fee_minor, job.fee_currency.as_deref());
+            let fee = Money::from_parts(job.fee_minor, job.fee_currency.as_deref());
+            let fee_suggested = current.settings.suggest_fee_size(fee.as_ref());
             let new = NewSubmission {
                 job_id: body.job_id,
                 scorer_id: scorer,

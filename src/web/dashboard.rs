@@ -16,7 +16,7 @@ use super::auth::CurrentUser;
 use super::pages::{Chrome, Query, ago, is_htmx, render};
 use super::{AppState, WebError};
 use crate::config::Config;
-use crate::domain::Rank;
+use crate::domain::{Money, Rank};
 use crate::store::dashboard::{
     DashboardJob, DashboardQuery, Freshness, Movement, PipelineStatus, RankFilter, SortKey,
 };
@@ -175,24 +175,10 @@ pub struct JobRow {
     pub fee: String,
 }
 
-/// Formats a fee in minor units as "GBP 45,000".
-pub fn fee_text(minor: Option<i64>, currency: Option<&str>) -> String {
-    let Some(m) = minor else {
-        return "no fee set".into();
-    };
-    let whole = m / 100;
-    let digits = whole.abs().to_string();
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    let sign = if whole < 0 { "-" } else { "" };
-    format!("{} {sign}{grouped}", currency.unwrap_or(""))
-        .trim()
-        .to_string()
+/// A fee as pages show it ([`Money`]'s format: "GBP 45,000", "JPY 1,250,000",
+/// "KWD 1,250.500"), or "no fee set".
+pub fn fee_text(fee: Option<&Money>) -> String {
+    fee.map_or_else(|| "no fee set".into(), Money::to_string)
 }
 
 fn row(j: &DashboardJob, now: DateTime<Utc>, viewer_scores: bool) -> JobRow {
@@ -262,7 +248,7 @@ fn row(j: &DashboardJob, now: DateTime<Utc>, viewer_scores: bool) -> JobRow {
             .as_ref()
             .map(|r| ago(r.last_scored_at, now))
             .unwrap_or_else(|| "never".into()),
-        fee: fee_text(j.fee_minor, j.fee_currency.as_deref()),
+        fee: fee_text(j.fee.as_ref()),
     }
 }
 
@@ -469,11 +455,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fees_are_grouped_by_thousands() {
-        assert_eq!(fee_text(Some(4_500_000), Some("GBP")), "GBP 45,000");
-        assert_eq!(fee_text(Some(123_456_789), Some("EUR")), "EUR 1,234,567");
-        assert_eq!(fee_text(Some(90_000), None), "900");
-        assert_eq!(fee_text(None, Some("GBP")), "no fee set");
+    fn fees_are_grouped_by_thousands_in_their_currencys_units() {
+        let fee = |minor, c| fee_text(Some(&Money::new(minor, c)));
+        assert_eq!(fee(4_500_000, Some("GBP")), "GBP 45,000");
+        assert_eq!(fee(123_456_700, Some("EUR")), "EUR 1,234,567");
+        assert_eq!(fee(1_250_000, Some("JPY")), "JPY 1,250,000");
+        assert_eq!(fee(1_250_500, Some("KWD")), "KWD 1,250.500");
+        assert_eq!(fee(90_000, None), "900");
+        assert_eq!(fee_text(None), "no fee set");
     }
 
     #[test]

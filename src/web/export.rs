@@ -15,7 +15,7 @@ use super::auth::CurrentUser;
 use super::dashboard::DashboardParams;
 use super::pages::Query;
 use super::{AppState, WebError};
-use crate::domain::composite;
+use crate::domain::{Money, composite};
 use crate::store::{self, review, settings};
 
 pub fn router() -> Router<AppState> {
@@ -100,10 +100,9 @@ async fn jobs_csv(
                 opt(j.rank.as_ref().map(|r| store::ts(&r.last_scored_at))),
                 j.total_candidates().to_string(),
                 opt(bottleneck),
-                opt(j
-                    .fee_minor
-                    .map(|m| format!("{}.{:02}", m / 100, (m % 100).abs()))),
-                opt(j.fee_currency.clone()),
+                // In major units with the currency's decimals: 45000.00, 700000, 1250.500.
+                opt(j.fee.as_ref().map(Money::amount_text)),
+                opt(j.fee.as_ref().and_then(|m| m.currency.clone())),
                 if session.user.scores && j.needs_my_score {
                     "yes".into()
                 } else {

@@ -21,7 +21,7 @@ use super::auth::{CurrentUser, RequireScorer, Session};
 use super::dashboard::fee_text;
 use super::pages::{Chrome, Form, Query, date, render, render_with};
 use super::{AppState, FieldError, WebError};
-use crate::domain::{Factor, FactorScores, Level, composite};
+use crate::domain::{Factor, FactorScores, Level, Money, composite};
 use crate::store::dashboard::DashboardCache;
 use crate::store::drafts::{self, Draft};
 use crate::store::jobs::{self, Job};
@@ -257,6 +257,11 @@ pub struct JobView {
     pub last_scored: String,
 }
 
+/// A job's fee as money, when it has one.
+fn job_fee(job: &Job) -> Option<Money> {
+    Money::from_parts(job.fee_minor, job.fee_currency.as_deref())
+}
+
 fn job_view(job: &Job, rank: &Option<JobRank>, now: DateTime<Utc>) -> JobView {
     JobView {
         id: job.id,
@@ -266,7 +271,7 @@ fn job_view(job: &Job, rank: &Option<JobRank>, now: DateTime<Utc>) -> JobView {
         is_open: job.is_open,
         opened: date(job.opened()),
         days_open: job.days_open(now),
-        fee: fee_text(job.fee_minor, job.fee_currency.as_deref()),
+        fee: fee_text(job_fee(job).as_ref()),
         description: job.description_html.clone().unwrap_or_default(),
         rank: rank.as_ref().map(|r| r.rank.as_str()).unwrap_or(""),
         team_score: rank
@@ -432,9 +437,7 @@ fn suggestions(job: &Job, current: &SettingsVersion, now: DateTime<Utc>) -> Sugg
             .settings
             .time_open_bands
             .suggest_from_dates(job.opened(), now),
-        fee_size: current
-            .settings
-            .suggest_fee_size(job.fee_minor, job.fee_currency.as_deref()),
+        fee_size: current.settings.suggest_fee_size(job_fee(job).as_ref()),
         days_open: job.days_open(now),
     }
 }

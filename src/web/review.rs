@@ -16,7 +16,7 @@ use super::auth::RequireCeo;
 use super::dashboard::fee_text;
 use super::pages::{Chrome, render};
 use super::{AppState, WebError};
-use crate::domain::{ReviewSubmission, composite, review_scorers};
+use crate::domain::{Money, ReviewSubmission, composite, review_scorers};
 use crate::store::review::{self, JobOutcome, RankMark};
 use crate::store::{self, settings, users};
 
@@ -251,9 +251,7 @@ pub fn outcome_rows(outcomes: &[JobOutcome]) -> Vec<OutcomeRow> {
                     "–".into()
                 } else {
                     fees.iter()
-                        .map(|(cur, minor)| {
-                            fee_text(Some(*minor), (!cur.is_empty()).then_some(cur.as_str()))
-                        })
+                        .map(|(cur, minor)| fee_text(Some(&Money::new(*minor, Some(cur)))))
                         .collect::<Vec<_>>()
                         .join(" + ")
                 },
@@ -379,6 +377,31 @@ mod tests {
             week_of(at("2026-11-23T00:00:00Z")),
             NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
         );
+    }
+
+    #[test]
+    fn outcome_fees_add_up_per_currency_in_its_own_units() {
+        let filled = |job_id, minor, currency: &str| JobOutcome {
+            job_id,
+            title: String::new(),
+            client: String::new(),
+            rank: Some("A".into()),
+            is_open: false,
+            opened: at("2026-11-01T00:00:00Z"),
+            first_placed_at: Some(at("2026-11-11T00:00:00Z")),
+            placements: 1,
+            fee_minor: Some(minor),
+            fee_currency: Some(currency.into()),
+        };
+        let rows = outcome_rows(&[
+            filled(1, 1_800_000, "GBP"),
+            filled(2, 2_000_000, "JPY"),
+            filled(3, 1_000_000, "JPY"),
+            filled(4, 1_250_500, "KWD"),
+        ]);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].fees, "GBP 18,000 + JPY 3,000,000 + KWD 1,250.500");
+        assert_eq!(rows[0].avg_days_to_fill, "10 days");
     }
 
     #[test]
