@@ -45,7 +45,11 @@ pub fn composite(scores: &FactorScores, weights: &Weights) -> Composite {
 }
 
 /// A job's team score: the exact mean of its scorers' composites, kept as sum and count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Compared and ordered by value, the mean: 7/2 equals 14/4 (two scorers averaging
+/// 3.50 and four averaging 3.50 have the same team score), so equality is not a
+/// comparison of the stored sum and count.
+#[derive(Debug, Clone, Copy)]
 pub struct TeamScore {
     sum: u64,
     count: u32,
@@ -92,6 +96,29 @@ impl TeamScore {
         } else {
             Rank::C
         }
+    }
+}
+
+impl PartialEq for TeamScore {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for TeamScore {}
+
+impl PartialOrd for TeamScore {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for TeamScore {
+    /// Lower mean first. `a/n` against `b/m` as `a*m` against `b*n`, exact in u128.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let left = u128::from(self.sum) * u128::from(other.count);
+        let right = u128::from(other.sum) * u128::from(self.count);
+        left.cmp(&right)
     }
 }
 
@@ -287,6 +314,24 @@ mod tests {
     }
 
     #[test]
+    fn team_scores_compare_by_value_not_by_parts() {
+        let from = |sum, count| TeamScore::from_parts(sum, count).unwrap();
+        assert_eq!(from(70_000, 2), from(140_000, 4), "7/2 equals 14/4");
+        assert!(from(70_001, 2) > from(140_000, 4));
+        assert!(from(30_000, 1) < from(70_000, 2));
+        assert_eq!(
+            from(70_000, 2).cmp(&from(105_000, 3)),
+            std::cmp::Ordering::Equal
+        );
+        assert_eq!(
+            [from(40_000, 1), from(30_000, 1), from(70_000, 2)]
+                .iter()
+                .max(),
+            Some(&from(40_000, 1))
+        );
+    }
+
+    #[test]
     fn display_rounds_half_up() {
         let t =
             TeamScore::from_composites([Composite(33_333), Composite(33_334), Composite(33_383)])
@@ -341,17 +386,71 @@ mod tests {
             prop_assert!(composite(&scores(up), &w) >= composite(&scores(v), &w));
         }
 
+        /// The rank and team score agree with the weighted mean computed independently:
+        /// exact rationals (`num_rational`) straight from the levels and the weights as
+        /// fractions, sharing nothing with `composite`, `TeamScore` or `Thresholds`.
+        /// With `at_threshold` the A threshold is put exactly on the mean when the mean
+        /// is a whole number of hundredths, so "at or above" is tested at the edge.
         #[test]
-        fn rank_matches_exact_rational_comparison(cs in prop::collection::vec(10_000u32..=50_000, 1..8), a in 101i64..=500, b in 100i64..=499) {
+        fn rank_matches_an_independent_rational_mean(
+            levels in prop::collection::vec(arb_scores(), 1..8),
+            w in prop_oneof![Just(Weights::default()), arb_weights()],
+            a in 101i64..=500,
+            b in 100i64..=499,
+            at_threshold in any::<bool>(),
+        ) {
+            use num_rational::Ratio;
+            let bp = w.as_basis_points();
+            let weighted = |v: &[i64; 4]| -> Ratio<i128> {
+                v.iter()
+                    .zip(bp)
+                    .map(|(&l, w)| Ratio::from_integer(i128::from(l)) * Ratio::new(i128::from(w), 10_000))
+                    .sum()
+            };
+            let mean: Ratio<i128> = levels.iter().map(weighted).sum::<Ratio<i128>>()
+                / Ratio::from_integer(levels.len() as i128);
+            let hundredths = mean * Ratio::from_integer(100);
+            let (a, b) = match hundredths.is_integer().then(|| hundredths.to_integer() as i64) {
+                Some(m) if at_threshold && m > 100 => (m, m - 1),
+                _ => (a, b),
+            };
             prop_assume!(b < a);
-            let t = Thresholds::new(a, b).unwrap();
-            let team = TeamScore::from_composites(cs.iter().map(|&x| Composite(x))).unwrap();
-            let n = cs.len() as u128;
-            let sum: u128 = cs.iter().map(|&x| u128::from(x)).sum();
-            // mean >= a/100 in rationals: sum/(n*10_000) >= a/100
-            let expect = if sum * 100 >= a as u128 * n * 10_000 { Rank::A }
-                else if sum * 100 >= b as u128 * n * 10_000 { Rank::B } else { Rank::C };
-            prop_assert_eq!(team.rank(&t), expect);
+            let settings = Settings {
+                weights: w,
+                thresholds: Thresholds::new(a, b).unwrap(),
+                ..Settings::default()
+            };
+            let inputs: Vec<ScorerInput> = levels.iter().enumerate()
+                .map(|(i, v)| input(&format!("scorer{i}"), &format!("{i:04}"), i as i64, *v))
+                .collect();
+            let out = rank_job(&inputs, &settings).unwrap();
+            let expect = if mean >= Ratio::new(i128::from(a), 100) {
+                Rank::A
+            } else if mean >= Ratio::new(i128::from(b), 100) {
+                Rank::B
+            } else {
+                Rank::C
+            };
+            prop_assert_eq!(out.rank, expect);
+            let team = Ratio::new(i128::from(out.team.sum()), i128::from(out.team.count()) * 10_000);
+            prop_assert_eq!(team, mean);
+        }
+
+        /// Team scores order as their exact means do, whatever the number of scorers.
+        #[test]
+        fn team_scores_order_by_their_means(
+            x in prop::collection::vec(10_000u32..=50_000, 1..8),
+            y in prop::collection::vec(10_000u32..=50_000, 1..8),
+            k in 1usize..4,
+        ) {
+            use num_rational::Ratio;
+            let team = |v: &[u32]| TeamScore::from_composites(v.iter().map(|&c| Composite(c))).unwrap();
+            let mean = |v: &[u32]| Ratio::new(v.iter().map(|&c| i128::from(c)).sum::<i128>(), v.len() as i128);
+            prop_assert_eq!(team(&x).cmp(&team(&y)), mean(&x).cmp(&mean(&y)));
+            prop_assert_eq!(team(&x) == team(&y), mean(&x) == mean(&y));
+            // The same composites repeated k times: the same mean, so an equal score.
+            let repeated: Vec<u32> = x.iter().copied().cycle().take(x.len() * k).collect();
+            prop_assert_eq!(team(&repeated), team(&x));
         }
 
         #[test]

@@ -646,11 +646,7 @@ impl DashboardQuery {
         let by_score = |a: &DashboardJob, b: &DashboardJob| {
             // Higher first; unscored after every scored job.
             match (a.team_score(), b.team_score()) {
-                (Some(x), Some(y)) => {
-                    let l = u128::from(y.sum()) * u128::from(x.count());
-                    let r = u128::from(x.sum()) * u128::from(y.count());
-                    l.cmp(&r)
-                }
+                (Some(x), Some(y)) => y.cmp(&x),
                 (Some(_), None) => std::cmp::Ordering::Less,
                 (None, Some(_)) => std::cmp::Ordering::Greater,
                 (None, None) => std::cmp::Ordering::Equal,

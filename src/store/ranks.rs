@@ -75,12 +75,9 @@ pub fn recompute_job(tx: &Tx<'_>, job_id: i64) -> Result<bool> {
         }
         return Ok(old.is_some());
     };
-    let same_score = |t: &TeamScore| {
-        u128::from(t.sum()) * u128::from(outcome.team.count())
-            == u128::from(outcome.team.sum()) * u128::from(t.count())
-    };
+    // Team scores compare by value: 7/2 and 14/4 are the same score, no change.
     let changed = match &old {
-        Some(o) => !(same_score(&o.team) && o.rank == outcome.rank),
+        Some(o) => !(o.team == outcome.team && o.rank == outcome.rank),
         None => true,
     };
     // The rank came to be with its latest input: the latest submission, or the settings

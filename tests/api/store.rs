@@ -198,6 +198,31 @@ fn an_unusable_data_directory_is_named() {
 }
 
 #[test]
+fn the_same_team_score_from_more_scorers_is_no_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let ann = add_user(&store, "ann@agency.example", Role::Ceo);
+    let bob = add_user(&store, "bob@agency.example", Role::SalesPerson);
+    let cat = add_user(&store, "cat@agency.example", Role::AccountManager);
+    add_job(&store, 1, true);
+    submit(&store, 1, &ann.id, [4; 4]).unwrap();
+    let (_, r) = submit(&store, 1, &bob.id, [3; 4]).unwrap();
+    assert_eq!((r.team.sum(), r.team.count()), (70_000, 2));
+    // A third scorer at the team's mean: 10.5 / 3 is the same 3.50 as 7 / 2.
+    let (_, r) = submit(&store, 1, &cat.id, [4, 4, 3, 3]).unwrap();
+    assert_eq!((r.team.sum(), r.team.count()), (105_000, 3));
+    assert_eq!(
+        r.previous.map(|p| p.1),
+        Some(Rank::A),
+        "movement still from A"
+    );
+    let history = store
+        .read_blocking(|c| ranks::history_for_job(c, 1))
+        .unwrap();
+    assert_eq!(history.len(), 2, "no history row for an unchanged score");
+}
+
+#[test]
 fn submissions_rank_jobs_and_history_records_only_changes() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
