@@ -151,7 +151,7 @@ fn main() {
         let rows = store
             .read_blocking(|c| dashboard::dashboard_jobs(c, &viewer, store::now()))
             .unwrap();
-        let shown = dashboard::DashboardQuery::default().apply(rows);
+        let shown = jobrank::domain::DashboardQuery::default().apply(rows);
         assert_eq!(shown.len() as i64, JOBS);
         store_times.push(t.elapsed());
     }
@@ -171,7 +171,7 @@ fn main() {
             let view = store
                 .read_blocking(|c| cache.view(c, &viewer, store::now()))
                 .unwrap();
-            let shown = dashboard::DashboardQuery::default().select(view.jobs());
+            let shown = jobrank::domain::DashboardQuery::default().select(view.jobs());
             assert_eq!(shown.len() as i64, JOBS);
             times.push(t.elapsed());
         }

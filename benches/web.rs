@@ -153,7 +153,8 @@ fn seed(dir: &Path) {
 /// Where the dashboard's time goes inside the store, measured in-process: the read
 /// the page makes per request, and the filter/sort applied to it.
 fn store_breakdown(dir: &Path) {
-    use jobrank::store::dashboard::{self, DashboardQuery};
+    use jobrank::domain::DashboardQuery;
+    use jobrank::store::dashboard;
     let store = Store::open(dir).expect("store opens");
     let viewer = store
         .read_blocking(|c| users::find_user_by_email(c, SCORERS[0].0))

@@ -1,20 +1,25 @@
 //! Pure types and rules of the scoring model: factors, weights, composites, team
-//! scores, ranks, suggestions and the scoring queue. No I/O, no SQL, no HTTP.
+//! scores, ranks, suggestions and overrides, the scoring queue, review rounds, the
+//! dashboard's filters and sorts, pipelines and money. No I/O, no SQL, no HTTP.
 //!
 //! Arithmetic is exact: weights are basis points (1/10,000), composites are
 //! ten-thousandths, thresholds are hundredths, and a team score is kept as the sum
 //! and count of its composites, so "exactly 4.00" is compared without rounding.
 
+mod dashboard;
 mod factors;
 mod money;
+mod pipeline;
 mod ranking;
 mod review;
 mod settings;
 
+pub use dashboard::{DashboardJob, DashboardQuery, Movement, RankFilter, SortKey, viewer_jobs};
 pub use factors::{Factor, FactorScores, Level, Role};
 pub use money::{Money, currency_exponent};
+pub use pipeline::{PipelineSnapshot, PipelineStatus, STALLED_AFTER_DAYS, StageCount};
 pub use ranking::{
-    Composite, Rank, RankOutcome, ScorerComposite, ScorerInput, TeamScore, composite,
+    Composite, JobRank, Rank, RankOutcome, ScorerComposite, ScorerInput, TeamScore, composite,
     latest_per_scorer, needs_score, rank_job,
 };
 pub use review::{OUTLIER_DISTANCE, Outlier, ReviewSubmission, ScorerReview, review_scorers};

@@ -167,6 +167,17 @@ impl std::fmt::Display for Rank {
     }
 }
 
+/// A job's current rank with the one before it (for movement).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRank {
+    pub job_id: i64,
+    pub team: TeamScore,
+    pub rank: Rank,
+    pub previous: Option<(TeamScore, Rank)>,
+    pub settings_version: i64,
+    pub last_scored_at: DateTime<Utc>,
+}
+
 /// One submission as the ranking sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScorerInput {

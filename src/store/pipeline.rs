@@ -5,40 +5,7 @@ use rusqlite::Connection;
 
 use super::{Result, Tx, col_ts, outbox, ts};
 
-/// One stage of a job's pipeline at a moment.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct StageCount {
-    pub stage: String,
-    pub stage_order: i64,
-    pub candidates: i64,
-    pub avg_days_in_stage: Option<f64>,
-}
-
-/// A job's pipeline at one moment.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct PipelineSnapshot {
-    pub job_id: i64,
-    pub taken_at: DateTime<Utc>,
-    pub stages: Vec<StageCount>,
-}
-
-impl PipelineSnapshot {
-    pub fn total_candidates(&self) -> i64 {
-        self.stages.iter().map(|s| s.candidates).sum()
-    }
-
-    /// The stage where candidates wait longest on average (the bottleneck), if any.
-    pub fn bottleneck(&self) -> Option<&StageCount> {
-        self.stages
-            .iter()
-            .filter(|s| s.candidates > 0 && s.avg_days_in_stage.is_some())
-            .max_by(|a, b| {
-                a.avg_days_in_stage
-                    .partial_cmp(&b.avg_days_in_stage)
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            })
-    }
-}
+pub use crate::domain::{PipelineSnapshot, StageCount};
 
 /// Stores a snapshot when it differs from the job's latest one, or when the latest is
 /// from an earlier day (a daily snapshot). Returns whether it was stored.

@@ -9,16 +9,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::{Result, StoreError, Tx, col_ts, col_ts_opt, outbox, settings, submissions, ts};
 use crate::domain::{Rank, ScorerComposite, TeamScore, rank_job};
 
-/// A job's current rank with the one before it (for movement).
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobRank {
-    pub job_id: i64,
-    pub team: TeamScore,
-    pub rank: Rank,
-    pub previous: Option<(TeamScore, Rank)>,
-    pub settings_version: i64,
-    pub last_scored_at: DateTime<Utc>,
-}
+pub use crate::domain::JobRank;
 
 /// One row of rank history.
 #[derive(Debug, Clone, PartialEq)]

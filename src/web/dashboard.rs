@@ -16,10 +16,10 @@ use super::auth::CurrentUser;
 use super::pages::{Chrome, Query, ago, is_htmx, render};
 use super::{AppState, WebError};
 use crate::config::Config;
-use crate::domain::{Money, Rank};
-use crate::store::dashboard::{
-    DashboardJob, DashboardQuery, Freshness, Movement, PipelineStatus, RankFilter, SortKey,
+use crate::domain::{
+    DashboardJob, DashboardQuery, Money, Movement, PipelineStatus, Rank, RankFilter, SortKey,
 };
+use crate::store::dashboard::Freshness;
 use crate::store::{self};
 
 pub fn router() -> Router<AppState> {

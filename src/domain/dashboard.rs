@@ -1,0 +1,449 @@
+//! The dashboard's rules: each open job as a viewer sees it (days open, "needs my
+//! score"), how its rank moved, and the filters and sorts the dashboard page, the CSV
+//! export and the JSON API share.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{JobRank, Money, PipelineSnapshot, PipelineStatus, Rank, TeamScore};
+use super::{days_between, needs_score};
+
+/// One open job as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DashboardJob {
+    pub id: i64,
+    pub title: String,
+    pub client: String,
+    pub opened: DateTime<Utc>,
+    pub days_open: i64,
+    pub fee: Option<Money>,
+    /// None while no scorer has scored the job.
+    pub rank: Option<JobRank>,
+    pub pipeline: Option<Arc<PipelineSnapshot>>,
+    /// When the viewer last scored this job.
+    pub my_latest: Option<DateTime<Utc>>,
+    /// Whether the viewer (a scorer) owes this job a score under the current cadence.
+    pub needs_my_score: bool,
+}
+
+/// How a job's rank moved since the previous one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Movement {
+    /// Scored for the first time (no previous rank).
+    New,
+    /// The rank improved (C to B, B to A); holds the previous rank.
+    Up(Rank),
+    /// The rank fell; holds the previous rank.
+    Down(Rank),
+    /// Same rank; the team score changed by this much (may be 0).
+    Same(f64),
+}
+
+impl DashboardJob {
+    /// How the rank moved since the previous one; None while unscored.
+    pub fn movement(&self) -> Option<Movement> {
+        let r = self.rank.as_ref()?;
+        Some(match &r.previous {
+            None => Movement::New,
+            Some((_, prev)) if r.rank < *prev => Movement::Up(*prev),
+            Some((_, prev)) if r.rank > *prev => Movement::Down(*prev),
+            Some((t, _)) => Movement::Same(r.team.as_f64() - t.as_f64()),
+        })
+    }
+
+    pub fn total_candidates(&self) -> i64 {
+        self.pipeline
+            .as_ref()
+            .map(|p| p.total_candidates())
+            .unwrap_or(0)
+    }
+
+    pub fn pipeline_status(&self) -> PipelineStatus {
+        PipelineStatus::of(self.pipeline.as_deref())
+    }
+
+    fn team_score(&self) -> Option<TeamScore> {
+        self.rank.as_ref().map(|r| r.team)
+    }
+}
+
+/// The jobs with the viewer's fields at `now` (days open, when they last scored each
+/// job from `my_latest`, whether it needs their score under `cadence_days`), in the
+/// dashboard's default order, and the first moment one of those fields changes (at
+/// most a day ahead).
+pub fn viewer_jobs(
+    jobs: &[DashboardJob],
+    my_latest: &HashMap<i64, DateTime<Utc>>,
+    now: DateTime<Utc>,
+    cadence_days: u32,
+) -> (Vec<DashboardJob>, DateTime<Utc>) {
+    let cadence = Duration::days(i64::from(cadence_days));
+    let mut valid_until = now + Duration::days(1);
+    let jobs = jobs
+        .iter()
+        .map(|j| {
+            let my_latest = my_latest.get(&j.id).copied();
+            let days_open = days_between(j.opened, now);
+            let needs_my_score = needs_score(my_latest, now, cadence_days);
+            if j.opened <= now {
+                valid_until = valid_until.min(j.opened + Duration::days(days_open + 1));
+            }
+            if let (Some(at), false) = (my_latest, needs_my_score) {
+                valid_until = valid_until.min(at + cadence);
+            }
+            DashboardJob {
+                days_open,
+                my_latest,
+                needs_my_score,
+                ..j.clone()
+            }
+        })
+        .collect();
+    (DashboardQuery::default().apply(jobs), valid_until)
+}
+
+/// How the dashboard is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// Best rank first, then higher team score; unscored last.
+    #[default]
+    Rank,
+    /// Higher team score first; unscored last.
+    Score,
+    /// Longest open first.
+    DaysOpen,
+    /// Client A-Z.
+    Client,
+    /// Largest fee first, by the amount shown whatever its currency (no exchange
+    /// rates); jobs without a fee last.
+    Fee,
+}
+
+impl SortKey {
+    pub fn parse(s: &str) -> Option<SortKey> {
+        match s {
+            "rank" => Some(SortKey::Rank),
+            "score" => Some(SortKey::Score),
+            "days" => Some(SortKey::DaysOpen),
+            "client" => Some(SortKey::Client),
+            "fee" => Some(SortKey::Fee),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Rank => "rank",
+            SortKey::Score => "score",
+            SortKey::DaysOpen => "days",
+            SortKey::Client => "client",
+            SortKey::Fee => "fee",
+        }
+    }
+}
+
+/// Which rank a filter asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankFilter {
+    Rank(Rank),
+    Unscored,
+}
+
+/// The dashboard's filters and sort (the page's query string, the API's parameters).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DashboardQuery {
+    /// Words that must all appear in the title or client (case-insensitive).
+    pub search: Option<String>,
+    /// Exact client name.
+    pub client: Option<String>,
+    pub rank: Option<RankFilter>,
+    pub min_days: Option<i64>,
+    pub max_days: Option<i64>,
+    pub pipeline: Option<PipelineStatus>,
+    /// Only jobs that need the viewer's score.
+    pub needs_my_score: bool,
+    pub sort: SortKey,
+    /// Reverse the sort's natural direction.
+    pub reverse: bool,
+}
+
+/// `Some` before `None`, and `Some` values by `cmp`.
+fn present_first<T>(a: Option<T>, b: Option<T>, cmp: impl FnOnce(T, T) -> Ordering) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => cmp(x, y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+impl DashboardQuery {
+    /// Keeps the jobs that pass every filter, in the chosen order.
+    pub fn apply(&self, jobs: Vec<DashboardJob>) -> Vec<DashboardJob> {
+        self.select(&jobs).into_iter().cloned().collect()
+    }
+
+    /// Whether a job passes every filter; `words` are the search's, lower-cased.
+    fn keeps(&self, j: &DashboardJob, words: &[String]) -> bool {
+        if !words.is_empty() {
+            let hay = format!("{} {}", j.title, j.client).to_lowercase();
+            if !words.iter().all(|w| hay.contains(w.as_str())) {
+                return false;
+            }
+        }
+        if let Some(c) = &self.client
+            && !j.client.eq_ignore_ascii_case(c)
+        {
+            return false;
+        }
+        match self.rank {
+            Some(RankFilter::Rank(r)) if j.rank.as_ref().map(|x| x.rank) != Some(r) => {
+                return false;
+            }
+            Some(RankFilter::Unscored) if j.rank.is_some() => return false,
+            _ => {}
+        }
+        if self.min_days.is_some_and(|d| j.days_open < d)
+            || self.max_days.is_some_and(|d| j.days_open > d)
+        {
+            return false;
+        }
+        if self.pipeline.is_some_and(|p| j.pipeline_status() != p) {
+            return false;
+        }
+        !self.needs_my_score || j.needs_my_score
+    }
+
+    /// The sort key's natural order of two jobs (before `reverse` and tie-breaks).
+    fn order(&self, a: &DashboardJob, b: &DashboardJob) -> Ordering {
+        // Higher first; unscored after every scored job.
+        let by_score = || present_first(a.team_score(), b.team_score(), |x, y| y.cmp(&x));
+        match self.sort {
+            SortKey::Rank => present_first(
+                a.rank.as_ref().map(|r| r.rank),
+                b.rank.as_ref().map(|r| r.rank),
+                |x, y| x.cmp(&y).then_with(by_score),
+            ),
+            SortKey::Score => by_score(),
+            SortKey::DaysOpen => b.days_open.cmp(&a.days_open),
+            SortKey::Client => a.client.to_lowercase().cmp(&b.client.to_lowercase()),
+            SortKey::Fee => present_first(a.fee.as_ref(), b.fee.as_ref(), |x, y| y.cmp_amount(x)),
+        }
+    }
+
+    /// The jobs that pass every filter, in the chosen order, without copying them.
+    /// Ties are broken by client, title and id, so the order is always the same.
+    pub fn select<'a>(&self, jobs: &'a [DashboardJob]) -> Vec<&'a DashboardJob> {
+        let words: Vec<String> = self
+            .search
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        let mut out: Vec<&DashboardJob> = jobs.iter().filter(|j| self.keeps(j, &words)).collect();
+        // `jobs` usually comes in the default order already, which the sort only
+        // checks (a run of sorted input costs one comparison per job).
+        out.sort_by(|&a, &b| {
+            let primary = self.order(a, b);
+            let primary = if self.reverse {
+                primary.reverse()
+            } else {
+                primary
+            };
+            primary
+                .then_with(|| a.client.cmp(&b.client))
+                .then_with(|| a.title.cmp(&b.title))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::StageCount;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    fn job(id: i64, client: &str, rank: Option<(Rank, i64)>, days: i64, fee: i64) -> DashboardJob {
+        DashboardJob {
+            id,
+            title: format!("Job {id}"),
+            client: client.into(),
+            opened: at(),
+            days_open: days,
+            fee: Some(Money::new(fee, Some("GBP"))),
+            rank: rank.map(|(r, sum)| JobRank {
+                job_id: id,
+                team: TeamScore::from_parts(sum, 1).unwrap(),
+                rank: r,
+                previous: None,
+                settings_version: 1,
+                last_scored_at: at(),
+            }),
+            pipeline: None,
+            my_latest: None,
+            needs_my_score: id % 2 == 0,
+        }
+    }
+
+    fn ids(v: &[DashboardJob]) -> Vec<i64> {
+        v.iter().map(|j| j.id).collect()
+    }
+
+    fn sample() -> Vec<DashboardJob> {
+        vec![
+            job(1, "beta", Some((Rank::B, 30_000)), 10, 100),
+            job(2, "Alpha", None, 50, 300),
+            job(3, "gamma", Some((Rank::A, 45_000)), 5, 200),
+            job(4, "alpha", Some((Rank::B, 35_000)), 90, 50),
+        ]
+    }
+
+    #[test]
+    fn rank_order_puts_better_ranks_and_scores_first_and_unscored_last() {
+        assert_eq!(
+            ids(&DashboardQuery::default().apply(sample())),
+            [3, 4, 1, 2]
+        );
+        let reversed = DashboardQuery {
+            reverse: true,
+            ..Default::default()
+        };
+        assert_eq!(ids(&reversed.apply(sample())), [2, 1, 4, 3]);
+    }
+
+    #[test]
+    fn every_sort_key_orders_as_named() {
+        let by = |sort| {
+            ids(&DashboardQuery {
+                sort,
+                ..Default::default()
+            }
+            .apply(sample()))
+        };
+        assert_eq!(by(SortKey::Score), [3, 4, 1, 2]);
+        assert_eq!(by(SortKey::DaysOpen), [4, 2, 1, 3]);
+        assert_eq!(by(SortKey::Client), [2, 4, 1, 3]);
+        assert_eq!(by(SortKey::Fee), [2, 3, 1, 4]);
+    }
+
+    #[test]
+    fn equal_team_scores_from_different_counts_tie_and_fall_back_to_client() {
+        let mut jobs = sample();
+        // 70,000 / 2 is 3.50, as is job 4's 35,000 / 1.
+        jobs[0].rank.as_mut().unwrap().team = TeamScore::from_parts(70_000, 2).unwrap();
+        let q = DashboardQuery {
+            sort: SortKey::Score,
+            ..Default::default()
+        };
+        assert_eq!(ids(&q.apply(jobs)), [3, 4, 1, 2], "alpha before beta");
+    }
+
+    #[test]
+    fn fees_sort_by_amount_across_currencies_and_missing_fees_last() {
+        let mut jobs = sample();
+        jobs[0].fee = Some(Money::new(3_000_000, Some("JPY"))); // 3,000,000 yen
+        jobs[1].fee = None;
+        jobs[2].fee = Some(Money::new(2_500_000, Some("GBP"))); // 25,000 pounds
+        jobs[3].fee = Some(Money::new(30_000_000, Some("KWD"))); // 30,000 dinars
+        let q = DashboardQuery {
+            sort: SortKey::Fee,
+            ..Default::default()
+        };
+        assert_eq!(ids(&q.apply(jobs)), [1, 4, 3, 2]);
+    }
+
+    #[test]
+    fn filters_combine() {
+        let q = DashboardQuery {
+            search: Some("ALPHA job".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(&q.apply(sample())), [4, 2]);
+        let q = DashboardQuery {
+            rank: Some(RankFilter::Unscored),
+            ..Default::default()
+        };
+        assert_eq!(ids(&q.apply(sample())), [2]);
+        let q = DashboardQuery {
+            rank: Some(RankFilter::Rank(Rank::B)),
+            min_days: Some(10),
+            max_days: Some(60),
+            ..Default::default()
+        };
+        assert_eq!(ids(&q.apply(sample())), [1]);
+        let q = DashboardQuery {
+            needs_my_score: true,
+            pipeline: Some(PipelineStatus::Empty),
+            client: Some("ALPHA".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(&q.apply(sample())), [4, 2]);
+    }
+
+    #[test]
+    fn the_pipeline_filter_reads_each_jobs_snapshot() {
+        let mut jobs = sample();
+        jobs[0].pipeline = Some(Arc::new(PipelineSnapshot {
+            job_id: 1,
+            taken_at: at(),
+            stages: vec![StageCount {
+                stage: "Interview".into(),
+                stage_order: 0,
+                candidates: 2,
+                avg_days_in_stage: Some(20.0),
+            }],
+        }));
+        let q = |p| DashboardQuery {
+            pipeline: Some(p),
+            ..Default::default()
+        };
+        assert_eq!(ids(&q(PipelineStatus::Stalled).apply(jobs.clone())), [1]);
+        assert_eq!(
+            ids(&q(PipelineStatus::Empty).apply(jobs.clone())),
+            [3, 4, 2]
+        );
+        assert!(q(PipelineStatus::Moving).apply(jobs).is_empty());
+    }
+
+    #[test]
+    fn movement_compares_with_the_previous_rank() {
+        let mut j = job(1, "a", Some((Rank::B, 30_000)), 1, 1);
+        assert_eq!(j.movement(), Some(Movement::New));
+        let prev = |sum, r| Some((TeamScore::from_parts(sum, 1).unwrap(), r));
+        j.rank.as_mut().unwrap().previous = prev(20_000, Rank::C);
+        assert_eq!(j.movement(), Some(Movement::Up(Rank::C)));
+        j.rank.as_mut().unwrap().previous = prev(45_000, Rank::A);
+        assert_eq!(j.movement(), Some(Movement::Down(Rank::A)));
+        j.rank.as_mut().unwrap().previous = prev(27_500, Rank::B);
+        assert!(matches!(j.movement(), Some(Movement::Same(d)) if (d - 0.25).abs() < 1e-9));
+        assert_eq!(job(2, "a", None, 1, 1).movement(), None);
+    }
+
+    #[test]
+    fn viewer_fields_and_when_they_next_change() {
+        let now = at() + Duration::hours(30); // 1 day and 6 hours after opening
+        let jobs = vec![job(1, "a", None, 0, 1), job(2, "b", None, 0, 1)];
+        let mine: HashMap<i64, DateTime<Utc>> = [(1, now - Duration::days(6))].into();
+        let (out, until) = viewer_jobs(&jobs, &mine, now, 7);
+        assert_eq!(out.iter().map(|j| j.days_open).collect::<Vec<_>>(), [1, 1]);
+        assert_eq!(
+            out.iter().map(|j| j.needs_my_score).collect::<Vec<_>>(),
+            [false, true]
+        );
+        assert_eq!(out[0].my_latest, mine.get(&1).copied());
+        // Days open turns 2 at 48 hours, before job 1 needs a score again (in a day).
+        assert_eq!(until, at() + Duration::days(2));
+        let soon: HashMap<i64, DateTime<Utc>> = [(1, now - Duration::hours(140))].into();
+        let (_, until) = viewer_jobs(&jobs, &soon, now, 6);
+        assert_eq!(until, now + Duration::hours(4), "due again at 144 hours");
+    }
+}

@@ -1,0 +1,137 @@
+//! A job's candidate pipeline: candidates per stage, the bottleneck stage and whether
+//! the pipeline is empty, moving or stalled.
+
+use chrono::{DateTime, Utc};
+
+/// A bottleneck stage whose candidates wait at least this many days on average makes
+/// the pipeline "stalled".
+pub const STALLED_AFTER_DAYS: f64 = 14.0;
+
+/// One stage of a job's pipeline at a moment.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StageCount {
+    pub stage: String,
+    pub stage_order: i64,
+    pub candidates: i64,
+    pub avg_days_in_stage: Option<f64>,
+}
+
+/// A job's pipeline at one moment.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PipelineSnapshot {
+    pub job_id: i64,
+    pub taken_at: DateTime<Utc>,
+    pub stages: Vec<StageCount>,
+}
+
+impl PipelineSnapshot {
+    pub fn total_candidates(&self) -> i64 {
+        self.stages.iter().map(|s| s.candidates).sum()
+    }
+
+    /// The stage where candidates wait longest on average (the bottleneck), if any.
+    pub fn bottleneck(&self) -> Option<&StageCount> {
+        self.stages
+            .iter()
+            .filter(|s| s.candidates > 0 && s.avg_days_in_stage.is_some())
+            .max_by(|a, b| {
+                a.avg_days_in_stage
+                    .partial_cmp(&b.avg_days_in_stage)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+    }
+
+    /// Empty without candidates, stalled when the bottleneck stage averages at least
+    /// [`STALLED_AFTER_DAYS`], moving otherwise.
+    pub fn status(&self) -> PipelineStatus {
+        if self.total_candidates() <= 0 {
+            return PipelineStatus::Empty;
+        }
+        match self.bottleneck() {
+            Some(b) if b.avg_days_in_stage.unwrap_or(0.0) >= STALLED_AFTER_DAYS => {
+                PipelineStatus::Stalled
+            }
+            _ => PipelineStatus::Moving,
+        }
+    }
+}
+
+/// A pipeline's state, for filtering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipelineStatus {
+    /// No snapshot or no candidates.
+    Empty,
+    /// Candidates and no stage waiting too long.
+    Moving,
+    /// The bottleneck stage averages at least [`STALLED_AFTER_DAYS`].
+    Stalled,
+}
+
+impl PipelineStatus {
+    pub fn parse(s: &str) -> Option<PipelineStatus> {
+        match s {
+            "empty" => Some(PipelineStatus::Empty),
+            "moving" => Some(PipelineStatus::Moving),
+            "stalled" => Some(PipelineStatus::Stalled),
+            _ => None,
+        }
+    }
+
+    /// The state of a job's latest pipeline snapshot, if it has one.
+    pub fn of(snapshot: Option<&PipelineSnapshot>) -> PipelineStatus {
+        snapshot.map_or(PipelineStatus::Empty, PipelineSnapshot::status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(stages: &[(&str, i64, Option<f64>)]) -> PipelineSnapshot {
+        PipelineSnapshot {
+            job_id: 1,
+            taken_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            stages: stages
+                .iter()
+                .enumerate()
+                .map(|(i, (name, n, days))| StageCount {
+                    stage: (*name).into(),
+                    stage_order: i as i64,
+                    candidates: *n,
+                    avg_days_in_stage: *days,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_bottleneck_is_the_longest_wait_among_stages_with_candidates() {
+        let p = snapshot(&[
+            ("Applied", 5, Some(3.0)),
+            ("Interview", 2, Some(9.5)),
+            ("Offer", 0, Some(40.0)),
+            ("Screen", 3, None),
+        ]);
+        assert_eq!(p.total_candidates(), 10);
+        assert_eq!(p.bottleneck().map(|b| b.stage.as_str()), Some("Interview"));
+        assert_eq!(p.status(), PipelineStatus::Moving);
+    }
+
+    #[test]
+    fn status_is_empty_moving_or_stalled() {
+        assert_eq!(PipelineStatus::of(None), PipelineStatus::Empty);
+        let empty = snapshot(&[("Applied", 0, Some(30.0))]);
+        assert_eq!(PipelineStatus::of(Some(&empty)), PipelineStatus::Empty);
+        let stalled = snapshot(&[("Applied", 1, Some(STALLED_AFTER_DAYS))]);
+        assert_eq!(stalled.status(), PipelineStatus::Stalled);
+        let moving = snapshot(&[("Applied", 1, Some(13.9))]);
+        assert_eq!(moving.status(), PipelineStatus::Moving);
+        let unknown_waits = snapshot(&[("Applied", 4, None)]);
+        assert_eq!(unknown_waits.status(), PipelineStatus::Moving);
+        assert_eq!(
+            PipelineStatus::parse("stalled"),
+            Some(PipelineStatus::Stalled)
+        );
+        assert_eq!(PipelineStatus::parse("Stalled"), None);
+    }
+}
