@@ -10,20 +10,26 @@ mod dashboard;
 mod factors;
 mod money;
 mod pipeline;
+mod queue;
 mod ranking;
 mod review;
 mod settings;
+mod suggestion;
 
 pub use dashboard::{DashboardJob, DashboardQuery, Movement, RankFilter, SortKey, viewer_jobs};
 pub use factors::{Factor, FactorScores, Level, Role};
 pub use money::{Money, currency_exponent};
 pub use pipeline::{PipelineSnapshot, PipelineStatus, STALLED_AFTER_DAYS, StageCount};
+pub use queue::{QueueLinks, next_in_queue, scoring_queue};
 pub use ranking::{
-    Composite, JobRank, Rank, RankOutcome, ScorerComposite, ScorerInput, TeamScore, composite,
-    latest_per_scorer, needs_score, rank_job,
+    Composite, JobRank, Rank, RankOutcome, ScorerComposite, ScorerInput, Submitted, TeamScore,
+    composite, latest_per_scorer, needs_score, rank_job,
 };
-pub use review::{OUTLIER_DISTANCE, Outlier, ReviewSubmission, ScorerReview, review_scorers};
+pub use review::{
+    OUTLIER_DISTANCE, Outlier, ReviewSubmission, ScorerReview, review_scorers, week_of,
+};
 pub use settings::{FeeBands, Settings, Thresholds, TimeOpenBands, Weights, days_between};
+pub use suggestion::{Overrides, Suggestions};
 
 /// A rule of the scoring model was broken; the message names the field and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -178,6 +178,25 @@ pub struct JobRank {
     pub last_scored_at: DateTime<Utc>,
 }
 
+/// What [`latest_per_scorer`] reads of a submission.
+pub trait Submitted {
+    fn scorer_id(&self) -> &str;
+    fn submission_id(&self) -> &str;
+    fn submitted_at(&self) -> DateTime<Utc>;
+}
+
+impl<T: Submitted + ?Sized> Submitted for &T {
+    fn scorer_id(&self) -> &str {
+        (**self).scorer_id()
+    }
+    fn submission_id(&self) -> &str {
+        (**self).submission_id()
+    }
+    fn submitted_at(&self) -> DateTime<Utc> {
+        (**self).submitted_at()
+    }
+}
+
 /// One submission as the ranking sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScorerInput {
@@ -207,16 +226,29 @@ pub struct RankOutcome {
     pub at: DateTime<Utc>,
 }
 
-/// Keeps each scorer's latest submission, latest by (submitted at, submission id).
-pub fn latest_per_scorer<I: IntoIterator<Item = ScorerInput>>(items: I) -> Vec<ScorerInput> {
-    let mut by_scorer: std::collections::BTreeMap<String, ScorerInput> = Default::default();
+impl Submitted for ScorerInput {
+    fn scorer_id(&self) -> &str {
+        &self.scorer_id
+    }
+    fn submission_id(&self) -> &str {
+        &self.submission_id
+    }
+    fn submitted_at(&self) -> DateTime<Utc> {
+        self.submitted_at
+    }
+}
+
+/// Keeps each scorer's latest submission, latest by (submitted at, submission id),
+/// sorted by scorer id.
+pub fn latest_per_scorer<T: Submitted, I: IntoIterator<Item = T>>(items: I) -> Vec<T> {
+    let mut by_scorer: std::collections::BTreeMap<String, T> = Default::default();
     for s in items {
-        match by_scorer.get(&s.scorer_id) {
+        match by_scorer.get(s.scorer_id()) {
             Some(cur)
-                if (&cur.submitted_at, &cur.submission_id)
-                    >= (&s.submitted_at, &s.submission_id) => {}
+                if (cur.submitted_at(), cur.submission_id())
+                    >= (s.submitted_at(), s.submission_id()) => {}
             _ => {
-                by_scorer.insert(s.scorer_id.clone(), s);
+                by_scorer.insert(s.scorer_id().to_owned(), s);
             }
         }
     }
@@ -340,6 +372,20 @@ mod tests {
                 .max(),
             Some(&from(40_000, 1))
         );
+    }
+
+    #[test]
+    fn latest_per_scorer_keeps_the_newest_of_each_and_works_on_references() {
+        let subs = [
+            input("bob", "2", 3, [1, 1, 1, 1]),
+            input("ann", "1", 5, [2, 2, 2, 2]),
+            input("bob", "4", 3, [3, 3, 3, 3]),
+            input("ann", "3", 1, [4, 4, 4, 4]),
+        ];
+        let latest = latest_per_scorer(subs.iter());
+        let ids: Vec<&str> = latest.iter().map(|s| s.submission_id.as_str()).collect();
+        // Sorted by scorer; bob's two on the same day: the higher id wins.
+        assert_eq!(ids, ["1", "4"]);
     }
 
     #[test]

@@ -3,9 +3,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use super::Composite;
+
+/// The Monday of a moment's ISO week (UTC): the week of the round it belongs to.
+pub fn week_of(at: DateTime<Utc>) -> NaiveDate {
+    let d = at.date_naive();
+    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+}
 
 /// A submission as the review sees it. `round` is the Monday of its week.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +120,26 @@ mod tests {
             round: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
             composite: Composite::from_ten_thousandths(c).unwrap(),
         }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(week_of(at("2026-11-29T23:00:00Z")), monday, "Sunday night");
+        assert_eq!(week_of(at("2026-11-23T00:00:00Z")), monday);
+        assert_eq!(
+            week_of(at("2026-11-22T23:59:59Z")),
+            monday - Duration::days(7)
+        );
+        // Across a year end: 1 January 2027 is a Friday.
+        assert_eq!(
+            week_of(at("2027-01-01T12:00:00Z")),
+            NaiveDate::from_ymd_opt(2026, 12, 28).unwrap()
+        );
     }
 
     #[test]

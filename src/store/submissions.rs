@@ -6,7 +6,7 @@ use rusqlite::{Connection, Row};
 use super::{
     Result, StoreError, Tx, col_ts, col_ts_opt, drafts, jobs, new_id, outbox, ranks, ts, users,
 };
-use crate::domain::{FactorScores, Level, ScorerInput};
+use crate::domain::{FactorScores, Level, ScorerInput, Submitted};
 
 /// A stored submission.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -34,6 +34,18 @@ impl Submission {
             i64::from(self.fee_size),
         ])
         .map_err(|e| StoreError::Data(format!("submission {}: {:?}", self.id, e)))
+    }
+}
+
+impl Submitted for Submission {
+    fn scorer_id(&self) -> &str {
+        &self.scorer_id
+    }
+    fn submission_id(&self) -> &str {
+        &self.id
+    }
+    fn submitted_at(&self) -> DateTime<Utc> {
+        self.submitted_at
     }
 }
 

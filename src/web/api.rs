@@ -21,7 +21,10 @@ use super::auth::{Session, hash_token};
 use super::dashboard::DashboardParams;
 use super::pages::Query;
 use super::{AppState, FieldError, WebError};
-use crate::domain::{DashboardJob, Factor, FactorScores, Level, Money, composite, needs_score};
+use crate::domain::{
+    DashboardJob, Factor, FactorScores, Level, Money, Suggestions, composite, latest_per_scorer,
+    needs_score,
+};
 use crate::store::submissions::{self, NewSubmission};
 use crate::store::users::{self, User};
 use crate::store::{self, api_tokens, jobs, pipeline, ranks, settings};
@@ -212,10 +215,11 @@ async fn job_detail(
         .iter()
         .map(|u| (u.id.as_str(), display_name(u)))
         .collect();
-    let mut seen = std::collections::HashSet::new();
-    let latest_scores: Vec<Value> = subs
-        .iter()
-        .filter(|s| seen.insert(s.scorer_id.clone()))
+    // Each scorer's latest, newest first.
+    let mut each_latest = latest_per_scorer(&subs);
+    each_latest.sort_by(|a, b| (b.submitted_at, &b.id).cmp(&(a.submitted_at, &a.id)));
+    let latest_scores: Vec<Value> = each_latest
+        .into_iter()
         .map(|s| {
             json!({
                 "submission_id": s.id,
@@ -385,17 +389,15 @@ async fn post_score(
             let job = jobs::find_job(tx, body.job_id)?
                 .ok_or_else(|| store::StoreError::NotFound(format!("job {}", body.job_id)))?;
             let current = settings::current_settings(tx)?;
-            let time_open_suggested = current
-                .settings
-                .time_open_bands
-                .suggest_from_dates(job.opened(), now);
             let fee = Money::from_parts(job.fee_minor, job.fee_currency.as_deref());
-            let fee_suggested = current.settings.suggest_fee_size(fee.as_ref());
+            let overrides =
+                Suggestions::for_job(&current.settings, job.opened(), fee.as_ref(), now)
+                    .overrides(&scores);
             let new = NewSubmission {
                 job_id: body.job_id,
                 scorer_id: scorer,
-                time_open_overridden: scores.time_open != time_open_suggested,
-                fee_size_overridden: fee_suggested.is_some_and(|l| l != scores.fee_size),
+                time_open_overridden: overrides.time_open,
+                fee_size_overridden: overrides.fee_size,
                 scores,
                 comment: body.comment,
             };

@@ -21,7 +21,10 @@ use super::auth::{CurrentUser, RequireScorer, Session};
 use super::dashboard::fee_text;
 use super::pages::{Chrome, Form, Query, date, render, render_with};
 use super::{AppState, FieldError, WebError};
-use crate::domain::{Factor, FactorScores, Level, Money, composite};
+use crate::domain::{
+    Factor, FactorScores, Level, Money, QueueLinks, Suggestions, composite, latest_per_scorer,
+    next_in_queue, scoring_queue,
+};
 use crate::store::dashboard::DashboardCache;
 use crate::store::drafts::{self, Draft};
 use crate::store::jobs::{self, Job};
@@ -46,17 +49,6 @@ fn job_id(raw: &str) -> Result<i64, WebError> {
     })
 }
 
-/// The previous and next jobs in the viewer's scoring queue, around `current`.
-#[derive(Debug, Default)]
-pub struct QueueLinks {
-    pub prev: Option<i64>,
-    pub next: Option<i64>,
-    pub remaining: usize,
-    /// Where submitting this job's score leads: the next job of the queue, wrapping
-    /// round (the scoring form carries it, so a submission need not re-read the queue).
-    pub after_submit: Option<i64>,
-}
-
 /// The jobs that need the viewer's score, in dashboard (rank) order.
 fn queue(
     cache: &DashboardCache,
@@ -64,45 +56,7 @@ fn queue(
     viewer: &str,
     now: DateTime<Utc>,
 ) -> store::Result<Vec<i64>> {
-    let view = cache.view(conn, viewer, now)?;
-    Ok(view
-        .jobs()
-        .iter()
-        .filter(|j| j.needs_my_score)
-        .map(|j| j.id)
-        .collect())
-}
-
-/// The job to score after `current`: the one after it in the queue, wrapping round,
-/// or the top of the queue when `current` was not in it.
-fn next_in_queue(queue: &[i64], current: i64) -> Option<i64> {
-    let start = queue
-        .iter()
-        .position(|id| *id == current)
-        .map_or(0, |p| p + 1);
-    queue[start..]
-        .iter()
-        .chain(&queue[..start])
-        .copied()
-        .find(|id| *id != current)
-}
-
-fn queue_links(queue: &[i64], current: i64) -> QueueLinks {
-    let pos = queue.iter().position(|id| *id == current);
-    let others: Vec<i64> = queue.iter().copied().filter(|id| *id != current).collect();
-    let (prev, next) = match pos {
-        Some(p) => (
-            p.checked_sub(1).map(|i| queue[i]),
-            queue.get(p + 1).copied(),
-        ),
-        None => (None, others.first().copied()),
-    };
-    QueueLinks {
-        prev,
-        next,
-        remaining: others.len(),
-        after_submit: next_in_queue(queue, current),
-    }
+    Ok(scoring_queue(cache.view(conn, viewer, now)?.jobs()))
 }
 
 /// One point of the team-score chart.
@@ -359,10 +313,10 @@ async fn job_page(
             let names: HashMap<String, String> =
                 everyone.into_iter().map(|u| (u.id, u.name)).collect();
             let all = submissions::list_for_job(c, id)?;
-            let mut seen = std::collections::HashSet::new();
-            let latest: Vec<ScoreRow> = all
-                .iter()
-                .filter(|s| seen.insert(s.scorer_id.clone()))
+            let mut latest = latest_per_scorer(&all);
+            latest.sort_by(|a, b| (b.submitted_at, &b.id).cmp(&(a.submitted_at, &a.id)));
+            let latest: Vec<ScoreRow> = latest
+                .into_iter()
                 .map(|s| score_row(s, &names, &current))
                 .collect();
             let mine_subs: Vec<&Submission> =
@@ -392,7 +346,7 @@ async fn job_page(
                 chart: chart(&history, &current),
                 can_score: false,
                 needs_me,
-                queue: queue_links(&q, id),
+                queue: QueueLinks::around(&q, id),
             })
         })
         .await?;
@@ -425,44 +379,30 @@ pub struct FactorView {
 }
 
 /// The suggested levels for time open and fee size, from Recruiterflow data.
-struct Suggestions {
-    time_open: Level,
-    fee_size: Option<Level>,
-    days_open: i64,
-}
-
 fn suggestions(job: &Job, current: &SettingsVersion, now: DateTime<Utc>) -> Suggestions {
-    Suggestions {
-        time_open: current
-            .settings
-            .time_open_bands
-            .suggest_from_dates(job.opened(), now),
-        fee_size: current.settings.suggest_fee_size(job_fee(job).as_ref()),
-        days_open: job.days_open(now),
-    }
+    Suggestions::for_job(&current.settings, job.opened(), job_fee(job).as_ref(), now)
 }
 
 fn factor_views(
     chosen: [Option<u8>; 4],
     s: &Suggestions,
     errors: &[FieldError],
-    fee: &str,
+    job: &JobView,
 ) -> Vec<FactorView> {
     Factor::ALL
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let suggested = match f {
-                Factor::TimeOpen => Some(s.time_open.get()),
-                Factor::FeeSize => s.fee_size.map(|l| l.get()),
-                _ => None,
-            };
+            let suggested = s.get(*f).map(|l| l.get());
             let note = match f {
                 Factor::TimeOpen => {
-                    format!("Suggested {} from {} days open.", s.time_open, s.days_open)
+                    format!(
+                        "Suggested {} from {} days open.",
+                        s.time_open, job.days_open
+                    )
                 }
                 Factor::FeeSize => match s.fee_size {
-                    Some(l) => format!("Suggested {l} from the fee ({fee})."),
+                    Some(l) => format!("Suggested {l} from the fee ({}).", job.fee),
                     None => "No suggestion: the job has no fee in the bands' currency.".into(),
                 },
                 _ => String::new(),
@@ -485,7 +425,9 @@ fn factor_views(
                     .map(|e| e.message.clone()),
                 note,
                 chosen: chosen[i],
-                overridden: suggested.is_some() && chosen[i].is_some() && chosen[i] != suggested,
+                overridden: chosen[i]
+                    .and_then(|c| Level::new(f.key(), i64::from(c)).ok())
+                    .is_some_and(|c| s.overridden(*f, c)),
             }
         })
         .collect()
@@ -613,14 +555,14 @@ async fn score_page(
     };
     render(&ScorePage {
         chrome: Chrome::for_session(&session, "dashboard"),
-        factors: factor_views(chosen, &s, &[], &job.fee),
+        factors: factor_views(chosen, &s, &[], &job),
         job,
         comment: d.comment.unwrap_or_default(),
         comment_error: None,
         errors: Vec::new(),
         notice,
         mine: ctx.mine,
-        queue: queue_links(&ctx.queue, id),
+        queue: QueueLinks::around(&ctx.queue, id),
     })
 }
 
@@ -709,7 +651,7 @@ async fn score_post(
             status,
             &ScorePage {
                 chrome: Chrome::for_session(&session, "dashboard"),
-                factors: factor_views(levels, &s, &errors, &job.fee),
+                factors: factor_views(levels, &s, &errors, &job),
                 job: job_view(&ctx.job, &ctx.rank, now),
                 comment: comment.clone(),
                 comment_error: errors
@@ -719,7 +661,7 @@ async fn score_post(
                 errors,
                 notice,
                 mine: Vec::new(),
-                queue: queue_links(&ctx.queue, id),
+                queue: QueueLinks::around(&ctx.queue, id),
             },
         )
     };
@@ -747,12 +689,11 @@ async fn score_post(
         "review" | "submit" => {
             let values = levels.map(|l| i64::from(l.unwrap_or(0)));
             let scores = FactorScores::from_values(values).map_err(WebError::from_domain)?;
-            let time_open_overridden = scores.time_open != s.time_open;
-            let fee_size_overridden = s.fee_size.is_some_and(|l| l != scores.fee_size);
+            let overrides = s.overrides(&scores);
             if action == "review" {
                 return render(&ConfirmPage {
                     chrome: Chrome::for_session(&session, "dashboard"),
-                    factors: factor_views(levels, &s, &[], &job.fee),
+                    factors: factor_views(levels, &s, &[], &job),
                     composite: composite(&scores, &ctx.current.settings.weights).to_string(),
                     job,
                     comment,
@@ -763,8 +704,8 @@ async fn score_post(
                 job_id: id,
                 scorer_id: session.user.id.clone(),
                 scores,
-                time_open_overridden,
-                fee_size_overridden,
+                time_open_overridden: overrides.time_open,
+                fee_size_overridden: overrides.fee_size,
                 comment: (!comment.is_empty()).then_some(comment),
             };
             state
@@ -806,30 +747,6 @@ async fn score_post(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn queue_links_step_around_the_current_job() {
-        let q = [10, 20, 30];
-        let mid = queue_links(&q, 20);
-        assert_eq!((mid.prev, mid.next, mid.remaining), (Some(10), Some(30), 2));
-        let first = queue_links(&q, 10);
-        assert_eq!((first.prev, first.next), (None, Some(20)));
-        let outside = queue_links(&q, 99);
-        assert_eq!(
-            (outside.prev, outside.next, outside.remaining),
-            (None, Some(10), 3)
-        );
-    }
-
-    #[test]
-    fn the_next_job_follows_the_current_one_and_wraps_round() {
-        let q = [10, 20, 30];
-        assert_eq!(next_in_queue(&q, 20), Some(30));
-        assert_eq!(next_in_queue(&q, 30), Some(10));
-        assert_eq!(next_in_queue(&q, 99), Some(10));
-        assert_eq!(next_in_queue(&[20], 20), None);
-        assert_eq!(next_in_queue(&[], 20), None);
-    }
 
     #[test]
     fn job_ids_must_be_positive_numbers() {

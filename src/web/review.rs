@@ -10,13 +10,13 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::auth::RequireCeo;
 use super::dashboard::fee_text;
 use super::pages::{Chrome, render};
 use super::{AppState, WebError};
-use crate::domain::{Money, ReviewSubmission, composite, review_scorers};
+use crate::domain::{Money, ReviewSubmission, composite, review_scorers, week_of};
 use crate::store::review::{self, JobOutcome, RankMark};
 use crate::store::{self, settings, users};
 
@@ -26,12 +26,6 @@ pub fn router() -> Router<AppState> {
 
 /// How many weeks the distribution chart shows at most.
 pub const WEEKS_SHOWN: usize = 12;
-
-/// The Monday of a moment's ISO week: the round it belongs to.
-pub fn week_of(at: DateTime<Utc>) -> NaiveDate {
-    let d = at.date_naive();
-    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
-}
 
 pub struct OutlierRow {
     pub job_id: i64,
@@ -365,18 +359,6 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    #[test]
-    fn weeks_start_on_monday() {
-        assert_eq!(
-            week_of(at("2026-11-29T23:00:00Z")),
-            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
-        );
-        assert_eq!(
-            week_of(at("2026-11-23T00:00:00Z")),
-            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
-        );
     }
 
     #[test]
