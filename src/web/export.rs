@@ -15,7 +15,7 @@ use super::auth::CurrentUser;
 use super::dashboard::DashboardParams;
 use super::pages::Query;
 use super::{AppState, WebError};
-use crate::domain::{Money, composite};
+use crate::domain::composite;
 use crate::store::{self, review, settings};
 
 pub fn router() -> Router<AppState> {
@@ -101,7 +101,7 @@ async fn jobs_csv(
                 j.total_candidates().to_string(),
                 opt(bottleneck),
                 // In major units with the currency's decimals: 45000.00, 700000, 1250.500.
-                opt(j.fee.as_ref().map(Money::amount_text)),
+                opt(j.fee.as_ref().map(crate::domain::Money::amount_text)),
                 opt(j.fee.as_ref().and_then(|m| m.currency.clone())),
                 if session.user.scores && j.needs_my_score {
                     "yes".into()
