@@ -202,6 +202,17 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
+/// Whoever runs this command, for the audit log and token records: "command line
+/// (unix user NAME)", with the account that ran `sudo` when there is one.
+pub fn command_line_actor() -> store::audit::Actor {
+    let name = whoami::username().unwrap_or_else(|_| "unknown".into());
+    let unix_user = match std::env::var("SUDO_USER") {
+        Ok(by) if !by.is_empty() && by != name => format!("{name}, through sudo by {by}"),
+        _ => name,
+    };
+    store::audit::Actor::CommandLine { unix_user }
+}
+
 /// A spinner on stderr for a long operation; indicatif draws nothing when stderr is
 /// not a terminal, so logs and pipes stay clean.
 pub fn spinner(message: &str) -> indicatif::ProgressBar {

@@ -31,11 +31,12 @@ pub async fn run(cmd: TokenCommand, config: &Config) -> anyhow::Result<()> {
             let token = new_api_token();
             let hash = crate::web::auth::hash_token(&token);
             let e = email.clone();
+            let by = super::command_line_actor();
             store
                 .write(move |tx| {
                     let user = users::find_user_by_email(tx, &e)?
                         .ok_or_else(|| store::StoreError::NotFound(format!("user {e}")))?;
-                    api_tokens::insert_token(tx, &user.id, &label, &hash, store::now())
+                    api_tokens::insert_token(tx, &user.id, &label, &hash, &by, store::now())
                 })
                 .await
                 .with_context(|| format!("while creating an API token for {email}"))?;

@@ -23,6 +23,7 @@ use super::{AppState, FieldError, WebError};
 use crate::domain::{
     DomainError, Factor, FeeBands, Role, Settings, Thresholds, TimeOpenBands, Weights,
 };
+use crate::store::audit::Actor;
 use crate::store::settings::{self, SettingsVersion};
 use crate::store::users::{self, NewUser, User};
 use crate::store::{
@@ -94,6 +95,7 @@ pub struct TokenRow {
     pub label: String,
     pub email: String,
     pub created: String,
+    pub created_by: String,
     pub last_used: String,
     pub revoked: bool,
 }
@@ -563,6 +565,10 @@ async fn render_admin(
                 label: t.label.clone(),
                 email: email.clone(),
                 created: date(t.created_at),
+                created_by: t
+                    .created_by
+                    .clone()
+                    .unwrap_or_else(|| "not recorded".into()),
                 last_used: t
                     .last_used_at
                     .map(|at| ago(at, now))
@@ -700,8 +706,12 @@ fn notice_for(done: &str) -> &'static str {
     match done {
         "settings" => "Settings saved as a new version; every job's rank was recomputed.",
         "user" => "User added.",
-        "deactivated" => "User deactivated; their sessions were ended and ranks recomputed.",
-        "activated" => "User reactivated; ranks recomputed.",
+        "deactivated" => {
+            "User deactivated; their sessions were ended, their API tokens revoked and ranks recomputed."
+        }
+        "activated" => {
+            "User reactivated; ranks recomputed. Their old API tokens stay revoked: create new ones if needed."
+        }
         "password" => "Password reset.",
         "scores" => "Who scores was changed; ranks recomputed.",
         "revoked" => "API token revoked.",
@@ -966,9 +976,10 @@ async fn create_token(
     let hash = hash_token(&token);
     let label = form.label.clone();
     let user_id = form.user_id.clone();
+    let by = Actor::user(&session.user);
     let result = state
         .store
-        .write(move |tx| api_tokens::insert_token(tx, &user_id, &label, &hash, store::now()))
+        .write(move |tx| api_tokens::insert_token(tx, &user_id, &label, &hash, &by, store::now()))
         .await;
     let extras = match result {
         Ok(t) => Extras {

@@ -17,7 +17,14 @@ pub async fn api_token(app: &TestApp, email: &str) -> String {
     app.store
         .write(move |tx| {
             let u = users::find_user_by_email(tx, &email)?.expect("user exists");
-            api_tokens::insert_token(tx, &u.id, "test", &hash, jobrank::store::now())
+            api_tokens::insert_token(
+                tx,
+                &u.id,
+                "test",
+                &hash,
+                &jobrank::store::audit::Actor::user(&u),
+                jobrank::store::now(),
+            )
         })
         .await
         .unwrap();
