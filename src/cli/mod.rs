@@ -340,6 +340,19 @@ async fn sync_recruiterflow(config: &Config) -> anyhow::Result<()> {
     let syncer = crate::recruiterflow::Syncer::from_config(config, &store)?.ok_or_else(|| {
         anyhow::anyhow!("RECRUITERFLOW_API_KEY is not set: there is nothing to sync from")
     })?;
+    let actor = command_line_actor();
+    store
+        .write(move |tx| {
+            store::audit::record(
+                tx,
+                &actor,
+                store::audit::Action::SyncStarted,
+                "Recruiterflow (full sync)",
+                "jobrank sync recruiterflow",
+                store::now(),
+            )
+        })
+        .await?;
     let report = syncer.sync_now().await?;
     println!(
         "recruiterflow sync ok (run {}): {}",

@@ -140,6 +140,15 @@ pub fn list_tokens(conn: &Connection) -> Result<Vec<(ApiToken, String)>> {
     Ok(rows)
 }
 
+/// How many of a user's tokens are not revoked.
+pub fn count_unrevoked(conn: &Connection, user_id: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM api_tokens WHERE user_id = ?1 AND revoked_at IS NULL",
+        )?
+        .query_row([user_id], |r| r.get(0))?)
+}
+
 /// Revokes a token; revoking a revoked token is a no-op. Unknown ids are not found.
 pub fn revoke_token(tx: &Tx<'_>, id: &str, at: DateTime<Utc>) -> Result<ApiToken> {
     let n = tx.execute(

@@ -23,6 +23,7 @@ use super::auth::{CurrentUser, Session};
 use super::pages::{Query, ago, is_htmx, render};
 use super::{AppState, WebError};
 use crate::recruiterflow::{Syncer, sync as rf_sync};
+use crate::store::audit::{self, Action, Actor};
 use crate::store::users::User;
 use crate::store::{self, sync_runs};
 
@@ -199,7 +200,22 @@ async fn refresh(
         *res.status_mut() = StatusCode::CONFLICT;
         return Ok(res);
     }
-    syncer.trigger();
+    if syncer.trigger() {
+        let actor = Actor::user(&session.user);
+        state
+            .store
+            .write(move |tx| {
+                audit::record(
+                    tx,
+                    &actor,
+                    Action::SyncStarted,
+                    "Recruiterflow (full sync)",
+                    "Refresh now on the dashboard",
+                    store::now(),
+                )
+            })
+            .await?;
+    }
     if !is_htmx(&headers) {
         return Ok(Redirect::to("/").into_response());
     }

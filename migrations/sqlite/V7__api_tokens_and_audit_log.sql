@@ -16,3 +16,16 @@ BEGIN
     UPDATE api_tokens SET revoked_at = NEW.updated_at
     WHERE user_id = NEW.id AND revoked_at IS NULL;
 END;
+
+-- The audit log: who did which administrative act, when, on what, and what changed
+-- (never a secret). Local: not replicated (each replica records the acts done on it);
+-- it lives in the store, so the backups keep it.
+CREATE TABLE audit_log (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    at            TEXT NOT NULL,
+    actor         TEXT NOT NULL,  -- "Name <email>" or "command line (unix user NAME)"
+    actor_user_id TEXT,           -- the jobrank user, when the actor is one
+    action        TEXT NOT NULL,  -- user_added, user_deactivated, ... (audit::Action)
+    target        TEXT NOT NULL,  -- what was acted on, in words
+    details       TEXT NOT NULL   -- what changed, in words
+);
