@@ -251,7 +251,19 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         if demo::is_empty(&store).await? {
             refuse_demo_with_supabase(&config)?;
             let accounts = fill_demo(&store).await?;
-            accounts.print();
+            if std::io::stdout().is_terminal() {
+                accounts.print();
+            } else {
+                // A service manager sends stdout to its journal: passwords go to a file
+                // only this user can read, and the output says only where.
+                let path = accounts
+                    .write_file(&config.data_dir)
+                    .context("while writing the demo accounts file")?;
+                println!(
+                    "Demo accounts and their passwords are in {} (readable by this user only).",
+                    path.display()
+                );
+            }
         } else {
             println!(
                 "The store already holds data; serving it as it is (--demo only fills an empty store)."
