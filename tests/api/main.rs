@@ -17,6 +17,7 @@ mod web_dashboard;
 mod web_export;
 mod web_refresh;
 mod web_review;
+mod web_roles;
 mod web_scoring;
 mod web_support;
 mod webhooks;
