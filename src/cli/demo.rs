@@ -57,7 +57,10 @@ impl DemoAccounts {
             .create_new(true)
             .mode(0o600)
             .open(&path)?;
-        writeln!(file, "jobrank demo accounts (email, password, name and role):")?;
+        writeln!(
+            file,
+            "jobrank demo accounts (email, password, name and role):"
+        )?;
         for line in self.lines() {
             writeln!(file, "{line}")?;
         }

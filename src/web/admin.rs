@@ -813,9 +813,7 @@ async fn audit_page(
     let before = match q.before.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
-            WebError::BadRequest(format!(
-                "before: {raw:?} is not an audit log entry number"
-            ))
+            WebError::BadRequest(format!("before: {raw:?} is not an audit log entry number"))
         })?),
     };
     let (audit, audit_older) = state
@@ -864,7 +862,14 @@ async fn save_settings(
                 after.settings.version,
                 settings_changes(&before.settings, &after.settings)
             );
-            audit::record(tx, &actor, Action::SettingsSaved, "scoring settings", &details, now)
+            audit::record(
+                tx,
+                &actor,
+                Action::SettingsSaved,
+                "scoring settings",
+                &details,
+                now,
+            )
         })
         .await?;
     Ok(done("settings"))
@@ -1252,7 +1257,14 @@ async fn retry_dead_letter(
                 ),
                 None => (format!("webhook event {id}"), "queued again".to_string()),
             };
-            audit::record(tx, &actor, Action::DeadLetterRetried, &target, &details, now)
+            audit::record(
+                tx,
+                &actor,
+                Action::DeadLetterRetried,
+                &target,
+                &details,
+                now,
+            )
         })
         .await?;
     Ok(done("retried"))

@@ -48,10 +48,7 @@ fn in_words(d: chrono::Duration) -> String {
 
 /// The reason a refresh is refused at `now`, when the last full sync started less than
 /// [`REFRESH_COOLDOWN`] before it.
-pub fn cooldown_refusal(
-    last_start: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Option<String> {
+pub fn cooldown_refusal(last_start: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<String> {
     let started = last_start?;
     let since = (now - started).max(chrono::Duration::zero());
     if since >= REFRESH_COOLDOWN {
@@ -266,7 +263,9 @@ mod tests {
         assert_eq!(cooldown_refusal(None, at(0)), None);
         assert_eq!(
             cooldown_refusal(Some(start), at(20_000)).as_deref(),
-            Some("A Recruiterflow sync started 20 seconds ago; you can refresh again in 40 seconds.")
+            Some(
+                "A Recruiterflow sync started 20 seconds ago; you can refresh again in 40 seconds."
+            )
         );
         assert!(
             cooldown_refusal(Some(start), at(59_500))
@@ -280,6 +279,9 @@ mod tests {
                 .unwrap()
                 .ends_with("again in 1 minute.")
         );
-        assert_eq!(in_words(chrono::Duration::seconds(125)), "2 minutes 5 seconds");
+        assert_eq!(
+            in_words(chrono::Duration::seconds(125)),
+            "2 minutes 5 seconds"
+        );
     }
 }

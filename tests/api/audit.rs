@@ -15,9 +15,8 @@ use crate::web_support::*;
 async fn audit_rows(app: &TestApp) -> Vec<(String, String, String, String)> {
     app.store
         .read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT actor, action, target, details FROM audit_log ORDER BY id",
-            )?;
+            let mut stmt =
+                c.prepare("SELECT actor, action, target, details FROM audit_log ORDER BY id")?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -171,7 +170,12 @@ async fn every_administrative_act_on_the_admin_page_is_recorded() {
             .status(),
         422
     );
-    assert_eq!(ceo.post("/admin/users/nobody/deactivate", &[]).await.status(), 404);
+    assert_eq!(
+        ceo.post("/admin/users/nobody/deactivate", &[])
+            .await
+            .status(),
+        404
+    );
 
     let rows = audit_rows(&app).await;
     let actions: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
@@ -208,7 +212,11 @@ async fn every_administrative_act_on_the_admin_page_is_recorded() {
         created.2.contains("weekly report") && created.2.contains("priya@agency.example"),
         "{created:?}"
     );
-    assert!(with_action(&rows, "token_revoked")[0].2.contains("weekly report"));
+    assert!(
+        with_action(&rows, "token_revoked")[0]
+            .2
+            .contains("weekly report")
+    );
     assert_eq!(with_action(&rows, "user_deactivated")[0].2, priya_named);
     let settings = with_action(&rows, "settings_saved")[0];
     assert!(
@@ -238,9 +246,7 @@ async fn every_administrative_act_on_the_admin_page_is_recorded() {
     let page = ceo.get("/admin").await.text().await.unwrap();
     for secret in [new_password, reset_password, &token, &hash, "$argon2"] {
         assert!(
-            !rows
-                .iter()
-                .any(|r| format!("{r:?}").contains(secret)),
+            !rows.iter().any(|r| format!("{r:?}").contains(secret)),
             "{secret} in the audit log"
         );
         assert!(!page.contains(secret), "{secret} on the admin page");
@@ -289,7 +295,14 @@ async fn administrative_commands_are_recorded_with_the_unix_user() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let out = run_cli(
-        &["token", "create", "--email", "dana@agency.example", "--label", "bi"],
+        &[
+            "token",
+            "create",
+            "--email",
+            "dana@agency.example",
+            "--label",
+            "bi",
+        ],
         &env,
         None,
     );
@@ -342,8 +355,16 @@ async fn administrative_commands_are_recorded_with_the_unix_user() {
             assert!(!format!("{r:?}").contains(secret), "{secret} in {r:?}");
         }
     }
-    assert!(with_action(&rows, "user_deactivated")[0].3.contains("1 API token"));
-    assert!(with_action(&rows, "sync_started")[0].3.contains("jobrank sync recruiterflow"));
+    assert!(
+        with_action(&rows, "user_deactivated")[0]
+            .3
+            .contains("1 API token")
+    );
+    assert!(
+        with_action(&rows, "sync_started")[0]
+            .3
+            .contains("jobrank sync recruiterflow")
+    );
 }
 
 #[tokio::test]
@@ -375,22 +396,37 @@ async fn the_audit_log_is_paged_newest_first_for_the_ceo_and_kept_in_backups() {
     let section = page.split("id=\"audit\"").nth(1).unwrap();
     assert!(section.contains("Recruiterflow #130"));
     assert!(section.contains("Recruiterflow #111"));
-    assert!(!section.contains("Recruiterflow #110"), "the latest 20 only");
+    assert!(
+        !section.contains("Recruiterflow #110"),
+        "the latest 20 only"
+    );
     assert!(section.find("#130").unwrap() < section.find("#111").unwrap());
-    let i = section.find("href=\"/admin/audit?before=").expect("a link to older entries")
+    let i = section
+        .find("href=\"/admin/audit?before=")
+        .expect("a link to older entries")
         + "href=\"".len();
-    let older = section[i..].split('"').next().unwrap().replace("&amp;", "&");
+    let older = section[i..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
 
     let res = ceo.get(&older).await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("Recruiterflow #110") && html.contains("Recruiterflow #011"));
     assert!(!html.contains("Recruiterflow #111") && !html.contains("Recruiterflow #010"));
-    let i = html.find("href=\"/admin/audit?before=").expect("a link further back") + "href=\"".len();
+    let i = html
+        .find("href=\"/admin/audit?before=")
+        .expect("a link further back")
+        + "href=\"".len();
     let oldest = html[i..].split('"').next().unwrap().to_string();
     let html = ceo.get(&oldest).await.text().await.unwrap();
     assert!(html.contains("Recruiterflow #001") && !html.contains("Recruiterflow #011"));
-    assert!(!html.contains("href=\"/admin/audit?before="), "nothing older");
+    assert!(
+        !html.contains("href=\"/admin/audit?before="),
+        "nothing older"
+    );
     assert_eq!(ceo.get("/admin/audit?before=xyz").await.status(), 400);
 
     let tom = sign_in(&app, "tom@agency.example").await;

@@ -1,7 +1,7 @@
 //! Command-line tests: the real binary, real files, real HTTP.
 
-use std::os::unix::fs::PermissionsExt;
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -277,7 +277,10 @@ fn serve_demo_answers_healthz_on_a_fresh_data_directory() {
     assert!(logged.contains(&file.display().to_string()), "{logged}");
     for p in passwords {
         assert_eq!(p.len(), 16, "{written}");
-        assert!(!logged.contains(p), "a password reached the output: {logged}");
+        assert!(
+            !logged.contains(p),
+            "a password reached the output: {logged}"
+        );
     }
 }
 

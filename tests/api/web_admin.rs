@@ -455,7 +455,10 @@ async fn reactivating_a_user_does_not_revive_their_api_tokens() {
     let tom = add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
     let ceo = sign_in(&app, "ceo@agency.example").await;
     let res = ceo
-        .post("/admin/tokens", &[("user_id", &tom.id), ("label", "reports")])
+        .post(
+            "/admin/tokens",
+            &[("user_id", &tom.id), ("label", "reports")],
+        )
         .await;
     assert_eq!(res.status(), 201);
     let token = shown_token(&res.text().await.unwrap());
@@ -489,11 +492,19 @@ async fn reactivating_a_user_does_not_revive_their_api_tokens() {
     // the admin page.
     let dir = app.data_dir.path().to_str().unwrap().to_string();
     let env = [("JOBRANK_DATA_DIR", dir.as_str())];
-    let out = run_cli(&["token", "create", "--email", "tom@agency.example"], &env, None);
+    let out = run_cli(
+        &["token", "create", "--email", "tom@agency.example"],
+        &env,
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let cli_token = stdout(&out).trim().to_string();
     assert_eq!(api_status(&app, &cli_token).await, 200);
-    let out = run_cli(&["user", "deactivate", "--email", "tom@agency.example"], &env, None);
+    let out = run_cli(
+        &["user", "deactivate", "--email", "tom@agency.example"],
+        &env,
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let res = ceo
         .post(&format!("/admin/users/{}/activate", tom.id), &[])
@@ -504,7 +515,10 @@ async fn reactivating_a_user_does_not_revive_their_api_tokens() {
     // Another replica deactivates him (the change arrives by a Supabase pull), and a
     // token made here before the pull landed is ended with the rest.
     let res = ceo
-        .post("/admin/tokens", &[("user_id", &tom.id), ("label", "before the pull")])
+        .post(
+            "/admin/tokens",
+            &[("user_id", &tom.id), ("label", "before the pull")],
+        )
         .await;
     let pulled_token = shown_token(&res.text().await.unwrap());
     assert_eq!(api_status(&app, &pulled_token).await, 200);
@@ -582,12 +596,22 @@ async fn api_tokens_record_who_created_them() {
     let tom = add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
     let ceo = sign_in(&app, "ceo@agency.example").await;
     let res = ceo
-        .post("/admin/tokens", &[("user_id", &tom.id), ("label", "from the page")])
+        .post(
+            "/admin/tokens",
+            &[("user_id", &tom.id), ("label", "from the page")],
+        )
         .await;
     assert_eq!(res.status(), 201);
     let dir = app.data_dir.path().to_str().unwrap().to_string();
     let out = run_cli(
-        &["token", "create", "--email", "tom@agency.example", "--label", "from the shell"],
+        &[
+            "token",
+            "create",
+            "--email",
+            "tom@agency.example",
+            "--label",
+            "from the shell",
+        ],
         &[("JOBRANK_DATA_DIR", dir.as_str())],
         None,
     );

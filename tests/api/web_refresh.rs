@@ -181,7 +181,10 @@ async fn refresh_now_is_for_scorers_and_the_ceo_at_most_once_a_minute() {
     app.clock.set(start_up + chrono::Duration::seconds(61));
     let page = sam.get("/").await.text().await.unwrap();
     assert!(!page.contains("Refresh now"), "{page}");
-    assert!(page.contains("id=\"sync-refresh\""), "the state still shows");
+    assert!(
+        page.contains("id=\"sync-refresh\""),
+        "the state still shows"
+    );
     let res = sam.post("/sync/recruiterflow", &[]).await;
     assert_eq!(res.status(), 403);
     let body = res.text().await.unwrap();
@@ -190,7 +193,14 @@ async fn refresh_now_is_for_scorers_and_the_ceo_at_most_once_a_minute() {
 
     // A scorer starts one; a press 20 seconds after it started is refused with the
     // time left, in words, for the plain form and for htmx alike.
-    assert!(tom.get("/").await.text().await.unwrap().contains("Refresh now"));
+    assert!(
+        tom.get("/")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Refresh now")
+    );
     let res = tom.post("/sync/recruiterflow", &[]).await;
     assert_eq!(res.status(), 303);
     let pressed = wait_for_syncs(&app, &tom, 2).await;

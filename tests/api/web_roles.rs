@@ -57,7 +57,11 @@ fn readme_table() -> Vec<Row> {
             }
         })
         .collect();
-    assert!(rows.len() >= 30, "the README's route table has {} rows", rows.len());
+    assert!(
+        rows.len() >= 30,
+        "the README's route table has {} rows",
+        rows.len()
+    );
     rows
 }
 
@@ -104,7 +108,11 @@ fn router_routes(router: &axum::Router) -> BTreeSet<(String, String)> {
             out.insert((m.to_string(), path.clone()));
         }
     }
-    for must in [("GET", "/healthz"), ("GET", "/admin"), ("POST", "/jobs/{id}/score")] {
+    for must in [
+        ("GET", "/healthz"),
+        ("GET", "/admin"),
+        ("POST", "/jobs/{id}/score"),
+    ] {
         assert!(
             out.contains(&(must.0.to_string(), must.1.to_string())),
             "{must:?} not found in the router's debug output; has axum changed it? {out:?}"
@@ -115,10 +123,7 @@ fn router_routes(router: &axum::Router) -> BTreeSet<(String, String)> {
 
 /// The routes the router has and the table lacks, and those the table has and the
 /// router lacks.
-fn differences(
-    router: &BTreeSet<(String, String)>,
-    table: &[Row],
-) -> (Vec<String>, Vec<String>) {
+fn differences(router: &BTreeSet<(String, String)>, table: &[Row]) -> (Vec<String>, Vec<String>) {
     let table: BTreeSet<(String, String)> = table
         .iter()
         .map(|r| (r.method.clone(), r.path.clone()))
@@ -154,10 +159,7 @@ async fn a_route_added_without_a_row_in_the_table_is_caught() {
             "/admin/new-feature",
             axum::routing::get(|| async { "x" }).post(|| async { "y" }),
         )
-        .route(
-            "/jobs/{id}/score",
-            axum::routing::delete(|| async { "z" }),
-        );
+        .route("/jobs/{id}/score", axum::routing::delete(|| async { "z" }));
     let (missing, stale) = differences(&router_routes(&grown), &readme_table());
     assert_eq!(
         missing,
@@ -262,7 +264,10 @@ fn let_through(res: &reqwest::Response) -> bool {
 async fn every_route_answers_each_role_as_the_readme_table_says() {
     let app = spawn_app_with(&[
         ("RECRUITERFLOW_WEBHOOK_SECRET", "walk-secret".to_string()),
-        ("RECRUITERFLOW_WEBHOOK_TOKEN", "walk-token-0123456789abcdef0123456789abcdef".to_string()),
+        (
+            "RECRUITERFLOW_WEBHOOK_TOKEN",
+            "walk-token-0123456789abcdef0123456789abcdef".to_string(),
+        ),
     ])
     .await;
     let emails = [
