@@ -41,7 +41,7 @@ async fn wait_for_syncs(
 /// How many full Recruiterflow syncs were recorded.
 async fn full_syncs(app: &TestApp) -> usize {
     app.store
-        .read(|c| Ok(sync_runs::recent_runs(c, 1000)?))
+        .read(|c| sync_runs::recent_runs(c, 1000))
         .await
         .unwrap()
         .iter()
