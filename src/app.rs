@@ -56,6 +56,7 @@ impl Application {
             syncer,
             dashboard: Default::default(),
             sessions: Default::default(),
+            clock: Default::default(),
         };
         Ok(Application {
             listener,
@@ -71,6 +72,11 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The state before serving, to put another [`web::Clock`] in it (tests).
+    pub fn state_mut(&mut self) -> &mut AppState {
+        &mut self.state
     }
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight

@@ -120,3 +120,13 @@ document.addEventListener("click", function (e) {
   var a = e.target && e.target.closest ? e.target.closest("a[data-export-view]") : null;
   if (a) a.setAttribute("href", "/export/jobs.csv" + window.location.search);
 });
+
+// A refused "Refresh now" (409: a sync started less than a minute ago) answers with the
+// control and the time left; htmx leaves error answers unswapped unless told to.
+document.addEventListener("htmx:beforeSwap", function (e) {
+  var t = e.detail.target;
+  if (e.detail.xhr.status === 409 && t && t.id === "sync-refresh") {
+    e.detail.shouldSwap = true;
+    e.detail.isError = false;
+  }
+});

@@ -2,6 +2,8 @@
 //! clients, pipelines, and 8 weeks of weekly scores with realistic disagreement.
 //! The same seed gives the same agency; only the passwords are random.
 
+use std::path::{Path, PathBuf};
+
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -12,17 +14,58 @@ use crate::store::pipeline::StageCount;
 use crate::store::submissions::Submission;
 use crate::store::{self, Result, Store, StoreError, jobs, pipeline, ranks, submissions, users};
 
-/// The demo accounts and their passwords, printed once.
+/// The demo accounts and their passwords, printed once on a terminal, or written to
+/// [`ACCOUNTS_FILE`] when the output goes elsewhere (a service manager's journal).
 pub struct DemoAccounts {
     pub accounts: Vec<(String, String, Role, String)>,
 }
 
+/// Where `serve --demo` writes the demo passwords, in the data directory, when its
+/// output is not a terminal.
+pub const ACCOUNTS_FILE: &str = "demo-accounts.txt";
+
 impl DemoAccounts {
+    fn lines(&self) -> Vec<String> {
+        self.accounts
+            .iter()
+            .map(|(email, name, role, password)| {
+                format!("  {email:<28} {password}   {name}, {}", role.label())
+            })
+            .collect()
+    }
+
     pub fn print(&self) {
         println!("Demo accounts (passwords are shown only now):");
-        for (email, name, role, password) in &self.accounts {
-            println!("  {email:<28} {password}   {name}, {}", role.label());
+        for line in self.lines() {
+            println!("{line}");
         }
+    }
+
+    /// Writes the accounts to [`ACCOUNTS_FILE`] in `data_dir`, readable by this user
+    /// only (0600), replacing an older file; returns its path.
+    pub fn write_file(&self, data_dir: &Path) -> std::io::Result<PathBuf> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = data_dir.join(ACCOUNTS_FILE);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        // create_new: made here with mode 0600, never an existing file or a link.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        writeln!(
+            file,
+            "jobrank demo accounts (email, password, name and role):"
+        )?;
+        for line in self.lines() {
+            writeln!(file, "{line}")?;
+        }
+        file.sync_all()?;
+        Ok(path)
     }
 }
 

@@ -202,6 +202,17 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
+/// Whoever runs this command, for the audit log and token records: "command line
+/// (unix user NAME)", with the account that ran `sudo` when there is one.
+pub fn command_line_actor() -> store::audit::Actor {
+    let name = whoami::username().unwrap_or_else(|_| "unknown".into());
+    let unix_user = match std::env::var("SUDO_USER") {
+        Ok(by) if !by.is_empty() && by != name => format!("{name}, through sudo by {by}"),
+        _ => name,
+    };
+    store::audit::Actor::CommandLine { unix_user }
+}
+
 /// A spinner on stderr for a long operation; indicatif draws nothing when stderr is
 /// not a terminal, so logs and pipes stay clean.
 pub fn spinner(message: &str) -> indicatif::ProgressBar {
@@ -240,7 +251,19 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         if demo::is_empty(&store).await? {
             refuse_demo_with_supabase(&config)?;
             let accounts = fill_demo(&store).await?;
-            accounts.print();
+            if std::io::stdout().is_terminal() {
+                accounts.print();
+            } else {
+                // A service manager sends stdout to its journal: passwords go to a file
+                // only this user can read, and the output says only where.
+                let path = accounts
+                    .write_file(&config.data_dir)
+                    .context("while writing the demo accounts file")?;
+                println!(
+                    "Demo accounts and their passwords are in {} (readable by this user only).",
+                    path.display()
+                );
+            }
         } else {
             println!(
                 "The store already holds data; serving it as it is (--demo only fills an empty store)."
@@ -329,6 +352,19 @@ async fn sync_recruiterflow(config: &Config) -> anyhow::Result<()> {
     let syncer = crate::recruiterflow::Syncer::from_config(config, &store)?.ok_or_else(|| {
         anyhow::anyhow!("RECRUITERFLOW_API_KEY is not set: there is nothing to sync from")
     })?;
+    let actor = command_line_actor();
+    store
+        .write(move |tx| {
+            store::audit::record(
+                tx,
+                &actor,
+                store::audit::Action::SyncStarted,
+                "Recruiterflow (full sync)",
+                "jobrank sync recruiterflow",
+                store::now(),
+            )
+        })
+        .await?;
     let report = syncer.sync_now().await?;
     println!(
         "recruiterflow sync ok (run {}): {}",

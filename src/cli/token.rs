@@ -5,7 +5,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use crate::config::Config;
-use crate::store::{self, api_tokens, users};
+use crate::store::{self, api_tokens, audit, users};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -31,11 +31,21 @@ pub async fn run(cmd: TokenCommand, config: &Config) -> anyhow::Result<()> {
             let token = new_api_token();
             let hash = crate::web::auth::hash_token(&token);
             let e = email.clone();
+            let by = super::command_line_actor();
             store
                 .write(move |tx| {
                     let user = users::find_user_by_email(tx, &e)?
                         .ok_or_else(|| store::StoreError::NotFound(format!("user {e}")))?;
-                    api_tokens::insert_token(tx, &user.id, &label, &hash, store::now())
+                    let now = store::now();
+                    let t = api_tokens::insert_token(tx, &user.id, &label, &hash, &by, now)?;
+                    audit::record(
+                        tx,
+                        &by,
+                        audit::Action::TokenCreated,
+                        &format!("API token \u{201c}{}\u{201d} of {}", t.label, user.email),
+                        "new token",
+                        now,
+                    )
                 })
                 .await
                 .with_context(|| format!("while creating an API token for {email}"))?;

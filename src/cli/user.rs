@@ -9,7 +9,8 @@ use clap::Subcommand;
 
 use crate::config::Config;
 use crate::domain::Role;
-use crate::store::{self, users};
+use crate::store::audit::{self, Action};
+use crate::store::{self, api_tokens, users};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -83,9 +84,22 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                 scores: !no_score,
                 password_hash: hash,
             };
+            let actor = super::command_line_actor();
             let user = store
                 // A new user has no submissions yet, so no rank changes.
-                .write(move |tx| users::insert_user(tx, &new, store::now()))
+                .write(move |tx| {
+                    let now = store::now();
+                    let u = users::insert_user(tx, &new, now)?;
+                    audit::record(
+                        tx,
+                        &actor,
+                        Action::UserAdded,
+                        &audit::describe_user(&u),
+                        &audit::new_user_details(&u),
+                        now,
+                    )?;
+                    Ok(u)
+                })
                 .await?;
             println!(
                 "added {} <{}> as {}{}",
@@ -123,22 +137,44 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             let password = read_password(&format!("New password for {email}: "))?;
             let hash =
                 tokio::task::spawn_blocking(move || users::hash_password(&password)).await??;
+            let actor = super::command_line_actor();
             store
-                .write(move |tx| users::set_password_hash(tx, &user.id, &hash, store::now()))
+                .write(move |tx| {
+                    let now = store::now();
+                    let u = users::set_password_hash(tx, &user.id, &hash, now)?;
+                    audit::record(
+                        tx,
+                        &actor,
+                        Action::PasswordReset,
+                        &audit::describe_user(&u),
+                        "password changed",
+                        now,
+                    )
+                })
                 .await?;
             println!("password changed for {email}");
         }
         UserCommand::Deactivate { email } => {
             let store = super::open_store(config).await?;
             let e = email.clone();
+            let actor = super::command_line_actor();
             store
                 .write(move |tx| {
                     let u = users::find_user_by_email(tx, &e)?.ok_or_else(|| {
                         store::StoreError::NotFound(format!("user with email {e}"))
                     })?;
-                    users::set_active(tx, &u.id, false, store::now())?;
+                    let now = store::now();
+                    let tokens = api_tokens::count_unrevoked(tx, &u.id)?;
+                    let u = users::set_active(tx, &u.id, false, now)?;
                     store::ranks::recompute_all(tx)?;
-                    Ok(())
+                    audit::record(
+                        tx,
+                        &actor,
+                        Action::UserDeactivated,
+                        &audit::describe_user(&u),
+                        &format!("{} revoked", audit::count(tokens, "API token")),
+                        now,
+                    )
                 })
                 .await?;
             println!("deactivated {email}");

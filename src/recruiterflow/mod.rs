@@ -12,6 +12,7 @@ pub mod sync;
 pub mod webhook;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -86,6 +87,8 @@ struct Inner {
     inbox: InboxOptions,
     status: Mutex<SyncStatus>,
     wake_sync: Notify,
+    /// A sync was asked for ([`Syncer::trigger`]) and has not started yet.
+    requested: AtomicBool,
     wake_inbox: Notify,
     run_lock: tokio::sync::Mutex<()>,
 }
@@ -115,6 +118,7 @@ impl Syncer {
                 inbox,
                 status: Mutex::new(SyncStatus::default()),
                 wake_sync: Notify::new(),
+                requested: AtomicBool::new(false),
                 wake_inbox: Notify::new(),
                 run_lock: tokio::sync::Mutex::new(()),
             }),
@@ -147,11 +151,14 @@ impl Syncer {
     }
 
     /// Asks the background poller for a full sync now ("Refresh now"). Returns false
-    /// when one is already running (its progress is in [`Syncer::status`]).
+    /// when one is already running (its progress is in [`Syncer::status`]) or already
+    /// asked for and about to start: presses in quick succession start one sync.
     pub fn trigger(&self) -> bool {
-        if self.status().running {
+        let status = self.inner.status.lock().unwrap_or_else(|p| p.into_inner());
+        if status.running || self.inner.requested.swap(true, Ordering::SeqCst) {
             return false;
         }
+        drop(status);
         self.inner.wake_sync.notify_one();
         true
     }
@@ -174,6 +181,8 @@ impl Syncer {
         let _one_at_a_time = self.inner.run_lock.lock().await;
         let started = store::now();
         self.update_status(|s| {
+            // Any request waiting is served by this run.
+            self.inner.requested.store(false, Ordering::SeqCst);
             s.running = true;
             s.started_at = Some(started);
             s.progress = None;
@@ -356,7 +365,13 @@ impl Syncer {
             loop {
                 tokio::select! {
                     _ = tick.tick() => {}
-                    _ = me.inner.wake_sync.notified() => {}
+                    _ = me.inner.wake_sync.notified() => {
+                        // A request the last run already served (it started between
+                        // the request and this wake-up) starts no second run.
+                        if !me.inner.requested.load(Ordering::SeqCst) {
+                            continue;
+                        }
+                    }
                     _ = stop.changed() => break,
                 }
                 tokio::select! {

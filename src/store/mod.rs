@@ -7,6 +7,7 @@
 //! (writes), so callers compose them inside one transaction.
 
 pub mod api_tokens;
+pub mod audit;
 pub mod backup;
 pub mod dashboard;
 pub mod drafts;

@@ -1,6 +1,8 @@
 //! The CEO's admin page `/admin`: scoring settings (each save a new version that
-//! recomputes ranks), users, API tokens, and the state of the Recruiterflow sync,
-//! its webhook inbox and the Supabase outbox.
+//! recomputes ranks), users, API tokens, the state of the Recruiterflow sync, its
+//! webhook inbox and the Supabase outbox, and the latest entries of the audit log
+//! (all of it, a page at a time, on `/admin/audit`). Every act here is recorded in the
+//! audit log ([`crate::store::audit`]) in the transaction that does it.
 //!
 //! Every form is a plain POST with the CSRF field. A refused form re-renders the page
 //! with 422 and the errors next to the fields they name; a success redirects (303)
@@ -23,6 +25,7 @@ use super::{AppState, FieldError, WebError};
 use crate::domain::{
     DomainError, Factor, FeeBands, Role, Settings, Thresholds, TimeOpenBands, Weights,
 };
+use crate::store::audit::{self, Action, Actor};
 use crate::store::settings::{self, SettingsVersion};
 use crate::store::users::{self, NewUser, User};
 use crate::store::{
@@ -41,10 +44,13 @@ pub fn router() -> Router<AppState> {
         .route("/admin/tokens", post(create_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
         .route("/admin/inbox/{id}/retry", post(retry_dead_letter))
+        .route("/admin/audit", get(audit_page))
 }
 
-/// How many sync runs and dead letters the page lists.
+/// How many sync runs, dead letters and audit log entries the page lists.
 const RECENT: i64 = 20;
+/// How many audit log entries a page of `/admin/audit` lists.
+const AUDIT_PAGE: i64 = 100;
 
 /// One input of the settings form.
 pub struct InputView {
@@ -94,8 +100,46 @@ pub struct TokenRow {
     pub label: String,
     pub email: String,
     pub created: String,
+    pub created_by: String,
     pub last_used: String,
     pub revoked: bool,
+}
+
+/// One entry of the audit log as the pages show it.
+pub struct AuditRow {
+    pub when: String,
+    pub who: String,
+    pub what: String,
+    pub target: String,
+    pub details: String,
+}
+
+impl AuditRow {
+    fn new(e: &audit::Entry) -> AuditRow {
+        AuditRow {
+            when: format!("{} {}", date(e.at), e.at.format("%H:%M:%S")),
+            who: e.actor.clone(),
+            what: e.label().to_string(),
+            target: e.target.clone(),
+            details: e.details.clone(),
+        }
+    }
+}
+
+/// Entries of the audit log, newest first, and the link to older ones if any.
+fn audit_rows(
+    c: &rusqlite::Connection,
+    before: Option<i64>,
+    limit: i64,
+) -> store::Result<(Vec<AuditRow>, Option<String>)> {
+    let entries = audit::list_entries(c, before, limit)?;
+    let older = match entries.last() {
+        Some(last) if audit::has_entries_before(c, last.id)? => {
+            Some(format!("/admin/audit?before={}", last.id))
+        }
+        _ => None,
+    };
+    Ok((entries.iter().map(AuditRow::new).collect(), older))
 }
 
 pub struct RunRow {
@@ -151,6 +195,20 @@ struct AdminPage {
     dead: Vec<DeadRow>,
     outbox_pending: i64,
     outbox_dead: i64,
+    audit: Vec<AuditRow>,
+    /// The link to older audit log entries, when there are any.
+    audit_older: Option<String>,
+}
+
+/// `/admin/audit`: the whole audit log, a page at a time.
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    audit: Vec<AuditRow>,
+    audit_older: Option<String>,
+    /// Whether this is the newest page.
+    newest: bool,
 }
 
 impl AdminPage {
@@ -482,20 +540,26 @@ async fn render_admin(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let recruiterflow_on = state.config.recruiterflow.api_key.is_some();
-    let (current, versions, all_users, tokens, runs, inbox, dead, pending, dead_out, rf) = state
+    let (
+        (current, versions, all_users, tokens, runs, inbox, dead, pending, dead_out, rf),
+        (audit, audit_older),
+    ) = state
         .store
         .read(move |c| {
             Ok((
-                settings::current_settings(c)?,
-                settings::list_settings(c)?,
-                users::list_users(c)?,
-                api_tokens::list_tokens(c)?,
-                sync_runs::recent_runs(c, RECENT)?,
-                inbox::count_by_status(c)?,
-                inbox::list_dead(c, RECENT)?,
-                outbox::pending_count(c)?,
-                outbox::dead_count(c)?,
-                recruiterflow_matches(c, recruiterflow_on)?,
+                (
+                    settings::current_settings(c)?,
+                    settings::list_settings(c)?,
+                    users::list_users(c)?,
+                    api_tokens::list_tokens(c)?,
+                    sync_runs::recent_runs(c, RECENT)?,
+                    inbox::count_by_status(c)?,
+                    inbox::list_dead(c, RECENT)?,
+                    outbox::pending_count(c)?,
+                    outbox::dead_count(c)?,
+                    recruiterflow_matches(c, recruiterflow_on)?,
+                ),
+                audit_rows(c, None, RECENT)?,
             ))
         })
         .await?;
@@ -563,6 +627,10 @@ async fn render_admin(
                 label: t.label.clone(),
                 email: email.clone(),
                 created: date(t.created_at),
+                created_by: t
+                    .created_by
+                    .clone()
+                    .unwrap_or_else(|| "not recorded".into()),
                 last_used: t
                     .last_used_at
                     .map(|at| ago(at, now))
@@ -606,6 +674,8 @@ async fn render_admin(
             .collect(),
         outbox_pending: pending,
         outbox_dead: dead_out,
+        audit,
+        audit_older,
     };
     render_with(status, &page)
 }
@@ -700,8 +770,12 @@ fn notice_for(done: &str) -> &'static str {
     match done {
         "settings" => "Settings saved as a new version; every job's rank was recomputed.",
         "user" => "User added.",
-        "deactivated" => "User deactivated; their sessions were ended and ranks recomputed.",
-        "activated" => "User reactivated; ranks recomputed.",
+        "deactivated" => {
+            "User deactivated; their sessions were ended, their API tokens revoked and ranks recomputed."
+        }
+        "activated" => {
+            "User reactivated; ranks recomputed. Their old API tokens stay revoked: create new ones if needed."
+        }
         "password" => "Password reset.",
         "scores" => "Who scores was changed; ranks recomputed.",
         "revoked" => "API token revoked.",
@@ -726,6 +800,37 @@ async fn admin_page(
     render_admin(&state, &session, extras, StatusCode::OK).await
 }
 
+#[derive(Deserialize)]
+struct AuditQuery {
+    before: Option<String>,
+}
+
+async fn audit_page(
+    State(state): State<AppState>,
+    RequireCeo(session): RequireCeo,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, WebError> {
+    let before = match q.before.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
+            WebError::BadRequest(format!("before: {raw:?} is not an audit log entry number"))
+        })?),
+    };
+    let (audit, audit_older) = state
+        .store
+        .read(move |c| audit_rows(c, before, AUDIT_PAGE))
+        .await?;
+    render_with(
+        StatusCode::OK,
+        &AuditPage {
+            chrome: Chrome::for_session(&session, "admin"),
+            audit,
+            audit_older,
+            newest: before.is_none(),
+        },
+    )
+}
+
 async fn save_settings(
     State(state): State<AppState>,
     RequireCeo(session): RequireCeo,
@@ -743,9 +848,29 @@ async fn save_settings(
         }
     };
     let by = session.user.id.clone();
+    let actor = Actor::user(&session.user);
     state
         .store
-        .write(move |tx| settings::update_settings(tx, &parsed, store::now(), Some(&by)))
+        .write(move |tx| {
+            let now = store::now();
+            let before = settings::current_settings(tx)?;
+            settings::update_settings(tx, &parsed, now, Some(&by))?;
+            let after = settings::current_settings(tx)?;
+            let details = format!(
+                "version {} → {}: {}",
+                before.settings.version,
+                after.settings.version,
+                settings_changes(&before.settings, &after.settings)
+            );
+            audit::record(
+                tx,
+                &actor,
+                Action::SettingsSaved,
+                "scoring settings",
+                &details,
+                now,
+            )
+        })
         .await?;
     Ok(done("settings"))
 }
@@ -813,9 +938,21 @@ async fn add_user(
         scores: form.scores.is_some(),
         password_hash: hash,
     };
+    let actor = Actor::user(&session.user);
     match state
         .store
-        .write(move |tx| users::insert_user(tx, &new, store::now()))
+        .write(move |tx| {
+            let now = store::now();
+            let u = users::insert_user(tx, &new, now)?;
+            audit::record(
+                tx,
+                &actor,
+                Action::UserAdded,
+                &audit::describe_user(&u),
+                &audit::new_user_details(&u),
+                now,
+            )
+        })
         .await
     {
         Ok(_) => Ok(done("user")),
@@ -842,13 +979,28 @@ async fn deactivate_user(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     not_me(&session, &id, "deactivate")?;
+    let actor = Actor::user(&session.user);
     state
         .store
         .write(move |tx| {
-            users::set_active(tx, &id, false, store::now())?;
-            sessions::delete_sessions_of_user(tx, &id)?;
+            let now = store::now();
+            let tokens = api_tokens::count_unrevoked(tx, &id)?;
+            let u = users::set_active(tx, &id, false, now)?;
+            let ended = sessions::delete_sessions_of_user(tx, &id)?;
             ranks::recompute_all(tx)?;
-            Ok(())
+            let details = format!(
+                "{} ended, {} revoked",
+                audit::count(ended as i64, "session"),
+                audit::count(tokens, "API token")
+            );
+            audit::record(
+                tx,
+                &actor,
+                Action::UserDeactivated,
+                &audit::describe_user(&u),
+                &details,
+                now,
+            )
         })
         .await?;
     Ok(done("deactivated"))
@@ -856,15 +1008,29 @@ async fn deactivate_user(
 
 async fn activate_user(
     State(state): State<AppState>,
-    RequireCeo(_session): RequireCeo,
+    RequireCeo(session): RequireCeo,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
+    let actor = Actor::user(&session.user);
     state
         .store
         .write(move |tx| {
-            users::set_active(tx, &id, true, store::now())?;
+            let now = store::now();
+            let tokens = api_tokens::count_unrevoked(tx, &id)?;
+            let u = users::set_active(tx, &id, true, now)?;
             ranks::recompute_all(tx)?;
-            Ok(())
+            let details = format!(
+                "their earlier API tokens stay revoked ({} revoked now)",
+                audit::count(tokens, "API token")
+            );
+            audit::record(
+                tx,
+                &actor,
+                Action::UserReactivated,
+                &audit::describe_user(&u),
+                &details,
+                now,
+            )
         })
         .await?;
     Ok(done("activated"))
@@ -903,14 +1069,29 @@ async fn reset_password(
         }
     };
     let me = session.user.id == id;
+    let actor = Actor::user(&session.user);
     state
         .store
         .write(move |tx| {
-            users::set_password_hash(tx, &id, &hash, store::now())?;
-            if !me {
-                sessions::delete_sessions_of_user(tx, &id)?;
-            }
-            Ok(())
+            let now = store::now();
+            let u = users::set_password_hash(tx, &id, &hash, now)?;
+            let ended = if !me {
+                sessions::delete_sessions_of_user(tx, &id)?
+            } else {
+                0
+            };
+            let details = format!(
+                "password changed; {} ended",
+                audit::count(ended as i64, "session")
+            );
+            audit::record(
+                tx,
+                &actor,
+                Action::PasswordReset,
+                &audit::describe_user(&u),
+                &details,
+                now,
+            )
         })
         .await?;
     Ok(done("password"))
@@ -924,7 +1105,7 @@ struct ScoresForm {
 
 async fn set_scores(
     State(state): State<AppState>,
-    RequireCeo(_session): RequireCeo,
+    RequireCeo(session): RequireCeo,
     Path(id): Path<String>,
     Form(form): Form<ScoresForm>,
 ) -> Result<Response, WebError> {
@@ -938,12 +1119,27 @@ async fn set_scores(
             ));
         }
     };
+    let actor = Actor::user(&session.user);
     state
         .store
         .write(move |tx| {
-            users::set_scores(tx, &id, scores, store::now())?;
+            let now = store::now();
+            let before = users::find_user(tx, &id)?.map(|u| u.scores);
+            let u = users::set_scores(tx, &id, scores, now)?;
             ranks::recompute_all(tx)?;
-            Ok(())
+            let details = match (before, scores) {
+                (Some(b), s) if b == s => "unchanged".to_string(),
+                (_, true) => "now scores jobs".to_string(),
+                (_, false) => "no longer scores jobs".to_string(),
+            };
+            audit::record(
+                tx,
+                &actor,
+                Action::ScoringChanged,
+                &audit::describe_user(&u),
+                &details,
+                now,
+            )
         })
         .await?;
     Ok(done("scores"))
@@ -966,9 +1162,15 @@ async fn create_token(
     let hash = hash_token(&token);
     let label = form.label.clone();
     let user_id = form.user_id.clone();
+    let by = Actor::user(&session.user);
     let result = state
         .store
-        .write(move |tx| api_tokens::insert_token(tx, &user_id, &label, &hash, store::now()))
+        .write(move |tx| {
+            let now = store::now();
+            let t = api_tokens::insert_token(tx, &user_id, &label, &hash, &by, now)?;
+            record_token(tx, &by, Action::TokenCreated, &t, "new token", now)?;
+            Ok(t)
+        })
         .await;
     let extras = match result {
         Ok(t) => Extras {
@@ -1005,27 +1207,142 @@ async fn create_token(
 
 async fn revoke_token(
     State(state): State<AppState>,
-    RequireCeo(_session): RequireCeo,
+    RequireCeo(session): RequireCeo,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
+    let actor = Actor::user(&session.user);
     state
         .store
-        .write(move |tx| api_tokens::revoke_token(tx, &id, store::now()).map(|_| ()))
+        .write(move |tx| {
+            let now = store::now();
+            let was_live = api_tokens::find_token(tx, &id)?.is_some_and(|t| t.revoked_at.is_none());
+            let t = api_tokens::revoke_token(tx, &id, now)?;
+            let details = if was_live {
+                "revoked"
+            } else {
+                "was already revoked"
+            };
+            record_token(tx, &actor, Action::TokenRevoked, &t, details, now)
+        })
         .await?;
     Ok(done("revoked"))
 }
 
 async fn retry_dead_letter(
     State(state): State<AppState>,
-    RequireCeo(_session): RequireCeo,
+    RequireCeo(session): RequireCeo,
     Path(raw): Path<String>,
 ) -> Result<Response, WebError> {
     let id = raw
         .parse::<i64>()
         .map_err(|_| WebError::BadRequest(format!("{raw:?} is not a webhook event id")))?;
+    let actor = Actor::user(&session.user);
     state
         .store
-        .write(move |tx| inbox::retry_dead(tx, id, store::now()))
+        .write(move |tx| {
+            let now = store::now();
+            let event = inbox::find_event(tx, id)?;
+            inbox::retry_dead(tx, id, now)?;
+            let (target, details) = match event {
+                Some(e) => (
+                    format!(
+                        "webhook event {id} ({}{})",
+                        e.event_type,
+                        e.job_id.map(|j| format!(", job {j}")).unwrap_or_default()
+                    ),
+                    format!(
+                        "queued again after {}",
+                        audit::count(e.attempts, "failed attempt")
+                    ),
+                ),
+                None => (format!("webhook event {id}"), "queued again".to_string()),
+            };
+            audit::record(
+                tx,
+                &actor,
+                Action::DeadLetterRetried,
+                &target,
+                &details,
+                now,
+            )
+        })
         .await?;
     Ok(done("retried"))
+}
+
+/// Records an act on an API token: the token is named by its label and its user.
+fn record_token(
+    tx: &store::Tx<'_>,
+    by: &Actor,
+    action: Action,
+    t: &api_tokens::ApiToken,
+    details: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> store::Result<()> {
+    let owner = users::find_user(tx, &t.user_id)?
+        .map(|u| u.email)
+        .unwrap_or_else(|| "a former user".into());
+    audit::record(
+        tx,
+        by,
+        action,
+        &format!("API token \u{201c}{}\u{201d} of {owner}", t.label),
+        details,
+        at,
+    )
+}
+
+/// What a new settings version changed, in words ("client engagement weight 25% →
+/// 40%; cadence 7 → 14 days"), or that nothing did.
+fn settings_changes(old: &Settings, new: &Settings) -> String {
+    let mut changes = Vec::new();
+    let mut note = |what: String, a: String, b: String| {
+        if a != b {
+            changes.push(format!("{what} {a} → {b}"));
+        }
+    };
+    for f in Factor::ALL {
+        note(
+            format!("{} weight", f.label().to_lowercase()),
+            format!("{}%", old.weights.percent_text(f)),
+            format!("{}%", new.weights.percent_text(f)),
+        );
+    }
+    let threshold = |h: u32| format!("{:.2}", f64::from(h) / 100.0);
+    note(
+        "A threshold".into(),
+        threshold(old.thresholds.a_hundredths()),
+        threshold(new.thresholds.a_hundredths()),
+    );
+    note(
+        "B threshold".into(),
+        threshold(old.thresholds.b_hundredths()),
+        threshold(new.thresholds.b_hundredths()),
+    );
+    let list = |v: &[String]| v.join("/");
+    note(
+        "time open bands (days)".into(),
+        list(&old.time_open_bands.days().map(|d| d.to_string())),
+        list(&new.time_open_bands.days().map(|d| d.to_string())),
+    );
+    note(
+        "fee bands".into(),
+        list(&old.fee_bands.fees().map(|f| f.to_string())),
+        list(&new.fee_bands.fees().map(|f| f.to_string())),
+    );
+    note(
+        "fee currency".into(),
+        old.fee_currency.clone(),
+        new.fee_currency.clone(),
+    );
+    note(
+        "cadence".into(),
+        format!("{} days", old.cadence_days),
+        format!("{} days", new.cadence_days),
+    );
+    if changes.is_empty() {
+        "nothing changed".into()
+    } else {
+        changes.join("; ")
+    }
 }

@@ -444,7 +444,7 @@ async fn dashboard_page(
     render(&DashboardPage {
         chrome: Chrome::for_session(&session, "dashboard"),
         fresh,
-        sync: super::sync::SyncView::from_syncer(state.syncer.as_ref(), &session.csrf),
+        sync: super::sync::SyncView::from_syncer(state.syncer.as_ref(), &session),
         form,
         list,
     })

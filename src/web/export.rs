@@ -1,5 +1,7 @@
 //! CSV exports: the current dashboard view (`/export/jobs.csv` with the dashboard's
-//! query string) and every submission (`/export/submissions.csv`).
+//! query string), for every signed-in user, and every submission
+//! (`/export/submissions.csv`), for the CEO only: it holds every scorer's email and
+//! comments, which no other role sees on the pages.
 //!
 //! Cells are quoted by the `csv` crate; a text cell that a spreadsheet would run as a
 //! formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) is prefixed
@@ -133,10 +135,17 @@ async fn jobs_csv(
 }
 
 /// Every submission as CSV, oldest first, with the composite under the current weights.
+/// The CEO's only (403 for anyone else).
 async fn submissions_csv(
     State(state): State<AppState>,
-    CurrentUser(_session): CurrentUser,
+    CurrentUser(session): CurrentUser,
 ) -> Result<Response, WebError> {
+    if !session.user.role.administers() {
+        return Err(WebError::Forbidden(
+            "only the CEO can export every submission: it holds each scorer's email and comments"
+                .into(),
+        ));
+    }
     let (subs, current) = state
         .store
         .read(|c| {

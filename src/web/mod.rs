@@ -30,6 +30,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::{ErrorInfo, FieldError, WebError};
+pub use sync::Clock;
 
 use crate::config::Config;
 use crate::recruiterflow::Syncer;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub dashboard: Arc<crate::store::dashboard::DashboardCache>,
     /// Sessions just read from the store (see [`auth::SessionCache`]).
     pub sessions: Arc<auth::SessionCache>,
+    /// The time for rules that depend on it (the refresh cooldown); tests move it.
+    pub clock: Clock,
 }
 
 /// The whole application's routes.

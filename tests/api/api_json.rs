@@ -17,7 +17,14 @@ pub async fn api_token(app: &TestApp, email: &str) -> String {
     app.store
         .write(move |tx| {
             let u = users::find_user_by_email(tx, &email)?.expect("user exists");
-            api_tokens::insert_token(tx, &u.id, "test", &hash, jobrank::store::now())
+            api_tokens::insert_token(
+                tx,
+                &u.id,
+                "test",
+                &hash,
+                &jobrank::store::audit::Actor::user(&u),
+                jobrank::store::now(),
+            )
         })
         .await
         .unwrap();
@@ -87,7 +94,7 @@ async fn api_requests_need_a_valid_unrevoked_token() {
     let listed = app.store.read(api_tokens::list_tokens).await.unwrap();
     assert!(listed[0].0.last_used_at.is_some(), "last use is recorded");
 
-    // A deactivated user's token stops working, and works again on reactivation.
+    // A deactivated user's token stops working, and stays revoked on reactivation.
     let uid = listed[0].0.user_id.clone();
     let set_active = |active: bool| {
         let uid = uid.clone();
@@ -102,9 +109,27 @@ async fn api_requests_need_a_valid_unrevoked_token() {
     )
     .await;
     set_active(true).await.unwrap();
-    assert_eq!(api_get(&app, &token, "/api/jobs").await.status(), 200);
+    json_error(
+        api_get(&app, &token, "/api/jobs").await,
+        401,
+        "unauthorized",
+    )
+    .await;
 
-    let id = listed[0].0.id.clone();
+    // A revoked token says so.
+    let email = users_email(&app, &uid).await;
+    let token = api_token(&app, &email).await;
+    assert_eq!(api_get(&app, &token, "/api/jobs").await.status(), 200);
+    let id = app
+        .store
+        .read(api_tokens::list_tokens)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(t, _)| t.revoked_at.is_none())
+        .unwrap()
+        .0
+        .id;
     app.store
         .write(move |tx| api_tokens::revoke_token(tx, &id, jobrank::store::now()))
         .await
@@ -119,6 +144,16 @@ async fn api_requests_need_a_valid_unrevoked_token() {
         body["detail"].as_str().unwrap().contains("revoked"),
         "{body}"
     );
+}
+
+async fn users_email(app: &TestApp, id: &str) -> String {
+    let id = id.to_string();
+    app.store
+        .read(move |c| users::find_user(c, &id))
+        .await
+        .unwrap()
+        .unwrap()
+        .email
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Command-line tests: the real binary, real files, real HTTP.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -220,14 +221,19 @@ fn demo_backup_and_restore_from_the_command_line() {
     );
 }
 
+/// `serve --demo` under a service manager (stdout not a terminal, so it goes to the
+/// journal) writes the demo passwords to `data/demo-accounts.txt`, readable by its
+/// owner only, and says only where they are.
 #[test]
 fn serve_demo_answers_healthz_on_a_fresh_data_directory() {
     let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("stderr.log");
     let mut child = Command::new(bin())
         .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path().join("data"))
+        .arg(&data)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -244,15 +250,38 @@ fn serve_demo_answers_healthz_on_a_fresh_data_directory() {
         }
     }
     let addr = addr.unwrap_or_else(|| panic!("no address printed: {printed}"));
-    assert_eq!(printed.matches("@agency.example").count(), 4, "{printed}");
     let resp = http_get(&addr, "/healthz");
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
         .status();
+    for line in lines.map_while(Result::ok) {
+        printed.push_str(&line);
+        printed.push('\n');
+    }
     let status = child.wait().unwrap();
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(status.success(), "graceful stop exits 0: {status:?}");
+
+    let file = data.join("demo-accounts.txt");
+    let written = std::fs::read_to_string(&file).expect("the demo accounts file");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "readable by its owner only");
+    let passwords: Vec<&str> = written
+        .lines()
+        .filter(|l| l.contains("@agency.example"))
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(passwords.len(), 4, "{written}");
+    let logged = format!("{printed}{}", std::fs::read_to_string(&log).unwrap());
+    assert!(logged.contains(&file.display().to_string()), "{logged}");
+    for p in passwords {
+        assert_eq!(p.len(), 16, "{written}");
+        assert!(
+            !logged.contains(p),
+            "a password reached the output: {logged}"
+        );
+    }
 }
 
 /// A minimal blocking HTTP GET for tests that drive the real binary.

@@ -6,10 +6,12 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 
 use jobrank::app::Application;
 use jobrank::config::{Config, Layers};
 use jobrank::store::Store;
+use jobrank::web::{AppState, Clock};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
@@ -17,6 +19,10 @@ use tokio::sync::oneshot;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub store: Store,
+    /// The application's state as it serves (its router can be rebuilt from it).
+    pub state: AppState,
+    /// The web layer's clock: the system's, moved forward by [`TestClock::advance`].
+    pub clock: TestClock,
     pub client: reqwest::Client,
     pub data_dir: TempDir,
     stop: Option<oneshot::Sender<()>>,
@@ -46,6 +52,56 @@ impl TestApp {
                 .expect("server task panicked")
                 .expect("server failed");
         }
+    }
+}
+
+/// The clock a test app reads: the system time plus an offset the test moves, or a
+/// time the test sets, so a rule that waits (the refresh cooldown) is tested without
+/// waiting.
+#[derive(Clone, Default)]
+pub struct TestClock {
+    at: Arc<Mutex<TestTime>>,
+}
+
+#[derive(Clone, Copy)]
+enum TestTime {
+    /// The system time plus this.
+    Offset(chrono::Duration),
+    /// Stopped at this time.
+    At(chrono::DateTime<chrono::Utc>),
+}
+
+impl Default for TestTime {
+    fn default() -> Self {
+        TestTime::Offset(chrono::Duration::zero())
+    }
+}
+
+impl TestClock {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        match *self.at.lock().unwrap() {
+            TestTime::At(at) => at,
+            TestTime::Offset(offset) => jobrank::store::now() + offset,
+        }
+    }
+
+    /// Moves the app's time forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut at = self.at.lock().unwrap();
+        *at = match *at {
+            TestTime::At(t) => TestTime::At(t + by),
+            TestTime::Offset(offset) => TestTime::Offset(offset + by),
+        };
+    }
+
+    /// Stops the app's time at `at` (until the next `set` or `advance`).
+    pub fn set(&self, at: chrono::DateTime<chrono::Utc>) {
+        *self.at.lock().unwrap() = TestTime::At(at);
+    }
+
+    fn as_clock(&self) -> Clock {
+        let me = self.clone();
+        Clock::from_fn(move || me.now())
     }
 }
 
@@ -85,9 +141,12 @@ pub async fn spawn_app_in(data_dir: TempDir, extra: &[(&'static str, String)]) -
         .await
         .unwrap()
         .expect("store opens");
-    let app = Application::build(config, store.clone())
+    let mut app = Application::build(config, store.clone())
         .await
         .expect("app builds");
+    let clock = TestClock::default();
+    app.state_mut().clock = clock.as_clock();
+    let state = app.state().clone();
     let addr = app.local_addr();
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until(async {
@@ -96,6 +155,8 @@ pub async fn spawn_app_in(data_dir: TempDir, extra: &[(&'static str, String)]) -
     TestApp {
         addr,
         store,
+        state,
+        clock,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -1,6 +1,7 @@
 //! The integration test binary: one file per feature, `helpers` holds `spawn_app()`.
 
 mod api_json;
+mod audit;
 mod cli;
 mod durability;
 mod fake_recruiterflow;
@@ -17,6 +18,7 @@ mod web_export;
 mod web_money;
 mod web_refresh;
 mod web_review;
+mod web_roles;
 mod web_scoring;
 mod web_support;
 mod webhooks;

@@ -821,6 +821,8 @@ async fn jobrank_users_are_matched_to_recruiterflow_users_by_email_on_the_admin_
 
     // Manish leaves Recruiterflow: after the next sync ("Refresh now") he is not found.
     fake.remove_user(40201);
+    // "Refresh now" waits a minute after the start-up sync.
+    app.clock.advance(chrono::Duration::seconds(61));
     let res = browser.post("/sync/recruiterflow", &[]).await;
     assert!(res.status().is_success() || res.status().is_redirection());
     let run = wait_for_runs(&app, 2).await;

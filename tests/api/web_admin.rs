@@ -6,7 +6,7 @@ use jobrank::store::sync_runs::{self, RunTotals};
 use jobrank::store::{api_tokens, ranks, settings, users};
 use reqwest::header::AUTHORIZATION;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, run_cli, spawn_app, stderr, stdout};
 use crate::web_support::*;
 
 const SETTINGS: [(&str, &str); 16] = [
@@ -426,4 +426,217 @@ async fn sync_runs_dead_letters_and_the_outbox_are_shown_and_retried() {
         .await;
     assert_eq!(res.status(), 404, "no longer a dead letter");
     assert_eq!(ceo.post("/admin/inbox/xyz/retry", &[]).await.status(), 400);
+}
+
+/// The token shown once on the page that answers its creation.
+fn shown_token(html: &str) -> String {
+    let i = html.find("<code class=\"token\">").unwrap() + "<code class=\"token\">".len();
+    html[i..].split('<').next().unwrap().to_string()
+}
+
+async fn api_status(app: &TestApp, token: &str) -> u16 {
+    app.client
+        .get(app.url("/api/dashboard"))
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Deactivating a user (from the admin page, the command line or another replica)
+/// ends their API tokens for good: reactivating them revives none, not even a token
+/// that was somehow made while they were inactive.
+#[tokio::test]
+async fn reactivating_a_user_does_not_revive_their_api_tokens() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    let tom = add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+    let res = ceo
+        .post(
+            "/admin/tokens",
+            &[("user_id", &tom.id), ("label", "reports")],
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let token = shown_token(&res.text().await.unwrap());
+    assert_eq!(api_status(&app, &token).await, 200);
+
+    let res = ceo
+        .post(&format!("/admin/users/{}/deactivate", tom.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(api_status(&app, &token).await, 401);
+    let res = ceo
+        .post(&format!("/admin/users/{}/activate", tom.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        api_status(&app, &token).await,
+        401,
+        "reactivation revives no token"
+    );
+    let html = ceo.get("/admin").await.text().await.unwrap();
+    let row = html
+        .split("<tr id=\"token-")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(row.contains("Revoked"), "{row}");
+
+    // The command line: a token made there, the user deactivated there, reactivated on
+    // the admin page.
+    let dir = app.data_dir.path().to_str().unwrap().to_string();
+    let env = [("JOBRANK_DATA_DIR", dir.as_str())];
+    let out = run_cli(
+        &["token", "create", "--email", "tom@agency.example"],
+        &env,
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cli_token = stdout(&out).trim().to_string();
+    assert_eq!(api_status(&app, &cli_token).await, 200);
+    let out = run_cli(
+        &["user", "deactivate", "--email", "tom@agency.example"],
+        &env,
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let res = ceo
+        .post(&format!("/admin/users/{}/activate", tom.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(api_status(&app, &cli_token).await, 401);
+
+    // Another replica deactivates him (the change arrives by a Supabase pull), and a
+    // token made here before the pull landed is ended with the rest.
+    let res = ceo
+        .post(
+            "/admin/tokens",
+            &[("user_id", &tom.id), ("label", "before the pull")],
+        )
+        .await;
+    let pulled_token = shown_token(&res.text().await.unwrap());
+    assert_eq!(api_status(&app, &pulled_token).await, 200);
+    let id = tom.id.clone();
+    app.store
+        .write(move |tx| {
+            let row: String = tx.query_row(
+                "SELECT json_set(payload, '$.active', 0, '$.version', json_extract(payload, '$.version') + 10,
+                                 '$.origin', 'ffffffff-another-replica')
+                 FROM outbox WHERE table_name = 'users' AND row_id = ?1 ORDER BY seq DESC LIMIT 1",
+                [&id],
+                |r| r.get(0),
+            )?;
+            let applied = jobrank::store::replicated::apply_rows(tx, "users", &[row])?;
+            assert_eq!(applied.changed, 1);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(api_status(&app, &pulled_token).await, 401);
+    let res = ceo
+        .post(&format!("/admin/users/{}/activate", tom.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(api_status(&app, &pulled_token).await, 401);
+
+    // A token stored while he was inactive (the store refuses to make one, so it is
+    // written here by hand) does not come alive with his reactivation either.
+    let res = ceo
+        .post(&format!("/admin/users/{}/deactivate", tom.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let hidden = "jrk_made_while_inactive";
+    let (id, hash) = (tom.id.clone(), jobrank::web::auth::hash_token(hidden));
+    app.store
+        .write(move |tx| {
+            tx.execute(
+                "INSERT INTO api_tokens (id, user_id, label, token_hash, created_at)
+                 VALUES ('t-inactive', ?1, 'hand made', ?2, ?3)",
+                (&id, &hash, jobrank::store::ts(&jobrank::store::now())),
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let res = ceo
+        .post(&format!("/admin/users/{}/activate", tom.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(api_status(&app, hidden).await, 401);
+    let live = app
+        .store
+        .read(api_tokens::list_tokens)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|(t, _)| t.revoked_at.is_none())
+        .count();
+    assert_eq!(live, 0, "every token of his is revoked");
+
+    // A new token after reactivation works.
+    let res = ceo
+        .post("/admin/tokens", &[("user_id", &tom.id), ("label", "fresh")])
+        .await;
+    let fresh = shown_token(&res.text().await.unwrap());
+    assert_eq!(api_status(&app, &fresh).await, 200);
+}
+
+/// Each token says who made it: the CEO on the admin page, or the unix account that
+/// ran `jobrank token create`.
+#[tokio::test]
+async fn api_tokens_record_who_created_them() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    let tom = add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+    let res = ceo
+        .post(
+            "/admin/tokens",
+            &[("user_id", &tom.id), ("label", "from the page")],
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let dir = app.data_dir.path().to_str().unwrap().to_string();
+    let out = run_cli(
+        &[
+            "token",
+            "create",
+            "--email",
+            "tom@agency.example",
+            "--label",
+            "from the shell",
+        ],
+        &[("JOBRANK_DATA_DIR", dir.as_str())],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let unix_user = whoami::username().unwrap();
+    let html = ceo.get("/admin").await.text().await.unwrap();
+    assert!(html.contains("<th scope=\"col\">Created by</th>"), "{html}");
+    let row = |label: &str| {
+        html.split("<tr id=\"token-")
+            .find(|r| r.contains(label))
+            .unwrap_or_else(|| panic!("no row for {label}"))
+            .split("</tr>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        row("from the page").contains("User ceo@agency.example"),
+        "{}",
+        row("from the page")
+    );
+    assert!(
+        row("from the shell").contains(&format!("command line (unix user {unix_user}")),
+        "{}",
+        row("from the shell")
+    );
 }

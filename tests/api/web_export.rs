@@ -102,6 +102,7 @@ async fn jobs_csv_follows_the_dashboard_query_and_defuses_formulas() {
 #[tokio::test]
 async fn submissions_csv_lists_every_submission() {
     let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, false).await;
     add_user(&app, "ann@agency.example", Role::AccountManager, true).await;
     add_job(&app, 7, "Head of Data", "Acme", 5, true, "").await;
     let b = sign_in(&app, "ann@agency.example").await;
@@ -121,7 +122,8 @@ async fn submissions_csv_lists_every_submission() {
             .await;
         assert!(res.status().is_redirection(), "{}", res.status());
     }
-    let res = b.get("/export/submissions.csv").await;
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+    let res = ceo.get("/export/submissions.csv").await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()[CONTENT_DISPOSITION]
@@ -140,4 +142,52 @@ async fn submissions_csv_lists_every_submission() {
     assert_eq!(rows[2][col("job_title")], "Head of Data");
     // 0.25 * (2 + 3 + 5 + 3) = 3.25
     assert_eq!(rows[2][col("composite")], "3.25");
+}
+
+/// Every scorer's email and comments are in the submissions export: the CEO's alone.
+/// The jobs export (the dashboard's view) stays open to every signed-in user.
+#[tokio::test]
+async fn submissions_csv_is_for_the_ceo_only() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    add_user(&app, "sam@agency.example", Role::Other, false).await;
+    add_job(&app, 7, "Head of Data", "Acme", 5, true, "").await;
+    let tom = sign_in(&app, "tom@agency.example").await;
+    let res = tom
+        .post(
+            "/jobs/7/score",
+            &[
+                ("client_engagement", "4"),
+                ("search_difficulty", "3"),
+                ("time_open", "5"),
+                ("fee_size", "3"),
+                ("comment", "private remark"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+
+    let sam = sign_in(&app, "sam@agency.example").await;
+    for who in [&tom, &sam] {
+        let res = who.get("/export/submissions.csv").await;
+        assert_eq!(res.status(), 403, "only the CEO exports submissions");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("only the CEO"), "{body}");
+        assert!(!body.contains("private remark"));
+        assert!(!body.contains("tom@agency.example"));
+        assert_eq!(who.get("/export/jobs.csv").await.status(), 200);
+    }
+    assert!(
+        app.get("/export/submissions.csv")
+            .await
+            .status()
+            .is_redirection(),
+        "signed-out users go to sign in"
+    );
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+    let res = ceo.get("/export/submissions.csv").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("private remark"));
 }

@@ -587,6 +587,25 @@ async fn every_page_works_on_a_phone_and_screenshots_are_saved() {
     if review {
         pages.push(("review", "/review".to_string()));
     }
+    // The admin page and the audit log, with entries as long as real ones get.
+    let by = jobrank::store::audit::Actor::CommandLine {
+        unix_user: "jobrank, through sudo by ops".into(),
+    };
+    app.store
+        .write(move |tx| {
+            use jobrank::store::audit::{Action, record};
+            let now = jobrank::store::now();
+            record(tx, &by, Action::SettingsSaved, "scoring settings",
+                "version 1 → 2: client engagement weight 25% → 40%; search difficulty weight 25% → 20%; time open weight 25% → 20%; fee size weight 25% → 20%", now)?;
+            record(tx, &by, Action::TokenCreated,
+                "API token \u{201c}weekly board report\u{201d} of claire.hughes-longname@agency.example", "new token", now)?;
+            record(tx, &by, Action::UserDeactivated, "Sam Lee <sam@agency.example>",
+                "2 sessions ended, 1 API token revoked", now)
+        })
+        .await
+        .unwrap();
+    pages.push(("admin", "/admin".to_string()));
+    pages.push(("audit", "/admin/audit".to_string()));
     for (size, label) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
         b.resize(size).await;
         for (name, path) in &pages {
@@ -599,6 +618,11 @@ async fn every_page_works_on_a_phone_and_screenshots_are_saved() {
             b.assert_no_sideways_scroll(&format!("{name} at {label}"))
                 .await;
             b.screenshot(&format!("{name}-{label}")).await;
+            if *name == "admin" {
+                b.js("document.getElementById('audit').scrollIntoView(); return true")
+                    .await;
+                b.screenshot(&format!("admin-audit-{label}")).await;
+            }
         }
     }
 
