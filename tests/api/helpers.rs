@@ -7,9 +7,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use jobrank::app::Application;
+use std::sync::Arc;
+
+use jobrank::app::{Application, ConnectionCount, ServeLimits};
 use jobrank::config::{Config, Layers};
 use jobrank::store::Store;
+use jobrank::web::AppState;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
@@ -19,6 +22,10 @@ pub struct TestApp {
     pub store: Store,
     pub client: reqwest::Client,
     pub data_dir: TempDir,
+    /// The server's state.
+    pub state: AppState,
+    /// The server's open connections.
+    pub connections: Arc<ConnectionCount>,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -78,6 +85,15 @@ pub async fn spawn_app_with(extra: &[(&'static str, String)]) -> TestApp {
 
 /// Spawns jobrank on an existing data directory.
 pub async fn spawn_app_in(data_dir: TempDir, extra: &[(&'static str, String)]) -> TestApp {
+    spawn_app_limited(data_dir, extra, ServeLimits::DEFAULT).await
+}
+
+/// Spawns jobrank on an existing data directory with other serving limits.
+pub async fn spawn_app_limited(
+    data_dir: TempDir,
+    extra: &[(&'static str, String)],
+    limits: ServeLimits,
+) -> TestApp {
     jobrank::install_crypto();
     let config = test_config(data_dir.path(), extra);
     let dir = data_dir.path().to_owned();
@@ -87,8 +103,11 @@ pub async fn spawn_app_in(data_dir: TempDir, extra: &[(&'static str, String)]) -
         .expect("store opens");
     let app = Application::build(config, store.clone())
         .await
-        .expect("app builds");
+        .expect("app builds")
+        .with_limits(limits);
     let addr = app.local_addr();
+    let state = app.state().clone();
+    let connections = app.connections();
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -101,6 +120,8 @@ pub async fn spawn_app_in(data_dir: TempDir, extra: &[(&'static str, String)]) -
             .build()
             .expect("client"),
         data_dir,
+        state,
+        connections,
         stop: Some(tx),
         handle: Some(handle),
     }

@@ -9,6 +9,7 @@ mod ops;
 mod pg;
 mod recruiterflow;
 mod replication;
+mod serving;
 mod store;
 mod web_admin;
 mod web_auth;
