@@ -1,6 +1,7 @@
 //! The integration test binary: one file per feature, `helpers` holds `spawn_app()`.
 
 mod api_json;
+mod caddy;
 mod cli;
 mod durability;
 mod fake_recruiterflow;
