@@ -225,3 +225,30 @@ async fn behind_caddy_failures_from_one_address_do_not_lock_out_another() {
         429
     );
 }
+
+/// Issue 11, item 17: `/readyz` (sync error texts) and `/metrics` are for the VM only.
+#[tokio::test]
+async fn caddy_hides_readyz_and_metrics_from_outside() {
+    let (app, caddy) = app_behind_caddy().await;
+    let outside = client_from(Ipv4Addr::new(127, 0, 0, 4));
+    for path in ["/readyz", "/metrics", "/readyz?x=1", "/metrics/"] {
+        let res = outside.get(caddy.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path} through Caddy");
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("store"), "{path}: {body}");
+    }
+    assert_eq!(
+        app.get("/readyz").await.status(),
+        200,
+        "on the VM it answers"
+    );
+    assert_eq!(
+        outside
+            .get(caddy.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
