@@ -132,6 +132,7 @@ impl Application {
             syncer,
             dashboard: Default::default(),
             sessions: Default::default(),
+            password_checks: Default::default(),
         };
         Ok(Application {
             listener,

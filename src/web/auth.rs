@@ -18,7 +18,8 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use askama::Template;
 use axum::Router;
@@ -32,6 +33,7 @@ use chrono::Duration;
 use ipnet::IpNet;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::pages::{Chrome, Form, Query, is_htmx, render_with};
 use super::{AppState, FORM_LIMIT, WebError};
@@ -71,6 +73,91 @@ pub struct Session {
     /// This session's CSRF token.
     pub csrf: String,
     id_hash: String,
+}
+
+/// Password checks (argon2id: 19 MiB and tens of milliseconds each) run at most
+/// [`PasswordChecks::AT_ONCE`] at a time in this process, so a burst of sign-ins cannot
+/// take memory without bound. A sign-in waits up to [`PasswordChecks::WAIT`] for its
+/// turn and is otherwise answered 503 with `Retry-After`. The counters tell how many
+/// checks ran and the most that ever ran at once.
+#[derive(Debug)]
+pub struct PasswordChecks {
+    turns: Arc<Semaphore>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    checks: AtomicU64,
+}
+
+impl Default for PasswordChecks {
+    fn default() -> Self {
+        PasswordChecks {
+            turns: Arc::new(Semaphore::new(Self::AT_ONCE)),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            checks: AtomicU64::new(0),
+        }
+    }
+}
+
+impl PasswordChecks {
+    /// Password checks running at once, at most.
+    pub const AT_ONCE: usize = 2;
+    /// How long a sign-in waits for a turn.
+    pub const WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+    /// The `Retry-After` (seconds) of a sign-in that found no turn.
+    pub const RETRY_AFTER: u32 = 5;
+
+    /// Takes a turn, waiting up to [`Self::WAIT`]; `None` when none came free. Held
+    /// turns keep sign-ins waiting (tests use this to see a busy server).
+    pub async fn take_turn(&self) -> Option<OwnedSemaphorePermit> {
+        tokio::time::timeout(Self::WAIT, self.turns.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()
+    }
+
+    /// Checks `password` against `hash` on the blocking pool, in turn; without a hash
+    /// (unknown email) against a hash that never matches, to take the same time.
+    /// `Ok(None)` when no turn came free within [`Self::WAIT`]. The turn is held until
+    /// the check ends, even if the request is abandoned meanwhile.
+    pub async fn verify(
+        self: &Arc<Self>,
+        password: String,
+        hash: Option<String>,
+    ) -> Result<Option<bool>, WebError> {
+        let Some(turn) = self.take_turn().await else {
+            return Ok(None);
+        };
+        let me = self.clone();
+        let ok = tokio::task::spawn_blocking(move || {
+            let now = me.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            me.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            me.checks.fetch_add(1, Ordering::SeqCst);
+            let ok = match &hash {
+                Some(h) => users::verify_password(&password, h),
+                None => {
+                    users::verify_password(&password, users::dummy_hash());
+                    false
+                }
+            };
+            me.in_flight.fetch_sub(1, Ordering::SeqCst);
+            drop(turn);
+            ok
+        })
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+        Ok(Some(ok))
+    }
+
+    /// Password checks run so far.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(Ordering::SeqCst)
+    }
+
+    /// The most password checks that ever ran at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
 }
 
 /// The address of the client behind a request, the one sign-in throttling counts.
@@ -517,6 +604,12 @@ struct SignIn {
     next: Option<String>,
 }
 
+/// Signs in. The throttle's decision and the record of the attempt are one step: an
+/// attempt is reserved (and counted as failed) in the write transaction that counts the
+/// earlier failures, before any password is checked, so simultaneous guesses at one
+/// account cannot all pass the count before the first is recorded. Only a reserved
+/// attempt gets a password check, in turn (see [`PasswordChecks`]); a sign-in that finds
+/// no turn withdraws its reservation and is answered 503.
 async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -528,81 +621,85 @@ async fn sign_in(
     let email = form.email.trim().to_string();
     let ip = client_address(peer.ip(), &headers, &state.config.trusted_proxies).to_string();
     let now = store::now();
+    let limits = sessions::AttemptLimits {
+        since: now - THROTTLE_WINDOW,
+        per_email: MAX_FAILURES_PER_ACCOUNT,
+        per_address: MAX_FAILURES_PER_ADDRESS,
+    };
+    let refuse = |status: StatusCode| {
+        login_form(
+            &state,
+            &headers,
+            status,
+            email.clone(),
+            next.clone(),
+            Some(SIGN_IN_FAILED),
+        )
+    };
+    // A read first, so a flood of throttled guesses costs no write.
     let (e, i) = (email.clone(), ip.clone());
     let (by_email, by_ip) = state
         .store
-        .read(move |c| sessions::count_failed_attempts(c, &e, &i, now - THROTTLE_WINDOW))
+        .read(move |c| sessions::count_failed_attempts(c, &e, &i, limits.since))
         .await?;
-    if by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_ADDRESS {
+    let attempt = if by_email >= limits.per_email || by_ip >= limits.per_address {
+        None
+    } else {
+        let (e, i) = (email.clone(), ip.clone());
+        state
+            .store
+            .write(move |tx| {
+                sessions::forget_login_attempts(tx, now - Duration::days(1))?;
+                sessions::reserve_login_attempt(tx, &e, &i, now, limits)
+            })
+            .await?
+    };
+    let Some(attempt) = attempt else {
         tracing::warn!(client = %ip, "sign-in throttled");
-        return login_form(
-            &state,
-            &headers,
-            StatusCode::TOO_MANY_REQUESTS,
-            email,
-            next,
-            Some(SIGN_IN_FAILED),
-        );
-    }
+        return refuse(StatusCode::TOO_MANY_REQUESTS);
+    };
     let e = email.clone();
     let creds = state
         .store
         .read(move |c| users::find_credentials(c, &e))
         .await?;
-    let password = form.password;
-    let (user, ok) = tokio::task::spawn_blocking(move || match creds {
-        Some((user, hash)) => {
-            let ok = users::verify_password(&password, &hash) && user.active;
-            (Some(user), ok)
-        }
-        None => {
-            users::verify_password(&password, users::dummy_hash());
-            (None, false)
-        }
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.into()))?;
-    let user = user.filter(|_| ok);
+    let (user, hash) = match creds {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let Some(matched) = state.password_checks.verify(form.password, hash).await? else {
+        tracing::warn!(client = %ip, "sign-in refused: every password check is busy");
+        state
+            .store
+            .write(move |tx| sessions::delete_login_attempt(tx, attempt))
+            .await?;
+        let mut res = refuse(StatusCode::SERVICE_UNAVAILABLE)?;
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(PasswordChecks::RETRY_AFTER),
+        );
+        return Ok(res);
+    };
+    // The attempt already counts as failed; only a success changes it.
+    let Some(user) = user.filter(|u| matched && u.active) else {
+        return refuse(StatusCode::UNAUTHORIZED);
+    };
     let old = session.map(|s| s.0.id_hash.clone());
     let token = random_token();
     let id_hash = hash_token(&token);
     let csrf = random_token();
-    let (e, i, uid) = (
-        email.clone(),
-        ip.clone(),
-        user.as_ref().map(|u| u.id.clone()),
-    );
+    let uid = user.id.clone();
     state
         .store
         .write(move |tx| {
-            sessions::record_login_attempt(
-                tx,
-                &e,
-                &i,
-                now,
-                uid.is_some(),
-                now - Duration::days(1),
-            )?;
-            if let Some(uid) = uid {
-                if let Some(old) = old {
-                    sessions::delete_session(tx, &old)?;
-                }
-                sessions::delete_expired_sessions(tx, now, now - IDLE)?;
-                sessions::insert_session(tx, &id_hash, &uid, &csrf, now, now + ABSOLUTE)?;
+            sessions::mark_login_attempt_succeeded(tx, attempt)?;
+            if let Some(old) = old {
+                sessions::delete_session(tx, &old)?;
             }
-            Ok(())
+            sessions::delete_expired_sessions(tx, now, now - IDLE)?;
+            sessions::insert_session(tx, &id_hash, &uid, &csrf, now, now + ABSOLUTE)
         })
         .await?;
-    let Some(user) = user else {
-        return login_form(
-            &state,
-            &headers,
-            StatusCode::UNAUTHORIZED,
-            email,
-            next,
-            Some(SIGN_IN_FAILED),
-        );
-    };
     tracing::info!(user = %user.id, "signed in");
     let secure = state.config.secure_cookies();
     let mut res = Redirect::to(&next).into_response();

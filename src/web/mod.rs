@@ -54,6 +54,8 @@ pub struct AppState {
     pub dashboard: Arc<crate::store::dashboard::DashboardCache>,
     /// Sessions just read from the store (see [`auth::SessionCache`]).
     pub sessions: Arc<auth::SessionCache>,
+    /// Turns for password checks (see [`auth::PasswordChecks`]).
+    pub password_checks: Arc<auth::PasswordChecks>,
 }
 
 /// The whole application's routes.

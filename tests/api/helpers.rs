@@ -22,7 +22,7 @@ pub struct TestApp {
     pub store: Store,
     pub client: reqwest::Client,
     pub data_dir: TempDir,
-    /// The server's state.
+    /// The server's state (its counters, its password-check turns).
     pub state: AppState,
     /// The server's open connections.
     pub connections: Arc<ConnectionCount>,

@@ -437,3 +437,138 @@ async fn a_user_deactivated_by_the_command_line_tool_is_signed_out_within_a_seco
     assert_eq!(after.status(), 303, "a deactivated user's session ends");
     assert_eq!(after.headers()[LOCATION], "/login");
 }
+
+/// Issue 11, item 1: the throttle's decision and the record of the attempt are one
+/// step, so simultaneous guesses cannot all slip in before the first is counted.
+#[tokio::test]
+async fn simultaneous_wrong_passwords_for_one_account_are_verified_at_most_five_times() {
+    let app = spawn_app().await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let (cookie, token) = login_form(&app).await;
+    let attempts = (0..30).map(|i| {
+        let (url, cookie, token) = (app.url("/login"), cookie.clone(), token.clone());
+        let client = app.client.clone();
+        async move {
+            let password = format!("wrong password {i}");
+            client
+                .post(url)
+                .header(COOKIE, format!("jobrank_login={cookie}"))
+                .form(&[
+                    ("email", "tom@agency.example"),
+                    ("password", password.as_str()),
+                    ("csrf", token.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let before = app.state.password_checks.checks();
+    let statuses = futures_util::future::join_all(attempts).await;
+    let verified = statuses.iter().filter(|s| s.as_u16() == 401).count();
+    let hashed = app.state.password_checks.checks() - before;
+    assert!(
+        hashed <= 5,
+        "{hashed} passwords were checked for 30 guesses"
+    );
+    let throttled = statuses.iter().filter(|s| s.as_u16() == 429).count();
+    assert!(
+        verified <= 5,
+        "{verified} of 30 guesses were verified: {statuses:?}"
+    );
+    assert_eq!(verified + throttled, 30, "{statuses:?}");
+    assert_eq!(
+        post_login(&app, "tom@agency.example", PASSWORD)
+            .await
+            .status(),
+        429,
+        "the right password after the burst is throttled too"
+    );
+}
+
+/// Issue 11, item 1: at most two password checks (19 MiB each) run at once, however many
+/// sign-ins arrive; a sign-in that waits too long for its turn gets 503 with
+/// `Retry-After`, and that attempt does not count against the account.
+#[tokio::test]
+async fn password_checks_run_two_at_a_time_and_a_long_wait_is_a_503() {
+    let app = spawn_app().await;
+    for i in 0..8 {
+        add_user(
+            &app,
+            &format!("user{i}@agency.example"),
+            Role::AccountManager,
+            true,
+        )
+        .await;
+    }
+    let checks = app.state.password_checks.clone();
+    let before = checks.checks();
+    let (cookie, token) = login_form(&app).await;
+    let attempts = (0..16).map(|i| {
+        let (url, cookie, token) = (app.url("/login"), cookie.clone(), token.clone());
+        let client = app.client.clone();
+        async move {
+            // Eight known users with their password, eight unknown emails.
+            let email = if i < 8 {
+                format!("user{i}@agency.example")
+            } else {
+                format!("nobody{i}@agency.example")
+            };
+            client
+                .post(url)
+                .header(COOKIE, format!("jobrank_login={cookie}"))
+                .form(&[
+                    ("email", email.as_str()),
+                    ("password", PASSWORD),
+                    ("csrf", token.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert_eq!(&statuses[..8], &[303; 8], "{statuses:?}");
+    assert_eq!(&statuses[8..], &[401; 8], "{statuses:?}");
+    assert_eq!(
+        checks.checks() - before,
+        16,
+        "every sign-in had its password checked"
+    );
+    assert!(
+        checks.max_in_flight() <= 2,
+        "{} password checks ran at once",
+        checks.max_in_flight()
+    );
+
+    // Every turn taken: the sign-in waits five seconds, then 503.
+    let turns = [
+        checks.take_turn().await.unwrap(),
+        checks.take_turn().await.unwrap(),
+    ];
+    let res = post_login(&app, "user0@agency.example", PASSWORD).await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "5");
+    assert!(set_cookie_header(&res, "jobrank_session").is_none());
+    assert!(res.text().await.unwrap().contains(FAILED));
+    drop(turns);
+    // Four failures and the busy attempt: had it counted, this would be the sixth.
+    for _ in 0..4 {
+        assert_eq!(
+            post_login(&app, "user0@agency.example", "wrong password!")
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_eq!(
+        post_login(&app, "user0@agency.example", PASSWORD)
+            .await
+            .status(),
+        303,
+        "the attempt that found the server busy counted as a failure"
+    );
+}
