@@ -34,6 +34,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use url::Url;
 
 use super::pages::{Chrome, Form, Query, is_htmx, render_with};
 use super::{AppState, FORM_LIMIT, WebError};
@@ -535,12 +536,33 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only a local path is followed after sign-in (no open redirect).
+/// Where to go after signing in: [`local_path`] of `next`, else the dashboard.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
+    next.and_then(local_path).unwrap_or_else(|| "/".to_string())
+}
+
+/// `next` as a path on this site (percent-encoded, with its query), or `None`: the rule
+/// against open redirects.
+///
+/// It must start with a single `/` followed by neither `/` nor `\`, hold no backslash
+/// (browsers read it as `/`) and no control character (browsers drop tabs and newlines,
+/// so `/<TAB>/evil.example` would become `//evil.example`); with a leading `/` it has no
+/// scheme. It is then resolved by the URL parser as a relative reference against a
+/// placeholder origin: the result must keep that origin, and its path must again start
+/// with a single `/` (dot segments turn `/.//evil.example` into `//evil.example`).
+pub fn local_path(next: &str) -> Option<String> {
+    let rest = next.strip_prefix('/')?;
+    if rest.starts_with('/') || next.contains('\\') || next.chars().any(char::is_control) {
+        return None;
     }
+    let base = Url::parse("http://jobrank.invalid/").expect("constant URL");
+    let url = base.join(next).ok()?;
+    if url.origin() != base.origin() {
+        return None;
+    }
+    let path = &url[url::Position::BeforePath..];
+    let single_slash = path.starts_with('/') && !path[1..].starts_with(['/', '\\']);
+    single_slash.then(|| path.to_string())
 }
 
 fn login_form(
@@ -800,5 +822,29 @@ mod tests {
             ip("127.0.0.1"),
             "no trusted proxies: always the peer"
         );
+    }
+
+    #[test]
+    fn only_a_path_on_this_site_is_followed_after_sign_in() {
+        for (next, expected) in [
+            ("/", Some("/")),
+            ("/jobs/42?x=1", Some("/jobs/42?x=1")),
+            ("/review#week", Some("/review#week")),
+            ("/jobs/42?q=café", Some("/jobs/42?q=caf%C3%A9")),
+            ("/a/../jobs", Some("/jobs")),
+            ("/%2f%2fevil.example", Some("/%2f%2fevil.example")),
+            ("/.//evil.example/", None),
+            ("/..//evil.example/", None),
+            ("//evil.example/", None),
+            ("/\\evil.example/", None),
+            ("/\t/evil.example/", None),
+            ("/x\n", None),
+            ("https://evil.example/", None),
+            ("javascript:alert(1)", None),
+            ("evil.example", None),
+            ("", None),
+        ] {
+            assert_eq!(local_path(next).as_deref(), expected, "{next:?}");
+        }
     }
 }

@@ -572,3 +572,94 @@ async fn password_checks_run_two_at_a_time_and_a_long_wait_is_a_503() {
         "the attempt that found the server busy counted as a failure"
     );
 }
+
+/// Issue 11, item 3: whatever `next` holds, the `Location` of the answer, resolved as
+/// a browser resolves it (tabs and newlines dropped, backslashes read as slashes), stays
+/// on the site.
+#[tokio::test]
+async fn no_next_value_redirects_to_another_site() {
+    let app = spawn_app().await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let hostile = [
+        "//evil.example/",
+        "///evil.example/",
+        "/\t/evil.example/",
+        "/\n/evil.example/",
+        "/\r\n/evil.example/",
+        "\t//evil.example/",
+        " //evil.example/",
+        "/\\evil.example/",
+        "\\/evil.example/",
+        "\\\\evil.example/",
+        "/\t\\evil.example/",
+        "//\tevil.example/",
+        "/.//evil.example/",
+        "/..//evil.example/",
+        "/./\\evil.example/",
+        "/%2f%2fevil.example/",
+        "%2f%2fevil.example/",
+        "/%5cevil.example/",
+        "https://evil.example/",
+        "https:evil.example",
+        "https:/evil.example",
+        "HTTPS://evil.example/",
+        "javascript:alert(1)",
+        " javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "/\u{ff0f}evil.example/",
+        "/\u{2215}evil.example/",
+        "/\u{2044}evil.example/",
+        "\u{ff0f}\u{ff0f}evil.example/",
+        "/\u{2028}/evil.example/",
+        "/\u{0}/evil.example/",
+        "/\u{7f}/evil.example/",
+        "/@evil.example/",
+        "/evil.example@/",
+    ];
+    let site = url::Url::parse(&app.url("/login")).unwrap();
+    let resolve = |location: &[u8]| -> url::Url {
+        let text: String = String::from_utf8_lossy(location)
+            .chars()
+            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+            .map(|c| if c == '\\' { '/' } else { c })
+            .collect();
+        site.join(&text)
+            .unwrap_or_else(|e| panic!("Location {text:?} does not resolve: {e}"))
+    };
+    let b = sign_in(&app, "tom@agency.example").await;
+    for next in hostile {
+        // Signed in, /login?next= redirects at once.
+        let query = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+        let res = b.get(&format!("/login?next={query}")).await;
+        assert_eq!(res.status(), 303, "GET next={next:?}");
+        let to = resolve(res.headers()[LOCATION].as_bytes());
+        assert_eq!(to.origin(), site.origin(), "GET next={next:?} went to {to}");
+
+        // After signing in with the form.
+        let (cookie, token) = login_form(&app).await;
+        let res = app
+            .client
+            .post(app.url("/login"))
+            .header(COOKIE, format!("jobrank_login={cookie}"))
+            .form(&[
+                ("email", "tom@agency.example"),
+                ("password", PASSWORD),
+                ("csrf", token.as_str()),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "POST next={next:?}");
+        let to = resolve(res.headers()[LOCATION].as_bytes());
+        assert_eq!(
+            to.origin(),
+            site.origin(),
+            "POST next={next:?} went to {to}"
+        );
+    }
+    // A local path with its query survives, percent-encoded where needed.
+    let res = b.get("/login?next=%2Fjobs%2F42%3Fq%3Dcaf%C3%A9").await;
+    assert_eq!(res.headers()[LOCATION], "/jobs/42?q=caf%C3%A9");
+}
