@@ -124,9 +124,9 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             let hash =
                 tokio::task::spawn_blocking(move || users::hash_password(&password)).await??;
             store
-                .write(move |tx| users::set_password_hash(tx, &user.id, &hash, store::now()))
+                .write(move |tx| users::set_password_hash(tx, &user.id, &hash, store::now(), None))
                 .await?;
-            println!("password changed for {email}");
+            println!("password changed for {email}; their sessions have ended");
         }
         UserCommand::Deactivate { email } => {
             let store = super::open_store(config).await?;

@@ -90,6 +90,15 @@ pub fn delete_sessions_of_user(tx: &Tx<'_>, user_id: &str) -> Result<usize> {
     Ok(tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?)
 }
 
+/// Ends every session of a user except `keep` (the id hash of the session making a
+/// change, which stays signed in).
+pub fn delete_other_sessions_of_user(tx: &Tx<'_>, user_id: &str, keep: &str) -> Result<usize> {
+    Ok(tx.execute(
+        "DELETE FROM sessions WHERE user_id = ?1 AND id_hash <> ?2",
+        [user_id, keep],
+    )?)
+}
+
 /// Removes sessions past their absolute expiry or idle since before `idle_before`.
 pub fn delete_expired_sessions(
     tx: &Tx<'_>,

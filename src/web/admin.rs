@@ -902,15 +902,12 @@ async fn reset_password(
             return render_admin(&state, &session, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let me = session.user.id == id;
+    // Every other session of the user ends; the CEO's own stays when it is theirs.
+    let keep = (session.user.id == id).then(|| session.id_hash().to_string());
     state
         .store
         .write(move |tx| {
-            users::set_password_hash(tx, &id, &hash, store::now())?;
-            if !me {
-                sessions::delete_sessions_of_user(tx, &id)?;
-            }
-            Ok(())
+            users::set_password_hash(tx, &id, &hash, store::now(), keep.as_deref()).map(|_| ())
         })
         .await?;
     Ok(done("password"))

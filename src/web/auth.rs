@@ -76,6 +76,13 @@ pub struct Session {
     id_hash: String,
 }
 
+impl Session {
+    /// The SHA-256 of this session's cookie value: its key in the store.
+    pub fn id_hash(&self) -> &str {
+        &self.id_hash
+    }
+}
+
 /// Password checks (argon2id: 19 MiB and tens of milliseconds each) run at most
 /// [`PasswordChecks::AT_ONCE`] at a time in this process, so a burst of sign-ins cannot
 /// take memory without bound. A sign-in waits up to [`PasswordChecks::WAIT`] for its

@@ -663,3 +663,86 @@ async fn no_next_value_redirects_to_another_site() {
     let res = b.get("/login?next=%2Fjobs%2F42%3Fq%3Dcaf%C3%A9").await;
     assert_eq!(res.headers()[LOCATION], "/jobs/42?q=caf%C3%A9");
 }
+
+/// Issue 11, item 4: a password reset ends every other session of that user, whoever
+/// makes it and however.
+#[tokio::test]
+async fn every_password_reset_ends_the_users_other_sessions() {
+    let app = spawn_app().await;
+    let claire = add_user(&app, "claire@agency.example", Role::Ceo, true).await;
+    let tom = add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+
+    // The CEO resets their own password from one browser: that one stays signed in,
+    // the other is signed out.
+    let here = sign_in(&app, "claire@agency.example").await;
+    let elsewhere = sign_in(&app, "claire@agency.example").await;
+    let res = here
+        .post(
+            &format!("/admin/users/{}/password", claire.id),
+            &[("password", "a brand new password")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        here.get("/").await.status(),
+        200,
+        "the session making the change stays"
+    );
+    assert_eq!(
+        elsewhere.get("/").await.status(),
+        303,
+        "the other session ends"
+    );
+
+    // The CEO resets another user's password: all of that user's sessions end.
+    let toms = sign_in(&app, "tom@agency.example").await;
+    let res = here
+        .post(
+            &format!("/admin/users/{}/password", tom.id),
+            &[("password", "another new password")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(toms.get("/").await.status(), 303);
+
+    // `jobrank user set-password` (another process) ends them too.
+    let toms = sign_in_with(&app, "tom@agency.example", "another new password").await;
+    let dir = app.data_dir.path().to_string_lossy().into_owned();
+    let out = crate::helpers::run_cli(
+        &[
+            "--data-dir",
+            &dir,
+            "user",
+            "set-password",
+            "--email",
+            "tom@agency.example",
+        ],
+        &[],
+        Some("a third new password\n"),
+    );
+    assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
+    let id = tom.id.clone();
+    let left: i64 = app
+        .store
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM sessions WHERE user_id = ?1",
+                [&id],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "set-password deletes the user's sessions");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if toms.get("/").await.status() == 303 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session still works after set-password"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
