@@ -13,6 +13,10 @@
 //! an API request that carries an `Authorization` header (a bearer token, never the
 //! cookie). A cookie-authenticated API request is checked like any other.
 //!
+//! Every response to a request with a session carries `Cache-Control: no-store` (unless
+//! the handler chose another, as the content-hashed assets do), so no private page or
+//! fragment is kept by a browser or a proxy after signing out.
+//!
 //! Handlers ask for a signed-in user with the [`CurrentUser`], [`RequireScorer`] and
 //! [`RequireCeo`] extractors.
 
@@ -249,12 +253,21 @@ fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool, same_site: &s
     .expect("cookie values are hex")
 }
 
-/// Middleware: resolves the session cookie and enforces CSRF protection.
+/// Middleware: resolves the session cookie, enforces CSRF protection, and keeps
+/// answers to signed-in requests out of every cache.
 pub async fn session_and_csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match resolve(&state, req).await {
-        Ok(req) => next.run(req).await,
-        Err(e) => e.into_response(),
+    let req = match resolve(&state, req).await {
+        Ok(req) => req,
+        Err(e) => return e.into_response(),
+    };
+    let signed_in = req.extensions().get::<Session>().is_some();
+    let mut res = next.run(req).await;
+    if signed_in {
+        res.headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
     }
+    res
 }
 
 async fn resolve(state: &AppState, mut req: Request) -> Result<Request, WebError> {

@@ -746,3 +746,37 @@ async fn every_password_reset_ends_the_users_other_sessions() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Issue 11, item 13: nothing a signed-in user sees is kept by a cache; assets keep
+/// their long cache.
+#[tokio::test]
+async fn signed_in_pages_and_fragments_are_never_cached() {
+    let app = spawn_app().await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let b = sign_in(&app, "tom@agency.example").await;
+    for res in [
+        b.get("/").await,
+        b.htmx_get("/?rank=A").await,
+        b.get("/jobs/999").await,
+    ] {
+        assert_eq!(
+            res.headers()
+                .get(CACHE_CONTROL)
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{}",
+            res.url()
+        );
+    }
+    let html = b.get("/").await.text().await.unwrap();
+    assert!(
+        html.contains("<body hx-history=\"false\""),
+        "htmx must not keep signed-in pages in its history cache"
+    );
+    let i = html.find("/static/app.").unwrap();
+    let asset = html[i..].split('"').next().unwrap().to_string();
+    assert_eq!(
+        b.get(&asset).await.headers()[CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+}
