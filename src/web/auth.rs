@@ -287,7 +287,11 @@ async fn resolve(state: &AppState, mut req: Request) -> Result<Request, WebError
     if !unsafe_method || exempt {
         return Ok(req);
     }
-    check_origin(state, req.headers())?;
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    check_origin(state, req.headers(), peer)?;
     let expected = if path == "/login" {
         cookie(req.headers(), LOGIN_COOKIE).map(str::to_owned)
     } else {
@@ -405,7 +409,16 @@ async fn current_session(state: &AppState, id_hash: String) -> Result<Option<Ses
 
 /// Refuses a request whose `Origin` (or `Sec-Fetch-Site`) shows it came from another
 /// site. A request without either header (not from a browser) passes to the token check.
-fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
+///
+/// The Origin must be the site's origin: scheme, host and port. With
+/// `JOBRANK_PUBLIC_URL` that is the public URL's origin and nothing else. Without it the
+/// site is the `Host` the request was sent to, over http (jobrank serves no TLS itself),
+/// or over the scheme a trusted proxy reports in `X-Forwarded-Proto`.
+fn check_origin(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+) -> Result<(), WebError> {
     if headers
         .get("sec-fetch-site")
         .is_some_and(|v| v == "cross-site")
@@ -414,27 +427,35 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
             "cross-site requests are refused (CSRF check failed)".into(),
         ));
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let own = origin
-        .split_once("://")
-        .is_some_and(|(_, authority)| !host.is_empty() && authority == host);
-    let public = state
-        .config
-        .public_url
-        .as_ref()
-        .is_some_and(|u| u.origin().ascii_serialization() == origin);
-    if own || public {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden(format!(
+    let origin = String::from_utf8_lossy(origin.as_bytes());
+    let site = match &state.config.public_url {
+        Some(u) => Some(u.origin()),
+        None => {
+            let trusted = &state.config.trusted_proxies;
+            let proxied =
+                peer.is_some_and(|p| trusted.iter().any(|n| n.contains(&p.to_canonical())));
+            let scheme = headers
+                .get("x-forwarded-proto")
+                .filter(|_| proxied)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| *v == "https" || *v == "http")
+                .unwrap_or("http");
+            headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|host| Url::parse(&format!("{scheme}://{host}")).ok())
+                .map(|u| u.origin())
+        }
+    };
+    let theirs = Url::parse(&origin).ok().map(|u| u.origin());
+    match (theirs, site) {
+        (Some(theirs), Some(site)) if theirs.is_tuple() && theirs == site => Ok(()),
+        _ => Err(WebError::Forbidden(format!(
             "requests from {origin} are refused (CSRF check failed)"
-        )))
+        ))),
     }
 }
 

@@ -780,3 +780,79 @@ async fn signed_in_pages_and_fragments_are_never_cached() {
         "public, max-age=31536000, immutable"
     );
 }
+
+/// A signed-in POST with this `Origin` (and `X-Forwarded-Proto`): its status.
+async fn post_from(b: &Browser<'_>, origin: &str, proto: Option<&str>) -> u16 {
+    let mut req = b
+        .app
+        .client
+        .post(b.app.url("/jobs/999/score"))
+        .header(COOKIE, format!("jobrank_session={}", b.cookie))
+        .header("Origin", origin)
+        .form(&[("csrf", b.csrf.as_str())]);
+    if let Some(p) = proto {
+        req = req.header("X-Forwarded-Proto", p);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+/// Issue 11, item 14: the Origin check compares scheme, host and port.
+#[tokio::test]
+async fn the_origin_check_compares_scheme_host_and_port() {
+    // Without JOBRANK_PUBLIC_URL jobrank serves plain http at the Host it is asked for.
+    let app = spawn_app().await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let b = sign_in(&app, "tom@agency.example").await;
+    let port = app.addr.port();
+    // Past the check, the unknown job is a 404.
+    assert_eq!(
+        post_from(&b, &format!("http://127.0.0.1:{port}"), None).await,
+        404
+    );
+    for foreign in [
+        format!("https://127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{}", port.wrapping_add(1)),
+        "http://127.0.0.1".to_string(),
+        "null".to_string(),
+    ] {
+        assert_eq!(post_from(&b, &foreign, None).await, 403, "Origin {foreign}");
+    }
+    // X-Forwarded-Proto is believed only from a trusted proxy.
+    let https = format!("https://127.0.0.1:{port}");
+    assert_eq!(post_from(&b, &https, Some("https")).await, 403);
+
+    let app = spawn_app_with(&[("JOBRANK_TRUSTED_PROXIES", "127.0.0.1/32".into())]).await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let b = sign_in(&app, "tom@agency.example").await;
+    let port = app.addr.port();
+    let (http, https) = (
+        format!("http://127.0.0.1:{port}"),
+        format!("https://127.0.0.1:{port}"),
+    );
+    assert_eq!(post_from(&b, &https, Some("https")).await, 404);
+    assert_eq!(post_from(&b, &http, Some("https")).await, 403);
+    assert_eq!(post_from(&b, &https, None).await, 403);
+
+    // With it, only its origin is accepted.
+    let app = spawn_app_with(&[("JOBRANK_PUBLIC_URL", "https://jobs.agency.example".into())]).await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    let b = sign_in(&app, "tom@agency.example").await;
+    let port = app.addr.port();
+    assert_eq!(
+        post_from(&b, "https://jobs.agency.example", None).await,
+        404
+    );
+    assert_eq!(
+        post_from(&b, "https://JOBS.agency.example:443", None).await,
+        404
+    );
+    for foreign in [
+        "http://jobs.agency.example".to_string(),
+        "https://jobs.agency.example:8443".to_string(),
+        "https://evil.agency.example".to_string(),
+        format!("http://127.0.0.1:{port}"),
+        format!("https://127.0.0.1:{port}"),
+    ] {
+        assert_eq!(post_from(&b, &foreign, None).await, 403, "Origin {foreign}");
+    }
+}
