@@ -1,26 +1,102 @@
 //! Building and running the application: the binary and the tests start jobrank the
 //! same way, through [`Application::build`], which binds its own listener (port 0 in
 //! tests) and reports the bound address.
+//!
+//! Serving is HTTP/1.1 (what Caddy speaks to its upstream) with the limits of
+//! [`ServeLimits`]: a request's headers and its body must each arrive within a time
+//! limit, and open connections are capped, so slow or greedy clients cannot hold the
+//! server's connections or memory.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::Router;
+use axum::body::{Body, HttpBody};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
+use tower::ServiceExt;
+use tower_http::timeout::{DeadlineBody, TimeoutError};
 
 use crate::config::Config;
 use crate::store::{self, Store};
 use crate::web::{self, AppState};
+
+/// How long a client may take and how many connections it may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeLimits {
+    /// A request's headers must arrive within this, counted from the connection's first
+    /// byte or the end of its previous request, so it also closes keep-alive connections
+    /// idle this long; the connection is closed otherwise.
+    pub header_read: Duration,
+    /// A request's body must arrive within this, counted from the end of its headers:
+    /// answered 408 (and the connection closed) otherwise.
+    pub body_read: Duration,
+    /// Connections open at once; further ones wait in the listen backlog until one ends.
+    pub max_connections: usize,
+}
+
+impl ServeLimits {
+    /// The limits `jobrank serve` uses (the README's "Serving" paragraph and the
+    /// Caddyfile's `timeouts` match them).
+    pub const DEFAULT: ServeLimits = ServeLimits {
+        header_read: Duration::from_secs(10),
+        body_read: Duration::from_secs(30),
+        max_connections: 256,
+    };
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Connections open now, and the most ever open at once.
+#[derive(Debug, Default)]
+pub struct ConnectionCount {
+    open: AtomicUsize,
+    max_open: AtomicUsize,
+}
+
+impl ConnectionCount {
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    pub fn max_open(&self) -> usize {
+        self.max_open.load(Ordering::SeqCst)
+    }
+
+    fn opened(&self) {
+        let now = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_open.fetch_max(now, Ordering::SeqCst);
+    }
+
+    fn closed(&self) {
+        self.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// A bound, not yet serving, jobrank.
 pub struct Application {
     listener: TcpListener,
     addr: SocketAddr,
     state: AppState,
+    limits: ServeLimits,
+    connections: Arc<ConnectionCount>,
 }
 
 impl Application {
@@ -57,12 +133,26 @@ impl Application {
             dashboard: Default::default(),
             sessions: Default::default(),
             clock: Default::default(),
+            password_checks: Default::default(),
         };
         Ok(Application {
             listener,
             addr,
             state,
+            limits: ServeLimits::DEFAULT,
+            connections: Default::default(),
         })
+    }
+
+    /// Serves with other limits than [`ServeLimits::DEFAULT`] (tests shorten them).
+    pub fn with_limits(mut self, limits: ServeLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The count of open connections, readable while serving.
+    pub fn connections(&self) -> Arc<ConnectionCount> {
+        self.connections.clone()
     }
 
     /// The address actually bound (the real port when 0 was asked for).
@@ -87,15 +177,19 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let tasks = spawn_background(&self.state, stop_rx);
-        let app = web::router(self.state.clone());
+        let app = web::router(self.state.clone()).layer(axum::middleware::from_fn_with_state(
+            self.limits.body_read,
+            body_deadline,
+        ));
         tracing::info!(addr = %self.addr, "jobrank is serving");
-        axum::serve(
+        serve(
             self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
+            app,
+            self.limits,
+            self.connections.clone(),
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("while serving HTTP")?;
+        .await;
         let _ = stop_tx.send(true);
         for t in tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
@@ -108,6 +202,108 @@ impl Application {
         tracing::info!("jobrank stopped");
         Ok(())
     }
+}
+
+/// Accepts connections and serves each on its own task until `shutdown` completes;
+/// then stops accepting, lets every connection finish its request and returns.
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ServeLimits,
+    count: Arc<ConnectionCount>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let turns = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let turn = tokio::select! {
+            turn = turns.clone().acquire_owned() => turn.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = app
+            .clone()
+            .map_request(move |req: Request<hyper::body::Incoming>| {
+                let mut req = req.map(Body::new);
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            });
+        let conn = graceful
+            .watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+        count.opened();
+        let count = count.clone();
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(client = %peer, error = %e, "connection ended with an error");
+            }
+            count.closed();
+            drop(turn);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// A failed accept: a client that gave up is nothing; anything else (out of file
+/// descriptors) is logged and accepting pauses for a second, as hyper and axum do.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::*;
+    if matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "cannot accept connections");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+/// Middleware: a request's body must arrive within `limit` of the request reaching
+/// jobrank, else the answer is 408 and the connection closes, whatever the handler made
+/// of the cut-off body.
+async fn body_deadline(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    if req.body().is_end_stream() {
+        return next.run(req).await;
+    }
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let flag = timed_out.clone();
+    let req = req.map(|body| {
+        Body::new(DeadlineBody::new(limit, body).map_err(move |e| {
+            if e.is::<TimeoutError>() {
+                flag.store(true, Ordering::SeqCst);
+            }
+            e
+        }))
+    });
+    let res = next.run(req).await;
+    if !timed_out.load(Ordering::SeqCst) {
+        return res;
+    }
+    tracing::warn!("request body arrived too slowly");
+    let mut res = (
+        StatusCode::REQUEST_TIMEOUT,
+        format!(
+            "the request body did not arrive within {} seconds",
+            limit.as_secs()
+        ),
+    )
+        .into_response();
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
 }
 
 /// Starts the background tasks: each has a name, an interval and the shutdown signal.

@@ -5,11 +5,12 @@
 //! Validation collects every bad setting into one error.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::NaiveTime;
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -38,6 +39,12 @@ pub const SETTINGS: &[(&str, &str, bool, &str)] = &[
         "log_format",
         false,
         "text (default) or json",
+    ),
+    (
+        "JOBRANK_TRUSTED_PROXIES",
+        "trusted_proxies",
+        false,
+        "Comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (default none; the deploy kit sets 127.0.0.1/32,::1/128 for Caddy)",
     ),
     (
         "RECRUITERFLOW_API_KEY",
@@ -114,6 +121,8 @@ pub struct Config {
     pub bind: SocketAddr,
     pub public_url: Option<Url>,
     pub log_format: LogFormat,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (see `web::auth::client_address`).
+    pub trusted_proxies: Vec<IpNet>,
     pub recruiterflow: RecruiterflowConfig,
     pub sync_interval: Duration,
     pub supabase_db_url: Option<SecretString>,
@@ -166,6 +175,7 @@ impl std::fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("log_format", &self.log_format)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("recruiterflow", &self.recruiterflow)
             .field("sync_interval", &self.sync_interval)
             .field("supabase_db_url", &redacted(&self.supabase_db_url))
@@ -310,6 +320,14 @@ impl Layers {
                 LogFormat::Text
             }
         };
+        let trusted_proxies =
+            match parse_networks(self.get("JOBRANK_TRUSTED_PROXIES").unwrap_or("")) {
+                Ok(n) => n,
+                Err(e) => {
+                    bad("JOBRANK_TRUSTED_PROXIES", e);
+                    Vec::new()
+                }
+            };
         let base_url = match parse_url(
             "RECRUITERFLOW_BASE_URL",
             self.get("RECRUITERFLOW_BASE_URL")
@@ -412,6 +430,7 @@ impl Layers {
             bind,
             public_url,
             log_format,
+            trusted_proxies,
             recruiterflow: RecruiterflowConfig {
                 api_key: secret("RECRUITERFLOW_API_KEY"),
                 webhook_secret: secret("RECRUITERFLOW_WEBHOOK_SECRET"),
@@ -427,6 +446,23 @@ impl Layers {
             backup_keep_weekly,
         })
     }
+}
+
+/// Parses a comma-separated list of addresses (`10.0.0.7`, `::1`) and networks in CIDR
+/// notation (`10.0.0.0/8`); an address alone is a network of one. Empty means none.
+fn parse_networks(text: &str) -> Result<Vec<IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<IpNet>()
+                .or_else(|_| t.parse::<IpAddr>().map(IpNet::from))
+                .map(|n| n.trunc())
+                .map_err(|_| {
+                    format!("{t:?} is not an address or a network such as 127.0.0.1/32 or ::1/128")
+                })
+        })
+        .collect()
 }
 
 impl Config {
@@ -547,6 +583,36 @@ mod tests {
         assert_eq!(c.sync_interval, Duration::from_secs(1800));
         l.set("JOBRANK_BIND", "127.0.0.1:9001", "command line");
         assert_eq!(l.build().unwrap().bind.port(), 9001);
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let c = layers(&[(
+            "JOBRANK_TRUSTED_PROXIES",
+            " 127.0.0.1/32, ::1/128,10.1.2.3 ,192.168.7.9/24",
+        )])
+        .build()
+        .unwrap();
+        let shown: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            shown,
+            ["127.0.0.1/32", "::1/128", "10.1.2.3/32", "192.168.7.0/24"]
+        );
+        assert!(
+            Layers::default()
+                .build()
+                .unwrap()
+                .trusted_proxies
+                .is_empty()
+        );
+        let err = layers(&[("JOBRANK_TRUSTED_PROXIES", "127.0.0.1/32,caddy")])
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("JOBRANK_TRUSTED_PROXIES") && err.contains("\"caddy\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -130,3 +130,15 @@ document.addEventListener("htmx:beforeSwap", function (e) {
     e.detail.isError = false;
   }
 });
+
+// Signed-in pages carry hx-history="false", so htmx keeps no copy of them in the
+// browser's storage; the sign-in page (where signing out lands) also removes a copy an
+// older version may have left. htmx 2 keeps it in sessionStorage, htmx 1 in localStorage.
+if (document.querySelector("form[action='/login']")) {
+  try {
+    sessionStorage.removeItem("htmx-history-cache");
+    localStorage.removeItem("htmx-history-cache");
+  } catch (e) {
+    // Storage refused (private mode): nothing is stored either.
+  }
+}

@@ -141,18 +141,18 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             store
                 .write(move |tx| {
                     let now = store::now();
-                    let u = users::set_password_hash(tx, &user.id, &hash, now)?;
+                    let u = users::set_password_hash(tx, &user.id, &hash, now, None)?;
                     audit::record(
                         tx,
                         &actor,
                         Action::PasswordReset,
                         &audit::describe_user(&u),
-                        "password changed",
+                        "password changed; their sessions ended",
                         now,
                     )
                 })
                 .await?;
-            println!("password changed for {email}");
+            println!("password changed for {email}; their sessions have ended");
         }
         UserCommand::Deactivate { email } => {
             let store = super::open_store(config).await?;

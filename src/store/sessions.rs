@@ -90,6 +90,15 @@ pub fn delete_sessions_of_user(tx: &Tx<'_>, user_id: &str) -> Result<usize> {
     Ok(tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?)
 }
 
+/// Ends every session of a user except `keep` (the id hash of the session making a
+/// change, which stays signed in).
+pub fn delete_other_sessions_of_user(tx: &Tx<'_>, user_id: &str, keep: &str) -> Result<usize> {
+    Ok(tx.execute(
+        "DELETE FROM sessions WHERE user_id = ?1 AND id_hash <> ?2",
+        [user_id, keep],
+    )?)
+}
+
 /// Removes sessions past their absolute expiry or idle since before `idle_before`.
 pub fn delete_expired_sessions(
     tx: &Tx<'_>,
@@ -102,23 +111,61 @@ pub fn delete_expired_sessions(
     )?)
 }
 
-/// Records a sign-in attempt, and forgets attempts older than `forget_before`.
-pub fn record_login_attempt(
+/// Limits of failed sign-in attempts within a window, for [`reserve_login_attempt`].
+#[derive(Debug, Clone, Copy)]
+pub struct AttemptLimits {
+    /// Failures counted from this time on.
+    pub since: DateTime<Utc>,
+    pub per_email: i64,
+    pub per_address: i64,
+}
+
+/// Reserves a sign-in attempt when the throttle allows one: counts the failed attempts
+/// for this email and from this address since `limits.since` and, when both are under
+/// their limits, records this attempt as failed, all in the caller's write transaction.
+/// Returns the attempt's id, or `None` when throttled (nothing is written then).
+///
+/// The store has one writer, so the count and the reservation are atomic with respect to
+/// every other sign-in: of many simultaneous guesses at one account only the limit's worth
+/// get a reservation, and so a password check. The attempt counts as a failure until
+/// [`mark_login_attempt_succeeded`]; a crash in between leaves a failure, never a gap.
+pub fn reserve_login_attempt(
     tx: &Tx<'_>,
     email: &str,
     client_ip: &str,
     at: DateTime<Utc>,
-    succeeded: bool,
-    forget_before: DateTime<Utc>,
-) -> Result<()> {
+    limits: AttemptLimits,
+) -> Result<Option<i64>> {
+    let (by_email, by_ip) = count_failed_attempts(tx, email, client_ip, limits.since)?;
+    if by_email >= limits.per_email || by_ip >= limits.per_address {
+        return Ok(None);
+    }
     tx.execute(
-        "INSERT INTO login_attempts (email, client_ip, at, succeeded) VALUES (?1, ?2, ?3, ?4)",
-        (email.trim(), client_ip, ts(&at), succeeded),
+        "INSERT INTO login_attempts (email, client_ip, at, succeeded) VALUES (?1, ?2, ?3, 0)",
+        (email.trim(), client_ip, ts(&at)),
     )?;
+    Ok(Some(tx.last_insert_rowid()))
+}
+
+/// Records that a reserved attempt signed in.
+pub fn mark_login_attempt_succeeded(tx: &Tx<'_>, id: i64) -> Result<()> {
     tx.execute(
-        "DELETE FROM login_attempts WHERE at < ?1",
-        [ts(&forget_before)],
+        "UPDATE login_attempts SET succeeded = 1 WHERE id = ?1",
+        [id],
     )?;
+    Ok(())
+}
+
+/// Withdraws a reserved attempt whose password was never checked (the server was too
+/// busy): it must not count against the user.
+pub fn delete_login_attempt(tx: &Tx<'_>, id: i64) -> Result<()> {
+    tx.execute("DELETE FROM login_attempts WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// Forgets attempts older than `before`.
+pub fn forget_login_attempts(tx: &Tx<'_>, before: DateTime<Utc>) -> Result<()> {
+    tx.execute("DELETE FROM login_attempts WHERE at < ?1", [ts(&before)])?;
     Ok(())
 }
 

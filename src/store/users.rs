@@ -191,8 +191,23 @@ fn update(
     find_user(tx, id)?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))
 }
 
-pub fn set_password_hash(tx: &Tx<'_>, id: &str, hash: &str, at: DateTime<Utc>) -> Result<User> {
-    update(tx, id, "password_hash", &hash, at)
+/// Sets a user's password and ends every session of theirs except `keep_session` (the
+/// id hash of the session making the change, when it is theirs): whoever resets a
+/// password, and however (admin page, `jobrank user set-password`), the other devices
+/// are signed out.
+pub fn set_password_hash(
+    tx: &Tx<'_>,
+    id: &str,
+    hash: &str,
+    at: DateTime<Utc>,
+    keep_session: Option<&str>,
+) -> Result<User> {
+    let user = update(tx, id, "password_hash", &hash, at)?;
+    match keep_session {
+        Some(keep) => super::sessions::delete_other_sessions_of_user(tx, id, keep)?,
+        None => super::sessions::delete_sessions_of_user(tx, id)?,
+    };
+    Ok(user)
 }
 
 /// Activates or deactivates a user. Changing who scores changes team scores, so the

@@ -1068,28 +1068,26 @@ async fn reset_password(
             return render_admin(&state, &session, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
+    // Every other session of the user ends; the CEO's own stays when it is theirs.
     let me = session.user.id == id;
+    let keep = me.then(|| session.id_hash().to_string());
     let actor = Actor::user(&session.user);
     state
         .store
         .write(move |tx| {
             let now = store::now();
-            let u = users::set_password_hash(tx, &id, &hash, now)?;
-            let ended = if !me {
-                sessions::delete_sessions_of_user(tx, &id)?
+            let u = users::set_password_hash(tx, &id, &hash, now, keep.as_deref())?;
+            let details = if me {
+                "password changed; their other sessions ended"
             } else {
-                0
+                "password changed; their sessions ended"
             };
-            let details = format!(
-                "password changed; {} ended",
-                audit::count(ended as i64, "session")
-            );
             audit::record(
                 tx,
                 &actor,
                 Action::PasswordReset,
                 &audit::describe_user(&u),
-                &details,
+                details,
                 now,
             )
         })

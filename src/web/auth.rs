@@ -13,12 +13,17 @@
 //! an API request that carries an `Authorization` header (a bearer token, never the
 //! cookie). A cookie-authenticated API request is checked like any other.
 //!
+//! Every response to a request with a session carries `Cache-Control: no-store` (unless
+//! the handler chose another, as the content-hashed assets do), so no private page or
+//! fragment is kept by a browser or a proxy after signing out.
+//!
 //! Handlers ask for a signed-in user with the [`CurrentUser`], [`RequireScorer`] and
 //! [`RequireCeo`] extractors.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use askama::Template;
 use axum::Router;
@@ -29,8 +34,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Duration;
+use ipnet::IpNet;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use url::Url;
 
 use super::pages::{Chrome, Form, Query, is_htmx, render_with};
 use super::{AppState, FORM_LIMIT, WebError};
@@ -72,6 +80,140 @@ pub struct Session {
     id_hash: String,
 }
 
+impl Session {
+    /// The SHA-256 of this session's cookie value: its key in the store.
+    pub fn id_hash(&self) -> &str {
+        &self.id_hash
+    }
+}
+
+/// Password checks (argon2id: 19 MiB and tens of milliseconds each) run at most
+/// [`PasswordChecks::AT_ONCE`] at a time in this process, so a burst of sign-ins cannot
+/// take memory without bound. A sign-in waits up to [`PasswordChecks::WAIT`] for its
+/// turn and is otherwise answered 503 with `Retry-After`. The counters tell how many
+/// checks ran and the most that ever ran at once.
+#[derive(Debug)]
+pub struct PasswordChecks {
+    turns: Arc<Semaphore>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    checks: AtomicU64,
+}
+
+impl Default for PasswordChecks {
+    fn default() -> Self {
+        PasswordChecks {
+            turns: Arc::new(Semaphore::new(Self::AT_ONCE)),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            checks: AtomicU64::new(0),
+        }
+    }
+}
+
+impl PasswordChecks {
+    /// Password checks running at once, at most.
+    pub const AT_ONCE: usize = 2;
+    /// How long a sign-in waits for a turn.
+    pub const WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+    /// The `Retry-After` (seconds) of a sign-in that found no turn.
+    pub const RETRY_AFTER: u32 = 5;
+
+    /// Takes a turn, waiting up to [`Self::WAIT`]; `None` when none came free. Held
+    /// turns keep sign-ins waiting (tests use this to see a busy server).
+    pub async fn take_turn(&self) -> Option<OwnedSemaphorePermit> {
+        tokio::time::timeout(Self::WAIT, self.turns.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()
+    }
+
+    /// Checks `password` against `hash` on the blocking pool, in turn; without a hash
+    /// (unknown email) against a hash that never matches, to take the same time.
+    /// `Ok(None)` when no turn came free within [`Self::WAIT`]. The turn is held until
+    /// the check ends, even if the request is abandoned meanwhile.
+    pub async fn verify(
+        self: &Arc<Self>,
+        password: String,
+        hash: Option<String>,
+    ) -> Result<Option<bool>, WebError> {
+        let Some(turn) = self.take_turn().await else {
+            return Ok(None);
+        };
+        let me = self.clone();
+        let ok = tokio::task::spawn_blocking(move || {
+            let now = me.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            me.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            me.checks.fetch_add(1, Ordering::SeqCst);
+            let ok = match &hash {
+                Some(h) => users::verify_password(&password, h),
+                None => {
+                    users::verify_password(&password, users::dummy_hash());
+                    false
+                }
+            };
+            me.in_flight.fetch_sub(1, Ordering::SeqCst);
+            drop(turn);
+            ok
+        })
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+        Ok(Some(ok))
+    }
+
+    /// Password checks run so far.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(Ordering::SeqCst)
+    }
+
+    /// The most password checks that ever ran at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+}
+
+/// The address of the client behind a request, the one sign-in throttling counts.
+///
+/// The TCP peer, unless the peer is a trusted proxy (`JOBRANK_TRUSTED_PROXIES`): then
+/// `X-Forwarded-For` is believed, and the client is its right-most hop that is not itself
+/// a trusted proxy (each proxy appends the address it saw, so hops to the left of an
+/// untrusted one could be forged), or the left-most hop when every hop is trusted. A
+/// header with a hop that is not an address is ignored (the peer counts), as is a missing
+/// one. IPv4 addresses mapped into IPv6 count as IPv4.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let peer = peer.to_canonical();
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut hops = Vec::new();
+    for value in headers.get_all("x-forwarded-for") {
+        let Ok(text) = value.to_str() else {
+            return peer;
+        };
+        for hop in text.split(',') {
+            match forwarded_hop(hop.trim()) {
+                Some(ip) => hops.push(ip.to_canonical()),
+                None => return peer,
+            }
+        }
+    }
+    hops.iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .or(hops.first())
+        .copied()
+        .unwrap_or(peer)
+}
+
+/// One `X-Forwarded-For` hop: an address, possibly bracketed or with a port.
+fn forwarded_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
+}
+
 /// A random 256-bit value as 64 hex digits.
 pub fn random_token() -> String {
     hex::encode(rand::random::<[u8; 32]>())
@@ -111,12 +253,21 @@ fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool, same_site: &s
     .expect("cookie values are hex")
 }
 
-/// Middleware: resolves the session cookie and enforces CSRF protection.
+/// Middleware: resolves the session cookie, enforces CSRF protection, and keeps
+/// answers to signed-in requests out of every cache.
 pub async fn session_and_csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match resolve(&state, req).await {
-        Ok(req) => next.run(req).await,
-        Err(e) => e.into_response(),
+    let req = match resolve(&state, req).await {
+        Ok(req) => req,
+        Err(e) => return e.into_response(),
+    };
+    let signed_in = req.extensions().get::<Session>().is_some();
+    let mut res = next.run(req).await;
+    if signed_in {
+        res.headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
     }
+    res
 }
 
 async fn resolve(state: &AppState, mut req: Request) -> Result<Request, WebError> {
@@ -136,7 +287,11 @@ async fn resolve(state: &AppState, mut req: Request) -> Result<Request, WebError
     if !unsafe_method || exempt {
         return Ok(req);
     }
-    check_origin(state, req.headers())?;
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    check_origin(state, req.headers(), peer)?;
     let expected = if path == "/login" {
         cookie(req.headers(), LOGIN_COOKIE).map(str::to_owned)
     } else {
@@ -254,7 +409,16 @@ async fn current_session(state: &AppState, id_hash: String) -> Result<Option<Ses
 
 /// Refuses a request whose `Origin` (or `Sec-Fetch-Site`) shows it came from another
 /// site. A request without either header (not from a browser) passes to the token check.
-fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
+///
+/// The Origin must be the site's origin: scheme, host and port. With
+/// `JOBRANK_PUBLIC_URL` that is the public URL's origin and nothing else. Without it the
+/// site is the `Host` the request was sent to, over http (jobrank serves no TLS itself),
+/// or over the scheme a trusted proxy reports in `X-Forwarded-Proto`.
+fn check_origin(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+) -> Result<(), WebError> {
     if headers
         .get("sec-fetch-site")
         .is_some_and(|v| v == "cross-site")
@@ -263,27 +427,35 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
             "cross-site requests are refused (CSRF check failed)".into(),
         ));
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let own = origin
-        .split_once("://")
-        .is_some_and(|(_, authority)| !host.is_empty() && authority == host);
-    let public = state
-        .config
-        .public_url
-        .as_ref()
-        .is_some_and(|u| u.origin().ascii_serialization() == origin);
-    if own || public {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden(format!(
+    let origin = String::from_utf8_lossy(origin.as_bytes());
+    let site = match &state.config.public_url {
+        Some(u) => Some(u.origin()),
+        None => {
+            let trusted = &state.config.trusted_proxies;
+            let proxied =
+                peer.is_some_and(|p| trusted.iter().any(|n| n.contains(&p.to_canonical())));
+            let scheme = headers
+                .get("x-forwarded-proto")
+                .filter(|_| proxied)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| *v == "https" || *v == "http")
+                .unwrap_or("http");
+            headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|host| Url::parse(&format!("{scheme}://{host}")).ok())
+                .map(|u| u.origin())
+        }
+    };
+    let theirs = Url::parse(&origin).ok().map(|u| u.origin());
+    match (theirs, site) {
+        (Some(theirs), Some(site)) if theirs.is_tuple() && theirs == site => Ok(()),
+        _ => Err(WebError::Forbidden(format!(
             "requests from {origin} are refused (CSRF check failed)"
-        )))
+        ))),
     }
 }
 
@@ -405,12 +577,33 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only a local path is followed after sign-in (no open redirect).
+/// Where to go after signing in: [`local_path`] of `next`, else the dashboard.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
+    next.and_then(local_path).unwrap_or_else(|| "/".to_string())
+}
+
+/// `next` as a path on this site (percent-encoded, with its query), or `None`: the rule
+/// against open redirects.
+///
+/// It must start with a single `/` followed by neither `/` nor `\`, hold no backslash
+/// (browsers read it as `/`) and no control character (browsers drop tabs and newlines,
+/// so `/<TAB>/evil.example` would become `//evil.example`); with a leading `/` it has no
+/// scheme. It is then resolved by the URL parser as a relative reference against a
+/// placeholder origin: the result must keep that origin, and its path must again start
+/// with a single `/` (dot segments turn `/.//evil.example` into `//evil.example`).
+pub fn local_path(next: &str) -> Option<String> {
+    let rest = next.strip_prefix('/')?;
+    if rest.starts_with('/') || next.contains('\\') || next.chars().any(char::is_control) {
+        return None;
     }
+    let base = Url::parse("http://jobrank.invalid/").expect("constant URL");
+    let url = base.join(next).ok()?;
+    if url.origin() != base.origin() {
+        return None;
+    }
+    let path = &url[url::Position::BeforePath..];
+    let single_slash = path.starts_with('/') && !path[1..].starts_with(['/', '\\']);
+    single_slash.then(|| path.to_string())
 }
 
 fn login_form(
@@ -474,6 +667,12 @@ struct SignIn {
     next: Option<String>,
 }
 
+/// Signs in. The throttle's decision and the record of the attempt are one step: an
+/// attempt is reserved (and counted as failed) in the write transaction that counts the
+/// earlier failures, before any password is checked, so simultaneous guesses at one
+/// account cannot all pass the count before the first is recorded. Only a reserved
+/// attempt gets a password check, in turn (see [`PasswordChecks`]); a sign-in that finds
+/// no turn withdraws its reservation and is answered 503.
 async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -483,83 +682,87 @@ async fn sign_in(
 ) -> Result<Response, WebError> {
     let next = safe_next(form.next.as_deref());
     let email = form.email.trim().to_string();
-    let ip = peer.ip().to_string();
+    let ip = client_address(peer.ip(), &headers, &state.config.trusted_proxies).to_string();
     let now = store::now();
+    let limits = sessions::AttemptLimits {
+        since: now - THROTTLE_WINDOW,
+        per_email: MAX_FAILURES_PER_ACCOUNT,
+        per_address: MAX_FAILURES_PER_ADDRESS,
+    };
+    let refuse = |status: StatusCode| {
+        login_form(
+            &state,
+            &headers,
+            status,
+            email.clone(),
+            next.clone(),
+            Some(SIGN_IN_FAILED),
+        )
+    };
+    // A read first, so a flood of throttled guesses costs no write.
     let (e, i) = (email.clone(), ip.clone());
     let (by_email, by_ip) = state
         .store
-        .read(move |c| sessions::count_failed_attempts(c, &e, &i, now - THROTTLE_WINDOW))
+        .read(move |c| sessions::count_failed_attempts(c, &e, &i, limits.since))
         .await?;
-    if by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_ADDRESS {
+    let attempt = if by_email >= limits.per_email || by_ip >= limits.per_address {
+        None
+    } else {
+        let (e, i) = (email.clone(), ip.clone());
+        state
+            .store
+            .write(move |tx| {
+                sessions::forget_login_attempts(tx, now - Duration::days(1))?;
+                sessions::reserve_login_attempt(tx, &e, &i, now, limits)
+            })
+            .await?
+    };
+    let Some(attempt) = attempt else {
         tracing::warn!(client = %ip, "sign-in throttled");
-        return login_form(
-            &state,
-            &headers,
-            StatusCode::TOO_MANY_REQUESTS,
-            email,
-            next,
-            Some(SIGN_IN_FAILED),
-        );
-    }
+        return refuse(StatusCode::TOO_MANY_REQUESTS);
+    };
     let e = email.clone();
     let creds = state
         .store
         .read(move |c| users::find_credentials(c, &e))
         .await?;
-    let password = form.password;
-    let (user, ok) = tokio::task::spawn_blocking(move || match creds {
-        Some((user, hash)) => {
-            let ok = users::verify_password(&password, &hash) && user.active;
-            (Some(user), ok)
-        }
-        None => {
-            users::verify_password(&password, users::dummy_hash());
-            (None, false)
-        }
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.into()))?;
-    let user = user.filter(|_| ok);
+    let (user, hash) = match creds {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let Some(matched) = state.password_checks.verify(form.password, hash).await? else {
+        tracing::warn!(client = %ip, "sign-in refused: every password check is busy");
+        state
+            .store
+            .write(move |tx| sessions::delete_login_attempt(tx, attempt))
+            .await?;
+        let mut res = refuse(StatusCode::SERVICE_UNAVAILABLE)?;
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(PasswordChecks::RETRY_AFTER),
+        );
+        return Ok(res);
+    };
+    // The attempt already counts as failed; only a success changes it.
+    let Some(user) = user.filter(|u| matched && u.active) else {
+        return refuse(StatusCode::UNAUTHORIZED);
+    };
     let old = session.map(|s| s.0.id_hash.clone());
     let token = random_token();
     let id_hash = hash_token(&token);
     let csrf = random_token();
-    let (e, i, uid) = (
-        email.clone(),
-        ip.clone(),
-        user.as_ref().map(|u| u.id.clone()),
-    );
+    let uid = user.id.clone();
     state
         .store
         .write(move |tx| {
-            sessions::record_login_attempt(
-                tx,
-                &e,
-                &i,
-                now,
-                uid.is_some(),
-                now - Duration::days(1),
-            )?;
-            if let Some(uid) = uid {
-                if let Some(old) = old {
-                    sessions::delete_session(tx, &old)?;
-                }
-                sessions::delete_expired_sessions(tx, now, now - IDLE)?;
-                sessions::insert_session(tx, &id_hash, &uid, &csrf, now, now + ABSOLUTE)?;
+            sessions::mark_login_attempt_succeeded(tx, attempt)?;
+            if let Some(old) = old {
+                sessions::delete_session(tx, &old)?;
             }
-            Ok(())
+            sessions::delete_expired_sessions(tx, now, now - IDLE)?;
+            sessions::insert_session(tx, &id_hash, &uid, &csrf, now, now + ABSOLUTE)
         })
         .await?;
-    let Some(user) = user else {
-        return login_form(
-            &state,
-            &headers,
-            StatusCode::UNAUTHORIZED,
-            email,
-            next,
-            Some(SIGN_IN_FAILED),
-        );
-    };
     tracing::info!(user = %user.id, "signed in");
     let secure = state.config.secure_cookies();
     let mut res = Redirect::to(&next).into_response();
@@ -600,4 +803,89 @@ async fn sign_out(
         set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies(), "Lax"),
     );
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_client_address_believes_only_trusted_proxies() {
+        let trusted: Vec<IpNet> = ["127.0.0.1/32", "::1/128", "10.0.0.0/8"]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for (peer, headers, expected) in [
+            // Not from a proxy: the header is whatever the client wrote.
+            ("203.0.113.9", vec!["198.51.100.1"], "203.0.113.9"),
+            // From Caddy on loopback.
+            ("127.0.0.1", vec!["198.51.100.1"], "198.51.100.1"),
+            ("::1", vec!["198.51.100.1"], "198.51.100.1"),
+            ("::ffff:127.0.0.1", vec!["198.51.100.1"], "198.51.100.1"),
+            // No header, an empty one, or a hop that is not an address: the peer.
+            ("127.0.0.1", vec![], "127.0.0.1"),
+            ("127.0.0.1", vec![""], "127.0.0.1"),
+            ("127.0.0.1", vec!["unknown, 198.51.100.1"], "127.0.0.1"),
+            ("127.0.0.1", vec!["198.51.100.1,,10.0.0.2"], "127.0.0.1"),
+            // The right-most hop that is not a trusted proxy; forged hops to its left
+            // are ignored.
+            ("127.0.0.1", vec!["1.2.3.4, 198.51.100.1"], "198.51.100.1"),
+            ("127.0.0.1", vec!["198.51.100.1, 10.0.0.2"], "198.51.100.1"),
+            (
+                "127.0.0.1",
+                vec!["1.2.3.4", "198.51.100.1, 10.0.0.2"],
+                "198.51.100.1",
+            ),
+            // Every hop trusted: the left-most.
+            ("127.0.0.1", vec!["10.0.0.7, 10.0.0.2"], "10.0.0.7"),
+            // Addresses with a port, bracketed IPv6.
+            ("127.0.0.1", vec!["[2001:db8::1]:443"], "2001:db8::1"),
+            ("127.0.0.1", vec!["[2001:db8::1]"], "2001:db8::1"),
+            ("127.0.0.1", vec!["198.51.100.1:5123"], "198.51.100.1"),
+        ] {
+            assert_eq!(
+                client_address(ip(peer), &forwarded(&headers), &trusted),
+                ip(expected),
+                "peer {peer}, X-Forwarded-For {headers:?}"
+            );
+        }
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &forwarded(&["198.51.100.1"]), &[]),
+            ip("127.0.0.1"),
+            "no trusted proxies: always the peer"
+        );
+    }
+
+    #[test]
+    fn only_a_path_on_this_site_is_followed_after_sign_in() {
+        for (next, expected) in [
+            ("/", Some("/")),
+            ("/jobs/42?x=1", Some("/jobs/42?x=1")),
+            ("/review#week", Some("/review#week")),
+            ("/jobs/42?q=café", Some("/jobs/42?q=caf%C3%A9")),
+            ("/a/../jobs", Some("/jobs")),
+            ("/%2f%2fevil.example", Some("/%2f%2fevil.example")),
+            ("/.//evil.example/", None),
+            ("/..//evil.example/", None),
+            ("//evil.example/", None),
+            ("/\\evil.example/", None),
+            ("/\t/evil.example/", None),
+            ("/x\n", None),
+            ("https://evil.example/", None),
+            ("javascript:alert(1)", None),
+            ("evil.example", None),
+            ("", None),
+        ] {
+            assert_eq!(local_path(next).as_deref(), expected, "{next:?}");
+        }
+    }
 }

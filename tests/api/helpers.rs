@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
-use jobrank::app::Application;
+use jobrank::app::{Application, ConnectionCount, ServeLimits};
 use jobrank::config::{Config, Layers};
 use jobrank::store::Store;
 use jobrank::web::{AppState, Clock};
@@ -19,12 +19,15 @@ use tokio::sync::oneshot;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub store: Store,
-    /// The application's state as it serves (its router can be rebuilt from it).
+    /// The application's state as it serves (its router can be rebuilt from it; its
+    /// counters and password-check turns).
     pub state: AppState,
     /// The web layer's clock: the system's, moved forward by [`TestClock::advance`].
     pub clock: TestClock,
     pub client: reqwest::Client,
     pub data_dir: TempDir,
+    /// The server's open connections.
+    pub connections: Arc<ConnectionCount>,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -134,6 +137,15 @@ pub async fn spawn_app_with(extra: &[(&'static str, String)]) -> TestApp {
 
 /// Spawns jobrank on an existing data directory.
 pub async fn spawn_app_in(data_dir: TempDir, extra: &[(&'static str, String)]) -> TestApp {
+    spawn_app_limited(data_dir, extra, ServeLimits::DEFAULT).await
+}
+
+/// Spawns jobrank on an existing data directory with other serving limits.
+pub async fn spawn_app_limited(
+    data_dir: TempDir,
+    extra: &[(&'static str, String)],
+    limits: ServeLimits,
+) -> TestApp {
     jobrank::install_crypto();
     let config = test_config(data_dir.path(), extra);
     let dir = data_dir.path().to_owned();
@@ -143,11 +155,13 @@ pub async fn spawn_app_in(data_dir: TempDir, extra: &[(&'static str, String)]) -
         .expect("store opens");
     let mut app = Application::build(config, store.clone())
         .await
-        .expect("app builds");
+        .expect("app builds")
+        .with_limits(limits);
     let clock = TestClock::default();
     app.state_mut().clock = clock.as_clock();
-    let state = app.state().clone();
     let addr = app.local_addr();
+    let state = app.state().clone();
+    let connections = app.connections();
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -162,6 +176,7 @@ pub async fn spawn_app_in(data_dir: TempDir, extra: &[(&'static str, String)]) -
             .build()
             .expect("client"),
         data_dir,
+        connections,
         stop: Some(tx),
         handle: Some(handle),
     }

@@ -2,6 +2,7 @@
 
 mod api_json;
 mod audit;
+mod caddy;
 mod cli;
 mod durability;
 mod fake_recruiterflow;
@@ -10,6 +11,7 @@ mod ops;
 mod pg;
 mod recruiterflow;
 mod replication;
+mod serving;
 mod store;
 mod web_admin;
 mod web_auth;

@@ -438,6 +438,79 @@ async fn dashboard_filters_and_sorts_swap_only_the_list_and_back_restores_them()
     app.stop().await;
 }
 
+/// Issue 11, item 13: htmx keeps no copy of a signed-in page in the browser's storage,
+/// and signing out clears a copy an older version may have left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_leaves_no_private_page_in_the_browsers_history_cache() {
+    let (app, accounts) = demo_app().await;
+    let b = Browser::start().await;
+    let (email, password) = account(&accounts, Role::AccountManager);
+    b.sign_in(&app, &email, &password).await;
+    let c = b.c();
+    c.find(Locator::Id("rank"))
+        .await
+        .unwrap()
+        .select_by_value("A")
+        .await
+        .unwrap();
+    b.wait_until(
+        "location.search.includes('rank=A')",
+        "the URL carries rank=A",
+    )
+    .await;
+    b.wait_until(
+        "Array.from(document.querySelectorAll('#job-list li.job')).every(li => li.dataset.rank === 'A')",
+        "only A jobs are listed",
+    )
+    .await;
+    let stored = "return [sessionStorage.getItem('htmx-history-cache') !== null, \
+                  localStorage.getItem('htmx-history-cache') !== null]";
+    assert_eq!(
+        b.js(stored).await,
+        json!([false, false]),
+        "htmx stored a snapshot of a signed-in page"
+    );
+
+    // A copy left by an older version goes at sign-out.
+    b.js("sessionStorage.setItem('htmx-history-cache', '[{\"url\":\"/\",\"content\":\"private\"}]'); \
+          localStorage.setItem('htmx-history-cache', '[]'); return 0")
+        .await;
+    c.find(Locator::Css("form[action='/logout'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_until(
+        "location.pathname === '/login' && document.readyState === 'complete'",
+        "the sign-in page shows after signing out",
+    )
+    .await;
+    assert_eq!(
+        b.js(stored).await,
+        json!([false, false]),
+        "sign-out cleared the cache"
+    );
+
+    // Back shows no private page either.
+    b.js("window.__signedOutPage = true; return 0").await;
+    c.back().await.unwrap();
+    b.wait_until(
+        "window.__signedOutPage !== true && document.readyState === 'complete'",
+        "Back loads another document",
+    )
+    .await;
+    assert_eq!(b.js("return location.pathname").await, json!("/login"));
+    assert_eq!(
+        b.js("return document.getElementById('job-list') === null")
+            .await,
+        json!(true),
+        "Back after signing out showed the job list"
+    );
+    drop(b);
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scoring_with_the_keyboard_changes_the_badge_on_the_dashboard() {
     let (app, accounts) = demo_app().await;
