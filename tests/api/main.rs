@@ -4,6 +4,7 @@ mod api_json;
 mod cli;
 mod durability;
 mod fake_recruiterflow;
+mod hardening;
 mod helpers;
 mod ops;
 mod pg;
