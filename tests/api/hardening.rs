@@ -1,8 +1,14 @@
 //! Hardening against made-up input: metrics labels stay bounded whatever clients send.
 
+use jobrank::domain::{FactorScores, Role};
+use jobrank::replication::push::{self, PushOptions};
+use jobrank::replication::{self, PgTarget};
+use jobrank::store::{self, Store, jobs, pipeline, submissions, users};
 use reqwest::Method;
+use secrecy::SecretString;
 
 use crate::helpers::{TestApp, spawn_app};
+use crate::pg;
 
 /// The request series `/metrics` exposes now, and the size of the whole text.
 async fn request_series(app: &TestApp) -> (usize, usize) {
@@ -64,4 +70,142 @@ async fn made_up_methods_and_random_paths_leave_the_metrics_bounded() {
     assert!(!text.contains("X1M"), "a made-up method became a label");
     assert!(!text.contains("/scan/"), "a raw path became a label");
     app.stop().await;
+}
+
+/// A store with one row of every replicated kind (user, job, settings, submission,
+/// rank history, pipeline snapshot), pushed to `db`.
+async fn pushed_store(db: &pg::TestDb) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .write(|tx| {
+            let now = store::now();
+            let u = users::insert_user(
+                tx,
+                &users::NewUser {
+                    email: "rls@agency.test".into(),
+                    name: "Row Level".into(),
+                    role: Role::AccountManager,
+                    password_hash: "x".into(),
+                    scores: true,
+                },
+                now,
+            )?;
+            jobs::upsert_job(
+                tx,
+                &jobs::JobUpsert {
+                    id: 77,
+                    title: "Head of Data".into(),
+                    client: "Acme".into(),
+                    status: "Open".into(),
+                    is_open: true,
+                    opened_at: Some(now - chrono::Duration::days(3)),
+                    fee_minor: Some(2_000_000),
+                    fee_currency: Some("GBP".into()),
+                    hiring_team: vec!["Ann Lee".into()],
+                    description_html: Some("<p>Data</p>".into()),
+                },
+                now,
+            )?;
+            pipeline::record_snapshot(
+                tx,
+                77,
+                &[pipeline::StageCount {
+                    stage: "Sourced".into(),
+                    stage_order: 0,
+                    candidates: 3,
+                    avg_days_in_stage: Some(2.5),
+                }],
+                now,
+            )?;
+            submissions::insert_submission(
+                tx,
+                &submissions::NewSubmission {
+                    job_id: 77,
+                    scorer_id: u.id,
+                    scores: FactorScores::from_values([3, 4, 2, 5]).unwrap(),
+                    time_open_overridden: false,
+                    fee_size_overridden: false,
+                    comment: Some("fine".into()),
+                },
+                now,
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let t = PgTarget::parse(&SecretString::from(db.url.clone())).unwrap();
+    let mut c = t.connect().await.unwrap();
+    replication::migrate(&mut c).await.unwrap();
+    let report = push::push(&store, &mut c, &PushOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.dead, 0, "{report:?}");
+    (dir, store)
+}
+
+#[tokio::test]
+async fn every_jobrank_table_in_postgres_has_row_level_security_and_supabase_roles_read_nothing() {
+    let db = pg::test_db().await;
+    let (_dir, _store) = pushed_store(&db).await;
+    let c = db.client().await;
+    let tables: Vec<(String, bool)> = c
+        .query(
+            "SELECT c.relname, c.relrowsecurity FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'jobrank' AND c.relkind IN ('r', 'p') ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert!(
+        tables.iter().any(|(t, _)| t == "refinery_schema_history"),
+        "{tables:?}"
+    );
+    assert!(tables.len() >= 7, "{tables:?}");
+    // The roles Supabase gives its REST API, as Supabase creates them (NOLOGIN, no
+    // BYPASSRLS), granted what a careless GRANT would give them.
+    c.batch_execute(
+        "DO $$ BEGIN
+             CREATE ROLE anon NOLOGIN NOINHERIT;
+         EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         DO $$ BEGIN
+             CREATE ROLE authenticated NOLOGIN NOINHERIT;
+         EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         GRANT USAGE ON SCHEMA jobrank TO anon, authenticated;
+         GRANT SELECT ON ALL TABLES IN SCHEMA jobrank TO anon, authenticated;",
+    )
+    .await
+    .unwrap();
+    let mut unprotected = Vec::new();
+    for (table, rls) in &tables {
+        if !rls {
+            unprotected.push(format!("{table}: row level security is off"));
+        }
+        let owner_sees: i64 = c
+            .query_one(&format!("SELECT count(*) FROM jobrank.{table}"), &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert!(
+            owner_sees > 0,
+            "jobrank.{table} is empty: the test proves nothing"
+        );
+        for role in ["anon", "authenticated"] {
+            c.batch_execute(&format!("SET ROLE {role}")).await.unwrap();
+            let seen: i64 = c
+                .query_one(&format!("SELECT count(*) FROM jobrank.{table}"), &[])
+                .await
+                .unwrap()
+                .get(0);
+            c.batch_execute("RESET ROLE").await.unwrap();
+            if seen > 0 {
+                unprotected.push(format!("{role} reads {seen} rows of jobrank.{table}"));
+            }
+        }
+    }
+    assert!(unprotected.is_empty(), "{unprotected:#?}");
 }
