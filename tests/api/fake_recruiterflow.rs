@@ -2,7 +2,7 @@
 //! `tests/fixtures/recruiterflow/`: the open-job list in pages (both `include_count`
 //! body shapes), single jobs with company and stages, pipelines, stage movements,
 //! placements, users (changeable) and counts. Faults can be queued: 429 with `Retry-After`, 500s,
-//! slow answers, malformed bodies, HTML error pages, wrong shapes, 401.
+//! slow answers, malformed bodies, HTML error pages, wrong shapes, 401, redirects.
 //! Shared by the integration tests and the benchmark (`#[path]`).
 
 #![allow(dead_code)]
@@ -67,6 +67,8 @@ pub enum Fault {
     Unauthorized,
     /// Answers normally after this long.
     Slow(Duration),
+    /// 307 Temporary Redirect to this URL (the query kept).
+    Redirect(String),
 }
 
 /// One job of the fake agency.
@@ -498,6 +500,13 @@ async fn handle(
             );
         }
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
+        Some(Fault::Redirect(to)) => {
+            let location = match uri.query() {
+                Some(q) => format!("{to}?{q}"),
+                None => to,
+            };
+            return (StatusCode::TEMPORARY_REDIRECT, [("location", location)], "").into_response();
+        }
         None => {}
     }
     if headers.get("rf-api-key").and_then(|v| v.to_str().ok()) != Some(API_KEY) {

@@ -1,5 +1,7 @@
 //! Hardening against made-up input: metrics labels stay bounded whatever clients send.
 
+use std::sync::{Arc, Mutex};
+
 use jobrank::domain::{FactorScores, Role};
 use jobrank::replication::push::{self, PushOptions};
 use jobrank::replication::{self, PgTarget};
@@ -7,8 +9,10 @@ use jobrank::store::{self, Store, jobs, pipeline, submissions, users};
 use reqwest::Method;
 use secrecy::SecretString;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::fake_recruiterflow::{API_KEY, FakeRecruiterflow, Fault};
+use crate::helpers::{TestApp, run_cli, spawn_app, stderr};
 use crate::pg;
+use crate::recruiterflow::{client_for, fast_options};
 
 /// The request series `/metrics` exposes now, and the size of the whole text.
 async fn request_series(app: &TestApp) -> (usize, usize) {
@@ -208,4 +212,96 @@ async fn every_jobrank_table_in_postgres_has_row_level_security_and_supabase_rol
         }
     }
     assert!(unprotected.is_empty(), "{unprotected:#?}");
+}
+
+/// A server on another loopback port that records the `RF-Api-Key` header of every
+/// request it gets (None when a request came without one) and answers a job.
+async fn key_recorder() -> (String, Arc<Mutex<Vec<Option<String>>>>) {
+    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let record = seen.clone();
+    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+        let record = record.clone();
+        async move {
+            record.lock().unwrap().push(
+                headers
+                    .get("rf-api-key")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+            );
+            axum::Json(serde_json::json!({"id": 1, "title": "Stolen", "is_open": true}))
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), seen)
+}
+
+#[tokio::test]
+async fn the_recruiterflow_client_follows_no_redirect_and_the_key_stays_home() {
+    let fake = FakeRecruiterflow::with_jobs(2).await;
+    let (elsewhere, seen) = key_recorder().await;
+    let client = client_for(&fake, fast_options());
+    for to in [
+        format!("{elsewhere}/api/external/job"),
+        // Same host, same port: still refused (jobrank follows no redirect at all).
+        format!("{}/api/external/job", fake.base_url()),
+    ] {
+        fake.push_fault("/api/external/job", Fault::Redirect(to.clone()));
+        let err = client.get_job(1).await.expect_err("a redirect is refused");
+        let msg = err.to_string();
+        assert!(msg.contains("redirect"), "{msg}");
+        assert!(msg.contains("/api/external/job"), "{msg}");
+        assert!(!msg.contains(API_KEY), "{msg}");
+    }
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the other server was reached: {:?}",
+        seen.lock().unwrap()
+    );
+    // Without the fault the same call works.
+    assert_eq!(client.get_job(1).await.unwrap().id, 1);
+}
+
+#[test]
+fn a_non_https_recruiterflow_base_url_is_refused_unless_loopback() {
+    for bad in [
+        "http://api.recruiterflow.com",
+        "http://10.0.0.5:8080",
+        "http://recruiterflow.example",
+        "ftp://api.recruiterflow.com",
+    ] {
+        let out = run_cli(&["check"], &[("RECRUITERFLOW_BASE_URL", bad)], None);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("RECRUITERFLOW_BASE_URL"), "{bad}: {err}");
+        assert!(err.contains("https"), "{bad}: {err}");
+        let dir = tempfile::tempdir().unwrap();
+        let out = run_cli(
+            &["serve", "--bind", "127.0.0.1:0"],
+            &[
+                ("RECRUITERFLOW_BASE_URL", bad),
+                ("JOBRANK_DATA_DIR", dir.path().to_str().unwrap()),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        assert!(stderr(&out).contains("RECRUITERFLOW_BASE_URL"));
+    }
+    for good in [
+        "https://api.recruiterflow.com",
+        "http://127.0.0.1:9",
+        "http://localhost:9",
+        "http://[::1]:9",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut layers = jobrank::config::Layers::default();
+        layers.set("RECRUITERFLOW_BASE_URL", good.to_string(), "test");
+        layers.set(
+            "JOBRANK_DATA_DIR",
+            dir.path().to_str().unwrap().to_string(),
+            "test",
+        );
+        assert!(layers.build().is_ok(), "{good} refused");
+    }
 }
