@@ -27,6 +27,7 @@ pub mod sync_runs;
 pub mod users;
 
 use std::fs::File;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -282,11 +283,25 @@ impl Store {
             path: data_dir.to_owned(),
             reason,
         };
-        std::fs::create_dir_all(data_dir).map_err(|e| dir_err(format!("cannot create it: {e}")))?;
+        create_private_dir(data_dir).map_err(|e| dir_err(format!("cannot create it: {e}")))?;
         let probe = data_dir.join(".write-probe");
-        std::fs::write(&probe, b"ok").map_err(|e| dir_err(format!("cannot write in it: {e}")))?;
+        write_private(&probe, b"ok").map_err(|e| dir_err(format!("cannot write in it: {e}")))?;
         let _ = std::fs::remove_file(&probe);
         let path = data_dir.join(DB_FILE);
+        // Created 0600 before SQLite sees it (an empty file is an empty database);
+        // SQLite gives the WAL and shared-memory files the database file's mode.
+        create_private_file(&path).map_err(|e| dir_err(format!("cannot create {DB_FILE}: {e}")))?;
+        for suffix in ["", "-wal", "-shm"] {
+            make_private(Path::new(&format!("{}{suffix}", path.display())));
+        }
+        // Backups written by older versions may be readable by everyone.
+        if let Ok(entries) = std::fs::read_dir(backup::backups_dir(data_dir)) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().ends_with(".sqlite3") {
+                    make_private(&entry.path());
+                }
+            }
+        }
         let mut writer = Connection::open(&path).map_err(|e| StoreError::Corrupt {
             path: path.clone(),
             reason: e.to_string(),
@@ -346,7 +361,7 @@ impl Store {
     /// Takes the data directory's exclusive lock, held by `serve` and `restore` so that
     /// two servers never share a store and a restore never runs under a server.
     pub fn lock_data_dir(data_dir: &Path) -> Result<DataDirLock> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::DataDir {
+        create_private_dir(data_dir).map_err(|e| StoreError::DataDir {
             path: data_dir.to_owned(),
             reason: format!("cannot create it: {e}"),
         })?;
@@ -354,6 +369,7 @@ impl Store {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
             .open(data_dir.join("jobrank.lock"))
             .map_err(|e| StoreError::DataDir {
                 path: data_dir.to_owned(),
@@ -561,6 +577,68 @@ fn ensure_replica(conn: &mut Connection) -> Result<String> {
         (&id, ts(&now())),
     )?;
     Ok(id)
+}
+
+/// The mode of every file jobrank writes in the data directory and of backups: the
+/// store holds password hashes, so only the service's user reads it.
+pub(crate) fn private_file_mode() -> std::fs::Permissions {
+    std::fs::Permissions::from_mode(0o600)
+}
+
+/// Creates a directory (and missing parents) readable by the owner only (0700); an
+/// existing one is left as it is (the deployment may have chosen its mode).
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Creates an empty file with mode 0600 unless it exists. The mode is set with
+/// `fchmod` too, so no umask widens or narrows it.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    match File::options()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(f) => f.set_permissions(private_file_mode()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes a small file with mode 0600.
+fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.set_permissions(private_file_mode())?;
+    f.write_all(content)
+}
+
+/// Narrows an existing file to mode 0600 (stores and backups written by older
+/// versions, files moved aside by a restore); a missing file is fine, and a file this
+/// process may not change is logged, not fatal.
+pub(crate) fn make_private(path: &Path) {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    if meta.permissions().mode() & 0o077 == 0 {
+        return;
+    }
+    if let Err(e) = std::fs::set_permissions(path, private_file_mode()) {
+        tracing::warn!(file = %path.display(), error = %e, "cannot make the file private (mode 0600)");
+    }
 }
 
 /// A new global id for a row that replicates.

@@ -10,7 +10,7 @@ use reqwest::Method;
 use secrecy::SecretString;
 
 use crate::fake_recruiterflow::{API_KEY, FakeRecruiterflow, Fault};
-use crate::helpers::{TestApp, run_cli, spawn_app, stderr};
+use crate::helpers::{TestApp, jobrank_command, run_cli, spawn_app, stderr};
 use crate::pg;
 use crate::recruiterflow::{client_for, fast_options};
 
@@ -304,4 +304,122 @@ fn a_non_https_recruiterflow_base_url_is_refused_unless_loopback() {
         );
         assert!(layers.build().is_ok(), "{good} refused");
     }
+}
+
+/// The binary run through `sh` with umask 000, the most permissive, so any file it
+/// creates without an explicit mode would be readable by everyone.
+fn jobrank_umask_000(args: &[&str]) -> std::process::Command {
+    let mut cmd = jobrank_command();
+    let program = cmd.get_program().to_owned();
+    let mut sh = std::process::Command::new("sh");
+    sh.arg("-c")
+        .arg("umask 000; exec \"$0\" \"$@\"")
+        .arg(program)
+        .args(args);
+    // The same cleared environment as jobrank_command().
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    cmd = sh;
+    cmd
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn backups_and_the_store_are_private_and_a_backup_deletes_nothing_else() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+    let mut server = jobrank_umask_000(&["serve", "--bind", "127.0.0.1:0", "--data-dir", data_s])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The log says when it serves; the rest of the log is drained in the background.
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let mut serving = false;
+    for line in lines.by_ref() {
+        let Ok(line) = line else { break };
+        if line.contains("jobrank is serving") {
+            serving = true;
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    assert!(serving, "the server did not start");
+    // An unrelated file that happens to share the backup's stem.
+    let notes = dir.path().join("notes.partial");
+    std::fs::write(&notes, "my own notes").unwrap();
+    let dest = dir.path().join("notes.db");
+    let out = jobrank_umask_000(&["--data-dir", data_s, "backup", dest.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let mut problems = Vec::new();
+    if !out.status.success() {
+        problems.push(format!(
+            "backup failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    match std::fs::read_to_string(&notes) {
+        Ok(t) if t == "my own notes" => {}
+        other => problems.push(format!("notes.partial was touched: {other:?}")),
+    }
+    if dest.exists() && mode(&dest) != 0o600 {
+        problems.push(format!("backup mode {:o}", mode(&dest)));
+    }
+    // The store, its WAL and shared-memory files and the lock, while the server runs.
+    for name in [
+        "jobrank.sqlite3",
+        "jobrank.sqlite3-wal",
+        "jobrank.sqlite3-shm",
+        "jobrank.lock",
+    ] {
+        let p = data.join(name);
+        if !p.exists() {
+            problems.push(format!("{name} missing"));
+        } else if mode(&p) != 0o600 {
+            problems.push(format!("{name} mode {:o}", mode(&p)));
+        }
+    }
+    if mode(&data) & 0o077 != 0 {
+        problems.push(format!("data directory mode {:o}", mode(&data)));
+    }
+    // No temporary file is left beside the backup.
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "data" && n != "notes.db" && n != "notes.partial")
+        .collect();
+    if !left.is_empty() {
+        problems.push(format!("left behind: {left:?}"));
+    }
+    // A second backup to the same path is refused and changes nothing.
+    let before = std::fs::read(&dest).unwrap_or_default();
+    let out = jobrank_umask_000(&["--data-dir", data_s, "backup", dest.to_str().unwrap()])
+        .output()
+        .unwrap();
+    if out.status.success() || std::fs::read(&dest).unwrap_or_default() != before {
+        problems.push("a second backup overwrote PATH".into());
+    }
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(server.id().to_string())
+        .status();
+    let _ = server.wait();
+    assert!(problems.is_empty(), "{problems:#?}");
 }
