@@ -9,6 +9,7 @@ mod factors;
 mod ranking;
 mod review;
 mod settings;
+mod text;
 
 pub use factors::{Factor, FactorScores, Level, Role};
 pub use ranking::{
@@ -17,6 +18,7 @@ pub use ranking::{
 };
 pub use review::{OUTLIER_DISTANCE, Outlier, ReviewSubmission, ScorerReview, review_scorers};
 pub use settings::{FeeBands, Settings, Thresholds, TimeOpenBands, Weights, days_between};
+pub use text::{check_text, clean_external};
 
 /// A rule of the scoring model was broken; the message names the field and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -680,7 +680,14 @@ async fn score_post(
         .to_string();
     let required = action != "draft" && action != "edit";
     let (levels, mut errors) = read_levels(&form, required);
-    if comment.chars().count() > submissions::MAX_COMMENT_CHARS {
+    if let Err(crate::domain::DomainError::Invalid { reason, .. }) =
+        crate::domain::check_text("comment", &comment)
+    {
+        errors.push(FieldError {
+            field: "comment".into(),
+            message: format!("Comment: {reason}"),
+        });
+    } else if comment.chars().count() > submissions::MAX_COMMENT_CHARS {
         errors.push(FieldError {
             field: "comment".into(),
             message: format!(

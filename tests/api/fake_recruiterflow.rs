@@ -83,6 +83,9 @@ pub struct FakeJob {
     pub status: String,
     /// Candidates per stage name: (candidate id, days in the stage).
     pub candidates: Vec<(i64, &'static str, i64)>,
+    /// Appended to every stage name and hiring-team member's name this job's answers
+    /// carry (for tests of text Recruiterflow sends with control characters).
+    pub name_noise: String,
 }
 
 /// Everything the fake serves, changeable by tests while it runs.
@@ -141,6 +144,7 @@ impl FakeJob {
                 (id * 10 + 2, "Sourced", 4),
                 (id * 10 + 3, "Company Submission", 9),
             ],
+            name_noise: String::new(),
         }
     }
 
@@ -152,9 +156,16 @@ impl FakeJob {
             STAGES
                 .iter()
                 .enumerate()
-                .map(|(i, s)| json!({"id": i + 1, "name": s, "rank": i}))
+                .map(|(i, s)| json!({"id": i + 1, "name": format!("{s}{}", self.name_noise), "rank": i}))
                 .collect(),
         );
+        if let Some(team) = v["hiring_team"].as_array_mut() {
+            for m in team {
+                if let Some(name) = m["name"].as_str() {
+                    m["name"] = json!(format!("{name}{}", self.name_noise));
+                }
+            }
+        }
         v
     }
 
@@ -221,12 +232,29 @@ impl FakeJob {
                             v
                         })
                         .collect();
-                    json!({"id": i + 1, "name": stage, "candidates": cands})
+                    json!({"id": i + 1, "name": format!("{stage}{}", self.name_noise), "candidates": cands})
                 })
                 .collect(),
         );
+        if !self.name_noise.is_empty() {
+            for s in summary_names_mut(&mut v) {
+                *s = json!(format!(
+                    "{}{}",
+                    s.as_str().unwrap_or_default(),
+                    self.name_noise
+                ));
+            }
+        }
         v
     }
+}
+
+/// The `name` of each stage in a pipeline's summary.
+fn summary_names_mut(v: &mut Value) -> Vec<&mut Value> {
+    v["summary"]
+        .as_array_mut()
+        .map(|a| a.iter_mut().map(|s| &mut s["name"]).collect())
+        .unwrap_or_default()
 }
 
 fn movements_for(state: &FakeState, candidate: i64) -> Option<Value> {

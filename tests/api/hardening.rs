@@ -3,16 +3,19 @@
 use std::sync::{Arc, Mutex};
 
 use jobrank::domain::{FactorScores, Role};
+use jobrank::recruiterflow::sync;
 use jobrank::replication::push::{self, PushOptions};
 use jobrank::replication::{self, PgTarget};
-use jobrank::store::{self, Store, jobs, pipeline, submissions, users};
+use jobrank::store::{self, Store, jobs, outbox, pipeline, submissions, sync_runs, users};
 use reqwest::Method;
 use secrecy::SecretString;
 
-use crate::fake_recruiterflow::{API_KEY, FakeRecruiterflow, Fault};
-use crate::helpers::{TestApp, jobrank_command, run_cli, spawn_app, stderr};
+use crate::api_json::api_token;
+use crate::fake_recruiterflow::{API_KEY, FakeJob, FakeRecruiterflow, Fault};
+use crate::helpers::{TestApp, jobrank_command, run_cli, spawn_app, spawn_app_with, stderr};
 use crate::pg;
 use crate::recruiterflow::{client_for, fast_options};
+use crate::web_support::{add_user, sign_in};
 
 /// The request series `/metrics` exposes now, and the size of the whole text.
 async fn request_series(app: &TestApp) -> (usize, usize) {
@@ -422,4 +425,269 @@ fn backups_and_the_store_are_private_and_a_backup_deletes_nothing_else() {
         .status();
     let _ = server.wait();
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Control characters of every kind a client or Recruiterflow might send.
+const NOISE: &str = "\u{0}\u{7}\u{1b}\r\u{7f}\u{85}";
+
+fn has_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_from_people_and_cleaned_from_recruiterflow_so_nothing_becomes_a_dead_letter()
+ {
+    let db = pg::test_db().await;
+    let fake = FakeRecruiterflow::start().await;
+    let mut job = FakeJob::new(
+        41,
+        &format!("Head{NOISE} of Data"),
+        &format!("Acme{NOISE} Ltd"),
+    );
+    job.status = format!("Active{NOISE} search");
+    job.name_noise = NOISE.to_string();
+    fake.put_job(job);
+    fake.put_user(
+        9001,
+        &format!("Rita{NOISE} Recruiter"),
+        "rita@agency.example",
+    );
+    let app = spawn_app_with(&[
+        ("RECRUITERFLOW_API_KEY", API_KEY.to_string()),
+        ("RECRUITERFLOW_BASE_URL", fake.base_url()),
+    ])
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let run = loop {
+        let run = app
+            .store
+            .read(|c| sync_runs::latest_run(c, sync::RUN_KIND))
+            .await
+            .unwrap();
+        if let Some(r) = run.filter(|r| r.status != "running") {
+            break r;
+        }
+        assert!(std::time::Instant::now() < deadline, "no sync finished");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(run.status, "ok", "{:?}", run.message);
+
+    add_user(&app, "ceo@agency.example", Role::Ceo, false).await;
+    add_user(&app, "ann@agency.example", Role::AccountManager, true).await;
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+    let ann = sign_in(&app, "ann@agency.example").await;
+    let token = api_token(&app, "ann@agency.example").await;
+    let levels = [
+        ("client_engagement", "3"),
+        ("search_difficulty", "4"),
+        ("time_open", "2"),
+        ("fee_size", "5"),
+    ];
+
+    // People: every text field refuses control characters with a 422 naming it.
+    for bad in ["nul\0here", "bell\u{7}", "esc\u{1b}[2J", "lone\rreturn"] {
+        for action in ["submit", "draft"] {
+            let mut form = levels.to_vec();
+            form.push(("comment", bad));
+            form.push(("action", action));
+            let res = ann.post("/jobs/41/score", &form).await;
+            assert_eq!(res.status(), 422, "{action} {bad:?}");
+            let html = res.text().await.unwrap();
+            assert!(
+                html.contains("control characters"),
+                "{action} {bad:?}: {html}"
+            );
+        }
+        let res = app
+            .client
+            .post(app.url("/api/scores"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(
+                serde_json::json!({"job_id": 41, "client_engagement": 3, "search_difficulty": 4,
+                    "time_open": 2, "fee_size": 5, "comment": bad})
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "API {bad:?}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert!(body["fields"]["comment"].is_string(), "{body}");
+        for (field, name, email) in [
+            ("name", bad.to_string(), "new@agency.example".to_string()),
+            (
+                "email",
+                "New Person".to_string(),
+                format!("new{bad}@agency.example"),
+            ),
+        ] {
+            let res = ceo
+                .post(
+                    "/admin/users",
+                    &[
+                        ("email", email.as_str()),
+                        ("name", name.as_str()),
+                        ("role", "account_manager"),
+                        ("password", "long enough password"),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status(), 422, "user {field} {bad:?}");
+            let html = res.text().await.unwrap();
+            assert!(html.contains("control characters"), "user {field}: {html}");
+        }
+        let res = ceo
+            .post("/admin/tokens", &[("user_id", "whoever"), ("label", bad)])
+            .await;
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("control characters"),
+            "token label {bad:?}: {html}"
+        );
+    }
+    // The command line refuses them too (an argument cannot hold NUL; \x01 it can).
+    let data_dir = app.data_dir.path().to_str().unwrap().to_string();
+    let out = run_cli(
+        &[
+            "--data-dir",
+            &data_dir,
+            "user",
+            "add",
+            "--email",
+            "cli@agency.example",
+            "--name",
+            "Cli\u{1}Person",
+            "--role",
+            "account_manager",
+        ],
+        &[],
+        Some("long enough password\n"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("control characters"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_cli(
+        &[
+            "--data-dir",
+            &data_dir,
+            "token",
+            "create",
+            "--email",
+            "ann@agency.example",
+            "--label",
+            "bad\u{1b}label",
+        ],
+        &[],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("control characters"),
+        "{}",
+        stderr(&out)
+    );
+    // Line breaks and tabs are fine, and are kept.
+    let mut form = levels.to_vec();
+    form.push(("comment", "first line\r\nsecond\tline"));
+    form.push(("action", "submit"));
+    assert_eq!(ann.post("/jobs/41/score", &form).await.status(), 303);
+    assert_eq!(
+        app.store
+            .read(submissions::count_submissions)
+            .await
+            .unwrap(),
+        1
+    );
+
+    // Recruiterflow: its text was cleaned as it arrived.
+    let stored = app
+        .store
+        .read(|c| jobs::find_job(c, 41))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.title, "Head of Data");
+    assert_eq!(stored.client, "Acme Ltd");
+    assert_eq!(stored.status, "Active search");
+    assert!(!stored.hiring_team.is_empty());
+    for t in stored
+        .hiring_team
+        .iter()
+        .chain(stored.description_html.iter())
+    {
+        assert!(!has_control(t), "{t:?}");
+    }
+    let rf_users = app
+        .store
+        .read(store::recruiterflow_users::list_recruiterflow_users)
+        .await
+        .unwrap();
+    assert!(
+        rf_users
+            .iter()
+            .any(|u| u.name.as_deref() == Some("Rita Recruiter")),
+        "{rf_users:?}"
+    );
+
+    // Everything replicates: no dead letter, and PostgreSQL holds no control character.
+    let t = PgTarget::parse(&SecretString::from(db.url.clone())).unwrap();
+    let mut c = t.connect().await.unwrap();
+    replication::migrate(&mut c).await.unwrap();
+    let report = push::push(&app.store, &mut c, &PushOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.dead, 0, "{report:?}");
+    assert_eq!(app.store.read(outbox::dead_count).await.unwrap(), 0);
+    assert_eq!(app.store.read(outbox::pending_count).await.unwrap(), 0);
+    let pg = db.client().await;
+    for (table, n) in [
+        ("users", 2),
+        ("jobs", 1),
+        ("settings", 1),
+        ("submissions", 1),
+        ("rank_history", 1),
+        ("pipeline_snapshots", 1),
+    ] {
+        let rows: i64 = pg
+            .query_one(&format!("SELECT count(*) FROM jobrank.{table}"), &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert!(rows >= n, "{table}: {rows} rows");
+        let dirty: i64 = pg
+            .query_one(
+                &format!(
+                    "SELECT count(*) FROM jobrank.{table} t
+                     WHERE row_to_json(t)::text ~ '\\\\u00(0[0-8bcef]|1[0-9a-f]|7f|8[0-9a-f]|9[0-9a-f])'"
+                ),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(dirty, 0, "{table} holds control characters");
+    }
+    let comment: String = pg
+        .query_one("SELECT comment FROM jobrank.submissions", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(comment, "first line\r\nsecond\tline");
+    let stages: Vec<String> = pg
+        .query(
+            "SELECT stage FROM jobrank.pipeline_snapshots ORDER BY stage_order",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(stages.contains(&"Sourced".to_string()), "{stages:?}");
+    app.stop().await;
 }
