@@ -217,9 +217,46 @@ pub fn days_to_delete(days: &[NaiveDate], keep_daily: u32, keep_weekly: u32) -> 
     delete
 }
 
+/// Free space a scheduled backup must leave on the disk: a backup that would eat the
+/// last of it would make the store refuse scores next (64 MiB).
+pub const BACKUP_SPACE_MARGIN: u64 = 64 << 20;
+
+/// Refuses to start a scheduled backup to `dest` when the copy (about the size of the
+/// store and its WAL) would leave less than [`BACKUP_SPACE_MARGIN`] free on the disk.
+pub fn check_room_for_backup(data_dir: &Path, dest: &Path) -> Result<()> {
+    let db = data_dir.join(DB_FILE);
+    let size = [db.clone(), PathBuf::from(format!("{}-wal", db.display()))]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum::<u64>();
+    let dir = dest.parent().filter(|p| p.is_dir()).unwrap_or(data_dir);
+    let free = super::free_bytes(dir).map_err(|e| {
+        backup_err(
+            dest,
+            format!("cannot read the free space of {}: {e}", dir.display()),
+        )
+    })?;
+    let mb = |n: u64| n.div_ceil(1 << 20);
+    if free < size.saturating_add(BACKUP_SPACE_MARGIN) {
+        return Err(backup_err(
+            dest,
+            format!(
+                "not started: the disk is too full ({} MiB free; the copy needs about {} MiB and {} MiB must stay free for the store)",
+                free >> 20,
+                mb(size),
+                BACKUP_SPACE_MARGIN >> 20
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Takes today's scheduled backup unless it exists, then applies retention. Returns
 /// the new backup's path when one was taken. Only `jobrank-YYYYMMDD.sqlite3` files are
-/// ever deleted; pre-migration, pre-upgrade and manual backups are left alone.
+/// ever deleted; pre-migration, pre-upgrade and manual backups are left alone. The
+/// backup does not start when it would leave less than [`BACKUP_SPACE_MARGIN`] free
+/// (see [`check_room_for_backup`]); retention still runs, so old backups go.
 pub fn scheduled_backup(
     data_dir: &Path,
     today: NaiveDate,
@@ -227,13 +264,22 @@ pub fn scheduled_backup(
     keep_weekly: u32,
 ) -> Result<Option<PathBuf>> {
     let dest = daily_path(data_dir, today);
-    let taken = if dest.exists() {
+    let room = if dest.exists() {
+        Ok(())
+    } else {
+        check_room_for_backup(data_dir, &dest)
+    };
+    let taken = if dest.exists() || room.is_err() {
         None
     } else {
         backup_data_dir(data_dir, &dest)?;
         Some(dest)
     };
     let dir = backups_dir(data_dir);
+    if room.is_err() && !dir.is_dir() {
+        // Nothing to prune: say why no backup was taken.
+        return room.map(|()| None);
+    }
     let entries = std::fs::read_dir(&dir)
         .map_err(|e| StoreError::Backup(format!("cannot list {}: {e}", dir.display())))?;
     let mut days = Vec::new();
@@ -249,6 +295,7 @@ pub fn scheduled_backup(
         })?;
         tracing::info!(backup = %path.display(), "deleted an old backup (retention)");
     }
+    room?;
     Ok(taken)
 }
 

@@ -80,6 +80,11 @@ pub enum StoreError {
     Invalid(#[from] DomainError),
     #[error("backup failed: {0}")]
     Backup(String),
+    /// A write refused for lack of space (SQLite's "database or disk is full", or an
+    /// I/O error while the data directory's filesystem has next to no space left).
+    /// Nothing of the refused write was kept; writes resume once space is freed.
+    #[error("the disk holding the data directory is full; the write was not saved ({detail})")]
+    DiskFull { detail: String },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("stored data could not be read: {0}")]
@@ -119,6 +124,36 @@ struct Inner {
     replica_id: String,
     /// Write transactions this process committed (see [`Store::local_writes`]).
     local_writes: AtomicU64,
+    /// The latest write refused for lack of space, while space has not come back.
+    disk_full: Mutex<Option<DiskFull>>,
+}
+
+/// Free space the data directory's filesystem must regain, above what it had when a
+/// write was refused for lack of space, before the store counts as writable again
+/// (256 KiB: room for a good many submissions). Measured against the refusal rather
+/// than as an absolute level, so a small disk recovers as surely as a large one, and
+/// small writes that still fit while larger ones are refused do not hide the problem.
+pub const DISK_RECOVERED_BYTES: u64 = 256 << 10;
+
+/// Below this much free space an I/O error on a write is taken for a full disk (SQLite
+/// reports most out-of-space failures as `SQLITE_FULL`, but growing the WAL index or
+/// an fsync can fail with a plain I/O error).
+const DISK_NEARLY_FULL_BYTES: u64 = 1 << 20;
+
+/// A write refused for lack of space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskFull {
+    /// When the (latest) write was refused.
+    pub since: DateTime<Utc>,
+    /// Free bytes in the data directory's filesystem then.
+    pub free_then: u64,
+}
+
+/// Free bytes for jobrank in the filesystem holding `path` (what an unprivileged user
+/// may still use, as `df` reports).
+pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    let s = rustix::fs::statvfs(path)?;
+    Ok(s.f_bavail.saturating_mul(s.f_frsize))
 }
 
 /// The data directory's exclusive lock; released when dropped.
@@ -352,6 +387,7 @@ impl Store {
                 reader_slots: Semaphore::new(READERS),
                 replica_id,
                 local_writes: AtomicU64::new(0),
+                disk_full: Mutex::new(None),
             }),
         };
         store.write_blocking(|tx| settings::ensure_default_settings(tx, now()))?;
@@ -451,21 +487,95 @@ impl Store {
     }
 
     /// The blocking form of [`Store::write`], for start-up and command-line tools.
+    /// A write refused for lack of space is answered [`StoreError::DiskFull`] and
+    /// remembered (see [`Store::disk_full`]).
     pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&Tx<'_>) -> Result<T>,
     {
         let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let t = Tx {
-            tx,
-            origin: &self.inner.replica_id,
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let t = Tx {
+                tx,
+                origin: &self.inner.replica_id,
+            };
+            let out = f(&t)?;
+            bump_generation(&t.tx)?;
+            t.tx.commit()?;
+            Ok(out)
+        })();
+        drop(conn);
+        match result {
+            Ok(out) => {
+                self.inner.local_writes.fetch_add(1, Ordering::SeqCst);
+                Ok(out)
+            }
+            Err(e) => Err(self.space_refusal(e)),
+        }
+    }
+
+    /// Turns an error that means "no space left" into [`StoreError::DiskFull`] and
+    /// remembers when it happened; other errors pass unchanged.
+    fn space_refusal(&self, e: StoreError) -> StoreError {
+        let (code, message) = match &e {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(err, msg)) => (err.code, msg),
+            _ => return e,
         };
-        let out = f(&t)?;
-        bump_generation(&t.tx)?;
-        t.tx.commit()?;
-        self.inner.local_writes.fetch_add(1, Ordering::SeqCst);
-        Ok(out)
+        let free = free_bytes(&self.inner.data_dir).ok();
+        let full = code == rusqlite::ErrorCode::DiskFull
+            || (code == rusqlite::ErrorCode::SystemIoFailure
+                && free.is_some_and(|f| f < DISK_NEARLY_FULL_BYTES));
+        if !full {
+            return e;
+        }
+        let detail = message.clone().unwrap_or_else(|| e.to_string());
+        let refusal = DiskFull {
+            since: now(),
+            free_then: free.unwrap_or(0),
+        };
+        tracing::error!(
+            data_dir = %self.inner.data_dir.display(),
+            free_bytes = refusal.free_then,
+            error = %detail,
+            "a write was refused: the disk holding the data directory is full"
+        );
+        *self
+            .inner
+            .disk_full
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(refusal);
+        StoreError::DiskFull { detail }
+    }
+
+    /// Whether the store is refusing writes for lack of space: a write was refused
+    /// for it and the data directory's filesystem has not regained
+    /// [`DISK_RECOVERED_BYTES`] since. Asks the filesystem (`statvfs`, cheap) only
+    /// while a refusal is remembered, and forgets it once space has come back, so
+    /// nothing else needs to notice.
+    pub fn disk_full(&self) -> Option<DiskFull> {
+        let mut state = self
+            .inner
+            .disk_full
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let refusal = (*state)?;
+        let recovered = free_bytes(&self.inner.data_dir)
+            .is_ok_and(|f| f >= refusal.free_then.saturating_add(DISK_RECOVERED_BYTES));
+        if recovered {
+            tracing::info!(
+                data_dir = %self.inner.data_dir.display(),
+                "the data directory has free space again; writes are accepted"
+            );
+            *state = None;
+            return None;
+        }
+        Some(refusal)
+    }
+
+    /// Free bytes in the data directory's filesystem.
+    pub fn free_bytes(&self) -> std::io::Result<u64> {
+        free_bytes(&self.inner.data_dir)
     }
 
     /// How many write transactions this process has committed (including the writer

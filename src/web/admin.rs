@@ -151,6 +151,9 @@ struct AdminPage {
     dead: Vec<DeadRow>,
     outbox_pending: i64,
     outbox_dead: i64,
+    /// The data directory's free space in words, or why the disk counts as full.
+    disk: String,
+    disk_full: bool,
 }
 
 impl AdminPage {
@@ -606,8 +609,25 @@ async fn render_admin(
             .collect(),
         outbox_pending: pending,
         outbox_dead: dead_out,
+        disk: disk_line(state),
+        disk_full: state.store.disk_full().is_some(),
     };
     render_with(status, &page)
+}
+
+/// The admin page's disk line: the free space, or that the disk is full.
+fn disk_line(state: &AppState) -> String {
+    let free = state.store.free_bytes().ok();
+    match state.store.disk_full() {
+        Some(full) => super::health::disk_full_problem(&full, free),
+        None => match free {
+            Some(n) => format!(
+                "Disk: {} free in the data directory.",
+                super::health::human_bytes(n)
+            ),
+            None => "Disk: the free space in the data directory cannot be read.".into(),
+        },
+    }
 }
 
 /// How jobrank users match the Recruiterflow users the last full sync stored.

@@ -745,7 +745,8 @@ async fn score_post(
             state
                 .store
                 .write(move |tx| drafts::save_draft(tx, id, &scorer, &draft, now))
-                .await?;
+                .await
+                .map_err(|e| WebError::from(e).not_saved("your draft was not saved"))?;
             Ok(Redirect::to(&format!("/jobs/{id}/score?saved=1")).into_response())
         }
         "review" | "submit" => {
@@ -774,7 +775,8 @@ async fn score_post(
             state
                 .store
                 .write(move |tx| submissions::insert_submission(tx, &new, now).map(|_| ()))
-                .await?;
+                .await
+                .map_err(|e| WebError::from(e).not_saved("your score was not saved"))?;
             // The next job of the queue the form was opened from (wrapping round): the
             // submission changed only this job's place in it. The hint is checked with
             // two index seeks (still open, still needs my score); without a usable hint

@@ -1,7 +1,8 @@
 //! Observability at the HTTP edge: a request id per request (`x-request-id`, in the
 //! tracing span and the response), request counts and latency histograms per matched
 //! route, and `/metrics` in the Prometheus/OpenMetrics text format with the store's
-//! queue depths and the age of the last successful sync and push.
+//! queue depths, the age of the last successful sync and push, and the data
+//! directory's free space.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -85,6 +86,8 @@ pub struct HttpMetrics {
     recruiterflow_age: Gauge<f64, AtomicU64>,
     supabase_age: Gauge<f64, AtomicU64>,
     uptime: Gauge<f64, AtomicU64>,
+    free_bytes: Gauge,
+    disk_full: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -109,6 +112,8 @@ impl HttpMetrics {
             recruiterflow_age: Gauge::default(),
             supabase_age: Gauge::default(),
             uptime: Gauge::default(),
+            free_bytes: Gauge::default(),
+            disk_full: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -150,6 +155,16 @@ impl HttpMetrics {
             "uptime_seconds",
             "Seconds since this process started serving",
             m.uptime.clone(),
+        );
+        registry.register(
+            "data_dir_free_bytes",
+            "Free bytes in the filesystem holding the data directory (statvfs, as df shows)",
+            m.free_bytes.clone(),
+        );
+        registry.register(
+            "store_disk_full",
+            "1 while the store refuses writes because the disk is full, else 0",
+            m.disk_full.clone(),
         );
         Arc::new(HttpMetrics { registry, ..m })
     }
@@ -257,6 +272,14 @@ async fn metrics(
         now,
     ));
     metrics.uptime.set(age_seconds(Some(state.started_at), now));
+    if let Ok(free) = state.store.free_bytes() {
+        metrics
+            .free_bytes
+            .set(i64::try_from(free).unwrap_or(i64::MAX));
+    }
+    metrics
+        .disk_full
+        .set(i64::from(state.store.disk_full().is_some()));
     let mut body = String::new();
     prometheus_client::encoding::text::encode(&mut body, &metrics.registry)
         .map_err(|e| WebError::Internal(anyhow::anyhow!("encoding metrics: {e}")))?;

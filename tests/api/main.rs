@@ -2,6 +2,7 @@
 
 mod api_json;
 mod cli;
+mod disk_full;
 mod durability;
 mod fake_recruiterflow;
 mod hardening;
