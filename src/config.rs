@@ -68,7 +68,7 @@ pub const SETTINGS: &[(&str, &str, bool, &str)] = &[
         "RECRUITERFLOW_BASE_URL",
         "recruiterflow_base_url",
         false,
-        "Recruiterflow API base URL (default https://api.recruiterflow.com)",
+        "Recruiterflow API base URL (default https://api.recruiterflow.com; https only, http on loopback)",
     ),
     (
         "JOBRANK_SYNC_INTERVAL",
@@ -332,7 +332,9 @@ impl Layers {
             "RECRUITERFLOW_BASE_URL",
             self.get("RECRUITERFLOW_BASE_URL")
                 .unwrap_or("https://api.recruiterflow.com"),
-        ) {
+        )
+        .and_then(|u| crate::recruiterflow::client::check_base_url(&u).map(|()| u))
+        {
             Ok(u) => u,
             Err(e) => {
                 bad("RECRUITERFLOW_BASE_URL", e);

@@ -15,6 +15,7 @@ mod ranking;
 mod review;
 mod settings;
 mod suggestion;
+mod text;
 
 pub use dashboard::{DashboardJob, DashboardQuery, Movement, RankFilter, SortKey, viewer_jobs};
 pub use factors::{Factor, FactorScores, Level, Role};
@@ -30,6 +31,7 @@ pub use review::{
 };
 pub use settings::{FeeBands, Settings, Thresholds, TimeOpenBands, Weights, days_between};
 pub use suggestion::{Overrides, Suggestions};
+pub use text::{check_text, clean_external};
 
 /// A rule of the scoring model was broken; the message names the field and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,6 +2,15 @@
 //! with exponential backoff and jitter on 429, 5xx and timeouts (honouring
 //! `Retry-After`), and tolerant parsing of the answers. The API key travels only in
 //! the `RF-Api-Key` header, marked sensitive, and never appears in logs or errors.
+//!
+//! The client follows no redirect at all: the key is a custom header, which HTTP
+//! clients do not strip when a redirect leads elsewhere, and Recruiterflow's API has no
+//! reason to redirect (a redirect means a wrong `RECRUITERFLOW_BASE_URL`, such as
+//! `http://` for an `https://` API, or a proxy in the way), so a 3xx answer fails the
+//! request with a message naming where it pointed. Same-origin redirects would be
+//! safe but would hide such a misconfiguration. The base URL must be `https://`,
+//! except on a loopback address (the test server, a local tunnel): see
+//! [`check_base_url`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,14 +124,43 @@ enum Retry {
     Unreachable(String),
 }
 
+/// Whether `url` may be Recruiterflow's base URL: `https://`, or `http://` on a
+/// loopback host (`localhost`, 127.0.0.0/8, `::1`) only, since over plain HTTP
+/// anyone on the path reads the API key. The error says what is wrong, in words for
+/// the configuration error about `RECRUITERFLOW_BASE_URL`.
+pub fn check_base_url(url: &Url) -> std::result::Result<(), String> {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(format!(
+            "{:?} must start with https:// (plain http:// is accepted only for a loopback address such as 127.0.0.1, since the API key would cross the network unencrypted)",
+            url.as_str()
+        )),
+        other => Err(format!(
+            "{:?} must start with https:// (not {other}://)",
+            url.as_str()
+        )),
+    }
+}
+
 impl Client {
     /// Builds a client for `base` (e.g. `https://api.recruiterflow.com`) with `key`.
-    /// Installs the TLS crypto provider if nothing has yet.
+    /// Refuses a base URL [`check_base_url`] refuses. Installs the TLS crypto provider
+    /// if nothing has yet.
     pub fn new(base: Url, key: SecretString, opts: ClientOptions) -> Result<Client> {
+        check_base_url(&base)
+            .map_err(|e| RecruiterflowError::Setup(format!("RECRUITERFLOW_BASE_URL {e}")))?;
         crate::install_crypto();
         let http = reqwest::Client::builder()
             .timeout(opts.timeout)
             .connect_timeout(opts.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("jobrank/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| RecruiterflowError::Setup(e.to_string()))?;
@@ -239,6 +277,11 @@ impl Client {
         };
         let status = resp.status();
         let retry_after = parse_retry_after(resp.headers());
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let is_html = resp
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -249,6 +292,13 @@ impl Client {
             Err(e) => return transport_failure(&e),
         };
         let endpoint = endpoint.to_string();
+        if status.is_redirection() {
+            return Attempt::Fail(RecruiterflowError::Redirect {
+                endpoint,
+                status: status.as_u16(),
+                location: redirect_target(url, location.as_deref()),
+            });
+        }
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Attempt::Fail(RecruiterflowError::Unauthorized {
                 endpoint,
@@ -594,6 +644,22 @@ fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
+/// Where a redirect pointed, for the error: resolved against the request's URL, origin
+/// and path only (a query could carry anything).
+fn redirect_target(from: &Url, location: Option<&str>) -> String {
+    match location.map(|l| from.join(l)) {
+        Some(Ok(mut u)) => {
+            u.set_query(None);
+            u.set_fragment(None);
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        Some(Err(_)) => "an unreadable address".into(),
+        None => "nowhere (no Location header)".into(),
+    }
+}
+
 fn snippet(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut s: String = flat.chars().take(160).collect();
@@ -621,6 +687,54 @@ mod tests {
         );
         h.insert("retry-after", HeaderValue::from_static("soon"));
         assert_eq!(parse_retry_after(&h), None);
+    }
+
+    #[test]
+    fn base_urls_must_be_https_unless_loopback() {
+        for ok in [
+            "https://api.recruiterflow.com",
+            "https://10.0.0.5",
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://localhost:9",
+            "http://LOCALHOST",
+            "http://[::1]:9",
+        ] {
+            assert_eq!(check_base_url(&Url::parse(ok).unwrap()), Ok(()), "{ok}");
+        }
+        for bad in [
+            "http://api.recruiterflow.com",
+            "http://10.0.0.5",
+            "http://localhost.example.com",
+            "http://[::2]",
+            "http://0.0.0.0",
+            "ftp://api.recruiterflow.com",
+        ] {
+            let e = check_base_url(&Url::parse(bad).unwrap()).unwrap_err();
+            assert!(e.contains("https://"), "{bad}: {e}");
+        }
+        assert!(
+            Client::new(
+                Url::parse("http://api.recruiterflow.com").unwrap(),
+                SecretString::from("k"),
+                ClientOptions::default(),
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn redirect_targets_are_shown_without_query_or_credentials() {
+        let from = Url::parse("https://api.recruiterflow.com/api/external/job?job_id=1").unwrap();
+        assert_eq!(
+            redirect_target(&from, Some("https://u:p@evil.example/x?key=1#f")),
+            "https://evil.example/x"
+        );
+        assert_eq!(
+            redirect_target(&from, Some("/login?next=1")),
+            "https://api.recruiterflow.com/login"
+        );
+        assert_eq!(redirect_target(&from, None), "nowhere (no Location header)");
     }
 
     #[test]

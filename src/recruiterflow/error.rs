@@ -56,6 +56,15 @@ pub enum RecruiterflowError {
         status: u16,
         snippet: String,
     },
+    #[error(
+        "Recruiterflow answered {endpoint} with a redirect (HTTP {status}) to {location}; jobrank follows no redirect, so the API key never leaves RECRUITERFLOW_BASE_URL: check that setting"
+    )]
+    Redirect {
+        endpoint: String,
+        status: u16,
+        /// Where the redirect pointed: origin and path only (never the query).
+        location: String,
+    },
     #[error("the open-job list changed while it was read ({detail}); nothing was closed")]
     IncompleteList { detail: String },
     #[error("Recruiterflow is not configured: set RECRUITERFLOW_API_KEY")]

@@ -53,26 +53,33 @@ pub struct SyncReport {
     pub message: String,
 }
 
+/// Text from Recruiterflow as the store keeps it: control characters removed (see
+/// [`crate::domain::clean_external`]; PostgreSQL would refuse a NUL), then trimmed.
+fn clean(s: &str) -> String {
+    crate::domain::clean_external(s).trim().to_string()
+}
+
+/// [`clean`], `None` when nothing is left.
+fn clean_nonempty(s: &str) -> Option<String> {
+    Some(clean(s)).filter(|s| !s.is_empty())
+}
+
 /// Maps a Recruiterflow job to what the store keeps. A job is open unless the payload
-/// says it is closed (`is_open` false) or archived.
+/// says it is closed (`is_open` false) or archived. Every text is cleaned of control
+/// characters.
 pub fn map_job(job: &model::Job) -> std::result::Result<JobUpsert, String> {
-    let title = job
-        .title
-        .as_deref()
-        .or(job.name.as_deref())
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| format!("job {} has neither a title nor a name", job.id))?
-        .to_string();
+    let title = [job.title.as_deref(), job.name.as_deref()]
+        .into_iter()
+        .flatten()
+        .find_map(clean_nonempty)
+        .ok_or_else(|| format!("job {} has neither a title nor a name", job.id))?;
     let closed = job.is_open == Some(false) || job.is_archived == Some(true);
     let is_open = !closed;
     let status = job
         .job_status
         .as_ref()
         .and_then(|s| s.name.as_deref())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+        .and_then(clean_nonempty)
         .unwrap_or_else(|| {
             if job.is_archived == Some(true) {
                 "Archived".into()
@@ -84,13 +91,16 @@ pub fn map_job(job: &model::Job) -> std::result::Result<JobUpsert, String> {
         });
     let (fee_minor, fee_currency) = match job.expected_fee.as_ref().and_then(model::Money::to_minor)
     {
-        Some((minor, currency)) => (Some(minor), currency),
+        Some((minor, currency)) => (Some(minor), currency.as_deref().and_then(clean_nonempty)),
         None => (None, None),
     };
     Ok(JobUpsert {
         id: job.id,
         title,
-        client: job.company_name().unwrap_or(NO_CLIENT).to_string(),
+        client: job
+            .company_name()
+            .and_then(clean_nonempty)
+            .unwrap_or_else(|| NO_CLIENT.to_string()),
         status,
         is_open,
         opened_at: job.last_opened,
@@ -100,8 +110,13 @@ pub fn map_job(job: &model::Job) -> std::result::Result<JobUpsert, String> {
             .hiring_team
             .iter()
             .filter_map(model::HiringTeamMember::display_name)
+            .filter_map(|n| clean_nonempty(&n))
             .collect(),
-        description_html: job.about_position.clone().filter(|s| !s.trim().is_empty()),
+        description_html: job
+            .about_position
+            .as_deref()
+            .map(|d| crate::domain::clean_external(d).into_owned())
+            .filter(|s| !s.trim().is_empty()),
     })
 }
 
@@ -141,7 +156,7 @@ pub fn pipeline_stages(
                 .filter(|d| !d.is_empty())
                 .map(|d| (d.iter().sum::<f64>() / d.len() as f64 * 10.0).round() / 10.0);
             Some(StageCount {
-                stage: name.to_string(),
+                stage: clean_nonempty(name)?,
                 stage_order: i as i64,
                 candidates: s.count.unwrap_or(0).max(0),
                 avg_days_in_stage: avg,
@@ -154,7 +169,7 @@ pub fn pipeline_stages(
 pub fn map_placement(p: &PlacementRecord) -> Option<PlacementUpsert> {
     let job_id = p.job.as_ref()?.id?;
     let (fee_minor, fee_currency) = match p.fee() {
-        Some((m, c)) => (Some(m), c),
+        Some((m, c)) => (Some(m), c.as_deref().and_then(clean_nonempty)),
         None => (None, None),
     };
     Some(PlacementUpsert {
@@ -163,8 +178,8 @@ pub fn map_placement(p: &PlacementRecord) -> Option<PlacementUpsert> {
         candidate: p
             .prospect
             .as_ref()
-            .and_then(|n| n.name.clone())
-            .filter(|n| !n.trim().is_empty()),
+            .and_then(|n| n.name.as_deref())
+            .and_then(clean_nonempty),
         placed_at: p.job_start_date.or(p.billing_date),
         fee_minor,
         fee_currency,
@@ -175,13 +190,8 @@ pub fn map_placement(p: &PlacementRecord) -> Option<PlacementUpsert> {
 pub fn map_user(u: &model::User) -> RecruiterflowUserUpsert {
     RecruiterflowUserUpsert {
         id: u.id,
-        email: u
-            .email
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(str::to_string),
-        name: u.full_name(),
+        email: u.email.as_deref().and_then(clean_nonempty),
+        name: u.full_name().as_deref().and_then(clean_nonempty),
     }
 }
 

@@ -114,17 +114,25 @@ pub fn verify_signature(
     // Only a signed timestamp is trusted, so it is checked after the signature.
     if let Some(t) = timestamp {
         let secs: i64 = t.parse().map_err(|_| WebhookRejection::BadTimestamp)?;
-        // Milliseconds are accepted too.
-        let secs = if secs > 100_000_000_000 {
-            secs / 1000
-        } else {
-            secs
-        };
-        if (now.timestamp() - secs).abs() > REPLAY_WINDOW_SECS {
+        if !within_replay_window(secs, now.timestamp()) {
             return Err(WebhookRejection::Replay);
         }
     }
     Ok(())
+}
+
+/// Whether a sender's timestamp (Unix seconds, or milliseconds when above 10^11) is
+/// within [`REPLAY_WINDOW_SECS`] of `now`. Checked arithmetic: any value, however
+/// absurd (`i64::MIN`, `i64::MAX`), is simply outside the window.
+fn within_replay_window(sent: i64, now: i64) -> bool {
+    let secs = if sent > 100_000_000_000 {
+        sent / 1000
+    } else {
+        sent
+    };
+    now.checked_sub(secs)
+        .and_then(i64::checked_abs)
+        .is_some_and(|off| off <= REPLAY_WINDOW_SECS)
 }
 
 /// Compares a path token with the configured one in constant time (both are run
@@ -295,6 +303,43 @@ mod tests {
         assert_eq!(
             verify_signature(SECRET, Some(&sig), Some(junk), body, now),
             Err(WebhookRejection::BadTimestamp)
+        );
+    }
+
+    #[test]
+    fn absurd_timestamps_are_refused_and_never_overflow() {
+        let now = Utc::now();
+        let body = b"{}";
+        let huge = "9".repeat(10_000);
+        for t in [
+            i64::MIN.to_string(),
+            i64::MAX.to_string(),
+            (i64::MIN + 1).to_string(),
+            (i64::MAX - 1).to_string(),
+            "-1".to_string(),
+            "0".to_string(),
+            // Milliseconds far in the past and the future.
+            (-100_000_000_000_000i64).to_string(),
+            (now.timestamp() * 1000 + 10_000_000).to_string(),
+            "9223372036854775808".to_string(),
+            huge,
+        ] {
+            let sig = sign(SECRET, Some(&t), body);
+            let got = verify_signature(SECRET, Some(&sig), Some(&t), body, now);
+            assert!(
+                matches!(
+                    got,
+                    Err(WebhookRejection::Replay | WebhookRejection::BadTimestamp)
+                ),
+                "{t:.40}: {got:?}"
+            );
+        }
+        // Now in milliseconds is still accepted.
+        let ms = (now.timestamp() * 1000).to_string();
+        let sig = sign(SECRET, Some(&ms), body);
+        assert_eq!(
+            verify_signature(SECRET, Some(&sig), Some(&ms), body, now),
+            Ok(())
         );
     }
 

@@ -58,6 +58,7 @@ pub fn insert_token(
     at: DateTime<Utc>,
 ) -> Result<ApiToken> {
     let label = label.trim();
+    crate::domain::check_text("label", label)?;
     if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
         return Err(StoreError::Invalid(crate::domain::DomainError::Invalid {
             field: "label",

@@ -46,39 +46,68 @@ pub fn verify_file(path: &Path) -> Result<()> {
 }
 
 /// Copies a live database into `dest` (which must not exist), consistently, then
-/// verifies the copy. A failure (a full disk, say) removes the partial copy.
+/// verifies the copy. The copy is written under an exclusively created temporary name
+/// beside `dest` (`.NAME.XXXXXX.partial`, mode 0600 whatever the umask: a backup holds
+/// password hashes) and moved into place only when verified, never replacing a file
+/// that appeared at `dest` meanwhile. A failure (a full disk, say) removes the
+/// temporary file and touches nothing else.
 pub fn backup_connection(src: &Connection, dest: &Path) -> Result<()> {
     if dest.exists() {
         return Err(backup_err(dest, "already exists; choose a new file name"));
     }
-    if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| backup_err(dest, format!("cannot create its folder: {e}")))?;
-    }
-    let partial = dest.with_extension("partial");
-    let _ = std::fs::remove_file(&partial);
-    let result = (|| {
-        {
-            let mut out = Connection::open(&partial).map_err(|e| backup_err(dest, e))?;
-            let b =
-                rusqlite::backup::Backup::new(src, &mut out).map_err(|e| backup_err(dest, e))?;
-            // All pages in one step: one read transaction, so the copy is consistent.
-            b.step(-1).map_err(|e| backup_err(dest, e))?;
-            drop(b);
-            out.pragma_update(None, "journal_mode", "DELETE")
-                .map_err(|e| backup_err(dest, e))?;
-        }
-        verify_file(&partial)?;
-        std::fs::File::open(&partial)
-            .and_then(|f| f.sync_all())
+    let parent = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    super::create_private_dir(parent)
+        .map_err(|e| backup_err(dest, format!("cannot create its folder: {e}")))?;
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| backup_err(dest, "is not a file name"))?;
+    let prefix = format!(".{name}.");
+    let partial = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".partial")
+        .permissions(super::private_file_mode())
+        .tempfile_in(parent)
+        .map_err(|e| {
+            backup_err(
+                dest,
+                format!("cannot create a temporary file beside it: {e}"),
+            )
+        })?;
+    // Exactly 0600 even under an unusual umask (fchmod ignores the umask).
+    partial
+        .as_file()
+        .set_permissions(super::private_file_mode())
+        .map_err(|e| backup_err(dest, e))?;
+    {
+        let mut out = Connection::open(partial.path()).map_err(|e| backup_err(dest, e))?;
+        let b = rusqlite::backup::Backup::new(src, &mut out).map_err(|e| backup_err(dest, e))?;
+        // All pages in one step: one read transaction, so the copy is consistent.
+        b.step(-1).map_err(|e| backup_err(dest, e))?;
+        drop(b);
+        out.pragma_update(None, "journal_mode", "DELETE")
             .map_err(|e| backup_err(dest, e))?;
-        std::fs::rename(&partial, dest).map_err(|e| backup_err(dest, e))?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&partial);
     }
-    result
+    verify_file(partial.path())?;
+    partial
+        .as_file()
+        .sync_all()
+        .map_err(|e| backup_err(dest, e))?;
+    // Dropping the temporary file on any error above deletes it.
+    partial.persist_noclobber(dest).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            backup_err(dest, "already exists; choose a new file name")
+        } else {
+            backup_err(dest, e.error)
+        }
+    })?;
+    if let Ok(dir) = std::fs::File::open(parent) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
 }
 
 /// Backs up the store in `data_dir` to `dest` while jobrank may be running.
@@ -113,7 +142,7 @@ pub fn restore_data_dir(data_dir: &Path, src: &Path) -> Result<PathBuf> {
         )));
     }
     verify_file(src)?;
-    std::fs::create_dir_all(data_dir).map_err(|e| StoreError::DataDir {
+    super::create_private_dir(data_dir).map_err(|e| StoreError::DataDir {
         path: data_dir.to_owned(),
         reason: e.to_string(),
     })?;
@@ -133,6 +162,7 @@ pub fn restore_data_dir(data_dir: &Path, src: &Path) -> Result<PathBuf> {
             std::fs::rename(&p, &to).map_err(|e| {
                 StoreError::Backup(format!("cannot move {} aside: {e}", p.display()))
             })?;
+            super::make_private(&to);
         }
     }
     std::fs::rename(&incoming, &live)
@@ -187,9 +217,46 @@ pub fn days_to_delete(days: &[NaiveDate], keep_daily: u32, keep_weekly: u32) -> 
     delete
 }
 
+/// Free space a scheduled backup must leave on the disk: a backup that would eat the
+/// last of it would make the store refuse scores next (64 MiB).
+pub const BACKUP_SPACE_MARGIN: u64 = 64 << 20;
+
+/// Refuses to start a scheduled backup to `dest` when the copy (about the size of the
+/// store and its WAL) would leave less than [`BACKUP_SPACE_MARGIN`] free on the disk.
+pub fn check_room_for_backup(data_dir: &Path, dest: &Path) -> Result<()> {
+    let db = data_dir.join(DB_FILE);
+    let size = [db.clone(), PathBuf::from(format!("{}-wal", db.display()))]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum::<u64>();
+    let dir = dest.parent().filter(|p| p.is_dir()).unwrap_or(data_dir);
+    let free = super::free_bytes(dir).map_err(|e| {
+        backup_err(
+            dest,
+            format!("cannot read the free space of {}: {e}", dir.display()),
+        )
+    })?;
+    let mb = |n: u64| n.div_ceil(1 << 20);
+    if free < size.saturating_add(BACKUP_SPACE_MARGIN) {
+        return Err(backup_err(
+            dest,
+            format!(
+                "not started: the disk is too full ({} MiB free; the copy needs about {} MiB and {} MiB must stay free for the store)",
+                free >> 20,
+                mb(size),
+                BACKUP_SPACE_MARGIN >> 20
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Takes today's scheduled backup unless it exists, then applies retention. Returns
 /// the new backup's path when one was taken. Only `jobrank-YYYYMMDD.sqlite3` files are
-/// ever deleted; pre-migration, pre-upgrade and manual backups are left alone.
+/// ever deleted; pre-migration, pre-upgrade and manual backups are left alone. The
+/// backup does not start when it would leave less than [`BACKUP_SPACE_MARGIN`] free
+/// (see [`check_room_for_backup`]); retention still runs, so old backups go.
 pub fn scheduled_backup(
     data_dir: &Path,
     today: NaiveDate,
@@ -197,13 +264,22 @@ pub fn scheduled_backup(
     keep_weekly: u32,
 ) -> Result<Option<PathBuf>> {
     let dest = daily_path(data_dir, today);
-    let taken = if dest.exists() {
+    let room = if dest.exists() {
+        Ok(())
+    } else {
+        check_room_for_backup(data_dir, &dest)
+    };
+    let taken = if dest.exists() || room.is_err() {
         None
     } else {
         backup_data_dir(data_dir, &dest)?;
         Some(dest)
     };
     let dir = backups_dir(data_dir);
+    if room.is_err() && !dir.is_dir() {
+        // Nothing to prune: say why no backup was taken.
+        return room.map(|()| None);
+    }
     let entries = std::fs::read_dir(&dir)
         .map_err(|e| StoreError::Backup(format!("cannot list {}: {e}", dir.display())))?;
     let mut days = Vec::new();
@@ -219,6 +295,7 @@ pub fn scheduled_backup(
         })?;
         tracing::info!(backup = %path.display(), "deleted an old backup (retention)");
     }
+    room?;
     Ok(taken)
 }
 

@@ -243,9 +243,16 @@ impl InboxWriter {
                         }
                     }
                     Err(e) => {
+                        let full = matches!(e, StoreError::DiskFull { .. });
                         let why = e.to_string();
                         for reply in replies {
-                            let _ = reply.send(Err(StoreError::Task(why.clone())));
+                            let _ = reply.send(Err(if full {
+                                StoreError::DiskFull {
+                                    detail: why.clone(),
+                                }
+                            } else {
+                                StoreError::Task(why.clone())
+                            }));
                         }
                     }
                 }

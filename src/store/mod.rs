@@ -28,6 +28,7 @@ pub mod sync_runs;
 pub mod users;
 
 use std::fs::File;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -80,6 +81,11 @@ pub enum StoreError {
     Invalid(#[from] DomainError),
     #[error("backup failed: {0}")]
     Backup(String),
+    /// A write refused for lack of space (SQLite's "database or disk is full", or an
+    /// I/O error while the data directory's filesystem has next to no space left).
+    /// Nothing of the refused write was kept; writes resume once space is freed.
+    #[error("the disk holding the data directory is full; the write was not saved ({detail})")]
+    DiskFull { detail: String },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("stored data could not be read: {0}")]
@@ -119,6 +125,36 @@ struct Inner {
     replica_id: String,
     /// Write transactions this process committed (see [`Store::local_writes`]).
     local_writes: AtomicU64,
+    /// The latest write refused for lack of space, while space has not come back.
+    disk_full: Mutex<Option<DiskFull>>,
+}
+
+/// Free space the data directory's filesystem must regain, above what it had when a
+/// write was refused for lack of space, before the store counts as writable again
+/// (256 KiB: room for a good many submissions). Measured against the refusal rather
+/// than as an absolute level, so a small disk recovers as surely as a large one, and
+/// small writes that still fit while larger ones are refused do not hide the problem.
+pub const DISK_RECOVERED_BYTES: u64 = 256 << 10;
+
+/// Below this much free space an I/O error on a write is taken for a full disk (SQLite
+/// reports most out-of-space failures as `SQLITE_FULL`, but growing the WAL index or
+/// an fsync can fail with a plain I/O error).
+const DISK_NEARLY_FULL_BYTES: u64 = 1 << 20;
+
+/// A write refused for lack of space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskFull {
+    /// When the (latest) write was refused.
+    pub since: DateTime<Utc>,
+    /// Free bytes in the data directory's filesystem then.
+    pub free_then: u64,
+}
+
+/// Free bytes for jobrank in the filesystem holding `path` (what an unprivileged user
+/// may still use, as `df` reports).
+pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    let s = rustix::fs::statvfs(path)?;
+    Ok(s.f_bavail.saturating_mul(s.f_frsize))
 }
 
 /// The data directory's exclusive lock; released when dropped.
@@ -283,11 +319,25 @@ impl Store {
             path: data_dir.to_owned(),
             reason,
         };
-        std::fs::create_dir_all(data_dir).map_err(|e| dir_err(format!("cannot create it: {e}")))?;
+        create_private_dir(data_dir).map_err(|e| dir_err(format!("cannot create it: {e}")))?;
         let probe = data_dir.join(".write-probe");
-        std::fs::write(&probe, b"ok").map_err(|e| dir_err(format!("cannot write in it: {e}")))?;
+        write_private(&probe, b"ok").map_err(|e| dir_err(format!("cannot write in it: {e}")))?;
         let _ = std::fs::remove_file(&probe);
         let path = data_dir.join(DB_FILE);
+        // Created 0600 before SQLite sees it (an empty file is an empty database);
+        // SQLite gives the WAL and shared-memory files the database file's mode.
+        create_private_file(&path).map_err(|e| dir_err(format!("cannot create {DB_FILE}: {e}")))?;
+        for suffix in ["", "-wal", "-shm"] {
+            make_private(Path::new(&format!("{}{suffix}", path.display())));
+        }
+        // Backups written by older versions may be readable by everyone.
+        if let Ok(entries) = std::fs::read_dir(backup::backups_dir(data_dir)) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().ends_with(".sqlite3") {
+                    make_private(&entry.path());
+                }
+            }
+        }
         let mut writer = Connection::open(&path).map_err(|e| StoreError::Corrupt {
             path: path.clone(),
             reason: e.to_string(),
@@ -338,6 +388,7 @@ impl Store {
                 reader_slots: Semaphore::new(READERS),
                 replica_id,
                 local_writes: AtomicU64::new(0),
+                disk_full: Mutex::new(None),
             }),
         };
         store.write_blocking(|tx| settings::ensure_default_settings(tx, now()))?;
@@ -347,7 +398,7 @@ impl Store {
     /// Takes the data directory's exclusive lock, held by `serve` and `restore` so that
     /// two servers never share a store and a restore never runs under a server.
     pub fn lock_data_dir(data_dir: &Path) -> Result<DataDirLock> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::DataDir {
+        create_private_dir(data_dir).map_err(|e| StoreError::DataDir {
             path: data_dir.to_owned(),
             reason: format!("cannot create it: {e}"),
         })?;
@@ -355,6 +406,7 @@ impl Store {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
             .open(data_dir.join("jobrank.lock"))
             .map_err(|e| StoreError::DataDir {
                 path: data_dir.to_owned(),
@@ -436,21 +488,95 @@ impl Store {
     }
 
     /// The blocking form of [`Store::write`], for start-up and command-line tools.
+    /// A write refused for lack of space is answered [`StoreError::DiskFull`] and
+    /// remembered (see [`Store::disk_full`]).
     pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&Tx<'_>) -> Result<T>,
     {
         let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let t = Tx {
-            tx,
-            origin: &self.inner.replica_id,
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let t = Tx {
+                tx,
+                origin: &self.inner.replica_id,
+            };
+            let out = f(&t)?;
+            bump_generation(&t.tx)?;
+            t.tx.commit()?;
+            Ok(out)
+        })();
+        drop(conn);
+        match result {
+            Ok(out) => {
+                self.inner.local_writes.fetch_add(1, Ordering::SeqCst);
+                Ok(out)
+            }
+            Err(e) => Err(self.space_refusal(e)),
+        }
+    }
+
+    /// Turns an error that means "no space left" into [`StoreError::DiskFull`] and
+    /// remembers when it happened; other errors pass unchanged.
+    fn space_refusal(&self, e: StoreError) -> StoreError {
+        let (code, message) = match &e {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(err, msg)) => (err.code, msg),
+            _ => return e,
         };
-        let out = f(&t)?;
-        bump_generation(&t.tx)?;
-        t.tx.commit()?;
-        self.inner.local_writes.fetch_add(1, Ordering::SeqCst);
-        Ok(out)
+        let free = free_bytes(&self.inner.data_dir).ok();
+        let full = code == rusqlite::ErrorCode::DiskFull
+            || (code == rusqlite::ErrorCode::SystemIoFailure
+                && free.is_some_and(|f| f < DISK_NEARLY_FULL_BYTES));
+        if !full {
+            return e;
+        }
+        let detail = message.clone().unwrap_or_else(|| e.to_string());
+        let refusal = DiskFull {
+            since: now(),
+            free_then: free.unwrap_or(0),
+        };
+        tracing::error!(
+            data_dir = %self.inner.data_dir.display(),
+            free_bytes = refusal.free_then,
+            error = %detail,
+            "a write was refused: the disk holding the data directory is full"
+        );
+        *self
+            .inner
+            .disk_full
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(refusal);
+        StoreError::DiskFull { detail }
+    }
+
+    /// Whether the store is refusing writes for lack of space: a write was refused
+    /// for it and the data directory's filesystem has not regained
+    /// [`DISK_RECOVERED_BYTES`] since. Asks the filesystem (`statvfs`, cheap) only
+    /// while a refusal is remembered, and forgets it once space has come back, so
+    /// nothing else needs to notice.
+    pub fn disk_full(&self) -> Option<DiskFull> {
+        let mut state = self
+            .inner
+            .disk_full
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let refusal = (*state)?;
+        let recovered = free_bytes(&self.inner.data_dir)
+            .is_ok_and(|f| f >= refusal.free_then.saturating_add(DISK_RECOVERED_BYTES));
+        if recovered {
+            tracing::info!(
+                data_dir = %self.inner.data_dir.display(),
+                "the data directory has free space again; writes are accepted"
+            );
+            *state = None;
+            return None;
+        }
+        Some(refusal)
+    }
+
+    /// Free bytes in the data directory's filesystem.
+    pub fn free_bytes(&self) -> std::io::Result<u64> {
+        free_bytes(&self.inner.data_dir)
     }
 
     /// How many write transactions this process has committed (including the writer
@@ -562,6 +688,68 @@ fn ensure_replica(conn: &mut Connection) -> Result<String> {
         (&id, ts(&now())),
     )?;
     Ok(id)
+}
+
+/// The mode of every file jobrank writes in the data directory and of backups: the
+/// store holds password hashes, so only the service's user reads it.
+pub(crate) fn private_file_mode() -> std::fs::Permissions {
+    std::fs::Permissions::from_mode(0o600)
+}
+
+/// Creates a directory (and missing parents) readable by the owner only (0700); an
+/// existing one is left as it is (the deployment may have chosen its mode).
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Creates an empty file with mode 0600 unless it exists. The mode is set with
+/// `fchmod` too, so no umask widens or narrows it.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    match File::options()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(f) => f.set_permissions(private_file_mode()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes a small file with mode 0600.
+fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.set_permissions(private_file_mode())?;
+    f.write_all(content)
+}
+
+/// Narrows an existing file to mode 0600 (stores and backups written by older
+/// versions, files moved aside by a restore); a missing file is fine, and a file this
+/// process may not change is logged, not fatal.
+pub(crate) fn make_private(path: &Path) {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    if meta.permissions().mode() & 0o077 == 0 {
+        return;
+    }
+    if let Err(e) = std::fs::set_permissions(path, private_file_mode()) {
+        tracing::warn!(file = %path.display(), error = %e, "cannot make the file private (mode 0600)");
+    }
 }
 
 /// A new global id for a row that replicates.

@@ -6,7 +6,7 @@ use rusqlite::{Connection, Row};
 use super::{
     Result, StoreError, Tx, col_ts, col_ts_opt, drafts, jobs, new_id, outbox, ranks, ts, users,
 };
-use crate::domain::{FactorScores, Level, ScorerInput, Submitted};
+use crate::domain::{FactorScores, Level, ScorerInput, Submitted, check_text};
 
 /// A stored submission.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -112,6 +112,9 @@ pub fn insert_submission(
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty());
+    if let Some(c) = comment {
+        check_text("comment", c)?;
+    }
     if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
         return Err(StoreError::Invalid(crate::domain::DomainError::Invalid {
             field: "comment",

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::{Result, StoreError, Tx, col_ts, new_id, outbox, ts};
-use crate::domain::Role;
+use crate::domain::{Role, check_text};
 
 /// A team member.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -103,6 +103,8 @@ fn check_email(email: &str) -> Result<String> {
 
 /// Adds a user. A duplicate email is a conflict, not a failure.
 pub fn insert_user(tx: &Tx<'_>, new: &NewUser, at: DateTime<Utc>) -> Result<User> {
+    check_text("email", &new.email)?;
+    check_text("name", &new.name)?;
     let email = check_email(&new.email)?;
     let name = new.name.trim();
     if name.is_empty() || name.len() > 200 {

@@ -198,6 +198,9 @@ struct AdminPage {
     audit: Vec<AuditRow>,
     /// The link to older audit log entries, when there are any.
     audit_older: Option<String>,
+    /// The data directory's free space in words, or why the disk counts as full.
+    disk: String,
+    disk_full: bool,
 }
 
 /// `/admin/audit`: the whole audit log, a page at a time.
@@ -676,8 +679,25 @@ async fn render_admin(
         outbox_dead: dead_out,
         audit,
         audit_older,
+        disk: disk_line(state),
+        disk_full: state.store.disk_full().is_some(),
     };
     render_with(status, &page)
+}
+
+/// The admin page's disk line: the free space, or that the disk is full.
+fn disk_line(state: &AppState) -> String {
+    let free = state.store.free_bytes().ok();
+    match state.store.disk_full() {
+        Some(full) => super::health::disk_full_problem(&full, free),
+        None => match free {
+            Some(n) => format!(
+                "Disk: {} free in the data directory.",
+                super::health::human_bytes(n)
+            ),
+            None => "Disk: the free space in the data directory cannot be read.".into(),
+        },
+    }
 }
 
 /// How jobrank users match the Recruiterflow users the last full sync stored.

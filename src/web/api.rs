@@ -404,7 +404,8 @@ async fn post_score(
             let (saved, rank) = submissions::insert_submission(tx, &new, now)?;
             Ok((saved, rank, current))
         })
-        .await?;
+        .await
+        .map_err(|e| WebError::from(e).not_saved("your score was not saved"))?;
     let c = saved
         .scores()
         .map(|f| composite(&f, &current.settings.weights).to_string())

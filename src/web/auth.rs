@@ -395,10 +395,15 @@ async fn current_session(state: &AppState, id_hash: String) -> Result<Option<Ses
     }
     if now - s.last_seen_at > TOUCH_EVERY {
         let h = id_hash.clone();
-        state
+        match state
             .store
             .write(move |tx| sessions::touch_session(tx, &h, now))
-            .await?;
+            .await
+        {
+            // A full disk refuses writes, not reads: pages still show.
+            Ok(()) | Err(store::StoreError::DiskFull { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(Some(Session {
         user: s.user,

@@ -51,6 +51,13 @@ pub enum WebError {
     TooManyRequests(String),
     #[error("the service is not ready: {0}")]
     Unavailable(String),
+    /// A write refused because the server's disk is full: 503 with `Retry-After`.
+    /// The words say what was lost ("your score was not saved"), see
+    /// [`WebError::not_saved`].
+    #[error(
+        "the server's disk is full; {0}. Please try again later: writes resume as soon as space is freed on the server"
+    )]
+    DiskFull(&'static str),
     #[error("something went wrong on our side; it has been logged")]
     Internal(#[source] anyhow::Error),
 }
@@ -91,7 +98,7 @@ impl WebError {
             WebError::Unprocessable(_) | WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Unavailable(_) | WebError::DiskFull(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,6 +106,15 @@ impl WebError {
     /// A short machine-readable code for JSON answers (`"not_found"`).
     pub fn code(&self) -> &'static str {
         code_for(self.status())
+    }
+
+    /// Says what a refused write lost, when the disk was full ("your score was not
+    /// saved"); any other error is returned unchanged.
+    pub fn not_saved(self, what: &'static str) -> WebError {
+        match self {
+            WebError::DiskFull(_) => WebError::DiskFull(what),
+            other => other,
+        }
     }
 
     /// Builds a validation error naming one field.
@@ -134,6 +150,7 @@ impl From<StoreError> for WebError {
             StoreError::NotFound(what) => WebError::NotFound(what),
             StoreError::Conflict(m) => WebError::Conflict(m),
             StoreError::Forbidden(m) => WebError::Forbidden(m),
+            StoreError::DiskFull { .. } => WebError::DiskFull("your change was not saved"),
             StoreError::Invalid(d) => match &d {
                 crate::domain::DomainError::FactorOutOfRange { field, .. }
                 | crate::domain::DomainError::Invalid { field, .. } => {
@@ -145,6 +162,10 @@ impl From<StoreError> for WebError {
         }
     }
 }
+
+/// `Retry-After` (seconds) of a write refused for a full disk: space has to be freed
+/// by a person first.
+const DISK_FULL_RETRY_AFTER: &str = "120";
 
 /// What went wrong, carried on an error response until [`render_errors`] formats it.
 #[derive(Debug, Clone)]
@@ -168,6 +189,12 @@ impl IntoResponse for WebError {
             },
         };
         let mut res = (info.status, info.detail.clone()).into_response();
+        if matches!(self, WebError::DiskFull(_)) {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(DISK_FULL_RETRY_AFTER),
+            );
+        }
         res.extensions_mut().insert(info);
         res
     }

@@ -37,7 +37,11 @@ struct Upstream {
 #[derive(Debug, Serialize)]
 struct Readiness {
     ready: bool,
+    /// False while the store refuses writes, including for lack of space (see
+    /// [`crate::store::Store::disk_full`]).
     store_writable: bool,
+    /// Free bytes in the data directory's filesystem.
+    data_dir_free_bytes: Option<u64>,
     schema_version: Option<i64>,
     schema_expected: i64,
     problems: Vec<String>,
@@ -80,19 +84,49 @@ fn upstream(configured: bool, (latest, finished, ok): Runs) -> Upstream {
     }
 }
 
+/// The words for a full disk, on `/readyz` and the admin page.
+pub fn disk_full_problem(full: &store::DiskFull, free_now: Option<u64>) -> String {
+    format!(
+        "the server's disk is full: a write was refused at {} ({} free now in the data directory); new scores and changes are refused until space is freed on the server, then writes resume by themselves",
+        store::ts(&full.since),
+        free_now.map_or_else(|| "unknown".to_string(), human_bytes)
+    )
+}
+
+/// A byte count in words ("1.4 MB").
+pub fn human_bytes(n: u64) -> String {
+    const MB: f64 = 1_000_000.0;
+    if n >= 1_000_000_000 {
+        format!("{:.1} GB", n as f64 / (1000.0 * MB))
+    } else if n >= 1_000_000 {
+        format!("{:.1} MB", n as f64 / MB)
+    } else if n >= 1000 {
+        format!("{} kB", n / 1000)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
 /// Ready: the store takes writes and its schema is the one this binary expects.
 /// Recruiterflow and Supabase are reported but never make jobrank unready: it works
 /// on its local store while they are down.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let mut problems = Vec::new();
-    let store_writable = match state.store.check_writable().await {
+    let mut store_writable = match state.store.check_writable().await {
         Ok(()) => true,
+        // Reported below, in the words of a full disk.
+        Err(store::StoreError::DiskFull { .. }) => false,
         Err(e) => {
             tracing::warn!(error = %e, "readiness: the store is not writable");
             problems.push(format!("the store is not writable: {e}"));
             false
         }
     };
+    let free = state.store.free_bytes().ok();
+    if let Some(full) = state.store.disk_full() {
+        store_writable = false;
+        problems.push(disk_full_problem(&full, free));
+    }
     let expected = store::supported_schema_version();
     let read = state
         .store
@@ -120,6 +154,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) 
     let body = Readiness {
         ready,
         store_writable,
+        data_dir_free_bytes: free,
         schema_version,
         schema_expected: expected,
         problems,

@@ -625,7 +625,14 @@ async fn score_post(
         .to_string();
     let required = action != "draft" && action != "edit";
     let (levels, mut errors) = read_levels(&form, required);
-    if comment.chars().count() > submissions::MAX_COMMENT_CHARS {
+    if let Err(crate::domain::DomainError::Invalid { reason, .. }) =
+        crate::domain::check_text("comment", &comment)
+    {
+        errors.push(FieldError {
+            field: "comment".into(),
+            message: format!("Comment: {reason}"),
+        });
+    } else if comment.chars().count() > submissions::MAX_COMMENT_CHARS {
         errors.push(FieldError {
             field: "comment".into(),
             message: format!(
@@ -683,7 +690,8 @@ async fn score_post(
             state
                 .store
                 .write(move |tx| drafts::save_draft(tx, id, &scorer, &draft, now))
-                .await?;
+                .await
+                .map_err(|e| WebError::from(e).not_saved("your draft was not saved"))?;
             Ok(Redirect::to(&format!("/jobs/{id}/score?saved=1")).into_response())
         }
         "review" | "submit" => {
@@ -711,7 +719,8 @@ async fn score_post(
             state
                 .store
                 .write(move |tx| submissions::insert_submission(tx, &new, now).map(|_| ()))
-                .await?;
+                .await
+                .map_err(|e| WebError::from(e).not_saved("your score was not saved"))?;
             // The next job of the queue the form was opened from (wrapping round): the
             // submission changed only this job's place in it. The hint is checked with
             // two index seeks (still open, still needs my score); without a usable hint

@@ -1,7 +1,8 @@
 //! Observability at the HTTP edge: a request id per request (`x-request-id`, in the
 //! tracing span and the response), request counts and latency histograms per matched
 //! route, and `/metrics` in the Prometheus/OpenMetrics text format with the store's
-//! queue depths and the age of the last successful sync and push.
+//! queue depths, the age of the last successful sync and push, and the data
+//! directory's free space.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,12 +26,52 @@ use tower_http::trace::TraceLayer;
 use super::{AppState, WebError};
 use crate::store::{self, outbox, stats, sync_runs};
 
-/// Labels of the per-route request metrics.
+/// Labels of the per-route request metrics. Every value comes from a bounded set, so
+/// no client can grow `/metrics`: the method is one of HTTP's standard ones or `other`,
+/// the route is the matched route template or `unmatched`, and the status is a
+/// standard code or its class (`5xx`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
+    method: &'static str,
     route: String,
-    status: u16,
+    status: StatusLabel,
+}
+
+/// The `status` label: a status code with a standard reason phrase as its number,
+/// anything else as its class.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+struct StatusLabel(StatusCode);
+
+impl prometheus_client::encoding::EncodeLabelValue for StatusLabel {
+    fn encode(
+        &self,
+        encoder: &mut prometheus_client::encoding::LabelValueEncoder<'_>,
+    ) -> std::fmt::Result {
+        use std::fmt::Write;
+        let code = self.0.as_u16();
+        if self.0.canonical_reason().is_some() {
+            write!(encoder, "{code}")
+        } else {
+            write!(encoder, "{}xx", code / 100)
+        }
+    }
+}
+
+/// The `method` label: a standard method by name, any other as `other`.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
 }
 
 /// The process's metrics registry. One per application (not global), so tests that
@@ -45,6 +86,8 @@ pub struct HttpMetrics {
     recruiterflow_age: Gauge<f64, AtomicU64>,
     supabase_age: Gauge<f64, AtomicU64>,
     uptime: Gauge<f64, AtomicU64>,
+    free_bytes: Gauge,
+    disk_full: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -69,6 +112,8 @@ impl HttpMetrics {
             recruiterflow_age: Gauge::default(),
             supabase_age: Gauge::default(),
             uptime: Gauge::default(),
+            free_bytes: Gauge::default(),
+            disk_full: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -110,6 +155,16 @@ impl HttpMetrics {
             "uptime_seconds",
             "Seconds since this process started serving",
             m.uptime.clone(),
+        );
+        registry.register(
+            "data_dir_free_bytes",
+            "Free bytes in the filesystem holding the data directory (statvfs, as df shows)",
+            m.free_bytes.clone(),
+        );
+        registry.register(
+            "store_disk_full",
+            "1 while the store refuses writes because the disk is full, else 0",
+            m.disk_full.clone(),
         );
         Arc::new(HttpMetrics { registry, ..m })
     }
@@ -156,22 +211,22 @@ fn loggable_path(path: &str) -> &str {
     }
 }
 
-/// Counts and times one request under its matched route (`unmatched` for 404s, so
-/// scanners cannot grow the label set).
+/// Counts and times one request under its matched route (`unmatched` for 404s) and its
+/// method (`other` for a made-up one), so scanners cannot grow the label set.
 async fn track(State(metrics): State<Arc<HttpMetrics>>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let start = Instant::now();
     let response = next.run(req).await;
     metrics.observe(
         RouteLabels {
             method,
             route,
-            status: response.status().as_u16(),
+            status: StatusLabel(response.status()),
         },
         start.elapsed(),
     );
@@ -217,6 +272,14 @@ async fn metrics(
         now,
     ));
     metrics.uptime.set(age_seconds(Some(state.started_at), now));
+    if let Ok(free) = state.store.free_bytes() {
+        metrics
+            .free_bytes
+            .set(i64::try_from(free).unwrap_or(i64::MAX));
+    }
+    metrics
+        .disk_full
+        .set(i64::from(state.store.disk_full().is_some()));
     let mut body = String::new();
     prometheus_client::encoding::text::encode(&mut body, &metrics.registry)
         .map_err(|e| WebError::Internal(anyhow::anyhow!("encoding metrics: {e}")))?;

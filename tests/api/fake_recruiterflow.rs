@@ -2,7 +2,7 @@
 //! `tests/fixtures/recruiterflow/`: the open-job list in pages (both `include_count`
 //! body shapes), single jobs with company and stages, pipelines, stage movements,
 //! placements, users (changeable) and counts. Faults can be queued: 429 with `Retry-After`, 500s,
-//! slow answers, malformed bodies, HTML error pages, wrong shapes, 401.
+//! slow answers, malformed bodies, HTML error pages, wrong shapes, 401, redirects.
 //! Shared by the integration tests and the benchmark (`#[path]`).
 
 #![allow(dead_code)]
@@ -67,6 +67,8 @@ pub enum Fault {
     Unauthorized,
     /// Answers normally after this long.
     Slow(Duration),
+    /// 307 Temporary Redirect to this URL (the query kept).
+    Redirect(String),
 }
 
 /// One job of the fake agency.
@@ -81,6 +83,9 @@ pub struct FakeJob {
     pub status: String,
     /// Candidates per stage name: (candidate id, days in the stage).
     pub candidates: Vec<(i64, &'static str, i64)>,
+    /// Appended to every stage name and hiring-team member's name this job's answers
+    /// carry (for tests of text Recruiterflow sends with control characters).
+    pub name_noise: String,
 }
 
 /// Everything the fake serves, changeable by tests while it runs.
@@ -139,6 +144,7 @@ impl FakeJob {
                 (id * 10 + 2, "Sourced", 4),
                 (id * 10 + 3, "Company Submission", 9),
             ],
+            name_noise: String::new(),
         }
     }
 
@@ -150,9 +156,16 @@ impl FakeJob {
             STAGES
                 .iter()
                 .enumerate()
-                .map(|(i, s)| json!({"id": i + 1, "name": s, "rank": i}))
+                .map(|(i, s)| json!({"id": i + 1, "name": format!("{s}{}", self.name_noise), "rank": i}))
                 .collect(),
         );
+        if let Some(team) = v["hiring_team"].as_array_mut() {
+            for m in team {
+                if let Some(name) = m["name"].as_str() {
+                    m["name"] = json!(format!("{name}{}", self.name_noise));
+                }
+            }
+        }
         v
     }
 
@@ -219,12 +232,29 @@ impl FakeJob {
                             v
                         })
                         .collect();
-                    json!({"id": i + 1, "name": stage, "candidates": cands})
+                    json!({"id": i + 1, "name": format!("{stage}{}", self.name_noise), "candidates": cands})
                 })
                 .collect(),
         );
+        if !self.name_noise.is_empty() {
+            for s in summary_names_mut(&mut v) {
+                *s = json!(format!(
+                    "{}{}",
+                    s.as_str().unwrap_or_default(),
+                    self.name_noise
+                ));
+            }
+        }
         v
     }
+}
+
+/// The `name` of each stage in a pipeline's summary.
+fn summary_names_mut(v: &mut Value) -> Vec<&mut Value> {
+    v["summary"]
+        .as_array_mut()
+        .map(|a| a.iter_mut().map(|s| &mut s["name"]).collect())
+        .unwrap_or_default()
 }
 
 fn movements_for(state: &FakeState, candidate: i64) -> Option<Value> {
@@ -498,6 +528,13 @@ async fn handle(
             );
         }
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
+        Some(Fault::Redirect(to)) => {
+            let location = match uri.query() {
+                Some(q) => format!("{to}?{q}"),
+                None => to,
+            };
+            return (StatusCode::TEMPORARY_REDIRECT, [("location", location)], "").into_response();
+        }
         None => {}
     }
     if headers.get("rf-api-key").and_then(|v| v.to_str().ok()) != Some(API_KEY) {

@@ -598,3 +598,32 @@ async fn failed_events_are_retried_with_backoff_then_dead_lettered_and_can_be_re
         .unwrap_err();
     assert!(err.to_string().contains("not found"), "{err}");
 }
+
+#[tokio::test]
+async fn absurd_signed_timestamps_are_401_and_the_server_keeps_serving() {
+    let fake = FakeRecruiterflow::with_jobs(1).await;
+    let app = synced_app(&fake).await;
+    let body = br#"{"id":"evt_absurd","event":"job.updated","data":{"id":1}}"#;
+    let huge = "7".repeat(4_000);
+    for ts in [
+        i64::MIN.to_string(),
+        i64::MAX.to_string(),
+        (i64::MIN + 1).to_string(),
+        "-100000000000000".to_string(),
+        "99999999999999999999".to_string(),
+        huge,
+    ] {
+        let headers = vec![
+            ("x-recruiterflow-timestamp", ts.clone()),
+            (
+                "x-recruiterflow-signature",
+                sign(SECRET.as_bytes(), Some(&ts), body),
+            ),
+        ];
+        let (status, answer) = post(&app, "/webhooks/recruiterflow", body, &headers).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{ts:.30}: {answer}");
+    }
+    assert!(events(&app).await.is_empty(), "nothing stored");
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    app.stop().await;
+}
