@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod domain;
 pub mod recruiterflow;
 pub mod replication;
