@@ -12,6 +12,7 @@ pub mod domain;
 pub mod recruiterflow;
 pub mod replication;
 pub mod store;
+pub mod tasks;
 pub mod telemetry;
 pub mod web;
 

@@ -57,6 +57,9 @@ pub struct AppState {
     pub sessions: Arc<auth::SessionCache>,
     /// The time for rules that depend on it (the refresh cooldown); tests move it.
     pub clock: Clock,
+    /// Stores webhook events durably, with group commit (the `webhook_inbox_writer`
+    /// task, started by `Application::build` in `app`).
+    pub inbox_writer: crate::store::inbox::InboxWriter,
     /// Turns for password checks (see [`crate::credentials::PasswordChecks`]).
     pub password_checks: Arc<crate::credentials::PasswordChecks>,
 }
