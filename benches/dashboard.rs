@@ -21,7 +21,7 @@ const SUBMISSIONS: usize = 20_000;
 const PASSWORD: &str = "benchmark password";
 
 fn fill(store: &Store) -> String {
-    let hash = users::hash_password(PASSWORD).unwrap();
+    let hash = jobrank::credentials::hash_password(PASSWORD).unwrap();
     let now = store::now();
     store
         .write_blocking(|tx| {

@@ -45,7 +45,7 @@ fn email(i: usize) -> String {
 /// 50 users sharing one password hash (hashing each would only slow the set-up).
 fn seed(dir: &Path) {
     let store = Store::open(dir).expect("store opens");
-    let hash = users::hash_password(PASSWORD).expect("hash");
+    let hash = jobrank::credentials::hash_password(PASSWORD).expect("hash");
     let now = store::now();
     store
         .write_blocking(|tx| {

@@ -58,7 +58,7 @@ fn main() {
 fn seed(dir: &Path) {
     let t = Instant::now();
     let store = Store::open(dir).expect("store opens");
-    let hash = users::hash_password(PASSWORD).expect("hash");
+    let hash = jobrank::credentials::hash_password(PASSWORD).expect("hash");
     let now = store::now();
     store
         .write_blocking(|tx| {

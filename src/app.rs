@@ -25,13 +25,13 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::Semaphore;
 use tower::ServiceExt;
 use tower_http::timeout::{DeadlineBody, TimeoutError};
 
 use crate::config::Config;
 use crate::store::{self, Store};
+use crate::tasks::{self, Running, Shutdown, StopSignal, Task};
 use crate::web::{self, AppState};
 
 /// How long a client may take and how many connections it may hold.
@@ -59,6 +59,29 @@ impl ServeLimits {
 }
 
 impl Default for ServeLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// The application's own delays for background tasks (the Recruiterflow and Supabase
+/// tasks take theirs from the configuration), parameters so tests can shorten them.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskDelays {
+    /// How often the `backup` task looks whether the nightly backup is due.
+    pub backup_check: Duration,
+    /// How long a stop waits, in all, for the background tasks to end.
+    pub stop_wait: Duration,
+}
+
+impl TaskDelays {
+    pub const DEFAULT: TaskDelays = TaskDelays {
+        backup_check: Duration::from_secs(60),
+        stop_wait: Duration::from_secs(5),
+    };
+}
+
+impl Default for TaskDelays {
     fn default() -> Self {
         Self::DEFAULT
     }
@@ -97,6 +120,10 @@ pub struct Application {
     state: AppState,
     limits: ServeLimits,
     connections: Arc<ConnectionCount>,
+    delays: TaskDelays,
+    /// Stops every background task; the inbox writer's is already running.
+    shutdown: Shutdown,
+    tasks: Vec<Running>,
 }
 
 impl Application {
@@ -125,6 +152,11 @@ impl Application {
                 Err(e) => return Err(e).context("while preparing Supabase replication"),
             }
         }
+        // Started here, not when serving: webhooks are stored through it. Dropping the
+        // application unserved stops it.
+        let shutdown = Shutdown::new();
+        let (inbox_writer, writer_task) =
+            store::inbox::InboxWriter::spawn(store.clone(), &shutdown.signal());
         let state = AppState {
             store,
             config: Arc::new(config),
@@ -133,6 +165,7 @@ impl Application {
             dashboard: Default::default(),
             sessions: Default::default(),
             clock: Default::default(),
+            inbox_writer,
             password_checks: Default::default(),
         };
         Ok(Application {
@@ -141,12 +174,21 @@ impl Application {
             state,
             limits: ServeLimits::DEFAULT,
             connections: Default::default(),
+            delays: TaskDelays::DEFAULT,
+            shutdown,
+            tasks: vec![writer_task],
         })
     }
 
     /// Serves with other limits than [`ServeLimits::DEFAULT`] (tests shorten them).
     pub fn with_limits(mut self, limits: ServeLimits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Runs the background tasks with other delays than [`TaskDelays::DEFAULT`].
+    pub fn with_task_delays(mut self, delays: TaskDelays) -> Self {
+        self.delays = delays;
         self
     }
 
@@ -175,8 +217,12 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let tasks = spawn_background(&self.state, stop_rx);
+        let mut tasks = self.tasks;
+        tasks.extend(spawn_background(
+            &self.state,
+            self.delays,
+            &self.shutdown.signal(),
+        ));
         let app = web::router(self.state.clone()).layer(axum::middleware::from_fn_with_state(
             self.limits.body_read,
             body_deadline,
@@ -190,10 +236,10 @@ impl Application {
             shutdown,
         )
         .await;
-        let _ = stop_tx.send(true);
-        for t in tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
-        }
+        // Every request has been answered: the inbox writer has nothing left to
+        // acknowledge, and the periodic tasks may be cut short.
+        self.shutdown.stop();
+        tasks::wait_for(tasks, self.delays.stop_wait).await;
         let store = self.state.store.clone();
         tokio::task::spawn_blocking(move || store.checkpoint())
             .await
@@ -306,23 +352,24 @@ async fn body_deadline(State(limit): State<Duration>, req: Request, next: Next) 
     res
 }
 
-/// Starts the background tasks: each has a name, an interval and the shutdown signal.
-fn spawn_background(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    let mut tasks = vec![spawn_backup_task(state, stop.clone())];
-    // Only with RECRUITERFLOW_API_KEY: the poller (a full sync at start and every
-    // JOBRANK_SYNC_INTERVAL) and the webhook inbox worker.
+/// Starts the background tasks ([`crate::tasks`]): the nightly backup always; the
+/// Recruiterflow poller and inbox worker with `RECRUITERFLOW_API_KEY`; Supabase push,
+/// pull and reconciliation with `SUPABASE_DB_URL`.
+fn spawn_background(state: &AppState, delays: TaskDelays, stop: &StopSignal) -> Vec<Running> {
+    let mut tasks = vec![spawn_backup_task(state, delays.backup_check, stop)];
     if let Some(syncer) = &state.syncer {
-        tasks.extend(syncer.spawn(state.config.sync_interval, stop.clone()));
+        tasks.extend(syncer.spawn(state.config.sync_interval, stop));
     }
-    // Only with SUPABASE_DB_URL: push, pull and the nightly reconciliation.
     if let Some(url) = &state.config.supabase_db_url {
         match crate::replication::PgTarget::parse(url) {
             Ok(target) => tasks.extend(crate::replication::spawn_tasks(
                 state.store.clone(),
                 target,
-                state.config.supabase_pull_interval,
-                state.config.reconcile_at,
-                stop.clone(),
+                crate::replication::Schedule::new(
+                    state.config.supabase_pull_interval,
+                    state.config.reconcile_at,
+                ),
+                stop,
             )),
             Err(e) => tracing::error!(error = %e, "Supabase replication is off"),
         }
@@ -330,12 +377,12 @@ fn spawn_background(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHa
     tasks
 }
 
-/// The nightly online backup: checked every minute, taken once a day at or after
-/// JOBRANK_BACKUP_AT (so a VM that was off at that time catches up when it starts),
-/// then old backups are pruned to the configured retention.
-fn spawn_backup_task(state: &AppState, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+/// The nightly online backup (`backup`): checked every `check`, taken once a day at or
+/// after JOBRANK_BACKUP_AT (so a VM that was off at that time catches up when it
+/// starts), then old backups are pruned to the configured retention.
+fn spawn_backup_task(state: &AppState, check: Duration, stop: &StopSignal) -> Running {
     let config = state.config.clone();
-    spawn_task("backup", Duration::from_secs(60), stop, move || {
+    Task::new("backup").every(check).spawn(stop, move |_| {
         let config = config.clone();
         async move {
             let now = chrono::Local::now();
@@ -360,34 +407,6 @@ fn spawn_backup_task(state: &AppState, stop: watch::Receiver<bool>) -> JoinHandl
             }
             Ok(())
         }
-    })
-}
-
-/// Runs `work` every `every` until the stop signal, logging failures by task name.
-pub fn spawn_task<F, Fut>(
-    name: &'static str,
-    every: Duration,
-    mut stop: watch::Receiver<bool>,
-    mut work: F,
-) -> JoinHandle<()>
-where
-    F: FnMut() -> Fut + Send + 'static,
-    Fut: Future<Output = anyhow::Result<()>> + Send,
-{
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {
-                    if let Err(e) = work().await {
-                        tracing::warn!(task = name, error = format!("{e:#}"), "background task failed");
-                    }
-                }
-                _ = stop.changed() => break,
-            }
-        }
-        tracing::debug!(task = name, "background task stopped");
     })
 }
 

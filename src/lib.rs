@@ -7,10 +7,12 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod domain;
 pub mod recruiterflow;
 pub mod replication;
 pub mod store;
+pub mod tasks;
 pub mod telemetry;
 pub mod web;
 

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::credentials;
 use crate::domain::{FactorScores, Money, Role, Settings};
 use crate::store::jobs::JobUpsert;
 use crate::store::pipeline::StageCount;
@@ -173,7 +174,7 @@ pub async fn fill_demo(store: &Store) -> Result<DemoAccounts> {
         let pw = password(&mut os_rng);
         let hash = {
             let pw = pw.clone();
-            tokio::task::spawn_blocking(move || users::hash_password(&pw))
+            tokio::task::spawn_blocking(move || credentials::hash_password(&pw))
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))??
         };

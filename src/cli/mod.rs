@@ -17,7 +17,6 @@ use crate::config::{Config, ConfigError};
 use crate::store::{self, Store, backup};
 
 pub use demo::{DemoAccounts, fill_demo};
-pub use token::new_api_token;
 
 /// jobrank ranks the agency's open jobs A/B/C from weekly team scores.
 #[derive(Debug, Parser)]
@@ -108,7 +107,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(config.log_format);
+    crate::telemetry::init(config.log_format == crate::config::LogFormat::Json);
     crate::install_crypto();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use crate::config::Config;
+use crate::credentials;
 use crate::store::{self, api_tokens, audit, users};
 
 #[derive(Debug, Subcommand)]
@@ -19,17 +20,12 @@ pub enum TokenCommand {
     },
 }
 
-/// A new random API token: `jrk_` and 64 hex digits (256 bits).
-pub fn new_api_token() -> String {
-    format!("jrk_{}", crate::web::auth::random_token())
-}
-
 pub async fn run(cmd: TokenCommand, config: &Config) -> anyhow::Result<()> {
     match cmd {
         TokenCommand::Create { email, label } => {
             let store = super::open_store(config).await?;
-            let token = new_api_token();
-            let hash = crate::web::auth::hash_token(&token);
+            let token = credentials::new_api_token();
+            let hash = credentials::hash_token(&token);
             let e = email.clone();
             let by = super::command_line_actor();
             store

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use crate::config::Config;
+use crate::credentials;
 use crate::domain::Role;
 use crate::store::audit::{self, Action};
 use crate::store::{self, api_tokens, users};
@@ -74,8 +75,8 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
         } => {
             let role = Role::parse(&role)?;
             let password = read_password(&format!("Password for {email}: "))?;
-            let hash =
-                tokio::task::spawn_blocking(move || users::hash_password(&password)).await??;
+            let hash = tokio::task::spawn_blocking(move || credentials::hash_password(&password))
+                .await??;
             let store = super::open_store(config).await?;
             let new = users::NewUser {
                 email,
@@ -135,8 +136,8 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
             let password = read_password(&format!("New password for {email}: "))?;
-            let hash =
-                tokio::task::spawn_blocking(move || users::hash_password(&password)).await??;
+            let hash = tokio::task::spawn_blocking(move || credentials::hash_password(&password))
+                .await??;
             let actor = super::command_line_actor();
             store
                 .write(move |tx| {

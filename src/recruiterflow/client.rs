@@ -125,28 +125,10 @@ enum Retry {
 }
 
 /// Whether `url` may be Recruiterflow's base URL: `https://`, or `http://` on a
-/// loopback host (`localhost`, 127.0.0.0/8, `::1`) only, since over plain HTTP
-/// anyone on the path reads the API key. The error says what is wrong, in words for
-/// the configuration error about `RECRUITERFLOW_BASE_URL`.
+/// loopback host only, since over plain HTTP anyone on the path reads the API key (the
+/// rule is [`crate::config::https_unless_loopback`]).
 pub fn check_base_url(url: &Url) -> std::result::Result<(), String> {
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        "http" => Err(format!(
-            "{:?} must start with https:// (plain http:// is accepted only for a loopback address such as 127.0.0.1, since the API key would cross the network unencrypted)",
-            url.as_str()
-        )),
-        other => Err(format!(
-            "{:?} must start with https:// (not {other}://)",
-            url.as_str()
-        )),
-    }
+    crate::config::https_unless_loopback(url)
 }
 
 impl Client {

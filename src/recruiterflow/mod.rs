@@ -18,8 +18,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use tokio::sync::{Notify, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::Notify;
 
 pub use client::{Client, ClientOptions, UserList};
 pub use error::RecruiterflowError;
@@ -27,6 +26,7 @@ pub use sync::{SyncProgress, SyncReport};
 
 use crate::config::Config;
 use crate::store::{self, Store, inbox, sync_runs};
+use crate::tasks::{Next, Running, StopSignal, Task, Turn};
 
 /// How the webhook inbox retries events whose processing failed.
 #[derive(Debug, Clone)]
@@ -86,10 +86,10 @@ struct Inner {
     client: Client,
     inbox: InboxOptions,
     status: Mutex<SyncStatus>,
-    wake_sync: Notify,
+    wake_sync: Arc<Notify>,
     /// A sync was asked for ([`Syncer::trigger`]) and has not started yet.
     requested: AtomicBool,
-    wake_inbox: Notify,
+    wake_inbox: Arc<Notify>,
     run_lock: tokio::sync::Mutex<()>,
 }
 
@@ -117,9 +117,9 @@ impl Syncer {
                 client,
                 inbox,
                 status: Mutex::new(SyncStatus::default()),
-                wake_sync: Notify::new(),
+                wake_sync: Arc::default(),
                 requested: AtomicBool::new(false),
-                wake_inbox: Notify::new(),
+                wake_inbox: Arc::default(),
                 run_lock: tokio::sync::Mutex::new(()),
             }),
         }
@@ -333,81 +333,85 @@ impl Syncer {
         }
     }
 
-    /// Starts the background tasks: `recruiterflow-sync` (a full sync at start, every
-    /// `every`, and on [`Syncer::trigger`]) and `recruiterflow-inbox` (webhook events).
-    pub fn spawn(&self, every: Duration, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    /// Starts the background tasks: `recruiterflow_poll` (a full sync at start, every
+    /// `every`, and on [`Syncer::trigger`]) and `recruiterflow_inbox` (webhook events: at
+    /// start, when one is stored, when a retry falls due, and every
+    /// [`InboxOptions::poll`] in case another process stored one).
+    pub fn spawn(&self, every: Duration, stop: &StopSignal) -> Vec<Running> {
         vec![
-            self.spawn_poller(every, stop.clone()),
+            self.spawn_poller(every, stop),
             self.spawn_inbox_worker(stop),
         ]
     }
 
-    fn spawn_poller(&self, every: Duration, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    fn spawn_poller(&self, every: Duration, stop: &StopSignal) -> Running {
         let me = self.clone();
-        tokio::spawn(async move {
-            let interrupted = me
-                .inner
-                .store
-                .write(|tx| {
-                    sync_runs::fail_unfinished_runs(
-                        tx,
-                        sync::RUN_KIND,
-                        "interrupted: jobrank stopped while this sync ran",
-                        store::now(),
-                    )
-                })
-                .await;
-            if let Err(e) = interrupted {
-                tracing::warn!(error = %e, "cannot close interrupted Recruiterflow sync runs");
-            }
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = me.inner.wake_sync.notified() => {
-                        // A request the last run already served (it started between
-                        // the request and this wake-up) starts no second run.
-                        if !me.inner.requested.load(Ordering::SeqCst) {
-                            continue;
-                        }
+        let mut first = true;
+        Task::new("recruiterflow_poll")
+            .every(every)
+            .woken_by(self.inner.wake_sync.clone())
+            .spawn(stop, move |turn| {
+                let me = me.clone();
+                let at_start = std::mem::take(&mut first);
+                async move {
+                    if at_start && let Err(e) = me.close_interrupted_runs().await {
+                        tracing::warn!(error = %e, "cannot close interrupted Recruiterflow sync runs");
                     }
-                    _ = stop.changed() => break,
+                    // A request the last run already served (it started between the
+                    // request and this wake-up) starts no second run.
+                    if turn == Turn::Woken && !me.inner.requested.load(Ordering::SeqCst) {
+                        return Ok(());
+                    }
+                    // The run is logged and recorded in `sync_runs` by `sync_now`.
+                    let _ = me.sync_now().await;
+                    Ok(())
                 }
-                tokio::select! {
-                    _ = me.sync_now() => {}
-                    _ = stop.changed() => break,
-                }
-            }
-            tracing::debug!(task = "recruiterflow-sync", "background task stopped");
-        })
+            })
     }
 
-    fn spawn_inbox_worker(&self, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    /// Marks the runs a stop or crash cut short as failed; done once at start.
+    async fn close_interrupted_runs(&self) -> Result<(), RecruiterflowError> {
+        self.inner
+            .store
+            .write(|tx| {
+                sync_runs::fail_unfinished_runs(
+                    tx,
+                    sync::RUN_KIND,
+                    "interrupted: jobrank stopped while this sync ran",
+                    store::now(),
+                )
+            })
+            .await?;
+        Ok(())
+    }
+
+    fn spawn_inbox_worker(&self, stop: &StopSignal) -> Running {
         let me = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = me.process_inbox().await {
-                    tracing::warn!(task = "recruiterflow-inbox", error = %e, "webhook inbox round failed");
+        Task::new("recruiterflow_inbox")
+            .every(self.inner.inbox.poll)
+            .woken_by(self.inner.wake_inbox.clone())
+            .spawn(stop, move |_| {
+                let me = me.clone();
+                async move {
+                    me.process_inbox().await?;
+                    let next = match me.inner.store.read(inbox::next_due_at).await? {
+                        Some(at) => Next::Within(
+                            (at - store::now())
+                                .to_std()
+                                .unwrap_or(Duration::ZERO)
+                                .max(INBOX_PAUSE),
+                        ),
+                        None => Next::OnSchedule,
+                    };
+                    Ok(next)
                 }
-                let poll = me.inner.inbox.poll;
-                let wait = match me.inner.store.read(inbox::next_due_at).await {
-                    Ok(Some(at)) => (at - store::now())
-                        .to_std()
-                        .unwrap_or(Duration::ZERO)
-                        .min(poll),
-                    _ => poll,
-                };
-                tokio::select! {
-                    _ = me.inner.wake_inbox.notified() => {}
-                    _ = tokio::time::sleep(wait.max(Duration::from_millis(5))) => {}
-                    _ = stop.changed() => break,
-                }
-            }
-            tracing::debug!(task = "recruiterflow-inbox", "background task stopped");
-        })
+            })
     }
 }
+
+/// The least pause between two rounds of the inbox worker, so events that are due at
+/// once (a full batch) never make it spin.
+const INBOX_PAUSE: Duration = Duration::from_millis(5);
 
 /// Checks that Recruiterflow accepts the configured key; returns the open-job count.
 /// For `jobrank check` and the admin page.

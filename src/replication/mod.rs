@@ -15,10 +15,9 @@ pub mod reconcile;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::store::{self, Store, StoreError, sync_runs};
+use crate::tasks::{Running, StopSignal, Task};
 pub use connect::PgTarget;
 
 /// Embedded Postgres migrations (`migrations/postgres`).
@@ -137,24 +136,53 @@ pub async fn sync_once(
     Ok((pushed, pulled))
 }
 
-/// Starts the background replication tasks (only when SUPABASE_DB_URL is set): the
-/// pusher every 5 s (or `pull_every` when shorter) with backoff while Postgres is down,
-/// the puller every `pull_every`, and the nightly reconciliation at `reconcile_at`.
+/// When the replication tasks run. Every delay is a field, so tests choose short ones.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    /// The pusher's interval: 5 s, or the pull interval when shorter.
+    pub push_every: Duration,
+    /// The puller's interval (`JOBRANK_SUPABASE_PULL_INTERVAL`).
+    pub pull_every: Duration,
+    /// Local time of the nightly reconciliation (`JOBRANK_RECONCILE_AT`).
+    pub reconcile_at: chrono::NaiveTime,
+    /// How often the reconciler looks whether the nightly run is due.
+    pub reconcile_check: Duration,
+}
+
+impl Schedule {
+    /// The pusher's interval when the pull interval is longer.
+    pub const PUSH_EVERY: Duration = Duration::from_secs(5);
+    /// How often the reconciler looks whether it is due.
+    pub const RECONCILE_CHECK: Duration = Duration::from_secs(60);
+
+    /// The schedule of the settings: pushes every 5 s or `pull_every`, whichever is
+    /// shorter.
+    pub fn new(pull_every: Duration, reconcile_at: chrono::NaiveTime) -> Schedule {
+        Schedule {
+            push_every: pull_every.min(Self::PUSH_EVERY),
+            pull_every,
+            reconcile_at,
+            reconcile_check: Self::RECONCILE_CHECK,
+        }
+    }
+}
+
+/// Starts the background replication tasks (only when SUPABASE_DB_URL is set):
+/// `supabase_push` with backoff while Postgres is down, `supabase_pull`, and
+/// `supabase_reconcile`, the nightly reconciliation (at start when its time has passed
+/// today and it has not run since).
 pub fn spawn_tasks(
     store: Store,
     target: PgTarget,
-    pull_every: Duration,
-    reconcile_at: chrono::NaiveTime,
-    stop: watch::Receiver<bool>,
-) -> Vec<JoinHandle<()>> {
+    schedule: Schedule,
+    stop: &StopSignal,
+) -> Vec<Running> {
     let backoff = std::sync::Arc::new(std::sync::Mutex::new(push::Backoff::default()));
-    let (s, t, b) = (store.clone(), target.clone(), backoff.clone());
-    let pusher = crate::app::spawn_task(
-        "supabase_push",
-        pull_every.min(Duration::from_secs(5)),
-        stop.clone(),
-        move || {
-            let (store, target, backoff) = (s.clone(), t.clone(), b.clone());
+    let (s, t) = (store.clone(), target.clone());
+    let pusher = Task::new("supabase_push")
+        .every(schedule.push_every)
+        .spawn(stop, move |_| {
+            let (store, target, backoff) = (s.clone(), t.clone(), backoff.clone());
             async move {
                 if !backoff
                     .lock()
@@ -184,19 +212,21 @@ pub fn spawn_tasks(
                     }
                 }
             }
-        },
-    );
+        });
     let (s, t) = (store.clone(), target.clone());
-    let puller = crate::app::spawn_task("supabase_pull", pull_every, stop.clone(), move || {
-        let (store, target) = (s.clone(), t.clone());
-        async move {
-            let mut client = target.connect().await?;
-            pull::pull_logged(&store, &mut client, pull::PAGE).await?;
-            Ok(())
-        }
-    });
-    let reconciler =
-        crate::app::spawn_task("reconcile", Duration::from_secs(60), stop, move || {
+    let puller = Task::new("supabase_pull")
+        .every(schedule.pull_every)
+        .spawn(stop, move |_| {
+            let (store, target) = (s.clone(), t.clone());
+            async move {
+                let mut client = target.connect().await?;
+                pull::pull_logged(&store, &mut client, pull::PAGE).await?;
+                Ok(())
+            }
+        });
+    let reconciler = Task::new("supabase_reconcile")
+        .every(schedule.reconcile_check)
+        .spawn(stop, move |_| {
             let (store, target) = (store.clone(), target.clone());
             async move {
                 let now = chrono::Local::now();
@@ -204,7 +234,7 @@ pub fn spawn_tasks(
                     .read(|c| sync_runs::latest_run(c, reconcile::KIND))
                     .await?
                     .map(|r| r.started_at);
-                if !reconcile::is_due(now, last, reconcile_at) {
+                if !reconcile::is_due(now, last, schedule.reconcile_at) {
                     return Ok(());
                 }
                 // Changes merely in flight are not differences: sync first.

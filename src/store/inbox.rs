@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::{Result, StoreError, Tx, col_ts, col_ts_opt, ts};
+use crate::tasks::{Running, StopSignal, Task};
 
 /// An event as it arrives, ready to store.
 #[derive(Debug, Clone, PartialEq)]
@@ -207,58 +208,61 @@ type Pending = (NewEvent, tokio::sync::oneshot::Sender<Result<bool>>);
 
 /// Stores webhook events with group commit: events arriving together are inserted in
 /// one transaction (one fsync), and each caller is answered once that commit is
-/// durable. Cheap to clone; the writer task ends when the last clone is dropped.
+/// durable. Cheap to clone. Its writer is the queue task `webhook_inbox_writer`
+/// ([`crate::tasks`]): at the stop signal it refuses new events and commits every event
+/// already handed to it before it ends.
 #[derive(Clone)]
 pub struct InboxWriter {
     tx: tokio::sync::mpsc::Sender<Pending>,
 }
 
 impl InboxWriter {
-    /// Starts the writer task for `store`.
-    pub fn spawn(store: super::Store) -> InboxWriter {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Pending>(4 * GROUP_COMMIT_MAX);
-        tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < GROUP_COMMIT_MAX {
-                    match rx.try_recv() {
-                        Ok(p) => batch.push(p),
-                        Err(_) => break,
-                    }
-                }
-                let (events, replies): (Vec<NewEvent>, Vec<_>) = batch.into_iter().unzip();
-                let written = store
-                    .write(move |tx| {
-                        let at = super::now();
-                        events
-                            .iter()
-                            .map(|e| insert_event(tx, e, at))
-                            .collect::<Result<Vec<bool>>>()
-                    })
-                    .await;
-                match written {
-                    Ok(flags) => {
-                        for (reply, inserted) in replies.into_iter().zip(flags) {
-                            let _ = reply.send(Ok(inserted));
+    /// Starts the writer task for `store`, until `stop`.
+    pub fn spawn(store: super::Store, stop: &StopSignal) -> (InboxWriter, Running) {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Pending>(4 * GROUP_COMMIT_MAX);
+        let task = Task::new("webhook_inbox_writer").spawn_queue(
+            stop,
+            rx,
+            GROUP_COMMIT_MAX,
+            move |batch: Vec<Pending>| {
+                let store = store.clone();
+                async move {
+                    let (events, replies): (Vec<NewEvent>, Vec<_>) = batch.into_iter().unzip();
+                    let written = store
+                        .write(move |tx| {
+                            let at = super::now();
+                            events
+                                .iter()
+                                .map(|e| insert_event(tx, e, at))
+                                .collect::<Result<Vec<bool>>>()
+                        })
+                        .await;
+                    match written {
+                        Ok(flags) => {
+                            for (reply, inserted) in replies.into_iter().zip(flags) {
+                                let _ = reply.send(Ok(inserted));
+                            }
+                            Ok(())
+                        }
+                        Err(e) => {
+                            let full = matches!(e, StoreError::DiskFull { .. });
+                            let why = e.to_string();
+                            for reply in replies {
+                                let _ = reply.send(Err(if full {
+                                    StoreError::DiskFull {
+                                        detail: why.clone(),
+                                    }
+                                } else {
+                                    StoreError::Task(why.clone())
+                                }));
+                            }
+                            Err(e.into())
                         }
                     }
-                    Err(e) => {
-                        let full = matches!(e, StoreError::DiskFull { .. });
-                        let why = e.to_string();
-                        for reply in replies {
-                            let _ = reply.send(Err(if full {
-                                StoreError::DiskFull {
-                                    detail: why.clone(),
-                                }
-                            } else {
-                                StoreError::Task(why.clone())
-                            }));
-                        }
-                    }
                 }
-            }
-        });
-        InboxWriter { tx }
+            },
+        );
+        (InboxWriter { tx }, task)
     }
 
     /// Stores one event durably; returns whether it was new (false for a duplicate).

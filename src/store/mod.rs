@@ -96,6 +96,17 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl From<crate::credentials::CredentialError> for StoreError {
+    fn from(e: crate::credentials::CredentialError) -> Self {
+        use crate::credentials::CredentialError;
+        match e {
+            CredentialError::Invalid(d) => StoreError::Invalid(d),
+            CredentialError::Hashing(m) => StoreError::Data(m),
+            CredentialError::Task(m) => StoreError::Task(m),
+        }
+    }
+}
+
 /// A write transaction plus what writes need: this replica's id (the origin of
 /// every row it writes).
 pub struct Tx<'a> {

@@ -1,7 +1,6 @@
-//! Users of jobrank: the agency's team. Passwords are stored as argon2id hashes.
+//! Users of jobrank: the agency's team. Passwords are stored as argon2id hashes made by
+//! [`crate::credentials::hash_password`].
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -45,43 +44,6 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
         created_at: col_ts(r, 6)?,
         updated_at: col_ts(r, 7)?,
     })
-}
-
-/// Argon2id with the OWASP-recommended parameters (19 MiB, 2 passes, 1 lane).
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
-/// The shortest password accepted.
-pub const MIN_PASSWORD_LEN: usize = 10;
-
-/// Hashes a password with argon2id; refuses one shorter than [`MIN_PASSWORD_LEN`].
-pub fn hash_password(password: &str) -> Result<String> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(StoreError::Invalid(crate::domain::DomainError::Invalid {
-            field: "password",
-            reason: format!("must be at least {MIN_PASSWORD_LEN} characters"),
-        }));
-    }
-    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| StoreError::Data(format!("password hashing failed: {e}")))
-}
-
-/// Checks a password against a stored hash, in constant time.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
-        .unwrap_or(false)
-}
-
-/// A hash that never matches, to spend the same time when an email is unknown.
-pub fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password("not-a-real-password-ever").unwrap_or_default())
 }
 
 fn check_email(email: &str) -> Result<String> {
@@ -220,19 +182,4 @@ pub fn set_active(tx: &Tx<'_>, id: &str, active: bool, at: DateTime<Utc>) -> Res
 
 pub fn set_scores(tx: &Tx<'_>, id: &str, scores: bool, at: DateTime<Utc>) -> Result<User> {
     update(tx, id, "scores", &scores, at)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_verify_and_short_ones_are_refused() {
-        let h = hash_password("correct horse battery").unwrap();
-        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(verify_password("correct horse battery", &h));
-        assert!(!verify_password("wrong horse battery", &h));
-        assert!(hash_password("short").is_err());
-        assert!(!verify_password("anything at all", dummy_hash()));
-    }
 }

@@ -19,9 +19,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::auth::{RequireCeo, Session, hash_token};
+use super::auth::{RequireCeo, Session};
 use super::pages::{Chrome, Form, Query, ago, date, render_with};
 use super::{AppState, FieldError, WebError};
+use crate::credentials::{self, hash_token};
 use crate::domain::{
     DomainError, Factor, FeeBands, Role, Settings, Thresholds, TimeOpenBands, Weights,
 };
@@ -908,12 +909,12 @@ fn user_field_error(e: StoreError) -> Result<FieldError, WebError> {
 }
 
 async fn hash_password(password: String) -> Result<Result<String, FieldError>, WebError> {
-    let hashed = tokio::task::spawn_blocking(move || users::hash_password(&password))
+    let hashed = tokio::task::spawn_blocking(move || credentials::hash_password(&password))
         .await
         .map_err(|e| WebError::Internal(e.into()))?;
     match hashed {
         Ok(h) => Ok(Ok(h)),
-        Err(e) => Ok(Err(user_field_error(e)?)),
+        Err(e) => Ok(Err(user_field_error(e.into())?)),
     }
 }
 
@@ -1176,7 +1177,7 @@ async fn create_token(
     RequireCeo(session): RequireCeo,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, WebError> {
-    let token = crate::cli::new_api_token();
+    let token = credentials::new_api_token();
     let hash = hash_token(&token);
     let label = form.label.clone();
     let user_id = form.user_id.clone();

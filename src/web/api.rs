@@ -17,10 +17,11 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::auth::{Session, hash_token};
+use super::auth::Session;
 use super::dashboard::DashboardParams;
 use super::pages::Query;
 use super::{AppState, FieldError, WebError};
+use crate::credentials::hash_token;
 use crate::domain::{
     DashboardJob, Factor, FactorScores, Level, Money, Suggestions, composite, latest_per_scorer,
     needs_score,

@@ -22,8 +22,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use askama::Template;
 use axum::Router;
@@ -36,12 +35,11 @@ use axum::routing::{get, post};
 use chrono::Duration;
 use ipnet::IpNet;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use super::pages::{Chrome, Form, Query, is_htmx, render_with};
 use super::{AppState, FORM_LIMIT, WebError};
+use crate::credentials::{PasswordChecks, hash_token, random_token, same_secret};
 use crate::store::users::{self, User};
 use crate::store::{self, sessions};
 
@@ -87,91 +85,6 @@ impl Session {
     }
 }
 
-/// Password checks (argon2id: 19 MiB and tens of milliseconds each) run at most
-/// [`PasswordChecks::AT_ONCE`] at a time in this process, so a burst of sign-ins cannot
-/// take memory without bound. A sign-in waits up to [`PasswordChecks::WAIT`] for its
-/// turn and is otherwise answered 503 with `Retry-After`. The counters tell how many
-/// checks ran and the most that ever ran at once.
-#[derive(Debug)]
-pub struct PasswordChecks {
-    turns: Arc<Semaphore>,
-    in_flight: AtomicUsize,
-    max_in_flight: AtomicUsize,
-    checks: AtomicU64,
-}
-
-impl Default for PasswordChecks {
-    fn default() -> Self {
-        PasswordChecks {
-            turns: Arc::new(Semaphore::new(Self::AT_ONCE)),
-            in_flight: AtomicUsize::new(0),
-            max_in_flight: AtomicUsize::new(0),
-            checks: AtomicU64::new(0),
-        }
-    }
-}
-
-impl PasswordChecks {
-    /// Password checks running at once, at most.
-    pub const AT_ONCE: usize = 2;
-    /// How long a sign-in waits for a turn.
-    pub const WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-    /// The `Retry-After` (seconds) of a sign-in that found no turn.
-    pub const RETRY_AFTER: u32 = 5;
-
-    /// Takes a turn, waiting up to [`Self::WAIT`]; `None` when none came free. Held
-    /// turns keep sign-ins waiting (tests use this to see a busy server).
-    pub async fn take_turn(&self) -> Option<OwnedSemaphorePermit> {
-        tokio::time::timeout(Self::WAIT, self.turns.clone().acquire_owned())
-            .await
-            .ok()?
-            .ok()
-    }
-
-    /// Checks `password` against `hash` on the blocking pool, in turn; without a hash
-    /// (unknown email) against a hash that never matches, to take the same time.
-    /// `Ok(None)` when no turn came free within [`Self::WAIT`]. The turn is held until
-    /// the check ends, even if the request is abandoned meanwhile.
-    pub async fn verify(
-        self: &Arc<Self>,
-        password: String,
-        hash: Option<String>,
-    ) -> Result<Option<bool>, WebError> {
-        let Some(turn) = self.take_turn().await else {
-            return Ok(None);
-        };
-        let me = self.clone();
-        let ok = tokio::task::spawn_blocking(move || {
-            let now = me.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-            me.max_in_flight.fetch_max(now, Ordering::SeqCst);
-            me.checks.fetch_add(1, Ordering::SeqCst);
-            let ok = match &hash {
-                Some(h) => users::verify_password(&password, h),
-                None => {
-                    users::verify_password(&password, users::dummy_hash());
-                    false
-                }
-            };
-            me.in_flight.fetch_sub(1, Ordering::SeqCst);
-            drop(turn);
-            ok
-        })
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
-        Ok(Some(ok))
-    }
-
-    /// Password checks run so far.
-    pub fn checks(&self) -> u64 {
-        self.checks.load(Ordering::SeqCst)
-    }
-
-    /// The most password checks that ever ran at once.
-    pub fn max_in_flight(&self) -> usize {
-        self.max_in_flight.load(Ordering::SeqCst)
-    }
-}
-
 /// The address of the client behind a request, the one sign-in throttling counts.
 ///
 /// The TCP peer, unless the peer is a trusted proxy (`JOBRANK_TRUSTED_PROXIES`): then
@@ -212,24 +125,6 @@ fn forwarded_hop(hop: &str) -> Option<IpAddr> {
         .ok()
         .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
         .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
-}
-
-/// A random 256-bit value as 64 hex digits.
-pub fn random_token() -> String {
-    hex::encode(rand::random::<[u8; 32]>())
-}
-
-/// The SHA-256 of a secret as hex: what the store keeps instead of the secret.
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// The value of a cookie in the request, if sent.

@@ -167,6 +167,12 @@ impl From<StoreError> for WebError {
 /// by a person first.
 const DISK_FULL_RETRY_AFTER: &str = "120";
 
+impl From<crate::credentials::CredentialError> for WebError {
+    fn from(e: crate::credentials::CredentialError) -> Self {
+        WebError::from(StoreError::from(e))
+    }
+}
+
 /// What went wrong, carried on an error response until [`render_errors`] formats it.
 #[derive(Debug, Clone)]
 pub struct ErrorInfo {

@@ -57,8 +57,11 @@ pub struct AppState {
     pub sessions: Arc<auth::SessionCache>,
     /// The time for rules that depend on it (the refresh cooldown); tests move it.
     pub clock: Clock,
-    /// Turns for password checks (see [`auth::PasswordChecks`]).
-    pub password_checks: Arc<auth::PasswordChecks>,
+    /// Stores webhook events durably, with group commit (the `webhook_inbox_writer`
+    /// task, started by `Application::build` in `app`).
+    pub inbox_writer: crate::store::inbox::InboxWriter,
+    /// Turns for password checks (see [`crate::credentials::PasswordChecks`]).
+    pub password_checks: Arc<crate::credentials::PasswordChecks>,
 }
 
 /// The whole application's routes.

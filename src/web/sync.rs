@@ -69,7 +69,7 @@ pub fn router() -> Router<AppState> {
 
 /// Where the web layer reads the time for rules that depend on it (the refresh
 /// cooldown), so that a test moves the time instead of waiting. The system clock
-/// unless [`crate::app::Application::state_mut`] puts another in the state.
+/// unless `Application::state_mut` (in `app`) puts another in the state.
 #[derive(Clone)]
 pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
 

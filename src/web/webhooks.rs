@@ -2,8 +2,6 @@
 //! inbox before they are acknowledged; the inbox worker processes them. Unverified
 //! requests are refused and nothing is stored.
 
-use std::sync::{Arc, OnceLock};
-
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,26 +12,13 @@ use secrecy::ExposeSecret;
 
 use super::{AppState, WebError};
 use crate::recruiterflow::webhook::{self, WebhookRejection};
-use crate::store::{self, inbox};
-
-/// The inbox writer (group commit), started on the first webhook with the state's store.
-type Writer = Arc<OnceLock<inbox::InboxWriter>>;
+use crate::store;
 
 /// The webhook routes, with the 1 MiB body limit (413 beyond it).
 pub fn router() -> Router<AppState> {
-    let writer: Writer = Arc::default();
-    let w = writer.clone();
     Router::new()
-        .route(
-            "/webhooks/recruiterflow",
-            post(move |state, headers, body| receive(state, w, headers, body)),
-        )
-        .route(
-            "/webhooks/recruiterflow/{token}",
-            post(move |state, token, headers, body| {
-                receive_with_token(state, writer, token, headers, body)
-            }),
-        )
+        .route("/webhooks/recruiterflow", post(receive))
+        .route("/webhooks/recruiterflow/{token}", post(receive_with_token))
         .layer(DefaultBodyLimit::max(webhook::MAX_BODY))
 }
 
@@ -59,12 +44,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn receive(
-    State(state): State<AppState>,
-    writer: Writer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(secret) = state.config.recruiterflow.webhook_secret.as_ref() else {
         return refuse(&WebhookRejection::NoSecret);
     };
@@ -77,12 +57,11 @@ async fn receive(
     ) {
         return refuse(&r);
     }
-    ingest(&state, &writer, &body).await
+    ingest(&state, &body).await
 }
 
 async fn receive_with_token(
     State(state): State<AppState>,
-    writer: Writer,
     Path(token): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -110,20 +89,19 @@ async fn receive_with_token(
     ) {
         return refuse(&r);
     }
-    ingest(&state, &writer, &body).await
+    ingest(&state, &body).await
 }
 
 /// Stores a verified event (durably: the commit is fsynced, shared with events arriving
 /// at the same time) and answers: 202 for a new event (queued, or recorded only when
 /// unknown), 200 for a duplicate.
-async fn ingest(state: &AppState, writer: &Writer, body: &Bytes) -> Response {
+async fn ingest(state: &AppState, body: &Bytes) -> Response {
     let parsed = match webhook::parse_event(body) {
         Ok(p) => p,
         Err(r) => return refuse(&r),
     };
     let event = parsed.to_new_event(body);
-    let writer = writer.get_or_init(|| inbox::InboxWriter::spawn(state.store.clone()));
-    let inserted = match writer.insert(event).await {
+    let inserted = match state.inbox_writer.insert(event).await {
         Ok(i) => i,
         Err(e) => return WebError::from(e).into_response(),
     };

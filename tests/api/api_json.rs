@@ -11,8 +11,8 @@ use crate::web_support::*;
 
 /// Creates an API token for a user the way the admin page does; returns the secret.
 pub async fn api_token(app: &TestApp, email: &str) -> String {
-    let token = jobrank::cli::new_api_token();
-    let hash = jobrank::web::auth::hash_token(&token);
+    let token = jobrank::credentials::new_api_token();
+    let hash = jobrank::credentials::hash_token(&token);
     let email = email.to_string();
     app.store
         .write(move |tx| {

@@ -503,8 +503,8 @@ async fn the_syncer_runs_at_start_on_trigger_and_reports_its_status() {
         InboxOptions::default(),
     );
     assert_eq!(syncer.status(), SyncStatus::default());
-    let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    let tasks = syncer.spawn(Duration::from_secs(3600), stop);
+    let shutdown = jobrank::tasks::Shutdown::new();
+    let tasks = syncer.spawn(Duration::from_secs(3600), &shutdown.signal());
     let wait_runs = |n: usize| {
         let store = store.clone();
         async move {
@@ -531,7 +531,7 @@ async fn the_syncer_runs_at_start_on_trigger_and_reports_its_status() {
     wait_runs(3).await;
     let job6 = store.read(|c| jobs::find_job(c, 6)).await.unwrap().unwrap();
     assert_eq!(job6.title, "Refreshed");
-    let _ = stop_tx.send(true);
+    shutdown.stop();
     for t in tasks {
         t.await.unwrap();
     }

@@ -330,7 +330,7 @@ async fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
         .read(|c| Ok(c.query_row("SELECT token_hash FROM api_tokens", [], |r| r.get(0))?))
         .await
         .unwrap();
-    assert_eq!(stored, jobrank::web::auth::hash_token(&token));
+    assert_eq!(stored, jobrank::credentials::hash_token(&token));
     assert_ne!(stored, token);
 
     let api = |t: String| {
@@ -552,7 +552,7 @@ async fn reactivating_a_user_does_not_revive_their_api_tokens() {
         .await;
     assert_eq!(res.status(), 303);
     let hidden = "jrk_made_while_inactive";
-    let (id, hash) = (tom.id.clone(), jobrank::web::auth::hash_token(hidden));
+    let (id, hash) = (tom.id.clone(), jobrank::credentials::hash_token(hidden));
     app.store
         .write(move |tx| {
             tx.execute(

@@ -37,7 +37,7 @@ async fn sign_in_sets_a_hardened_session_cookie_that_logout_ends() {
                 [&v],
                 |r| r.get(0),
             )?;
-            let h = jobrank::web::auth::hash_token(&v);
+            let h = jobrank::credentials::hash_token(&v);
             let hashed = c.query_row(
                 "SELECT COUNT(*) FROM sessions WHERE id_hash = ?1",
                 [&h],
@@ -391,7 +391,7 @@ async fn sign_in_follows_only_a_local_next_and_sessions_have_an_absolute_expiry(
         .await
         .unwrap();
     assert_eq!(b.get("/").await.status(), 303, "past its absolute expiry");
-    let hash = jobrank::web::auth::hash_token(&b.cookie);
+    let hash = jobrank::credentials::hash_token(&b.cookie);
     let left: i64 = app
         .store
         .read(move |c| {

@@ -14,9 +14,10 @@ pub const PASSWORD: &str = "correct horse battery";
 /// Adds a user with [`PASSWORD`].
 pub async fn add_user(app: &TestApp, email: &str, role: Role, scores: bool) -> users::User {
     let email = email.to_string();
-    let hash = tokio::task::spawn_blocking(|| users::hash_password(PASSWORD).unwrap())
-        .await
-        .unwrap();
+    let hash =
+        tokio::task::spawn_blocking(|| jobrank::credentials::hash_password(PASSWORD).unwrap())
+            .await
+            .unwrap();
     app.store
         .write(move |tx| {
             users::insert_user(

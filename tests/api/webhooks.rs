@@ -627,3 +627,36 @@ async fn absurd_signed_timestamps_are_401_and_the_server_keeps_serving() {
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
     app.stop().await;
 }
+
+/// The inbox writer starts with the application (held in its state, not started by the
+/// first webhook) and stops with the other background tasks: afterwards it refuses
+/// events, and what it acknowledged is stored.
+#[tokio::test]
+async fn the_inbox_writer_runs_from_the_start_and_stops_with_the_app() {
+    let app = spawn_app_with(&[("RECRUITERFLOW_WEBHOOK_SECRET", SECRET.to_string())]).await;
+    let writer = app.state.inbox_writer.clone();
+    let event = |key: &str| inbox::NewEvent {
+        event_key: key.into(),
+        event_type: "invoice.paid".into(),
+        job_id: None,
+        body: "{}".into(),
+        status: "ignored",
+        note: Some("unknown event type".into()),
+    };
+    assert!(writer.insert(event("event:before")).await.unwrap());
+    let store = app.store.clone();
+    app.stop().await;
+    let err = writer.insert(event("event:after")).await.unwrap_err();
+    assert!(
+        err.to_string().contains("the inbox writer has stopped"),
+        "{err}"
+    );
+    let keys: Vec<String> = store
+        .read(inbox::list_events)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_key)
+        .collect();
+    assert_eq!(keys, ["event:before"]);
+}
