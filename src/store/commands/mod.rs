@@ -22,6 +22,9 @@ mod rerank;
 mod scoring;
 mod team;
 
+#[cfg(test)]
+mod tests;
+
 pub use crate::domain::{RankChange, Standing};
 pub use demo::{DemoAgency, DemoJob, fill_demo};
 pub use jobs::{close_job, close_jobs_not_in, upsert_job};
