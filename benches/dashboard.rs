@@ -14,7 +14,7 @@ use jobrank::domain::{FactorScores, Role};
 use jobrank::store::jobs::JobUpsert;
 use jobrank::store::pipeline::StageCount;
 use jobrank::store::submissions::Submission;
-use jobrank::store::{self, Store, dashboard, jobs, pipeline, ranks, submissions, users};
+use jobrank::store::{self, Store, commands, dashboard, pipeline, submissions, users};
 
 const JOBS: i64 = 500;
 const SUBMISSIONS: usize = 20_000;
@@ -43,7 +43,7 @@ fn fill(store: &Store) -> String {
                 )?);
             }
             for id in 1..=JOBS {
-                jobs::upsert_job(
+                let _ = commands::upsert_job(
                     tx,
                     &JobUpsert {
                         id,
@@ -99,7 +99,7 @@ fn fill(store: &Store) -> String {
                     },
                 )?;
             }
-            ranks::recompute_all(tx)?;
+            let _ = commands::rerank_all_jobs(tx)?;
             Ok(scorers[1].id.clone())
         })
         .unwrap()

@@ -18,7 +18,7 @@ use futures_util::SinkExt;
 use jobrank::domain::{FactorScores, Role};
 use jobrank::replication::push::{self, PushOptions};
 use jobrank::replication::{self, PgTarget, reconcile};
-use jobrank::store::{self, Store, jobs, outbox, submissions, users};
+use jobrank::store::{self, Store, commands, jobs, outbox, submissions, users};
 use secrecy::SecretString;
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -43,7 +43,7 @@ fn seed(store: &Store) -> String {
                 store::now(),
             )?;
             for id in 1..=50 {
-                jobs::upsert_job(
+                let _ = commands::upsert_job(
                     tx,
                     &jobs::JobUpsert {
                         id,
@@ -266,7 +266,7 @@ async fn bench_outbox_overhead(n: usize) {
     let submit = |extra: usize, i: usize| {
         let scorer = scorer.clone();
         store.write_blocking(move |tx| {
-            let (s, _) = submissions::insert_submission(
+            let (s, _) = commands::submit_score(
                 tx,
                 &submissions::NewSubmission {
                     job_id: 1 + (i % 50) as i64,
@@ -277,7 +277,8 @@ async fn bench_outbox_overhead(n: usize) {
                     comment: Some("steady pipeline".into()),
                 },
                 Utc::now(),
-            )?;
+            )?
+            .into_result();
             for _ in 0..extra {
                 outbox::enqueue(tx, "submissions", &s.id)?;
             }

@@ -26,7 +26,7 @@ use jobrank::store::jobs::JobUpsert;
 use jobrank::store::pipeline::StageCount;
 use jobrank::store::submissions::Submission;
 use jobrank::store::users::NewUser;
-use jobrank::store::{self, Store, jobs, pipeline, ranks, submissions, users};
+use jobrank::store::{self, Store, commands, pipeline, submissions, users};
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_TYPE, COOKIE, SET_COOKIE};
 
 const JOBS: i64 = 500;
@@ -81,7 +81,7 @@ fn seed(dir: &Path) {
             for j in 0..JOBS {
                 let id = 10_000 + j;
                 let days_open = 5 + (j * 37) % 200;
-                jobs::upsert_job(
+                let _ = commands::upsert_job(
                     tx,
                     &JobUpsert {
                         id,
@@ -136,8 +136,8 @@ fn seed(dir: &Path) {
                     )?;
                     n += 1;
                 }
-                ranks::recompute_job(tx, id)?;
             }
+            let _ = commands::rerank_all_jobs(tx)?;
             assert_eq!(n, SUBMISSIONS);
             Ok(())
         })

@@ -10,10 +10,11 @@ use rand::{Rng, SeedableRng};
 
 use crate::credentials;
 use crate::domain::{FactorScores, Money, Role, Settings};
+use crate::store::commands::{self, DemoAgency, DemoJob};
 use crate::store::jobs::JobUpsert;
 use crate::store::pipeline::StageCount;
 use crate::store::submissions::Submission;
-use crate::store::{self, Result, Store, StoreError, jobs, pipeline, ranks, submissions, users};
+use crate::store::{self, Result, Store, StoreError, jobs, users};
 
 /// The demo accounts and their passwords, printed once on a terminal, or written to
 /// [`ACCOUNTS_FILE`] when the output goes elsewhere (a service manager's journal).
@@ -192,23 +193,17 @@ pub async fn fill_demo(store: &Store) -> Result<DemoAccounts> {
         .write(move |tx| {
             // The first settings are backdated to before the demo's history begins.
             let start = now - Duration::weeks(9);
-            tx.execute("UPDATE settings SET created_at = ?1", [store::ts(&start)])?;
-            let id: String = tx.query_row("SELECT id FROM settings LIMIT 1", [], |r| r.get(0))?;
-            store::outbox::enqueue(tx, "settings", &id)?;
-            let mut scorers = Vec::new();
-            for u in &new_users {
-                let user = users::insert_user(tx, u, start)?;
-                if user.scores {
-                    scorers.push(user);
-                }
-            }
-            build_agency(tx, &scorers, now)
+            commands::fill_demo(tx, start, &new_users, |added, origin| {
+                let scorers: Vec<&users::User> = added.iter().filter(|u| u.scores).collect();
+                draw_agency(&scorers, origin, now)
+            })
+            .map(|_| ())
         })
         .await?;
     Ok(DemoAccounts { accounts })
 }
 
-struct DemoJob {
+struct JobTruth {
     id: i64,
     opened: DateTime<Utc>,
     fee_minor: i64,
@@ -217,8 +212,10 @@ struct DemoJob {
     difficulty: f64,
 }
 
-fn build_agency(tx: &store::Tx<'_>, scorers: &[users::User], now: DateTime<Utc>) -> Result<()> {
+/// Draws the demo agency from a fixed seed: the same agency every time.
+fn draw_agency(scorers: &[&users::User], origin: &str, now: DateTime<Utc>) -> Result<DemoAgency> {
     let mut rng = StdRng::seed_from_u64(20_261_128);
+    let mut agency = DemoAgency::default();
     let mut demo_jobs = Vec::new();
     for (i, title) in TITLES.iter().enumerate() {
         let client = CLIENTS[(i * 7 + i / 12) % CLIENTS.len()];
@@ -239,7 +236,6 @@ fn build_agency(tx: &store::Tx<'_>, scorers: &[users::User], now: DateTime<Utc>)
                 "<p>{client} is hiring a <strong>{title}</strong>.</p><ul><li>Hybrid, two days on site</li><li>Salary negotiable</li></ul>"
             )),
         };
-        jobs::upsert_job(tx, &job, opened.max(now - Duration::weeks(9)))?;
         let stages: Vec<StageCount> = STAGES
             .iter()
             .enumerate()
@@ -253,13 +249,18 @@ fn build_agency(tx: &store::Tx<'_>, scorers: &[users::User], now: DateTime<Utc>)
                 }
             })
             .collect();
-        pipeline::record_snapshot(tx, job.id, &stages, now - Duration::hours(2))?;
-        demo_jobs.push(DemoJob {
+        demo_jobs.push(JobTruth {
             id: job.id,
             opened,
             fee_minor: fee_gbp * 100,
             engagement: rng.random_range(1.3..4.9),
             difficulty: rng.random_range(1.3..4.9),
+        });
+        agency.jobs.push(DemoJob {
+            job,
+            first_seen: opened.max(now - Duration::weeks(9)),
+            stages,
+            stages_at: now - Duration::hours(2),
         });
     }
     // Scorers' habits: the sales person is optimistic, the CEO a little harsh.
@@ -270,7 +271,7 @@ fn build_agency(tx: &store::Tx<'_>, scorers: &[users::User], now: DateTime<Utc>)
     };
     let defaults = Settings::default();
     for week in (0..8).rev() {
-        let mut touched = Vec::new();
+        let mut submitted = Vec::new();
         for job in &demo_jobs {
             for scorer in scorers {
                 let at = now
@@ -320,21 +321,18 @@ fn build_agency(tx: &store::Tx<'_>, scorers: &[users::User], now: DateTime<Utc>)
                         .to_string()
                     }),
                     submitted_at: at,
-                    origin: tx.origin().to_string(),
+                    origin: origin.to_string(),
                 };
-                submissions::insert_row(tx, &s)?;
-                store::outbox::enqueue(tx, "submissions", &s.id)?;
-                touched.push(job.id);
+                submitted.push(s);
             }
         }
-        touched.dedup();
-        for id in touched {
-            ranks::recompute_job(tx, id)?;
-        }
+        agency.weeks.push(submitted);
     }
     // A few jobs were filled or closed along the way; their history stays.
     for job in demo_jobs.iter().step_by(13) {
-        jobs::close_job(tx, job.id, Some("Filled"), now - Duration::days(3))?;
+        agency
+            .closed
+            .push((job.id, "Filled".into(), now - Duration::days(3)));
     }
-    Ok(())
+    Ok(agency)
 }

@@ -106,7 +106,8 @@ pub async fn restore(config: &Config) -> anyhow::Result<()> {
         .await?;
     println!(
         "local store rebuilt from Supabase: {} rows, {} ranks computed",
-        r.applied, r.ranks_changed
+        r.applied,
+        r.rank_changes.len()
     );
     Ok(())
 }

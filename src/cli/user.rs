@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::credentials;
 use crate::domain::Role;
 use crate::store::audit::{self, Action};
-use crate::store::{self, api_tokens, users};
+use crate::store::{self, api_tokens, commands, users};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -142,7 +142,7 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             store
                 .write(move |tx| {
                     let now = store::now();
-                    let u = users::set_password_hash(tx, &user.id, &hash, now, None)?;
+                    let u = commands::reset_password(tx, &user.id, &hash, now, None)?;
                     audit::record(
                         tx,
                         &actor,
@@ -166,8 +166,7 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                     })?;
                     let now = store::now();
                     let tokens = api_tokens::count_unrevoked(tx, &u.id)?;
-                    let u = users::set_active(tx, &u.id, false, now)?;
-                    store::ranks::recompute_all(tx)?;
+                    let u = commands::set_user_active(tx, &u.id, false, now)?.into_result();
                     audit::record(
                         tx,
                         &actor,

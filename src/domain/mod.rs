@@ -23,8 +23,8 @@ pub use money::{Money, currency_exponent};
 pub use pipeline::{PipelineSnapshot, PipelineStatus, STALLED_AFTER_DAYS, StageCount};
 pub use queue::{QueueLinks, next_in_queue, scoring_queue};
 pub use ranking::{
-    Composite, JobRank, Rank, RankOutcome, ScorerComposite, ScorerInput, Submitted, TeamScore,
-    composite, latest_per_scorer, needs_score, rank_job,
+    Composite, JobRank, Rank, RankChange, RankOutcome, ScorerComposite, ScorerInput, Standing,
+    Submitted, TeamScore, composite, latest_per_scorer, needs_score, rank_job,
 };
 pub use review::{
     OUTLIER_DISTANCE, Outlier, ReviewSubmission, ScorerReview, review_scorers, week_of,

@@ -178,6 +178,33 @@ pub struct JobRank {
     pub last_scored_at: DateTime<Utc>,
 }
 
+impl JobRank {
+    /// Where the job stands now.
+    pub fn standing(&self) -> Standing {
+        Standing {
+            rank: self.rank,
+            team: self.team,
+        }
+    }
+}
+
+/// Where a job stands: its rank and the team score that earned it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub rank: Rank,
+    pub team: TeamScore,
+}
+
+/// A change of one job's standing caused by a store command: before and after (either
+/// `None` when the job had, or has, no rank, as when nobody who counts scored it).
+/// Never `old == new`; team scores compare by value, so 7/2 to 14/4 is no change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankChange {
+    pub job_id: i64,
+    pub old: Option<Standing>,
+    pub new: Option<Standing>,
+}
+
 /// What [`latest_per_scorer`] reads of a submission.
 pub trait Submitted {
     fn scorer_id(&self) -> &str;

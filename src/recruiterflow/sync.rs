@@ -10,6 +10,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use super::client::{Client, UserList};
 use super::error::{RecruiterflowError, Result};
 use super::model::{self, CandidateMovements, Pipeline, PlacementRecord};
+use crate::store::commands::{self, Outcome, RankChange};
 use crate::store::jobs::{self, JobUpsert, Upserted};
 use crate::store::pipeline::{self, StageCount};
 use crate::store::placements::{self, PlacementUpsert};
@@ -51,6 +52,9 @@ pub struct SyncReport {
     /// Stored Recruiterflow users no longer in Recruiterflow, removed.
     pub users_removed: i64,
     pub message: String,
+    /// The rank changes the run caused, in the order they happened.
+    #[serde(skip)]
+    pub rank_changes: Vec<RankChange>,
 }
 
 /// Text from Recruiterflow as the store keeps it: control characters removed (see
@@ -493,7 +497,9 @@ fn write_fetched(
             continue;
         }
         let was_open = jobs::find_job(tx, f.job.id)?.map(|j| j.is_open);
-        match jobs::upsert_job(tx, &f.job, at)? {
+        let upserted = commands::upsert_job(tx, &f.job, at)?;
+        report.rank_changes.extend(upserted.rank_changes);
+        match upserted.result {
             Upserted::Inserted | Upserted::Changed => report.jobs_changed += 1,
             Upserted::Unchanged => {}
         }
@@ -509,7 +515,11 @@ fn write_fetched(
     }
     let mut problems = fetched.problems;
     match &fetched.incomplete {
-        None => report.jobs_closed += jobs::close_jobs_not_in(tx, &keep, at)?,
+        None => {
+            let closed = commands::close_jobs_not_in(tx, &keep, at)?;
+            report.jobs_closed += closed.result;
+            report.rank_changes.extend(closed.rank_changes);
+        }
         Some(why) => {
             report.errors += 1;
             problems.push(format!(
@@ -601,17 +611,24 @@ pub enum JobRefresh {
 }
 
 /// Refreshes one job from Recruiterflow (after a webhook): the job itself and, while it
-/// is open, its pipeline. A job Recruiterflow no longer has is marked closed.
-pub async fn refresh_job(store: &Store, client: &Client, job_id: i64) -> Result<JobRefresh> {
+/// is open, its pipeline. A job Recruiterflow no longer has is marked closed. Returns
+/// what happened and the rank changes it caused.
+pub async fn refresh_job(
+    store: &Store,
+    client: &Client,
+    job_id: i64,
+) -> Result<Outcome<JobRefresh>> {
     // The fetch time, not the write time, dates what we saw (see `write_fetched`).
     let at = store::now();
     let job = match client.get_job(job_id).await {
         Ok(j) => j,
         Err(RecruiterflowError::NotFound { .. }) => {
-            store
-                .write(move |tx| jobs::close_job(tx, job_id, Some("Deleted in Recruiterflow"), at))
+            let closed = store
+                .write(move |tx| {
+                    commands::close_job(tx, job_id, Some("Deleted in Recruiterflow"), at)
+                })
                 .await?;
-            return Ok(JobRefresh::Gone);
+            return Ok(closed.map(|_| JobRefresh::Gone));
         }
         Err(e) => return Err(e),
     };
@@ -626,14 +643,14 @@ pub async fn refresh_job(store: &Store, client: &Client, job_id: i64) -> Result<
     };
     let outcome = store
         .write(move |tx| {
-            let outcome = jobs::upsert_job(tx, &mapped, at)?;
+            let upserted = commands::upsert_job(tx, &mapped, at)?;
             if mapped.is_open && !stages.is_empty() {
                 pipeline::record_snapshot(tx, mapped.id, &stages, at)?;
             }
-            Ok(outcome)
+            Ok(upserted)
         })
         .await?;
-    Ok(JobRefresh::Stored(outcome))
+    Ok(outcome.map(JobRefresh::Stored))
 }
 
 #[cfg(test)]

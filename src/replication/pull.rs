@@ -5,6 +5,7 @@
 use tokio_postgres::{Client, IsolationLevel};
 
 use super::Result;
+use crate::store::commands::{self, RankChange};
 use crate::store::{Store, replicated, sync_runs};
 
 /// Rows per page read from Postgres and applied in one SQLite transaction.
@@ -19,8 +20,8 @@ pub struct PullReport {
     pub applied: usize,
     /// Rows the local store refused (logged).
     pub refused: usize,
-    /// Ranks that changed on recomputation.
-    pub ranks_changed: usize,
+    /// The rank changes the pulled rows caused, page by page.
+    pub rank_changes: Vec<RankChange>,
 }
 
 /// Pulls every table from its cursor to the end, then recomputes the ranks touched.
@@ -48,16 +49,15 @@ pub async fn pull(store: &Store, client: &mut Client, page: i64) -> Result<PullR
             let payloads: Vec<String> = rows.iter().map(|r| r.get(1)).collect();
             report.read += payloads.len();
             let n = payloads.len() as i64;
-            let (applied, ranks) = store
+            let outcome = store
                 .write(move |tx| {
-                    let a = replicated::apply_rows(tx, table, &payloads)?;
+                    // The ranks the rows affect are recomputed in the same transaction.
+                    let outcome = commands::apply_pulled_rows(tx, table, &payloads)?;
                     replicated::set_cursor(tx, table, last)?;
-                    // Ranks are recomputed in the same transaction, so a pull cut
-                    // short never leaves applied rows with stale ranks.
-                    let ranks = replicated::recompute_affected(tx, a.all_jobs, &a.jobs)?;
-                    Ok((a, ranks))
+                    Ok(outcome)
                 })
                 .await?;
+            let applied = outcome.result;
             for (id, why) in &applied.refused {
                 tracing::warn!(
                     table,
@@ -68,7 +68,7 @@ pub async fn pull(store: &Store, client: &mut Client, page: i64) -> Result<PullR
             }
             report.applied += applied.changed;
             report.refused += applied.refused.len();
-            report.ranks_changed += ranks;
+            report.rank_changes.extend(outcome.rank_changes);
             if n < page {
                 break;
             }
@@ -88,7 +88,10 @@ pub async fn pull_logged(store: &Store, client: &mut Client, page: i64) -> Resul
             errors: r.refused as i64,
             message: Some(format!(
                 "{} rows read, {} applied, {} refused, {} ranks changed",
-                r.read, r.applied, r.refused, r.ranks_changed
+                r.read,
+                r.applied,
+                r.refused,
+                r.rank_changes.len()
             )),
             ..Default::default()
         };

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::{Client, IsolationLevel, Transaction};
 
 use super::{ReplicationError, Result, WRITE_LOCK_KEY};
-use crate::store::{self, Store, outbox, replicated, sync_runs};
+use crate::store::{self, Store, commands, outbox, replicated, sync_runs};
 
 /// The sync-run kind of a reconciliation.
 pub const KIND: &str = "reconcile";
@@ -309,29 +309,22 @@ async fn missing_rows(
 /// Applies rows missing locally in one SQLite transaction, parents first, with the
 /// ranks they affect recomputed. Returns how many rows each table gained, in order.
 async fn repair_local(store: &Store, rows: Vec<(&'static str, Vec<String>)>) -> Result<Vec<usize>> {
+    let tables: Vec<&'static str> = rows.iter().map(|(table, _)| *table).collect();
     let applied = store
-        .write(move |tx| {
-            let mut changed = Vec::with_capacity(rows.len());
-            let (mut all, mut jobs) = (false, std::collections::BTreeSet::new());
-            for (table, rows) in &rows {
-                let a = replicated::apply_rows(tx, table, rows)?;
-                for (id, why) in &a.refused {
-                    tracing::warn!(
-                        table,
-                        id,
-                        why,
-                        "a repaired row was refused by the local store"
-                    );
-                }
-                changed.push(a.changed);
-                all |= a.all_jobs;
-                jobs.extend(a.jobs);
-            }
-            replicated::recompute_affected(tx, all, &jobs)?;
-            Ok(changed)
-        })
-        .await?;
-    Ok(applied)
+        .write(move |tx| commands::apply_repairs(tx, &rows))
+        .await?
+        .into_result();
+    for (table, a) in tables.iter().zip(&applied) {
+        for (id, why) in &a.refused {
+            tracing::warn!(
+                table,
+                id,
+                why,
+                "a repaired row was refused by the local store"
+            );
+        }
+    }
+    Ok(applied.iter().map(|a| a.changed).collect())
 }
 
 /// Reconciles every replicated table. With `dry_run`, only reports.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use super::{Result, Tx, col_ts, col_ts_opt, outbox, ranks, ts};
+use super::{Result, Tx, col_ts, col_ts_opt, outbox, ts};
 
 /// A job as stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -107,9 +107,14 @@ pub fn count_jobs(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get(0))?)
 }
 
-/// Stores a job as Recruiterflow describes it. A change bumps its version, is queued
-/// for replication and recomputes its rank; an unchanged job only records the sync time.
-pub fn upsert_job(tx: &Tx<'_>, j: &JobUpsert, at: DateTime<Utc>) -> Result<Upserted> {
+/// Stores a job as Recruiterflow describes it. A change bumps its version and is queued
+/// for replication; an unchanged job only records the sync time. The store command
+/// `commands::upsert_job` calls this and recomputes the job's rank.
+pub(in crate::store) fn upsert_job(
+    tx: &Tx<'_>,
+    j: &JobUpsert,
+    at: DateTime<Utc>,
+) -> Result<Upserted> {
     let team = serde_json::to_string(&j.hiring_team).unwrap_or_else(|_| "[]".into());
     let existing = find_job(tx, j.id)?;
     let outcome = match &existing {
@@ -183,13 +188,18 @@ pub fn upsert_job(tx: &Tx<'_>, j: &JobUpsert, at: DateTime<Utc>) -> Result<Upser
         }
     };
     outbox::enqueue(tx, "jobs", &j.id.to_string())?;
-    ranks::recompute_job(tx, j.id)?;
     Ok(outcome)
 }
 
 /// Marks a job closed (closed, archived, or gone from Recruiterflow's open list). Its
-/// scores and history stay. Returns whether it was open.
-pub fn close_job(tx: &Tx<'_>, id: i64, status: Option<&str>, at: DateTime<Utc>) -> Result<bool> {
+/// scores and history stay. Returns whether it was open. Closing is the store command
+/// `commands::close_job`.
+pub(in crate::store) fn close_job(
+    tx: &Tx<'_>,
+    id: i64,
+    status: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<bool> {
     let n = tx.execute(
         "UPDATE jobs SET is_open = 0, status = COALESCE(?2, status), closed_at = ?3, updated_at = ?3,
            version = version + 1, origin = ?4
@@ -202,20 +212,22 @@ pub fn close_job(tx: &Tx<'_>, id: i64, status: Option<&str>, at: DateTime<Utc>) 
     Ok(n > 0)
 }
 
-/// Closes every open job whose id is not in `open_ids`; returns how many.
-pub fn close_jobs_not_in(tx: &Tx<'_>, open_ids: &[i64], at: DateTime<Utc>) -> Result<i64> {
-    let keep: std::collections::HashSet<i64> = open_ids.iter().copied().collect();
-    let open: Vec<i64> = tx
-        .prepare_cached("SELECT id FROM jobs WHERE is_open = 1")?
+/// Ids of the open jobs.
+pub fn list_open_job_ids(conn: &Connection) -> Result<Vec<i64>> {
+    let ids = conn
+        .prepare_cached("SELECT id FROM jobs WHERE is_open = 1 ORDER BY id")?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut closed = 0;
-    for id in open.into_iter().filter(|id| !keep.contains(id)) {
-        if close_job(tx, id, None, at)? {
-            closed += 1;
-        }
-    }
-    Ok(closed)
+    Ok(ids)
+}
+
+/// Ids of every job, open or closed.
+pub fn list_job_ids(conn: &Connection) -> Result<Vec<i64>> {
+    let ids = conn
+        .prepare_cached("SELECT id FROM jobs ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
 }
 
 /// Ids of jobs synced after `since` (by a webhook while a full sync was reading):

@@ -4,11 +4,15 @@
 //! One serialized writer connection and a small pool of read connections; every call
 //! runs on tokio's blocking pool, never on the async runtime's threads. Queries are
 //! grouped by entity in the submodules and take a `&Connection` (reads) or a [`Tx`]
-//! (writes), so callers compose them inside one transaction.
+//! (writes), so callers compose them inside one transaction. Entity modules write only
+//! their own tables (plus the outbox and the store generation); every operation that
+//! can change a rank is a store command in [`commands`], which returns the rank
+//! changes it caused.
 
 pub mod api_tokens;
 pub mod audit;
 pub mod backup;
+pub mod commands;
 pub mod dashboard;
 pub mod drafts;
 pub mod inbox;

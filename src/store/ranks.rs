@@ -1,19 +1,20 @@
-//! Current ranks and rank history. Ranks are recomputed on every submission, settings
-//! change and job change; a history row is written only when the team score or the
-//! rank changes. A history row's id and time derive from its inputs, so replicas that
-//! compute the same rank write the same row.
+//! Current ranks (`job_ranks`) and rank history (`rank_history`): reads, and the writes
+//! the store commands make when they recompute a rank (see `store::commands`). A
+//! history row is written only when the team score or the rank changes; its id and
+//! time derive from its inputs, so replicas that compute the same rank write the same
+//! row.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{Result, StoreError, Tx, col_ts, col_ts_opt, outbox, settings, submissions, ts};
-use crate::domain::{Rank, ScorerComposite, TeamScore, rank_job};
+use super::{Result, StoreError, Tx, col_ts, col_ts_opt, outbox, ts};
+use crate::domain::{Rank, ScorerComposite, TeamScore};
 
 pub use crate::domain::JobRank;
 
-/// One row of rank history.
+/// One row of rank history: a rank as it came to be.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RankChange {
+pub struct RankHistoryRow {
     pub id: String,
     pub job_id: i64,
     pub at: DateTime<Utc>,
@@ -54,93 +55,22 @@ pub fn find_job_rank(conn: &Connection, job_id: i64) -> Result<Option<JobRank>> 
     Ok(row)
 }
 
-/// Recomputes one job's rank from its scorers' latest submissions and the current
-/// settings. Returns whether the team score or rank changed.
-pub fn recompute_job(tx: &Tx<'_>, job_id: i64) -> Result<bool> {
-    let current = settings::current_settings(tx)?;
-    let inputs = submissions::ranking_inputs(tx, job_id)?;
-    let old = find_job_rank(tx, job_id)?;
-    let Some(outcome) = rank_job(&inputs, &current.settings) else {
-        if old.is_some() {
-            tx.execute("DELETE FROM job_ranks WHERE job_id = ?1", [job_id])?;
-        }
-        return Ok(old.is_some());
-    };
-    // Team scores compare by value: 7/2 and 14/4 are the same score, no change.
-    let changed = match &old {
-        Some(o) => !(o.team == outcome.team && o.rank == outcome.rank),
-        None => true,
-    };
-    // The rank came to be with its latest input: the latest submission, or the settings
-    // version when that is newer. Its time and origin are those of that input, so every
-    // replica that computes this rank writes the identical row.
-    let (at, origin) = if current.created_at > outcome.at {
-        (current.created_at, current.origin.clone())
-    } else {
-        let mut latest: Option<(String, String, String)> = None;
-        for c in &outcome.composites {
-            let row: (String, String, String) = tx
-                .prepare_cached("SELECT submitted_at, id, origin FROM submissions WHERE id = ?1")?
-                .query_row([&c.submission_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
-            if latest
-                .as_ref()
-                .is_none_or(|l| (&row.0, &row.1) > (&l.0, &l.1))
-            {
-                latest = Some(row);
-            }
-        }
-        (outcome.at, latest.map(|l| l.2).unwrap_or_default())
-    };
-    if changed {
-        let mut ids: Vec<&str> = outcome
-            .composites
-            .iter()
-            .map(|c| c.submission_id.as_str())
-            .collect();
-        ids.sort_unstable();
-        let id = uuid::Uuid::new_v5(
-            &uuid::Uuid::NAMESPACE_OID,
-            format!("rank|{job_id}|{}|{}", current.id, ids.join(",")).as_bytes(),
-        )
-        .to_string();
-        let n = tx.execute(
-            "INSERT OR IGNORE INTO rank_history (id, job_id, at, score_sum, scorer_count, rank, composites, settings_version, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            rusqlite::params![
-                id,
-                job_id,
-                ts(&at),
-                outcome.team.sum() as i64,
-                outcome.team.count(),
-                outcome.rank.as_str(),
-                serde_json::to_string(&outcome.composites).map_err(|e| StoreError::Data(e.to_string()))?,
-                current.settings.version,
-                origin
-            ],
-        )?;
-        if n == 1 {
-            outbox::enqueue(tx, "rank_history", &id)?;
-        }
-    }
-    let (prev_sum, prev_count, prev_rank) = match (&old, changed) {
-        (Some(o), true) => (
-            Some(o.team.sum() as i64),
-            Some(i64::from(o.team.count())),
-            Some(o.rank.as_str()),
+/// Stores a job's current rank (with the one before it, for movement), replacing the
+/// row there was. Only the store commands call this, through their recomputation.
+pub(in crate::store) fn save_job_rank(
+    tx: &Tx<'_>,
+    rank: &JobRank,
+    computed_at: DateTime<Utc>,
+) -> Result<()> {
+    let (prev_sum, prev_count, prev_rank) = match &rank.previous {
+        Some((t, r)) => (
+            Some(t.sum() as i64),
+            Some(i64::from(t.count())),
+            Some(r.as_str()),
         ),
-        (Some(o), false) => match &o.previous {
-            Some((t, r)) => (
-                Some(t.sum() as i64),
-                Some(i64::from(t.count())),
-                Some(r.as_str()),
-            ),
-            None => (None, None, None),
-        },
-        (None, _) => (None, None, None),
+        None => (None, None, None),
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO job_ranks (job_id, score_sum, scorer_count, rank, previous_rank, previous_sum, previous_count,
             settings_version, last_scored_at, computed_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -148,39 +78,61 @@ pub fn recompute_job(tx: &Tx<'_>, job_id: i64) -> Result<bool> {
             rank = excluded.rank, previous_rank = excluded.previous_rank, previous_sum = excluded.previous_sum,
             previous_count = excluded.previous_count, settings_version = excluded.settings_version,
             last_scored_at = excluded.last_scored_at, computed_at = excluded.computed_at",
-        rusqlite::params![
-            job_id,
-            outcome.team.sum() as i64,
-            outcome.team.count(),
-            outcome.rank.as_str(),
-            prev_rank,
-            prev_sum,
-            prev_count,
-            current.settings.version,
-            ts(&outcome.at),
-            ts(&super::now())
-        ],
-    )?;
-    Ok(changed)
+    )?
+    .execute(rusqlite::params![
+        rank.job_id,
+        rank.team.sum() as i64,
+        rank.team.count(),
+        rank.rank.as_str(),
+        prev_rank,
+        prev_sum,
+        prev_count,
+        rank.settings_version,
+        ts(&rank.last_scored_at),
+        ts(&computed_at)
+    ])?;
+    Ok(())
 }
 
-/// Recomputes every job's rank (after a settings change or a change of who scores).
-pub fn recompute_all(tx: &Tx<'_>) -> Result<usize> {
-    let ids: Vec<i64> = tx
-        .prepare_cached("SELECT id FROM jobs ORDER BY id")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut changed = 0;
-    for id in ids {
-        if recompute_job(tx, id)? {
-            changed += 1;
-        }
+/// Removes a job's current rank (nobody who counts has scored it any more).
+pub(in crate::store) fn delete_job_rank(tx: &Tx<'_>, job_id: i64) -> Result<()> {
+    tx.prepare_cached("DELETE FROM job_ranks WHERE job_id = ?1")?
+        .execute([job_id])?;
+    Ok(())
+}
+
+/// Writes a rank history row, written by `origin`, and queues it for replication;
+/// a row that is already there (same id: the same inputs) is left alone. Returns
+/// whether it was new.
+pub(in crate::store) fn insert_history_row(
+    tx: &Tx<'_>,
+    row: &RankHistoryRow,
+    origin: &str,
+) -> Result<bool> {
+    let n = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO rank_history (id, job_id, at, score_sum, scorer_count, rank, composites, settings_version, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(rusqlite::params![
+            row.id,
+            row.job_id,
+            ts(&row.at),
+            row.team.sum() as i64,
+            row.team.count(),
+            row.rank.as_str(),
+            serde_json::to_string(&row.composites).map_err(|e| StoreError::Data(e.to_string()))?,
+            row.settings_version,
+            origin
+        ])?;
+    if n == 1 {
+        outbox::enqueue(tx, "rank_history", &row.id)?;
     }
-    Ok(changed)
+    Ok(n == 1)
 }
 
 /// A job's rank history, oldest first.
-pub fn history_for_job(conn: &Connection, job_id: i64) -> Result<Vec<RankChange>> {
+pub fn history_for_job(conn: &Connection, job_id: i64) -> Result<Vec<RankHistoryRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, job_id, at, score_sum, scorer_count, rank, composites, settings_version
          FROM rank_history WHERE job_id = ?1 ORDER BY at, id",
@@ -188,7 +140,7 @@ pub fn history_for_job(conn: &Connection, job_id: i64) -> Result<Vec<RankChange>
     let rows = stmt
         .query_map([job_id], |r| {
             let composites: String = r.get(6)?;
-            Ok(RankChange {
+            Ok(RankHistoryRow {
                 id: r.get(0)?,
                 job_id: r.get(1)?,
                 at: col_ts(r, 2)?,

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::outbox::{REPLICATED, columns};
-use super::{Result, StoreError, Tx, ranks};
+use super::{Result, StoreError, Tx};
 
 /// Tables whose rows change in place and merge last-writer-wins.
 pub const MUTABLE: &[&str] = &["users", "jobs"];
@@ -67,9 +67,10 @@ fn apply_sql(table: &str) -> Result<String> {
 }
 
 /// Applies rows of one table (each a JSON object with the table's columns) written
-/// elsewhere. Nothing enters the outbox; ranks are not recomputed here (see
-/// [`recompute_affected`]).
-pub fn apply_rows(tx: &Tx<'_>, table: &str, rows: &[String]) -> Result<Applied> {
+/// elsewhere. Nothing enters the outbox; ranks are not recomputed here: applying pulled
+/// rows or repairs is a store command (`commands::apply_pulled_rows`,
+/// `commands::apply_repairs`).
+pub(in crate::store) fn apply_rows(tx: &Tx<'_>, table: &str, rows: &[String]) -> Result<Applied> {
     let sql = apply_sql(table)?;
     let mut stmt = tx.prepare_cached(&sql)?;
     let mut out = Applied::default();
@@ -109,26 +110,6 @@ pub fn apply_rows(tx: &Tx<'_>, table: &str, rows: &[String]) -> Result<Applied> 
         }
     }
     Ok(out)
-}
-
-/// Recomputes the ranks that applied rows affect.
-pub fn recompute_affected(tx: &Tx<'_>, all: bool, jobs: &BTreeSet<i64>) -> Result<usize> {
-    let has_settings: bool =
-        tx.query_row("SELECT EXISTS (SELECT 1 FROM settings)", [], |r| r.get(0))?;
-    if !has_settings {
-        // Only while rebuilding from an empty Postgres: nothing to rank with yet.
-        return Ok(0);
-    }
-    if all {
-        return ranks::recompute_all(tx);
-    }
-    let mut n = 0;
-    for id in jobs {
-        if ranks::recompute_job(tx, *id)? {
-            n += 1;
-        }
-    }
-    Ok(n)
 }
 
 /// The greatest server sequence already pulled for a table (0 before the first pull).

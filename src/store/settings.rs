@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use super::{Result, StoreError, Tx, col_ts, new_id, outbox, ranks, ts};
+use super::{Result, StoreError, Tx, col_ts, new_id, outbox, ts};
 use crate::domain::{FeeBands, Settings, Thresholds, TimeOpenBands, Weights};
 
 /// A stored settings version.
@@ -59,12 +59,18 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<SettingsVersion>> {
 
 /// The settings in force.
 pub fn current_settings(conn: &Connection) -> Result<SettingsVersion> {
+    find_current_settings(conn)?.ok_or_else(|| StoreError::NotFound("settings".into()))
+}
+
+/// The settings in force, or `None` while there are none (only while a store is
+/// rebuilt from an empty Postgres).
+pub fn find_current_settings(conn: &Connection) -> Result<Option<SettingsVersion>> {
     conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM settings ORDER BY version DESC, created_at DESC, origin DESC LIMIT 1"
     ))?
     .query_row([], from_row)
     .optional()?
-    .ok_or_else(|| StoreError::NotFound("settings".into()))?
+    .transpose()
 }
 
 /// Every settings version, newest first.
@@ -131,15 +137,30 @@ pub fn ensure_default_settings(tx: &Tx<'_>, at: DateTime<Utc>) -> Result<()> {
     Ok(())
 }
 
-/// Saves new settings as the next version and recomputes every job's rank with them.
-pub fn update_settings(
+/// Backdates the first settings version to `at` and queues it for replication again
+/// (the demo's history begins before the store was made).
+pub(in crate::store) fn backdate_first_version(tx: &Tx<'_>, at: DateTime<Utc>) -> Result<()> {
+    let id: String = tx.query_row(
+        "SELECT id FROM settings ORDER BY version, created_at, origin LIMIT 1",
+        [],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "UPDATE settings SET created_at = ?2 WHERE id = ?1",
+        (&id, ts(&at)),
+    )?;
+    outbox::enqueue(tx, "settings", &id)?;
+    Ok(())
+}
+
+/// Saves new settings as the next version. Ranks are not recomputed here: saving
+/// settings is the store command `commands::save_settings`.
+pub(in crate::store) fn insert_next_version(
     tx: &Tx<'_>,
     s: &Settings,
     at: DateTime<Utc>,
     by: Option<&str>,
 ) -> Result<SettingsVersion> {
     let next = current_settings(tx)?.settings.version + 1;
-    let saved = insert(tx, s, next, at, by)?;
-    ranks::recompute_all(tx)?;
-    Ok(saved)
+    insert(tx, s, next, at, by)
 }

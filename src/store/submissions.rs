@@ -3,9 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row};
 
-use super::{
-    Result, StoreError, Tx, col_ts, col_ts_opt, drafts, jobs, new_id, outbox, ranks, ts, users,
-};
+use super::{Result, StoreError, Tx, col_ts, col_ts_opt, new_id, outbox, ts};
 use crate::domain::{FactorScores, Level, ScorerInput, Submitted, check_text};
 
 /// A stored submission.
@@ -83,30 +81,15 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Submission> {
     })
 }
 
-/// Records a submission: the job must exist and be open, the scorer must be an active
-/// user who scores. Clears the scorer's draft, queues the row for replication and
-/// recomputes the job's rank, all in the caller's transaction.
-pub fn insert_submission(
+/// Records a new submission as it is and queues it for replication, in the caller's
+/// transaction; refuses a comment that is too long. Whether the job and the scorer may
+/// take it, the draft and the rank are the store command
+/// `commands::submit_score`'s business.
+pub(in crate::store) fn insert_new(
     tx: &Tx<'_>,
     new: &NewSubmission,
     at: DateTime<Utc>,
-) -> Result<(Submission, ranks::JobRank)> {
-    let job = jobs::find_job(tx, new.job_id)?
-        .ok_or_else(|| StoreError::NotFound(format!("job {}", new.job_id)))?;
-    if !job.is_open {
-        return Err(StoreError::Conflict(format!(
-            "job {} ({}) is closed; closed jobs keep their scores but take no new ones",
-            job.id, job.title
-        )));
-    }
-    let scorer = users::find_user(tx, &new.scorer_id)?
-        .ok_or_else(|| StoreError::NotFound(format!("user {}", new.scorer_id)))?;
-    if !scorer.active || !scorer.scores {
-        return Err(StoreError::Forbidden(format!(
-            "{} does not score jobs",
-            scorer.name
-        )));
-    }
+) -> Result<Submission> {
     let comment = new
         .comment
         .as_deref()
@@ -137,16 +120,13 @@ pub fn insert_submission(
     };
     insert_row(tx, &s)?;
     outbox::enqueue(tx, "submissions", &s.id)?;
-    drafts::delete_draft(tx, s.job_id, &s.scorer_id)?;
-    ranks::recompute_job(tx, s.job_id)?;
-    let rank = ranks::find_job_rank(tx, s.job_id)?.ok_or_else(|| {
-        StoreError::Data(format!("job {} has no rank after a submission", s.job_id))
-    })?;
-    Ok((s, rank))
+    Ok(s)
 }
 
-/// Inserts a submission row as it is (from the demo or another replica); a row that is
-/// already there is left alone. Returns whether it was new. Does not recompute ranks.
+/// Inserts a submission row as it is (the demo, seeded tests and benchmarks); a row
+/// that is already there is left alone. Returns whether it was new. Neither queues it
+/// for replication nor recomputes ranks: a caller that adds rows outside a store
+/// command follows them with `commands::rerank_all_jobs`.
 pub fn insert_row(tx: &Tx<'_>, s: &Submission) -> Result<bool> {
     let n = tx.prepare_cached(&format!(
         "INSERT OR IGNORE INTO submissions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
@@ -198,6 +178,25 @@ pub fn ranking_inputs(conn: &Connection, job_id: i64) -> Result<Vec<ScorerInput>
             })
         })
         .collect()
+}
+
+/// The origin of the latest, by (submitted at, id), of these submissions: the replica
+/// whose submission made a rank come to be.
+pub fn origin_of_latest(conn: &Connection, ids: &[&str]) -> Result<Option<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT submitted_at, id, origin FROM submissions WHERE id = ?1")?;
+    let mut latest: Option<(String, String, String)> = None;
+    for id in ids {
+        let row: (String, String, String) =
+            stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        if latest
+            .as_ref()
+            .is_none_or(|l| (&row.0, &row.1) > (&l.0, &l.1))
+        {
+            latest = Some(row);
+        }
+    }
+    Ok(latest.map(|l| l.2))
 }
 
 /// A scorer's submissions for a job, newest first.

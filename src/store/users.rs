@@ -155,31 +155,35 @@ fn update(
     find_user(tx, id)?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))
 }
 
-/// Sets a user's password and ends every session of theirs except `keep_session` (the
-/// id hash of the session making the change, when it is theirs): whoever resets a
-/// password, and however (admin page, `jobrank user set-password`), the other devices
-/// are signed out.
-pub fn set_password_hash(
+/// Sets a user's password hash. Ending their other sessions with it is the store
+/// command `commands::reset_password`.
+pub(in crate::store) fn set_password_hash(
     tx: &Tx<'_>,
     id: &str,
     hash: &str,
     at: DateTime<Utc>,
-    keep_session: Option<&str>,
 ) -> Result<User> {
-    let user = update(tx, id, "password_hash", &hash, at)?;
-    match keep_session {
-        Some(keep) => super::sessions::delete_other_sessions_of_user(tx, id, keep)?,
-        None => super::sessions::delete_sessions_of_user(tx, id)?,
-    };
-    Ok(user)
+    update(tx, id, "password_hash", &hash, at)
 }
 
-/// Activates or deactivates a user. Changing who scores changes team scores, so the
-/// caller recomputes ranks (see [`super::ranks::recompute_all`]).
-pub fn set_active(tx: &Tx<'_>, id: &str, active: bool, at: DateTime<Utc>) -> Result<User> {
+/// Activates or deactivates a user. Who counts changes team scores, so this is the
+/// store command `commands::set_user_active`, which recomputes the ranks.
+pub(in crate::store) fn set_active(
+    tx: &Tx<'_>,
+    id: &str,
+    active: bool,
+    at: DateTime<Utc>,
+) -> Result<User> {
     update(tx, id, "active", &active, at)
 }
 
-pub fn set_scores(tx: &Tx<'_>, id: &str, scores: bool, at: DateTime<Utc>) -> Result<User> {
+/// Switches a user's scoring on or off: the store command
+/// `commands::set_user_scores` does it and recomputes the ranks.
+pub(in crate::store) fn set_scores(
+    tx: &Tx<'_>,
+    id: &str,
+    scores: bool,
+    at: DateTime<Utc>,
+) -> Result<User> {
     update(tx, id, "scores", &scores, at)
 }

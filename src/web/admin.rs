@@ -30,7 +30,7 @@ use crate::store::audit::{self, Action, Actor};
 use crate::store::settings::{self, SettingsVersion};
 use crate::store::users::{self, NewUser, User};
 use crate::store::{
-    self, StoreError, api_tokens, inbox, outbox, ranks, recruiterflow_users, sessions, sync_runs,
+    self, StoreError, api_tokens, commands, inbox, outbox, recruiterflow_users, sessions, sync_runs,
 };
 
 pub fn router() -> Router<AppState> {
@@ -875,8 +875,7 @@ async fn save_settings(
         .write(move |tx| {
             let now = store::now();
             let before = settings::current_settings(tx)?;
-            settings::update_settings(tx, &parsed, now, Some(&by))?;
-            let after = settings::current_settings(tx)?;
+            let after = commands::save_settings(tx, &parsed, now, Some(&by))?.into_result();
             let details = format!(
                 "version {} → {}: {}",
                 before.settings.version,
@@ -1006,9 +1005,8 @@ async fn deactivate_user(
         .write(move |tx| {
             let now = store::now();
             let tokens = api_tokens::count_unrevoked(tx, &id)?;
-            let u = users::set_active(tx, &id, false, now)?;
+            let u = commands::set_user_active(tx, &id, false, now)?.into_result();
             let ended = sessions::delete_sessions_of_user(tx, &id)?;
-            ranks::recompute_all(tx)?;
             let details = format!(
                 "{} ended, {} revoked",
                 audit::count(ended as i64, "session"),
@@ -1038,8 +1036,7 @@ async fn activate_user(
         .write(move |tx| {
             let now = store::now();
             let tokens = api_tokens::count_unrevoked(tx, &id)?;
-            let u = users::set_active(tx, &id, true, now)?;
-            ranks::recompute_all(tx)?;
+            let u = commands::set_user_active(tx, &id, true, now)?.into_result();
             let details = format!(
                 "their earlier API tokens stay revoked ({} revoked now)",
                 audit::count(tokens, "API token")
@@ -1097,7 +1094,7 @@ async fn reset_password(
         .store
         .write(move |tx| {
             let now = store::now();
-            let u = users::set_password_hash(tx, &id, &hash, now, keep.as_deref())?;
+            let u = commands::reset_password(tx, &id, &hash, now, keep.as_deref())?;
             let details = if me {
                 "password changed; their other sessions ended"
             } else {
@@ -1144,8 +1141,7 @@ async fn set_scores(
         .write(move |tx| {
             let now = store::now();
             let before = users::find_user(tx, &id)?.map(|u| u.scores);
-            let u = users::set_scores(tx, &id, scores, now)?;
-            ranks::recompute_all(tx)?;
+            let u = commands::set_user_scores(tx, &id, scores, now)?.into_result();
             let details = match (before, scores) {
                 (Some(b), s) if b == s => "unchanged".to_string(),
                 (_, true) => "now scores jobs".to_string(),

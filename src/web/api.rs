@@ -28,7 +28,7 @@ use crate::domain::{
 };
 use crate::store::submissions::{self, NewSubmission};
 use crate::store::users::{self, User};
-use crate::store::{self, api_tokens, jobs, pipeline, ranks, settings};
+use crate::store::{self, api_tokens, commands, jobs, pipeline, ranks, settings};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -402,7 +402,7 @@ async fn post_score(
                 scores,
                 comment: body.comment,
             };
-            let (saved, rank) = submissions::insert_submission(tx, &new, now)?;
+            let (saved, rank) = commands::submit_score(tx, &new, now)?.into_result();
             Ok((saved, rank, current))
         })
         .await

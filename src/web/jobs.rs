@@ -29,10 +29,10 @@ use crate::store::dashboard::DashboardCache;
 use crate::store::drafts::{self, Draft};
 use crate::store::jobs::{self, Job};
 use crate::store::pipeline::{self, PipelineSnapshot};
-use crate::store::ranks::{self, JobRank, RankChange};
+use crate::store::ranks::{self, JobRank, RankHistoryRow};
 use crate::store::settings::{self, SettingsVersion};
 use crate::store::submissions::{self, NewSubmission, Submission};
-use crate::store::{self, recruiterflow_users, users};
+use crate::store::{self, commands, recruiterflow_users, users};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -86,7 +86,7 @@ fn y_of(score: f64) -> i64 {
     (PAD + (5.0 - score.clamp(1.0, 5.0)) / 4.0 * (CHART_H - 2.0 * PAD)).round() as i64
 }
 
-fn chart(history: &[RankChange], current: &SettingsVersion) -> Option<Chart> {
+fn chart(history: &[RankHistoryRow], current: &SettingsVersion) -> Option<Chart> {
     let first = history.first()?;
     let last = history.last()?;
     let span = (last.at - first.at).num_seconds().max(1) as f64;
@@ -718,7 +718,7 @@ async fn score_post(
             };
             state
                 .store
-                .write(move |tx| submissions::insert_submission(tx, &new, now).map(|_| ()))
+                .write(move |tx| commands::submit_score(tx, &new, now).map(|_| ()))
                 .await
                 .map_err(|e| WebError::from(e).not_saved("your score was not saved"))?;
             // The next job of the queue the form was opened from (wrapping round): the

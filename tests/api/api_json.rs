@@ -2,7 +2,7 @@
 //! submission and every kind of bad input (400/401/403/404/409/413/422).
 
 use jobrank::domain::Role;
-use jobrank::store::{api_tokens, users};
+use jobrank::store::{api_tokens, commands, users};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use serde_json::{Value, json};
 
@@ -98,8 +98,9 @@ async fn api_requests_need_a_valid_unrevoked_token() {
     let uid = listed[0].0.user_id.clone();
     let set_active = |active: bool| {
         let uid = uid.clone();
-        app.store
-            .write(move |tx| users::set_active(tx, &uid, active, jobrank::store::now()).map(|_| ()))
+        app.store.write(move |tx| {
+            commands::set_user_active(tx, &uid, active, jobrank::store::now()).map(|_| ())
+        })
     };
     set_active(false).await.unwrap();
     json_error(

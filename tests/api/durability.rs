@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use jobrank::domain::rank_job;
-use jobrank::store::{Store, jobs, ranks, settings, submissions, users};
+use jobrank::store::{Store, commands, jobs, ranks, settings, submissions, users};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION};
 
@@ -183,7 +183,7 @@ async fn acknowledged_submissions_survive_sigkill_and_ranks_match_a_recomputatio
             let mut ids = HashMap::new();
             for u in users::list_users(tx)? {
                 if !u.scores {
-                    users::set_scores(tx, &u.id, true, now)?;
+                    let _ = commands::set_user_scores(tx, &u.id, true, now)?;
                 }
                 ids.insert(u.email.clone(), u.id.clone());
             }

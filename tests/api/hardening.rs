@@ -6,7 +6,9 @@ use jobrank::domain::{FactorScores, Role};
 use jobrank::recruiterflow::sync;
 use jobrank::replication::push::{self, PushOptions};
 use jobrank::replication::{self, PgTarget};
-use jobrank::store::{self, Store, jobs, outbox, pipeline, submissions, sync_runs, users};
+use jobrank::store::{
+    self, Store, commands, jobs, outbox, pipeline, submissions, sync_runs, users,
+};
 use reqwest::Method;
 use secrecy::SecretString;
 
@@ -98,7 +100,7 @@ async fn pushed_store(db: &pg::TestDb) -> (tempfile::TempDir, Store) {
                 },
                 now,
             )?;
-            jobs::upsert_job(
+            let _ = commands::upsert_job(
                 tx,
                 &jobs::JobUpsert {
                     id: 77,
@@ -125,7 +127,7 @@ async fn pushed_store(db: &pg::TestDb) -> (tempfile::TempDir, Store) {
                 }],
                 now,
             )?;
-            submissions::insert_submission(
+            let _ = commands::submit_score(
                 tx,
                 &submissions::NewSubmission {
                     job_id: 77,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use jobrank::domain::FactorScores;
 use jobrank::store::submissions::NewSubmission;
-use jobrank::store::{self, Store, backup, jobs, ranks, sync_runs, users};
+use jobrank::store::{self, Store, backup, jobs, sync_runs, users};
 use rusqlite::Connection;
 
 use crate::helpers::{jobrank_command, run_cli, spawn_app, spawn_app_with, stderr, stdout};
@@ -364,7 +364,7 @@ async fn a_backup_taken_while_scores_are_written_restores_consistent() {
                 };
                 store
                     .write(move |tx| {
-                        jobrank::store::submissions::insert_submission(tx, &new, store::now())
+                        jobrank::store::commands::submit_score(tx, &new, store::now()).map(|_| ())
                     })
                     .await
                     .unwrap();
@@ -422,20 +422,11 @@ async fn a_backup_taken_while_scores_are_written_restores_consistent() {
                 })
                 .unwrap();
             // Recomputing every rank changes nothing: ranks match their submissions.
-            let job_ids: Vec<i64> = s
-                .read_blocking(|c| Ok(jobs::list_open_jobs(c)?.iter().map(|j| j.id).collect()))
-                .unwrap();
             let changed = s
-                .write_blocking(|tx| {
-                    let mut n = 0;
-                    for id in &job_ids {
-                        if ranks::recompute_job(tx, *id)? {
-                            n += 1;
-                        }
-                    }
-                    Ok(n)
-                })
-                .unwrap();
+                .write_blocking(store::commands::rerank_all_jobs)
+                .unwrap()
+                .rank_changes
+                .len();
             (consistency.0, consistency.1, changed)
         })
         .await

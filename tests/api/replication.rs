@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use jobrank::domain::FactorScores;
 use jobrank::replication::push::{FaultPoint, PushOptions};
 use jobrank::replication::{self, PgTarget, pull, push, reconcile};
-use jobrank::store::{self, Store, jobs, outbox, submissions, users};
+use jobrank::store::{self, Store, commands, jobs, outbox, submissions, users};
 use secrecy::SecretString;
 use tempfile::TempDir;
 
@@ -62,7 +62,7 @@ async fn seed(store: &Store, scorers: usize, job_ids: &[i64]) -> Vec<String> {
                 ids.push(u.id);
             }
             for id in &job_ids {
-                jobs::upsert_job(
+                let _ = commands::upsert_job(
                     tx,
                     &jobs::JobUpsert {
                         id: *id,
@@ -89,7 +89,7 @@ async fn score(store: &Store, job_id: i64, scorer: &str, v: [i64; 4], at: DateTi
     let scorer = scorer.to_string();
     store
         .write(move |tx| {
-            let (s, _) = submissions::insert_submission(
+            let (s, _) = commands::submit_score(
                 tx,
                 &submissions::NewSubmission {
                     job_id,
@@ -100,7 +100,8 @@ async fn score(store: &Store, job_id: i64, scorer: &str, v: [i64; 4], at: DateTi
                     comment: None,
                 },
                 at,
-            )?;
+            )?
+            .into_result();
             Ok(s.id)
         })
         .await
@@ -248,7 +249,9 @@ async fn push_is_idempotent_and_assigns_server_sequences() {
         .count("SELECT seq FROM jobrank.jobs WHERE id = 101")
         .await;
     a.store
-        .write(|tx| jobs::close_job(tx, 101, Some("Filled"), t0() + Duration::hours(1)).map(|_| ()))
+        .write(|tx| {
+            commands::close_job(tx, 101, Some("Filled"), t0() + Duration::hours(1)).map(|_| ())
+        })
         .await
         .unwrap();
     push_all(&a.store, &t).await;
@@ -368,12 +371,12 @@ async fn two_offline_replicas_converge_to_identical_data_and_ranks() {
     // Both change the same job while offline: the greater (version, updated_at, origin) wins.
     a.store
         .write(|tx| {
-            jobs::close_job(tx, 303, Some("On hold"), t0() + Duration::minutes(6)).map(|_| ())
+            commands::close_job(tx, 303, Some("On hold"), t0() + Duration::minutes(6)).map(|_| ())
         })
         .await
         .unwrap();
     b.store
-        .write(move |tx| jobs::close_job(tx, 303, Some("Filled"), t0() + skew).map(|_| ()))
+        .write(move |tx| commands::close_job(tx, 303, Some("Filled"), t0() + skew).map(|_| ()))
         .await
         .unwrap();
     // Back online, in either order.

@@ -5,7 +5,8 @@ use jobrank::domain::{FactorScores, Rank, Role, Settings, Weights};
 use jobrank::store::jobs::JobUpsert;
 use jobrank::store::submissions::NewSubmission;
 use jobrank::store::{
-    self, DB_FILE, Store, StoreError, backup, jobs, outbox, ranks, settings, submissions, users,
+    self, DB_FILE, Store, StoreError, backup, commands, jobs, outbox, ranks, settings, submissions,
+    users,
 };
 use rusqlite::Connection;
 
@@ -41,8 +42,9 @@ fn add_job(store: &Store, id: i64, open: bool) {
         description_html: Some("<p>hi</p>".into()),
     };
     store
-        .write_blocking(|tx| jobs::upsert_job(tx, &job, store::now()))
-        .unwrap();
+        .write_blocking(|tx| commands::upsert_job(tx, &job, store::now()))
+        .unwrap()
+        .into_result();
 }
 
 fn submit(
@@ -59,7 +61,9 @@ fn submit(
         fee_size_overridden: false,
         comment: None,
     };
-    store.write_blocking(|tx| submissions::insert_submission(tx, &new, store::now()))
+    store
+        .write_blocking(|tx| commands::submit_score(tx, &new, store::now()))
+        .map(commands::Outcome::into_result)
 }
 
 /// Every row of every table, as text, for comparing whole stores.
@@ -285,8 +289,9 @@ fn a_settings_change_recomputes_ranks_and_is_versioned() {
         ..Settings::default()
     };
     let saved = store
-        .write_blocking(|tx| settings::update_settings(tx, &s, store::now(), Some(&ann.id)))
-        .unwrap();
+        .write_blocking(|tx| commands::save_settings(tx, &s, store::now(), Some(&ann.id)))
+        .unwrap()
+        .into_result();
     assert_eq!(saved.settings.version, 2);
     let r = store
         .read_blocking(|c| ranks::find_job_rank(c, 7))

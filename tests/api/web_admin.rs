@@ -532,8 +532,8 @@ async fn reactivating_a_user_does_not_revive_their_api_tokens() {
                 [&id],
                 |r| r.get(0),
             )?;
-            let applied = jobrank::store::replicated::apply_rows(tx, "users", &[row])?;
-            assert_eq!(applied.changed, 1);
+            let applied = jobrank::store::commands::apply_pulled_rows(tx, "users", &[row])?;
+            assert_eq!(applied.result.changed, 1);
             Ok(())
         })
         .await

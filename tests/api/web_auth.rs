@@ -1,7 +1,6 @@
 //! Sign-in, sessions, CSRF, security headers, assets and error pages over real HTTP.
 
 use jobrank::domain::Role;
-use jobrank::store::users;
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
 
 use crate::helpers::{spawn_app, spawn_app_with};
@@ -205,7 +204,10 @@ async fn pages_need_a_session_and_deactivated_or_idle_sessions_end() {
     let b = sign_in(&app, "tom@agency.example").await;
     let id = tom.id.clone();
     app.store
-        .write(move |tx| users::set_active(tx, &id, false, jobrank::store::now()).map(|_| ()))
+        .write(move |tx| {
+            jobrank::store::commands::set_user_active(tx, &id, false, jobrank::store::now())
+                .map(|_| ())
+        })
         .await
         .unwrap();
     assert_eq!(
@@ -424,8 +426,8 @@ async fn a_user_deactivated_by_the_command_line_tool_is_signed_out_within_a_seco
     let before = app.store.local_writes();
     tool.write(|tx| {
         let u = jobrank::store::users::find_user_by_email(tx, "tom@agency.example")?.unwrap();
-        jobrank::store::users::set_active(tx, &u.id, false, jobrank::store::now())?;
-        Ok(())
+        jobrank::store::commands::set_user_active(tx, &u.id, false, jobrank::store::now())
+            .map(|_| ())
     })
     .await
     .unwrap();

@@ -23,7 +23,7 @@ async fn add_job_with_fee(app: &TestApp, id: i64, title: &str, minor: i64, curre
     };
     app.store
         .write(move |tx| {
-            jobrank::store::jobs::upsert_job(tx, &job, jobrank::store::now()).map(|_| ())
+            jobrank::store::commands::upsert_job(tx, &job, jobrank::store::now()).map(|_| ())
         })
         .await
         .unwrap();

@@ -18,7 +18,7 @@ async fn submit(app: &TestApp, job: i64, scorer: &str, v: [u8; 4]) {
     };
     app.store
         .write(move |tx| {
-            submissions::insert_submission(tx, &new, jobrank::store::now()).map(|_| ())
+            jobrank::store::commands::submit_score(tx, &new, jobrank::store::now()).map(|_| ())
         })
         .await
         .unwrap();

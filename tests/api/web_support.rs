@@ -198,7 +198,7 @@ pub async fn add_job(
     };
     app.store
         .write(move |tx| {
-            jobrank::store::jobs::upsert_job(tx, &job, jobrank::store::now()).map(|_| ())
+            jobrank::store::commands::upsert_job(tx, &job, jobrank::store::now()).map(|_| ())
         })
         .await
         .unwrap();

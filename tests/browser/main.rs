@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder, Locator};
 use jobrank::domain::Role;
-use jobrank::store::{jobs, users};
+use jobrank::store::{commands, jobs, users};
 use serde_json::{Value, json};
 
 use helpers::{TestApp, spawn_app};
@@ -322,7 +322,7 @@ async fn add_unscored_job(app: &TestApp, id: i64, title: &str) {
         description_html: Some("<p>Build <em>robots</em>.</p>".into()),
     };
     app.store
-        .write(move |tx| jobs::upsert_job(tx, &job, jobrank::store::now()).map(|_| ()))
+        .write(move |tx| commands::upsert_job(tx, &job, jobrank::store::now()).map(|_| ()))
         .await
         .unwrap();
 }
