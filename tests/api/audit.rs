@@ -2,13 +2,11 @@
 //! line, with who, when, on what and what changed (never a secret); the CEO reads it
 //! on the admin page, newest first, and the store's backups keep it.
 
-use std::time::{Duration, Instant};
-
 use jobrank::domain::Role;
 use jobrank::store::users;
 
 use crate::fake_recruiterflow::{API_KEY, FakeRecruiterflow};
-use crate::helpers::{TestApp, run_cli, spawn_app, spawn_app_with, stderr, stdout};
+use crate::helpers::{TestApp, eventually, run_cli, spawn_app, spawn_app_with, stderr, stdout};
 use crate::web_support::*;
 
 /// One audit log row as stored: (actor, action, target, details), oldest first.
@@ -147,19 +145,27 @@ async fn every_administrative_act_on_the_admin_page_is_recorded() {
         303
     );
 
-    // Refresh now, once the start-up sync's minute is over.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while ceo
-        .htmx_get("/sync/recruiterflow/status")
-        .await
-        .text()
-        .await
-        .unwrap()
-        .contains("Syncing")
-    {
-        assert!(Instant::now() < deadline, "the start-up sync never ended");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Refresh now, once the start-up sync has ended and its minute is over.
+    eventually("the start-up sync ended", || async {
+        let finished = app
+            .store
+            .read(|c| jobrank::store::sync_runs::latest_run(c, "recruiterflow"))
+            .await
+            .unwrap()
+            .is_some_and(|r| r.status != "running");
+        let body = ceo
+            .htmx_get("/sync/recruiterflow/status")
+            .await
+            .text()
+            .await
+            .unwrap();
+        if finished && !body.contains("Syncing") {
+            Ok(())
+        } else {
+            Err(body)
+        }
+    })
+    .await;
     app.clock.advance(chrono::Duration::seconds(61));
     assert_eq!(ceo.post("/sync/recruiterflow", &[]).await.status(), 303);
 
