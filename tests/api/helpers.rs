@@ -310,14 +310,35 @@ where
 }
 
 /// [`eventually`] with another deadline.
-pub async fn eventually_within<F, Fut, O>(within: Duration, what: &str, mut check: F) -> O::Value
+pub async fn eventually_within<F, Fut, O>(within: Duration, what: &str, check: F) -> O::Value
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = O>,
+    O: Outcome,
+{
+    poll(within, Duration::from_millis(50), what, check).await
+}
+
+/// [`eventually`] looking every `every` at most (a benchmark timing the moment a state
+/// is reached).
+pub async fn eventually_every<F, Fut, O>(every: Duration, what: &str, check: F) -> O::Value
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = O>,
+    O: Outcome,
+{
+    poll(WAIT, every, what, check).await
+}
+
+/// Looks after 1 ms, then twice as long each time up to `longest`, until `within`.
+async fn poll<F, Fut, O>(within: Duration, longest: Duration, what: &str, mut check: F) -> O::Value
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = O>,
     O: Outcome,
 {
     let deadline = Instant::now() + within;
-    let mut pause = Duration::from_millis(1);
+    let mut pause = Duration::from_millis(1).min(longest);
     loop {
         let last = match check().await.settled() {
             Ok(v) => return v,
@@ -328,7 +349,7 @@ where
             "timed out after {within:?} waiting until {what}; last: {last}"
         );
         tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(50));
+        pause = (pause * 2).min(longest);
     }
 }
 
