@@ -1283,7 +1283,20 @@ async fn two_running_jobrank_servers_converge_through_postgres_despite_an_outage
         t0() + Duration::minutes(4),
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    // The replicas notice the outage: something answers on PostgreSQL's port and hangs
+    // up at once, until the replicas' pushers and pullers (every second) have tried
+    // four times, each attempt failing.
+    let port_holder = tokio::net::TcpListener::bind(("127.0.0.1", server.port))
+        .await
+        .expect("PostgreSQL's port is free while it is stopped");
+    for _ in 0..4 {
+        let (connection, _) = tokio::time::timeout(crate::helpers::WAIT, port_holder.accept())
+            .await
+            .expect("the replicas try to reach PostgreSQL while it is down")
+            .unwrap();
+        drop(connection);
+    }
+    drop(port_holder);
     server.restart().await;
     let (sa, sb) = (a.store.clone(), b.store.clone());
     eventually(
