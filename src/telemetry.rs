@@ -4,18 +4,19 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
-
-/// Installs the global subscriber once; later calls do nothing (tests call it often).
-pub fn init(format: LogFormat) {
+/// Installs the global subscriber once, writing JSON lines when `json` is true and
+/// text otherwise (`JOBRANK_LOG_FORMAT`); later calls do nothing (tests call it often).
+/// A leaf module: it takes the format as a flag rather than reading `config`.
+pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         // Colours only on a terminal: the journal and log files get plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
     };
 }

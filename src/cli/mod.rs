@@ -108,7 +108,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(config.log_format);
+    crate::telemetry::init(config.log_format == crate::config::LogFormat::Json);
     crate::install_crypto();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

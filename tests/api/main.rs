@@ -7,6 +7,7 @@ mod cli;
 mod durability;
 mod fake_recruiterflow;
 mod helpers;
+mod layering;
 mod ops;
 mod pg;
 mod recruiterflow;
