@@ -6,7 +6,7 @@ use jobrank::domain::Role;
 use jobrank::store::users;
 
 use crate::fake_recruiterflow::{API_KEY, FakeRecruiterflow};
-use crate::helpers::{TestApp, eventually, run_cli, spawn_app, spawn_app_with, stderr, stdout};
+use crate::helpers::{TestApp, run_cli, spawn_app, spawn_app_with, stderr, stdout};
 use crate::web_support::*;
 
 /// One audit log row as stored: (actor, action, target, details), oldest first.
@@ -146,26 +146,7 @@ async fn every_administrative_act_on_the_admin_page_is_recorded() {
     );
 
     // Refresh now, once the start-up sync has ended and its minute is over.
-    eventually("the start-up sync ended", || async {
-        let finished = app
-            .store
-            .read(|c| jobrank::store::sync_runs::latest_run(c, "recruiterflow"))
-            .await
-            .unwrap()
-            .is_some_and(|r| r.status != "running");
-        let body = ceo
-            .htmx_get("/sync/recruiterflow/status")
-            .await
-            .text()
-            .await
-            .unwrap();
-        if finished && !body.contains("Syncing") {
-            Ok(())
-        } else {
-            Err(body)
-        }
-    })
-    .await;
+    app.syncs_finished(1).await;
     app.clock.advance(chrono::Duration::seconds(61));
     assert_eq!(ceo.post("/sync/recruiterflow", &[]).await.status(), 303);
 

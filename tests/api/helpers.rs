@@ -58,6 +58,34 @@ impl TestApp {
             .expect("request failed")
     }
 
+    /// Waits until at least `n` full Recruiterflow syncs are recorded as finished and
+    /// the syncer itself says none runs (it records a run a moment before it says so,
+    /// and "Refresh now" asks the syncer); returns the latest run.
+    pub async fn syncs_finished(&self, n: usize) -> jobrank::store::sync_runs::SyncRun {
+        use jobrank::recruiterflow::sync::RUN_KIND;
+        eventually(&format!("{n} Recruiterflow syncs finished"), || async {
+            let runs: Vec<_> = self
+                .store
+                .read(|c| jobrank::store::sync_runs::recent_runs(c, 1000))
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.kind == RUN_KIND)
+                .collect();
+            let syncer_idle = self
+                .state
+                .syncer
+                .as_ref()
+                .is_none_or(|s| !s.status().running);
+            if runs.len() >= n && runs.iter().all(|r| r.status != "running") && syncer_idle {
+                Ok(runs[0].clone())
+            } else {
+                Err(format!("syncer idle: {syncer_idle}; runs: {runs:?}"))
+            }
+        })
+        .await
+    }
+
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
         if let Some(s) = self.stop.take() {

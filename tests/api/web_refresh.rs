@@ -16,20 +16,14 @@ async fn wait_for_syncs(
     browser: &Browser<'_>,
     n: usize,
 ) -> chrono::DateTime<chrono::Utc> {
-    eventually(&format!("sync {n} finished"), || async {
-        let body = browser
-            .htmx_get("/sync/recruiterflow/status")
-            .await
-            .text()
-            .await
-            .unwrap();
-        if full_syncs(app).await >= n && !body.contains("Syncing") {
-            Ok(())
-        } else {
-            Err(body)
-        }
-    })
-    .await;
+    app.syncs_finished(n).await;
+    let body = browser
+        .htmx_get("/sync/recruiterflow/status")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!body.contains("Syncing"), "{body}");
     app.store
         .read(|c| sync_runs::latest_run(c, "recruiterflow"))
         .await

@@ -29,18 +29,10 @@ fn settings(fake: &FakeRecruiterflow) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn sync_finished(app: &TestApp) -> bool {
-    app.store
-        .read(|c| sync_runs::latest_run(c, sync::RUN_KIND))
-        .await
-        .unwrap()
-        .is_some_and(|r| r.status != "running")
-}
-
 /// jobrank synced once from a fake agency of `n` jobs, with webhooks configured.
 async fn synced_app(fake: &FakeRecruiterflow) -> TestApp {
     let app = spawn_app_with(&settings(fake)).await;
-    eventually("the first sync", || sync_finished(&app)).await;
+    app.syncs_finished(1).await;
     app
 }
 
@@ -495,7 +487,7 @@ async fn a_webhook_arriving_while_a_full_sync_runs_is_not_undone_by_it() {
         running.status, "running",
         "the sync should still be running"
     );
-    eventually("the sync", || sync_finished(&app)).await;
+    app.syncs_finished(1).await;
     let run = app
         .store
         .read(|c| sync_runs::latest_run(c, sync::RUN_KIND))
