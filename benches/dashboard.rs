@@ -5,11 +5,13 @@
 //! in the same run. Targets (issue 3): p50 <= 5 ms, p99 <= 20 ms, ratio >= 0.5.
 //! Printed, not asserted.
 
+#[path = "../tests/api/helpers.rs"]
+mod helpers;
+
 use std::time::{Duration, Instant};
 
 use chrono::Duration as Days;
-use jobrank::app::Application;
-use jobrank::config::Layers;
+use jobrank::app::ServeLimits;
 use jobrank::domain::{FactorScores, Role};
 use jobrank::store::jobs::JobUpsert;
 use jobrank::store::pipeline::StageCount;
@@ -192,39 +194,13 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async move {
-        let mut layers = Layers::default();
-        layers.set("JOBRANK_DATA_DIR", dir.path().to_string_lossy().into_owned(), "bench");
-        layers.set("JOBRANK_BIND", "127.0.0.1:0", "bench");
-        let config = layers.build().unwrap();
-        let app = Application::build(config, store).await.unwrap();
-        let base = format!("http://{}", app.local_addr());
-        tokio::spawn(app.run_until(std::future::pending()));
+        // The harness's in-process server, on the store this bench keeps writing to.
+        let app = helpers::spawn_app_on(dir, store, &[], ServeLimits::DEFAULT).await;
+        let base = app.url("");
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let login = client.get(format!("{base}/login")).send().await.unwrap();
-        let login_cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
-        let html = login.text().await.unwrap();
-        let i = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-        let csrf = html[i..].split('"').next().unwrap().to_string();
-        let body = format!("email=scorer1%40bench.example&password=benchmark+password&csrf={csrf}");
-        let res = client
-            .post(format!("{base}/login"))
-            .header("Cookie", &login_cookie)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
+        let cookie = helpers::sign_in_at(&client, &base, "scorer1@bench.example", PASSWORD)
             .await
-            .unwrap();
-        let cookie = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap())
-            .find(|v| v.starts_with("jobrank_session="))
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
+            .cookie_header();
         timed(&client, &format!("{base}/"), &cookie, 20).await;
         let (dash, dash_total) = timed(&client, &format!("{base}/"), &cookie, 300).await;
         let (health, health_total) = timed(&client, &format!("{base}/healthz"), &cookie, 300).await;
@@ -256,5 +232,6 @@ fn main() {
             300.0 / health_total.as_secs_f64(),
             health_total.as_secs_f64() / dash_total.as_secs_f64()
         );
+        app.stop().await;
     });
 }

@@ -11,11 +11,16 @@
 //! Options: --duration SECS (60), --users N (4), --bin PATH (this build's jobrank).
 //! Exits 1 when any request failed.
 
+#[path = "../tests/api/helpers.rs"]
+mod helpers;
+
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use helpers::{form_body, serve_command, sign_in_at};
 
 /// What a request does; each kind knows its expected status.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -66,30 +71,7 @@ struct Session {
     scores: bool,
 }
 
-fn cookie_value(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .and_then(|v| v.split(';').next())
-        .and_then(|kv| kv.split_once('='))
-        .map(|(_, v)| v.to_string())
-}
-
-fn csrf_field(html: &str) -> Option<String> {
-    let i = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
-    Some(html[i..].split('"').next()?.to_string())
-}
-
-fn form(fields: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish()
-}
-
-/// Signs in through the real form: GET /login (cookie and token), POST /login, then
-/// the dashboard for the session's CSRF token.
+/// Signs in through the real form (helpers::sign_in_at).
 async fn sign_in(
     client: &reqwest::Client,
     base: &str,
@@ -97,35 +79,10 @@ async fn sign_in(
     password: &str,
     scores: bool,
 ) -> Session {
-    let res = client.get(format!("{base}/login")).send().await.unwrap();
-    let login_cookie = cookie_value(&res, "jobrank_login").expect("login cookie");
-    let token = csrf_field(&res.text().await.unwrap()).expect("login form token");
-    let res = client
-        .post(format!("{base}/login"))
-        .header("cookie", format!("jobrank_login={login_cookie}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("email", email),
-            ("password", password),
-            ("csrf", &token),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "sign-in of {email} failed");
-    let cookie = cookie_value(&res, "jobrank_session").expect("session cookie");
-    let html = client
-        .get(format!("{base}/"))
-        .header("cookie", format!("jobrank_session={cookie}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let helpers::Session { cookie, csrf } = sign_in_at(client, base, email, password).await;
     Session {
-        csrf: csrf_field(&html).expect("session CSRF token"),
         cookie,
+        csrf,
         scores,
     }
 }
@@ -162,7 +119,7 @@ async fn request(
         ),
         Kind::SubmitScore => {
             let level = ((n % 5) + 1).to_string();
-            let body = form(&[
+            let body = form_body(&[
                 ("client_engagement", level.as_str()),
                 ("search_difficulty", "3"),
                 ("time_open", level.as_str()),
@@ -315,27 +272,15 @@ fn main() {
             })
             .expect("demo store reads")
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(&o.bin)
-        .args([
-            "--data-dir",
-            &data,
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-        ])
+    let mut serve = Command::new(&o.bin);
+    serve
+        .args(["--data-dir", &data, "serve"])
         .env("RUST_LOG", "warn")
-        .env("RECRUITERFLOW_WEBHOOK_SECRET", WEBHOOK_SECRET)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("jobrank serve starts");
-    let pid = child.id();
-    let base = format!("http://127.0.0.1:{port}");
+        .env("RECRUITERFLOW_WEBHOOK_SECRET", WEBHOOK_SECRET);
+    // On a port of its choosing, read from the line it prints.
+    let mut server = serve_command(serve);
+    let pid = server.pid();
+    let base = server.url("");
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -349,11 +294,6 @@ fn main() {
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while client.get(format!("{base}/healthz")).send().await.is_err() {
-            assert!(Instant::now() < deadline, "jobrank did not start in 20 s");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
         let mut sessions = Vec::new();
         for u in 0..o.users {
             let (email, password) = &accounts[u % accounts.len()];
@@ -423,10 +363,8 @@ fn main() {
         let rss_end = rss_kib(pid);
         (all, started.elapsed(), (rss_start, rss_end, series))
     });
-    let _ = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let exit = child.wait().expect("jobrank exits");
+    server.sigterm();
+    let exit = server.wait_exit();
 
     let mut total: Vec<Duration> = tally.latencies.values().flatten().copied().collect();
     total.sort_unstable();

@@ -8,33 +8,19 @@
 
 #[path = "../tests/api/fake_recruiterflow.rs"]
 mod fake;
+#[path = "../tests/api/helpers.rs"]
+mod helpers;
 
 use std::time::{Duration, Instant};
 
 use fake::{API_KEY, FakeRecruiterflow};
 use futures_util::StreamExt;
-use jobrank::app::Application;
-use jobrank::config::{Config, Layers};
 use jobrank::recruiterflow::webhook::sign;
 use jobrank::recruiterflow::{Client, ClientOptions, sync};
-use jobrank::store::{Store, jobs};
+use jobrank::store::{Store, jobs, sync_runs};
 use secrecy::SecretString;
 
 const SECRET: &str = "whsec-bench-3c1d9a7e";
-
-fn config(dir: &std::path::Path, extra: &[(&'static str, String)]) -> Config {
-    let mut l = Layers::default();
-    l.set(
-        "JOBRANK_DATA_DIR",
-        dir.to_string_lossy().into_owned(),
-        "bench",
-    );
-    l.set("JOBRANK_BIND", "127.0.0.1:0", "bench");
-    for (k, v) in extra {
-        l.set(k, v.clone(), "bench");
-    }
-    l.build().expect("valid bench configuration")
-}
 
 async fn open_store(dir: &std::path::Path) -> Store {
     let dir = dir.to_owned();
@@ -87,19 +73,10 @@ async fn full_sync_2000() {
 }
 
 async fn webhook_ingest() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
     // No API key: events are stored and stay queued, so this measures ingest alone.
-    let cfg = config(
-        dir.path(),
-        &[("RECRUITERFLOW_WEBHOOK_SECRET", SECRET.to_string())],
-    );
-    let app = Application::build(cfg, store.clone()).await.unwrap();
-    let url = format!("http://{}/webhooks/recruiterflow", app.local_addr());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
+    let app =
+        helpers::spawn_app_with(&[("RECRUITERFLOW_WEBHOOK_SECRET", SECRET.to_string())]).await;
+    let url = app.url("/webhooks/recruiterflow");
     let http = reqwest::Client::new();
     let n = 3000;
     let bodies: Vec<Vec<u8>> = (0..n)
@@ -151,37 +128,28 @@ async fn webhook_ingest() {
             count as f64 / took.as_secs_f64()
         );
     }
-    let _ = tx.send(());
-    server.await.unwrap().unwrap();
+    app.stop().await;
 }
 
 async fn webhook_to_visible() {
     let fake = FakeRecruiterflow::with_jobs(50).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
-    let cfg = config(
-        dir.path(),
-        &[
-            ("RECRUITERFLOW_API_KEY", API_KEY.to_string()),
-            ("RECRUITERFLOW_BASE_URL", fake.base_url()),
-            ("RECRUITERFLOW_WEBHOOK_SECRET", SECRET.to_string()),
-        ],
-    );
-    let app = Application::build(cfg, store.clone()).await.unwrap();
-    let url = format!("http://{}/webhooks/recruiterflow", app.local_addr());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
+    let app = helpers::spawn_app_with(&[
+        ("RECRUITERFLOW_API_KEY", API_KEY.to_string()),
+        ("RECRUITERFLOW_BASE_URL", fake.base_url()),
+        ("RECRUITERFLOW_WEBHOOK_SECRET", SECRET.to_string()),
+    ])
+    .await;
+    let store = app.store.clone();
+    let url = app.url("/webhooks/recruiterflow");
     // Let the first full sync finish.
-    loop {
-        let n = store.read(jobs::count_jobs).await.unwrap();
-        if n == 50 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    helpers::eventually("the first full sync finished", || async {
+        store
+            .read(|c| sync_runs::latest_run(c, sync::RUN_KIND))
+            .await
+            .unwrap()
+            .is_some_and(|r| r.status != "running")
+    })
+    .await;
     let http = reqwest::Client::new();
     let mut latencies = Vec::new();
     for i in 0..30i64 {
@@ -205,21 +173,17 @@ async fn webhook_to_visible() {
             .unwrap()
             .status();
         assert_eq!(status, 202);
-        loop {
+        helpers::eventually_every(Duration::from_millis(1), "the change arrived", || {
             let t2 = title.clone();
-            let seen = store
-                .read(move |c| Ok(jobs::find_job(c, id)?.is_some_and(|j| j.title == t2)))
-                .await
-                .unwrap();
-            if seen {
-                break;
+            let store = store.clone();
+            async move {
+                store
+                    .read(move |c| Ok(jobs::find_job(c, id)?.is_some_and(|j| j.title == t2)))
+                    .await
+                    .unwrap()
             }
-            assert!(
-                t.elapsed() < Duration::from_secs(30),
-                "the change never arrived"
-            );
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        })
+        .await;
         latencies.push(t.elapsed());
     }
     latencies.sort();
@@ -231,8 +195,7 @@ async fn webhook_to_visible() {
         ms(latencies[latencies.len() * 95 / 100]),
         ms(*latencies.last().unwrap())
     );
-    let _ = tx.send(());
-    server.await.unwrap().unwrap();
+    app.stop().await;
 }
 
 fn main() {

@@ -8,6 +8,8 @@
 //!
 //! Run: `cargo bench --bench replication` (BENCH_ROWS, BENCH_RECONCILE_ROWS to scale).
 
+#[path = "../tests/api/helpers.rs"]
+mod helpers;
 #[path = "../tests/api/pg.rs"]
 mod pg;
 

@@ -11,9 +11,11 @@
 //!
 //! Run with `cargo bench --bench signin` (or `scripts/bench signin`).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+#[path = "../tests/api/helpers.rs"]
+mod helpers;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -21,7 +23,9 @@ use std::time::{Duration, Instant};
 use jobrank::domain::Role;
 use jobrank::store::users::{self, NewUser};
 use jobrank::store::{self, Store};
-use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use reqwest::header::{CONTENT_TYPE, COOKIE};
+
+use helpers::{ServeProcess, form_body, login_form_at, serve_process};
 
 const USERS: usize = 50;
 const GUESSES: usize = 30;
@@ -67,59 +71,17 @@ fn seed(dir: &Path) {
         .expect("seed");
 }
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_server(dir: &Path) -> Server {
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jobrank"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("JOBRANK_")
-            || k.starts_with("RECRUITERFLOW_")
-            || k.starts_with("SUPABASE_")
-        {
-            cmd.env_remove(k);
-        }
-    }
-    let child = cmd
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["serve", "--bind", &addr.to_string()])
-        .env("RUST_LOG", "error")
-        // As the systemd unit runs it (deploy/jobrank.service).
-        .env("MIMALLOC_PURGE_DELAY", "0")
-        .env("MIMALLOC_ARENA_EAGER_COMMIT", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("jobrank serve starts");
-    let server = Server { child, addr };
-    let probe = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = probe.get(format!("http://{addr}/healthz")).send().await
-            && r.status().is_success()
-        {
-            return server;
-        }
-        assert!(Instant::now() < deadline, "jobrank serve did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// The built `jobrank serve` on `dir`, on a port of its choosing (helpers::serve_process).
+fn start_server(dir: &Path) -> ServeProcess {
+    serve_process(
+        dir,
+        &[
+            ("RUST_LOG", "error"),
+            // As the systemd unit runs it (deploy/jobrank.service).
+            ("MIMALLOC_PURGE_DELAY", "0"),
+            ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
+        ],
+    )
 }
 
 fn vm_kb(pid: u32, field: &str) -> u64 {
@@ -150,24 +112,7 @@ async fn visitor(addr: SocketAddr, source: Ipv4Addr) -> Visitor {
         .local_address(IpAddr::V4(source))
         .build()
         .unwrap();
-    let res = http
-        .get(format!("http://{addr}/login"))
-        .send()
-        .await
-        .unwrap();
-    let cookie = res
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("jobrank_login="))
-        .and_then(|v| v.split(';').next())
-        .expect("login cookie")
-        .to_string();
-    let html = res.text().await.unwrap();
-    let key = "name=\"csrf\" value=\"";
-    let i = html.find(key).expect("csrf field") + key.len();
-    let token = html[i..].split('"').next().unwrap().to_string();
+    let (cookie, token) = login_form_at(&http, &format!("http://{addr}")).await;
     Visitor {
         http,
         cookie,
@@ -177,9 +122,7 @@ async fn visitor(addr: SocketAddr, source: Ipv4Addr) -> Visitor {
 
 /// Posts the sign-in form; (status, latency).
 async fn sign_in(addr: SocketAddr, v: &Visitor, email: &str, password: &str) -> (u16, Duration) {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([("email", email), ("password", password), ("csrf", &v.token)])
-        .finish();
+    let body = form_body(&[("email", email), ("password", password), ("csrf", &v.token)]);
     let t = Instant::now();
     let res = v
         .http
@@ -208,8 +151,8 @@ fn tally(statuses: &[u16]) -> String {
 async fn run() {
     let dir = tempfile::tempdir().expect("temp dir");
     seed(dir.path());
-    let server = start_server(dir.path()).await;
-    let pid = server.child.id();
+    let mut server = start_server(dir.path());
+    let pid = server.pid();
     let addr = server.addr;
 
     // Warm up: one sign-in, so the baseline includes a first argon2 check.
@@ -300,5 +243,6 @@ async fn run() {
         tally(&statuses),
         start.elapsed().as_secs_f64()
     );
-    drop(server);
+    server.sigterm();
+    server.wait_exit();
 }

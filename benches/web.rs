@@ -13,9 +13,11 @@
 //!
 //! Run with `cargo bench --bench web` (or `scripts/bench web`).
 
-use std::net::{SocketAddr, TcpListener};
+#[path = "../tests/api/helpers.rs"]
+mod helpers;
+
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -27,7 +29,9 @@ use jobrank::store::pipeline::StageCount;
 use jobrank::store::submissions::Submission;
 use jobrank::store::users::NewUser;
 use jobrank::store::{self, Store, commands, pipeline, submissions, users};
-use reqwest::header::{ACCEPT_ENCODING, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_TYPE, COOKIE};
+
+use helpers::{ServeProcess, form_body, serve_process, sign_in_at};
 
 const JOBS: i64 = 500;
 const SUBMISSIONS: usize = 20_000;
@@ -191,84 +195,18 @@ fn store_breakdown(dir: &Path) {
     );
 }
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_server(dir: &Path) -> Server {
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jobrank"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("JOBRANK_")
-            || k.starts_with("RECRUITERFLOW_")
-            || k.starts_with("SUPABASE_")
-        {
-            cmd.env_remove(k);
-        }
-    }
-    let child = cmd
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["serve", "--bind", &addr.to_string()])
-        .env("RUST_LOG", "warn")
-        // As the systemd unit runs it (deploy/jobrank.service): mimalloc hands freed
-        // memory back at once and commits arena memory as it is used.
-        .env("MIMALLOC_PURGE_DELAY", "0")
-        .env("MIMALLOC_ARENA_EAGER_COMMIT", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("jobrank serve starts");
-    let server = Server { child, addr };
-    let probe = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = probe.get(format!("http://{addr}/healthz")).send().await
-            && r.status().is_success()
-        {
-            return server;
-        }
-        assert!(Instant::now() < deadline, "jobrank serve did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn form(fields: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish()
-}
-
-fn cookie(res: &reqwest::Response, name: &str) -> String {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .and_then(|h| h.split(';').next())
-        .and_then(|kv| kv.split_once('='))
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_else(|| panic!("no {name} cookie"))
-}
-
-fn csrf(html: &str) -> String {
-    let key = "name=\"csrf\" value=\"";
-    let i = html.find(key).expect("csrf field") + key.len();
-    html[i..].split('"').next().unwrap().to_string()
+/// The built `jobrank serve` on `dir`, on a port of its choosing (helpers::serve_process).
+fn start_server(dir: &Path) -> ServeProcess {
+    serve_process(
+        dir,
+        &[
+            ("RUST_LOG", "warn"),
+            // As the systemd unit runs it (deploy/jobrank.service): mimalloc hands freed
+            // memory back at once and commits arena memory as it is used.
+            ("MIMALLOC_PURGE_DELAY", "0"),
+            ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
+        ],
+    )
 }
 
 /// A signed-in client with its own keep-alive connection.
@@ -285,41 +223,9 @@ async fn sign_in(addr: SocketAddr, email: &str) -> Session {
         .pool_max_idle_per_host(1)
         .build()
         .unwrap();
-    let res = http
-        .get(format!("http://{addr}/login"))
-        .send()
-        .await
-        .unwrap();
-    let login = cookie(&res, "jobrank_login");
-    let token = csrf(&res.text().await.unwrap());
-    let res = http
-        .post(format!("http://{addr}/login"))
-        .header(COOKIE, format!("jobrank_login={login}"))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("email", email),
-            ("password", PASSWORD),
-            ("csrf", &token),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "bench sign-in");
-    let session = cookie(&res, "jobrank_session");
-    let html = http
-        .get(format!("http://{addr}/"))
-        .header(COOKIE, format!("jobrank_session={session}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    Session {
-        http,
-        cookie: session,
-        csrf: csrf(&html),
-    }
+    let helpers::Session { cookie, csrf } =
+        sign_in_at(&http, &format!("http://{addr}"), email, PASSWORD).await;
+    Session { http, cookie, csrf }
 }
 
 /// Latencies of a fixed number of requests spread over the sessions, and the wall time.
@@ -396,9 +302,9 @@ async fn run() {
             .await
             .unwrap();
     }
-    let server = start_server(dir.path()).await;
+    let mut server = start_server(dir.path());
     let addr = server.addr;
-    let pid = server.child.id();
+    let pid = server.pid();
     println!(
         "jobrank serve (release build, mimalloc purging at once as in the unit) pid {pid} on {addr}; {CLIENTS} keep-alive clients; idle RSS {:.1} MB",
         vm_kb(pid, "VmRSS:") as f64 / 1024.0
@@ -482,7 +388,7 @@ async fn run() {
                 let next = (job + 2).to_string();
                 let l = |x: usize| (1 + x % 5).to_string();
                 let (a, b, c, d) = (l(i), l(i / 5), l(i / 25), l(i + 2));
-                let body = form(&[
+                let body = form_body(&[
                     ("client_engagement", &a),
                     ("search_difficulty", &b),
                     ("time_open", &c),
@@ -560,5 +466,6 @@ async fn run() {
         "resident memory under load: peak sampled VmRSS {rss_peak:.1} MB, VmHWM {hwm:.1} MB ({}: <= 64 MB; {rss_pages:.1} MB after the page phases)",
         verdict(hwm <= 64.0)
     );
-    drop(server);
+    server.sigterm();
+    server.wait_exit();
 }

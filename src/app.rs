@@ -87,11 +87,13 @@ impl Default for TaskDelays {
     }
 }
 
-/// Connections open now, and the most ever open at once.
+/// Connections open now, the most ever open at once, and whether the server waits for
+/// one to end before it accepts another.
 #[derive(Debug, Default)]
 pub struct ConnectionCount {
     open: AtomicUsize,
     max_open: AtomicUsize,
+    waiting: AtomicBool,
 }
 
 impl ConnectionCount {
@@ -101,6 +103,11 @@ impl ConnectionCount {
 
     pub fn max_open(&self) -> usize {
         self.max_open.load(Ordering::SeqCst)
+    }
+
+    /// The cap is reached: the server accepts nothing until a connection ends.
+    pub fn waiting_for_turn(&self) -> bool {
+        self.waiting.load(Ordering::SeqCst)
     }
 
     fn opened(&self) {
@@ -266,9 +273,17 @@ async fn serve(
         .header_read_timeout(limits.header_read);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let turn = tokio::select! {
-            turn = turns.clone().acquire_owned() => turn.expect("the semaphore is never closed"),
-            () = &mut shutdown => break,
+        let turn = match turns.clone().try_acquire_owned() {
+            Ok(turn) => turn,
+            Err(_) => {
+                count.waiting.store(true, Ordering::SeqCst);
+                let turn = tokio::select! {
+                    turn = turns.clone().acquire_owned() => turn.expect("the semaphore is never closed"),
+                    () = &mut shutdown => break,
+                };
+                count.waiting.store(false, Ordering::SeqCst);
+                turn
+            }
         };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {

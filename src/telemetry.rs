@@ -6,8 +6,9 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber once, writing JSON lines when `json` is set
-/// (`JOBRANK_LOG_FORMAT=json`), else text; later calls do nothing (tests call it often).
+/// Installs the global subscriber once, writing JSON lines when `json` is true and
+/// text otherwise (`JOBRANK_LOG_FORMAT`); later calls do nothing (tests call it often).
+/// A leaf module: it takes the format as a flag rather than reading `config`.
 pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

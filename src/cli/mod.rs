@@ -270,9 +270,14 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
     }
     let app = Application::build(config, store).await?;
+    // The address line, printed once the listener is bound, whatever stdout is (a
+    // terminal, a pipe, the journal): whoever starts `serve` on port 0 reads the port
+    // from it. Its format is stable (README, "Commands").
     let addr = app.local_addr();
-    if std::io::stdout().is_terminal() || demo {
+    if std::io::stdout().is_terminal() {
         println!("jobrank is serving on http://{addr}/ (Ctrl-C to stop)");
+    } else {
+        println!("jobrank is serving on http://{addr}/");
     }
     app.run_until(app::shutdown_signal()).await?;
     drop(lock);

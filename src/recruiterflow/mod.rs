@@ -236,9 +236,19 @@ impl Syncer {
     /// Recruiterflow, however many events name it. Failures are retried later with
     /// backoff and become dead letters after the bound.
     pub async fn process_inbox(&self) -> Result<InboxRound, RecruiterflowError> {
+        self.process_inbox_on(&store::now).await
+    }
+
+    /// [`Syncer::process_inbox`] on another clock than the system's: which events are
+    /// due, and when a failed one is retried, are reckoned by `clock` (tests step
+    /// through the backoff without waiting for it).
+    pub async fn process_inbox_on(
+        &self,
+        clock: &(dyn Fn() -> DateTime<Utc> + Sync),
+    ) -> Result<InboxRound, RecruiterflowError> {
         let mut round = InboxRound::default();
         loop {
-            let now = store::now();
+            let now = clock();
             let batch = self.inner.inbox.batch;
             let due = self
                 .inner
@@ -285,7 +295,7 @@ impl Syncer {
                     events.iter().map(move |e| {
                         let retry = r.as_ref().err().map(|why| {
                             let wait = self.retry_delay(e.attempts + 1);
-                            let at = store::now()
+                            let at = clock()
                                 + chrono::Duration::from_std(wait)
                                     .unwrap_or(chrono::Duration::hours(1));
                             (why.clone(), at)

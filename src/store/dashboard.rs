@@ -294,17 +294,17 @@ struct Confirmed {
 
 impl DashboardCache {
     /// The dashboard without touching the store, when the read that confirmed the copy
-    /// is still current ([`ReadStamp::still_current`] with `local_writes`, this process's
-    /// write count now) and the viewer's part is still valid at `now`. `None` means: ask
-    /// the store through [`DashboardCache::view_confirmed`].
+    /// is still current ([`ReadStamp::still_current`] at `stamp`, taken now) and the
+    /// viewer's part is still valid at `now`. `None` means: ask the store through
+    /// [`DashboardCache::view_confirmed`].
     pub fn recent_view(
         &self,
-        local_writes: u64,
+        stamp: &ReadStamp,
         viewer_id: &str,
         now: DateTime<Utc>,
     ) -> Option<DashboardView> {
         let confirmed = (*self.confirmed.lock().unwrap_or_else(|p| p.into_inner()))?;
-        if !confirmed.stamp.still_current(local_writes) {
+        if !confirmed.stamp.still_current(stamp) {
             return None;
         }
         let shared = self

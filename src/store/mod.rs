@@ -142,6 +142,10 @@ struct Inner {
     local_writes: AtomicU64,
     /// The latest write refused for lack of space, while space has not come back.
     disk_full: Mutex<Option<DiskFull>>,
+    /// Reads made through this handle (see [`Store::reads`]).
+    reads: AtomicU64,
+    /// The clock of [`ReadStamp`]s.
+    read_clock: ReadClock,
 }
 
 /// Free space the data directory's filesystem must regain, above what it had when a
@@ -170,6 +174,32 @@ pub struct DiskFull {
 pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
     let s = rustix::fs::statvfs(path)?;
     Ok(s.f_bavail.saturating_mul(s.f_frsize))
+}
+
+/// The monotonic clock the trust window of [`ReadStamp`]s is measured on: the system's,
+/// unless a test stopped it to move it by hand ([`Store::stop_read_clock`]).
+#[derive(Debug, Default)]
+struct ReadClock {
+    stopped_at: Mutex<Option<std::time::Instant>>,
+    /// Whether `stopped_at` is set: the usual case reads the system clock, no lock.
+    stopped: std::sync::atomic::AtomicBool,
+}
+
+impl ReadClock {
+    fn now(&self) -> std::time::Instant {
+        if self.stopped.load(Ordering::SeqCst) {
+            let at = self.stopped_at.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(at) = *at {
+                return at;
+            }
+        }
+        std::time::Instant::now()
+    }
+
+    fn stop_at(&self, at: std::time::Instant) {
+        *self.stopped_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(at);
+        self.stopped.store(true, Ordering::SeqCst);
+    }
 }
 
 /// The data directory's exclusive lock; released when dropped.
@@ -404,6 +434,8 @@ impl Store {
                 replica_id,
                 local_writes: AtomicU64::new(0),
                 disk_full: Mutex::new(None),
+                reads: AtomicU64::new(0),
+                read_clock: ReadClock::default(),
             }),
         };
         store.write_blocking(|tx| settings::ensure_default_settings(tx, now()))?;
@@ -456,6 +488,7 @@ impl Store {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        self.inner.reads.fetch_add(1, Ordering::SeqCst);
         let _permit = self
             .inner
             .reader_slots
@@ -603,12 +636,34 @@ impl Store {
         self.inner.local_writes.load(Ordering::SeqCst)
     }
 
-    /// Taken just before a read whose result is kept in memory: see [`ReadStamp`].
+    /// Taken just before a read whose result is kept in memory, and again when deciding
+    /// whether that copy still stands: see [`ReadStamp`].
     pub fn read_stamp(&self) -> ReadStamp {
         ReadStamp {
             local_writes: self.local_writes(),
-            at: std::time::Instant::now(),
+            at: self.inner.read_clock.now(),
         }
+    }
+
+    /// How many reads were made through this handle ([`Store::read`] and
+    /// [`Store::read_blocking`]), so a test can prove that an in-memory copy spared one.
+    pub fn reads(&self) -> u64 {
+        self.inner.reads.load(Ordering::SeqCst)
+    }
+
+    /// Stops the clock of the [`TRUST_READ_FOR`] window at its present time, for tests:
+    /// a copy the store confirmed then stands, however slow the machine, until this
+    /// process writes or [`Store::advance_read_clock`] moves the clock past the window.
+    pub fn stop_read_clock(&self) {
+        let now = self.inner.read_clock.now();
+        self.inner.read_clock.stop_at(now);
+    }
+
+    /// Moves the clock of the [`TRUST_READ_FOR`] window forward by `by` (stopping it
+    /// first when it runs), for tests.
+    pub fn advance_read_clock(&self, by: std::time::Duration) {
+        let now = self.inner.read_clock.now();
+        self.inner.read_clock.stop_at(now + by);
     }
 
     /// The store's generation: moves forward with every write transaction committed
@@ -624,6 +679,7 @@ impl Store {
     where
         F: FnOnce(&Connection) -> Result<T>,
     {
+        self.inner.reads.fetch_add(1, Ordering::SeqCst);
         let conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
         f(&conn)
     }
@@ -673,10 +729,11 @@ pub struct ReadStamp {
 }
 
 impl ReadStamp {
-    /// Whether the read can still stand for the store, `local_writes` being this
-    /// process's write count now ([`Store::local_writes`]).
-    pub fn still_current(&self, local_writes: u64) -> bool {
-        self.local_writes == local_writes && self.at.elapsed() < TRUST_READ_FOR
+    /// Whether the read can still stand for the store, `now` being a stamp taken now
+    /// ([`Store::read_stamp`]).
+    pub fn still_current(&self, now: &ReadStamp) -> bool {
+        self.local_writes == now.local_writes
+            && now.at.saturating_duration_since(self.at) < TRUST_READ_FOR
     }
 }
 

@@ -237,11 +237,11 @@ struct CachedSession {
 impl SessionCache {
     pub const MAX: usize = 1_000;
 
-    fn get(&self, id_hash: &str, local_writes: u64) -> Option<sessions::StoredSession> {
+    fn get(&self, id_hash: &str, now: &store::ReadStamp) -> Option<sessions::StoredSession> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(id_hash)
-            .filter(|c| c.stamp.still_current(local_writes))
+            .filter(|c| c.stamp.still_current(now))
             .map(|c| c.session.clone())
     }
 
@@ -264,7 +264,7 @@ impl SessionCache {
 async fn current_session(state: &AppState, id_hash: String) -> Result<Option<Session>, WebError> {
     // Taken before the read: a write committed during it makes the entry stale.
     let stamp = state.store.read_stamp();
-    let s = match state.sessions.get(&id_hash, state.store.local_writes()) {
+    let s = match state.sessions.get(&id_hash, &stamp) {
         Some(s) => s,
         None => {
             let h = id_hash.clone();

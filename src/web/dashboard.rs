@@ -381,7 +381,7 @@ async fn dashboard_page(
     let viewer = session.user.id.clone();
     let cache = state.dashboard.clone();
     let stamp = state.store.read_stamp();
-    let view = match cache.recent_view(state.store.local_writes(), &viewer, now) {
+    let view = match cache.recent_view(&stamp, &viewer, now) {
         Some(view) => view,
         None => {
             state

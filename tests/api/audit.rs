@@ -2,8 +2,6 @@
 //! line, with who, when, on what and what changed (never a secret); the CEO reads it
 //! on the admin page, newest first, and the store's backups keep it.
 
-use std::time::{Duration, Instant};
-
 use jobrank::domain::Role;
 use jobrank::store::users;
 
@@ -147,19 +145,8 @@ async fn every_administrative_act_on_the_admin_page_is_recorded() {
         303
     );
 
-    // Refresh now, once the start-up sync's minute is over.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while ceo
-        .htmx_get("/sync/recruiterflow/status")
-        .await
-        .text()
-        .await
-        .unwrap()
-        .contains("Syncing")
-    {
-        assert!(Instant::now() < deadline, "the start-up sync never ended");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Refresh now, once the start-up sync has ended and its minute is over.
+    app.syncs_finished(1).await;
     app.clock.advance(chrono::Duration::seconds(61));
     assert_eq!(ceo.post("/sync/recruiterflow", &[]).await.status(), 303);
 

@@ -1,7 +1,8 @@
 //! jobrank behind a real Caddy, configured by the deploy kit's own Caddyfile
 //! (`deploy/Caddyfile`, read at run time) with only what a loopback test must change:
-//! the site address, the upstream, the access log's path and Caddy's admin endpoint
-//! (off, so tests running at once do not fight over its port).
+//! the site address (port 0: Caddy picks a free port, found in /proc), the upstream,
+//! the access log's path and Caddy's admin endpoint (off, so tests running at once do
+//! not fight over its port).
 //!
 //! Needs Debian's `caddy` (scripts/test installs it); a missing one fails the test with
 //! a message naming it, never skips.
@@ -9,15 +10,15 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use jobrank::domain::Role;
 use reqwest::header::COOKIE;
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, eventually, listening_ports, spawn_app_with};
 use crate::web_support::*;
 
-/// A Caddy process serving the deploy Caddyfile on a loopback port; killed on drop.
+/// A Caddy process serving the deploy Caddyfile on a loopback port it chose itself
+/// (port 0, found in /proc: Caddy does not print it); killed on drop.
 struct Caddy {
     child: Child,
     port: u16,
@@ -47,21 +48,12 @@ impl Caddy {
     async fn start(upstream: SocketAddr) -> Caddy {
         let program = caddy_program();
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let real = std::fs::read_to_string(
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("deploy/Caddyfile"),
         )
         .unwrap();
         let log = dir.path().join("access.log");
-        let mut text = rewrite(
-            &real,
-            "jobrank.example.com {",
-            &format!("http://127.0.0.1:{port} {{"),
-        );
+        let mut text = rewrite(&real, "jobrank.example.com {", "http://127.0.0.1:0 {");
         text = rewrite(&text, "127.0.0.1:8080", &upstream.to_string());
         text = rewrite(
             &text,
@@ -87,25 +79,38 @@ impl Caddy {
             .stderr(std::fs::File::create(dir.path().join("caddy.log")).unwrap())
             .spawn()
             .expect("caddy starts");
-        let mut caddy = Caddy { child, port, dir };
+        let mut caddy = Caddy {
+            child,
+            port: 0,
+            dir,
+        };
+        let pid = caddy.child.id();
+        caddy.port = eventually("caddy listens", || {
+            let exited = caddy.child.try_wait().ok().flatten();
+            let ports = listening_ports(pid);
+            let log = caddy.log();
+            let text = &text;
+            async move {
+                if let Some(status) = exited {
+                    panic!("caddy exited ({status}):\n{log}\n{text}");
+                }
+                match ports[..] {
+                    [port] => Ok(port),
+                    _ => Err(format!("listening on {ports:?}; its log:\n{log}")),
+                }
+            }
+        })
+        .await;
         let probe = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = probe.get(caddy.url("/healthz")).send().await
-                && r.status().is_success()
-            {
-                return caddy;
+        eventually("caddy answers /healthz from jobrank", || async {
+            match probe.get(caddy.url("/healthz")).send().await {
+                Ok(r) if r.status().is_success() => Ok(()),
+                Ok(r) => Err(format!("{}; its log:\n{}", r.status(), caddy.log())),
+                Err(e) => Err(format!("{e}; its log:\n{}", caddy.log())),
             }
-            if let Ok(Some(status)) = caddy.child.try_wait() {
-                panic!("caddy exited ({status}):\n{}\n{text}", caddy.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "caddy did not answer:\n{}",
-                caddy.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await;
+        caddy
     }
 
     fn url(&self, path: &str) -> String {

@@ -1,11 +1,9 @@
 //! Command-line tests: the real binary, real files, real HTTP.
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::helpers::{bin, run_cli, stderr, stdout};
+use crate::helpers::{jobrank_command, run_cli, serve_command, stderr, stdout};
 
 #[test]
 fn a_bad_bind_address_exits_2_naming_the_setting() {
@@ -228,40 +226,23 @@ fn demo_backup_and_restore_from_the_command_line() {
 fn serve_demo_answers_healthz_on_a_fresh_data_directory() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let log = dir.path().join("stderr.log");
-    let mut child = Command::new(bin())
-        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let started = Instant::now();
-    let mut addr = None;
-    let mut printed = String::new();
-    while started.elapsed() < Duration::from_secs(60) {
-        let Some(Ok(line)) = lines.next() else { break };
-        printed.push_str(&line);
-        printed.push('\n');
-        if let Some(rest) = line.split("http://").nth(1) {
-            addr = Some(rest.split('/').next().unwrap().to_string());
-            break;
-        }
-    }
-    let addr = addr.unwrap_or_else(|| panic!("no address printed: {printed}"));
-    let resp = http_get(&addr, "/healthz");
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    for line in lines.map_while(Result::ok) {
-        printed.push_str(&line);
-        printed.push('\n');
-    }
-    let status = child.wait().unwrap();
+    let mut cmd = jobrank_command();
+    cmd.args(["serve", "--demo", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&data);
+    // Its stdout is a pipe, as under a service manager; the address line comes anyway.
+    let mut server = serve_command(cmd);
+    let resp = http_get(&server.addr.to_string(), "/healthz");
+    server.sigterm();
+    let status = server.wait_exit();
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(status.success(), "graceful stop exits 0: {status:?}");
+    let logged = server.output();
+    assert!(
+        logged
+            .lines()
+            .any(|l| l == format!("jobrank is serving on http://{}/", server.addr)),
+        "the address line, without a terminal: {logged}"
+    );
 
     let file = data.join("demo-accounts.txt");
     let written = std::fs::read_to_string(&file).expect("the demo accounts file");
@@ -273,7 +254,6 @@ fn serve_demo_answers_healthz_on_a_fresh_data_directory() {
         .map(|l| l.split_whitespace().nth(1).unwrap())
         .collect();
     assert_eq!(passwords.len(), 4, "{written}");
-    let logged = format!("{printed}{}", std::fs::read_to_string(&log).unwrap());
     assert!(logged.contains(&file.display().to_string()), "{logged}");
     for p in passwords {
         assert_eq!(p.len(), 16, "{written}");

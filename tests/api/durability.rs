@@ -4,92 +4,22 @@
 //! stored rank equals a recomputation from the stored submissions.
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jobrank::domain::rank_job;
 use jobrank::store::{Store, commands, jobs, ranks, settings, submissions, users};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION};
 
-use crate::helpers::jobrank_command;
-use crate::web_support::{FormBody, csrf_field};
+use crate::helpers::{FormBody, ServeProcess, Session, eventually, serve_process, sign_in_at};
 
-/// `jobrank serve` as a child process on a loopback port.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-fn free_port() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free loopback port");
-    l.local_addr().unwrap()
-}
-
-impl Server {
-    /// Starts the built binary on `data_dir` and waits until `/healthz` answers.
-    async fn start(data_dir: &Path) -> Server {
-        let addr = free_port();
-        let mut cmd = jobrank_command();
-        let child = cmd
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["serve", "--bind", &addr.to_string()])
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the jobrank binary starts");
-        let mut server = Server { child, addr };
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("jobrank serve exited during start-up: {status}");
-            }
-            if let Ok(r) = client.get(format!("http://{addr}/healthz")).send().await
-                && r.status() == StatusCode::OK
-            {
-                return server;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "jobrank serve did not answer /healthz on {addr} within 30 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGKILL: no graceful shutdown, no WAL checkpoint.
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL the server");
-        self.child.wait().expect("reap the server");
-    }
-
-    /// SIGTERM, then wait for the graceful stop.
-    fn stop(mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill(1) runs");
-        assert!(status.success(), "SIGTERM to the server failed");
-        let exit = self.child.wait().expect("reap the server");
-        assert!(exit.success(), "server did not stop cleanly: {exit}");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// `jobrank serve` on `data_dir`, warnings only in its log.
+fn start_server(data_dir: &Path) -> ServeProcess {
+    serve_process(data_dir, &[("RUST_LOG", "warn")])
 }
 
 /// A signed-in user over plain HTTP: session cookie and CSRF token.
@@ -105,47 +35,13 @@ async fn sign_in(
     email: &str,
     password: &str,
 ) -> Scorer {
-    let res = client
-        .get(format!("http://{addr}/login"))
-        .send()
-        .await
-        .unwrap();
-    let login_cookie = cookie_value(&res, "jobrank_login").expect("login cookie");
-    let token = csrf_field(&res.text().await.unwrap()).expect("csrf field on /login");
-    let res = client
-        .post(format!("http://{addr}/login"))
-        .header(COOKIE, format!("jobrank_login={login_cookie}"))
-        .form(&[("email", email), ("password", password), ("csrf", &token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in of {email}");
-    let cookie = cookie_value(&res, "jobrank_session").expect("session cookie");
-    let html = client
-        .get(format!("http://{addr}/"))
-        .header(COOKIE, format!("jobrank_session={cookie}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let Session { cookie, csrf } =
+        sign_in_at(client, &format!("http://{addr}"), email, password).await;
     Scorer {
         email: email.to_string(),
         cookie,
-        csrf: csrf_field(&html).expect("csrf token on the dashboard"),
+        csrf,
     }
-}
-
-fn cookie_value(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .and_then(|h| h.split(';').next())
-        .and_then(|kv| kv.split_once('='))
-        .map(|(_, v)| v.to_string())
 }
 
 /// One acknowledged submission: who, which job, and its unique comment.
@@ -196,7 +92,7 @@ async fn acknowledged_submissions_survive_sigkill_and_ranks_match_a_recomputatio
     drop(store);
     assert!(open_jobs.len() >= 20, "the demo has open jobs to score");
 
-    let mut server = Server::start(&dir).await;
+    let mut server = start_server(&dir);
     let addr = server.addr;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -275,15 +171,18 @@ async fn acknowledged_submissions_survive_sigkill_and_ranks_match_a_recomputatio
             }));
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while acks.load(Ordering::SeqCst) < KILL_AFTER_ACKS {
-        assert!(
-            Instant::now() < deadline,
-            "only {} submissions acknowledged in 60 s",
-            acks.load(Ordering::SeqCst)
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    eventually(
+        &format!("{KILL_AFTER_ACKS} submissions are acknowledged"),
+        || async {
+            let n = acks.load(Ordering::SeqCst);
+            if n >= KILL_AFTER_ACKS {
+                Ok(())
+            } else {
+                Err(format!("{n} acknowledged"))
+            }
+        },
+    )
+    .await;
     server.kill();
     let mut acked = Vec::new();
     let mut cut_off = 0;
@@ -304,7 +203,7 @@ async fn acknowledged_submissions_survive_sigkill_and_ranks_match_a_recomputatio
     );
 
     // Restart on the same data directory: it starts and serves after the crash.
-    let server = Server::start(&dir).await;
+    let mut server = start_server(&dir);
     let after_restart = sign_in(&client, server.addr, &accounts[0].0, &accounts[0].3).await;
     let res = client
         .get(format!("http://{}/", server.addr))
@@ -313,7 +212,9 @@ async fn acknowledged_submissions_survive_sigkill_and_ranks_match_a_recomputatio
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK, "dashboard after the restart");
-    server.stop();
+    server.sigterm();
+    let exit = server.wait_exit();
+    assert!(exit.success(), "server did not stop cleanly: {exit}");
 
     let store = tokio::task::spawn_blocking(move || Store::open(&dir))
         .await

@@ -9,6 +9,7 @@ mod durability;
 mod fake_recruiterflow;
 mod hardening;
 mod helpers;
+mod layering;
 mod ops;
 mod pg;
 mod recruiterflow;

@@ -3,11 +3,11 @@
 //! deploy kit itself (unit, Caddyfile, install and upgrade scripts) is tested by
 //! scripts/check-deploy, which scripts/test runs.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use jobrank::domain::FactorScores;
@@ -15,99 +15,11 @@ use jobrank::store::submissions::NewSubmission;
 use jobrank::store::{self, Store, backup, jobs, sync_runs, users};
 use rusqlite::Connection;
 
-use crate::helpers::{jobrank_command, run_cli, spawn_app, spawn_app_with, stderr, stdout};
+use crate::helpers::{
+    eventually, run_cli, serve_process, spawn_app, spawn_app_with, stderr, stdout,
+};
 
 // ---------- helpers ----------
-
-/// A free loopback port (bound and released; the binary binds it right after).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The real binary serving a data directory, with its stderr collected.
-struct Server {
-    child: Child,
-    port: u16,
-    log: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
-        let port = free_port();
-        let mut cmd = jobrank_command();
-        cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .env("JOBRANK_DATA_DIR", data_dir)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("jobrank starts");
-        let log = Arc::new(Mutex::new(String::new()));
-        let pipe = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        let server = Server { child, port, log };
-        server.wait_healthy();
-        server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn wait_healthy(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("jobrank did not listen in 20 s; its log:\n{}", self.log());
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn sigterm(&self) {
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs")
-            .success();
-        assert!(ok, "kill -TERM failed");
-    }
-
-    /// Waits for the process to exit, at most `limit`; returns its exit code.
-    fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A tmpfs mounted for one test (the test runs as root, as CI does); unmounted on drop.
 struct Tmpfs {
@@ -342,15 +254,18 @@ async fn a_backup_taken_while_scores_are_written_restores_consistent() {
         .await
         .unwrap();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Submissions written so far by both writers, for the backups to wait on.
+    let total = Arc::new(AtomicUsize::new(0));
     let mut writers = Vec::new();
     for w in 0..2usize {
         let store = store.clone();
         let stop = stop.clone();
+        let total = total.clone();
         let scorers = scorers.clone();
         let job_ids: Vec<i64> = open_jobs.iter().map(|j| j.id).collect();
         writers.push(tokio::spawn(async move {
             let mut n = 0usize;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            while !stop.load(Ordering::Relaxed) {
                 let scorer = scorers[(n + w) % scorers.len()].id.clone();
                 let job_id = job_ids[(n * 7 + w) % job_ids.len()];
                 let v = (n % 5) as i64 + 1;
@@ -369,13 +284,20 @@ async fn a_backup_taken_while_scores_are_written_restores_consistent() {
                     .await
                     .unwrap();
                 n += 1;
+                total.fetch_add(1, Ordering::SeqCst);
             }
             n
         }));
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let mut backups = Vec::new();
     for i in 0..3 {
+        // Each backup is taken after at least ten more submissions were written.
+        let target = (i + 1) * 10;
+        eventually(&format!("the writers wrote {target} submissions"), || {
+            let total = total.clone();
+            async move { total.load(Ordering::SeqCst) >= target }
+        })
+        .await;
         let dest = dir.path().join(format!("during-{i}.sqlite3"));
         let d = dir.path().to_owned();
         let p = dest.clone();
@@ -384,9 +306,8 @@ async fn a_backup_taken_while_scores_are_written_restores_consistent() {
             .unwrap()
             .unwrap();
         backups.push(dest);
-        tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    stop.store(true, Ordering::Relaxed);
     let mut written = 0;
     for w in writers {
         written += w.await.unwrap();
@@ -674,7 +595,7 @@ async fn no_secret_appears_in_any_log_line() {
     let db_url =
         format!("postgresql://postgres.ref:{db_password}@127.0.0.1:1/postgres?sslmode=disable");
     for format in ["text", "json"] {
-        let mut server = Server::start(
+        let mut server = serve_process(
             dir.path(),
             &[
                 ("RUST_LOG", "debug"),
@@ -705,8 +626,8 @@ async fn no_secret_appears_in_any_log_line() {
             let _ = client.get(server.url(&path)).send().await.unwrap();
         }
         server.sigterm();
-        assert_eq!(server.wait_exit(Duration::from_secs(10)), Some(0));
-        let log = server.log();
+        assert_eq!(server.wait_exit().code(), Some(0));
+        let log = server.output();
         assert!(log.lines().count() > 5, "debug logging was on: {log}");
         assert!(log.contains("request"), "requests were logged: {log}");
         for secret in [api_key, webhook_secret, token, db_password] {
@@ -730,12 +651,14 @@ async fn no_secret_appears_in_any_log_line() {
 
 /// SIGTERM while requests wait on the store: the listener closes at once, the waiting
 /// requests still get their answers, the WAL is checkpointed and the process exits 0
-/// within 10 seconds.
+/// within 10 seconds. Each step waits for the server to say (in its log) or show that
+/// the previous one happened, never for a fixed time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_finishes_in_flight_requests_checkpoints_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     drop(demo_store(dir.path()).await);
-    let mut server = Server::start(dir.path(), &[]);
+    // tower_http's debug lines say when each request reached the handlers.
+    let mut server = serve_process(dir.path(), &[("RUST_LOG", "info,tower_http=debug")]);
     jobrank::install_crypto();
     let client = reqwest::Client::new();
     // Hold the store's write lock so /readyz requests stay in flight.
@@ -748,30 +671,35 @@ async fn sigterm_finishes_in_flight_requests_checkpoints_and_exits_zero() {
         let url = server.url("/readyz");
         in_flight.push(tokio::spawn(async move { c.get(url).send().await }));
     }
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let started = "started processing request";
+    tokio::task::block_in_place(|| server.wait_for_output(started, 4));
     let stopping = Instant::now();
     server.sigterm();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let refused = std::net::TcpStream::connect(("127.0.0.1", server.port)).is_err();
-    assert!(refused, "the listener still accepts after SIGTERM");
-    assert!(
-        server.child.try_wait().unwrap().is_none(),
-        "exited before finishing requests"
-    );
+    tokio::task::block_in_place(|| server.wait_for_output("shutdown requested", 1));
+    let addr = server.addr;
+    eventually("the listener is closed after SIGTERM", || async move {
+        std::net::TcpStream::connect(addr).is_err()
+    })
+    .await;
+    assert!(server.running(), "exited before finishing requests");
     blocker.execute_batch("ROLLBACK").unwrap();
     drop(blocker);
     for r in in_flight {
         let res = r.await.unwrap().expect("an in-flight request was cut off");
         assert_eq!(res.status(), 200, "in-flight request answered");
     }
-    let code = server.wait_exit(Duration::from_secs(10));
-    assert_eq!(code, Some(0), "log:\n{}", server.log());
+    let code = tokio::task::block_in_place(|| server.wait_exit()).code();
+    assert_eq!(code, Some(0), "log:\n{}", server.output());
     assert!(stopping.elapsed() < Duration::from_secs(10));
     let wal = PathBuf::from(format!("{}-wal", db.display()));
     assert!(
         !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
         "the WAL was not checkpointed"
     );
-    assert!(server.log().contains("jobrank stopped"), "{}", server.log());
+    assert!(
+        server.output().contains("jobrank stopped"),
+        "{}",
+        server.output()
+    );
     assert_eq!(integrity(&db), "ok");
 }

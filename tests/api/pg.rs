@@ -1,21 +1,59 @@
 //! A real PostgreSQL for the replication tests. Uses TEST_DATABASE_URL when set;
-//! otherwise starts a throwaway PostgreSQL 15 (initdb + postgres from
-//! /usr/lib/postgresql/15/bin) in a temporary directory on a free loopback port, run as
-//! the `postgres` user when the tests run as root. Each test gets a fresh database, so
-//! tests run in parallel; fault tests start their own server, which they can stop and
-//! restart. When PostgreSQL cannot be started the test fails with the reason.
+//! otherwise starts a throwaway PostgreSQL (initdb + postgres of the newest major version
+//! installed under /usr/lib/postgresql/*/bin, the rule `scripts/test` installs by) in a
+//! temporary directory on a loopback port, run as the `postgres` user when the tests
+//! run as root. Each test gets a fresh database, so tests run in parallel; fault tests
+//! start their own server, which they can stop and restart. When PostgreSQL cannot be
+//! started the test fails with the reason.
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-const BIN: &str = "/usr/lib/postgresql/15/bin";
+use crate::helpers::eventually;
+
+/// Where PostgreSQL's programs are: the newest major version installed under
+/// /usr/lib/postgresql (Debian's layout; `scripts/test` installs the `postgresql`
+/// package when none is).
+pub fn bin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new("/usr/lib/postgresql");
+        let mut versions: Vec<(Vec<u32>, PathBuf)> = std::fs::read_dir(root)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let version = name
+                    .split('.')
+                    .map(|part| part.parse::<u32>().ok())
+                    .collect::<Option<Vec<u32>>>()?;
+                let bin = e.path().join("bin");
+                (bin.join("initdb").is_file() && bin.join("postgres").is_file())
+                    .then_some((version, bin))
+            })
+            .collect();
+        versions.sort();
+        versions.pop().map(|(_, bin)| bin).unwrap_or_else(|| {
+            panic!(
+                "PostgreSQL cannot be started: no {}/*/bin/initdb (Debian package `postgresql`; \
+                 scripts/test installs it), and TEST_DATABASE_URL is not set",
+                root.display()
+            )
+        })
+    })
+}
+
+fn program(name: &str) -> String {
+    bin_dir().join(name).to_string_lossy().into_owned()
+}
 
 fn is_root() -> bool {
     // The effective uid from /proc, to stay in safe Rust.
@@ -40,12 +78,98 @@ fn pg_command(program: &str) -> Command {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("a free loopback port")
-        .local_addr()
-        .unwrap()
-        .port()
+/// A port for a PostgreSQL server. PostgreSQL cannot be asked for port 0, so the port
+/// is chosen here: below the kernel's ephemeral range (where the kernel never hands a
+/// port out by itself, as it would to outgoing connections) and never twice in this
+/// process. Another program may still hold it: the start then fails with "Address
+/// already in use" and is retried on another port ([`PORT_TRIES`]).
+fn pick_port() -> u16 {
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    let ephemeral_low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    let mut given = GIVEN.lock().unwrap();
+    let given = given.get_or_insert_with(HashSet::new);
+    loop {
+        let port = rand::random_range(10_000..ephemeral_low.max(10_001));
+        if given.insert(port) {
+            return port;
+        }
+    }
+}
+
+/// Starts on another port when the one picked is taken, at most this many times.
+const PORT_TRIES: usize = 10;
+
+/// What the server log says when the port was taken.
+fn port_taken(log: &str) -> bool {
+    log.contains("Address already in use")
+}
+
+fn initdb(data: &Path) {
+    let out = pg_command(&program("initdb"))
+        .arg("-D")
+        .arg(data)
+        .args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C.UTF-8",
+        ])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL cannot be started: initdb in {} failed to run: {e}",
+                bin_dir().display()
+            )
+        });
+    assert!(
+        out.status.success(),
+        "PostgreSQL cannot be started: initdb failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn chown_to_postgres(path: &Path) {
+    if is_root() {
+        let st = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(path)
+            .status()
+            .expect("chown runs");
+        assert!(st.success(), "cannot chown {} to postgres", path.display());
+    }
+}
+
+/// Whether the server at `url` takes connections and is the one whose data directory
+/// is `data` (another program's PostgreSQL may hold the port picked).
+async fn serves(url: &str, data: &Path) -> bool {
+    // Whatever holds the port may never answer: this attempt then ends, and the next
+    // one is made (by `eventually`) after a look at the server's log.
+    let connect = tokio_postgres::connect(url, tokio_postgres::NoTls);
+    let Ok(Ok((client, conn))) = tokio::time::timeout(Duration::from_secs(2), connect).await else {
+        return false;
+    };
+    let conn = tokio::spawn(conn);
+    let dir: Option<String> = client
+        .query_one("SELECT current_setting('data_directory')", &[])
+        .await
+        .ok()
+        .map(|r| r.get(0));
+    drop(client);
+    let _ = conn.await;
+    dir.is_some_and(|d| Path::new(&d) == data)
+}
+
+/// How a start ended.
+enum Started {
+    Up(Child),
+    PortTaken,
 }
 
 /// A PostgreSQL server this test process started.
@@ -86,64 +210,31 @@ impl PgServer {
             .prefix("jobrank-pg-")
             .tempdir()
             .expect("temp dir for PostgreSQL");
-        if is_root() {
-            let st = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(dir.path())
-                .status()
-                .expect("chown runs");
-            assert!(
-                st.success(),
-                "cannot chown {} to postgres",
-                dir.path().display()
-            );
-        }
+        chown_to_postgres(dir.path());
         let data = dir.path().join("data");
-        let out = pg_command(&format!("{BIN}/initdb"))
-            .arg("-D")
-            .arg(&data)
-            .args([
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-                "--locale=C.UTF-8",
-            ])
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("PostgreSQL cannot be started: initdb in {BIN} failed to run: {e}")
-            });
-        assert!(
-            out.status.success(),
-            "PostgreSQL cannot be started: initdb failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        initdb(&data);
         for (name, content) in files {
             // Relative file settings resolve against the data directory.
             let path = data.join(name);
             std::fs::write(&path, content).expect("write server file");
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-            if is_root() {
-                let st = Command::new("chown")
-                    .arg("postgres:postgres")
-                    .arg(&path)
-                    .status()
-                    .unwrap();
-                assert!(st.success());
-            }
+            chown_to_postgres(&path);
         }
-        let server = PgServer {
+        let mut server = PgServer {
             dir,
-            port: free_port(),
+            port: 0,
             extra: extra.iter().map(|s| s.to_string()).collect(),
             child: Mutex::new(None),
         };
-        server.start_process().await;
-        server
+        for _ in 0..PORT_TRIES {
+            server.port = pick_port();
+            if let Started::Up(child) = server.launch().await {
+                *server.child.lock().unwrap() = Some(child);
+                return server;
+            }
+        }
+        panic!("PostgreSQL cannot be started: {PORT_TRIES} ports in a row were taken");
     }
 
     /// The server's directory (owned by postgres when running as root).
@@ -151,65 +242,61 @@ impl PgServer {
         self.dir.path()
     }
 
-    fn start_process(
-        &self,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
-        Box::pin(async move {
-            let data = self.dir.path().join("data");
-            let mut cmd = pg_command(&format!("{BIN}/postgres"));
-            cmd.arg("-D")
-                .arg(&data)
-                .args(["-p", &self.port.to_string(), "-k"])
-                .arg(self.dir.path())
-                .args([
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "max_connections=200",
-                    "-c",
-                    "shared_buffers=32MB",
-                ]);
-            for e in &self.extra {
-                cmd.args(["-c", e]);
-            }
-            let log = std::fs::File::create(self.dir.path().join("server.log")).expect("log file");
-            cmd.stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log);
-            let child = cmd.spawn().unwrap_or_else(|e| {
-                panic!("PostgreSQL cannot be started: postgres failed to run: {e}")
-            });
-            *self.child.lock().unwrap() = Some(child);
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                if tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls)
-                    .await
-                    .is_ok()
-                {
-                    return;
-                }
-                if let Some(status) = self
-                    .child
-                    .lock()
-                    .unwrap()
-                    .as_mut()
-                    .and_then(|c| c.try_wait().ok().flatten())
-                {
-                    panic!(
-                        "PostgreSQL cannot be started: postgres exited with {status}: {}",
-                        self.log()
-                    );
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "PostgreSQL did not accept connections within 30 s: {}",
+    /// Starts postgres on `self.port` and waits until it takes connections.
+    async fn launch(&self) -> Started {
+        let data = self.dir.path().join("data");
+        let mut cmd = pg_command(&program("postgres"));
+        cmd.arg("-D")
+            .arg(&data)
+            .args(["-p", &self.port.to_string(), "-k"])
+            .arg(self.dir.path())
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=32MB",
+            ]);
+        for e in &self.extra {
+            cmd.args(["-c", e]);
+        }
+        let log = std::fs::File::create(self.dir.path().join("server.log")).expect("log file");
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        let child = cmd.spawn().unwrap_or_else(|e| {
+            panic!("PostgreSQL cannot be started: postgres failed to run: {e}")
+        });
+        let child = Mutex::new(child);
+        let url = self.url("postgres");
+        let up = eventually("PostgreSQL accepts connections", || async {
+            let exited = child.lock().unwrap().try_wait();
+            match exited {
+                Ok(Some(_)) if port_taken(&self.log()) => return Ok(false),
+                Ok(Some(status)) => panic!(
+                    "PostgreSQL cannot be started: postgres exited with {status}: {}",
                     self.log()
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                ),
+                _ => {}
+            }
+            if serves(&url, &data).await {
+                Ok(true)
+            } else {
+                Err(self.log())
             }
         })
+        .await;
+        let mut child = child.into_inner().unwrap();
+        if up {
+            Started::Up(child)
+        } else {
+            // It has exited; reap it.
+            let _ = child.wait();
+            Started::PortTaken
+        }
     }
 
     /// The server log so far, for failure messages.
@@ -228,7 +315,7 @@ impl PgServer {
     /// Stops the server (fast shutdown: clients are disconnected) and waits for it.
     pub fn stop(&self) {
         if let Some(mut child) = self.child.lock().unwrap().take() {
-            let _ = pg_command(&format!("{BIN}/pg_ctl"))
+            let _ = pg_command(&program("pg_ctl"))
                 .arg("-D")
                 .arg(self.dir.path().join("data"))
                 .args(["stop", "-m", "fast", "-w"])
@@ -239,10 +326,17 @@ impl PgServer {
         }
     }
 
-    /// Starts the server again after [`PgServer::stop`], on the same port and data.
+    /// Starts the server again after [`PgServer::stop`], on the same port and data (the
+    /// clients know it by that port; no other server of this process is given it).
     pub async fn restart(&self) {
         self.stop();
-        self.start_process().await;
+        match self.launch().await {
+            Started::Up(child) => *self.child.lock().unwrap() = Some(child),
+            Started::PortTaken => panic!(
+                "PostgreSQL cannot be restarted: another program took port {} meanwhile",
+                self.port
+            ),
+        }
     }
 
     /// A fresh database on this server.
@@ -324,48 +418,54 @@ async fn shared() -> &'static SharedServer {
                     _watchdog: Mutex::new(spawn_watchdog("true", None)),
                 };
             }
-            let dir: PathBuf = tempfile::Builder::new()
-                .prefix("jobrank-pg-shared-")
-                .tempdir()
-                .expect("temp dir")
-                .keep();
-            if is_root() {
-                let st = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().unwrap();
-                assert!(st.success(), "cannot chown the PostgreSQL directory");
+            for _ in 0..PORT_TRIES {
+                if let Some(server) = start_shared().await {
+                    return server;
+                }
             }
-            let data = dir.join("data");
-            let out = pg_command(&format!("{BIN}/initdb"))
-                .arg("-D")
-                .arg(&data)
-                .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C.UTF-8"])
-                .output()
-                .unwrap_or_else(|e| panic!("PostgreSQL cannot be started: initdb failed to run: {e}"));
-            assert!(out.status.success(), "PostgreSQL cannot be started: initdb failed: {}", String::from_utf8_lossy(&out.stderr));
-            let port = free_port();
-            let script = format!(
-                "{BIN}/postgres -D '{d}' -p {port} -k '{dir}' -c listen_addresses=127.0.0.1 -c fsync=off \
-                 -c max_connections=300 -c shared_buffers=64MB >'{dir}/server.log' 2>&1 & pid=$!; \
-                 cat >/dev/null; kill -INT $pid; wait $pid; rm -rf '{dir}'",
-                d = data.display(),
-                dir = dir.display()
-            );
-            let watchdog = spawn_watchdog(&script, Some(()));
-            let admin_url = format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable");
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await.is_err() {
-                assert!(
-                    Instant::now() < deadline,
-                    "PostgreSQL cannot be started: no connection within 30 s: {}",
-                    std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            SharedServer {
-                admin_url,
-                _watchdog: Mutex::new(watchdog),
-            }
+            panic!("PostgreSQL cannot be started: {PORT_TRIES} ports in a row were taken");
         })
         .await
+}
+
+/// Starts the shared server; `None` when its port was taken (the watchdog then removes
+/// the directory, and the caller tries again).
+async fn start_shared() -> Option<SharedServer> {
+    let dir: PathBuf = tempfile::Builder::new()
+        .prefix("jobrank-pg-shared-")
+        .tempdir()
+        .expect("temp dir")
+        .keep();
+    chown_to_postgres(&dir);
+    let data = dir.join("data");
+    initdb(&data);
+    let port = pick_port();
+    let script = format!(
+        "{postgres} -D '{d}' -p {port} -k '{dir}' -c listen_addresses=127.0.0.1 -c fsync=off \
+         -c max_connections=300 -c shared_buffers=64MB >'{dir}/server.log' 2>&1 & pid=$!; \
+         cat >/dev/null; kill -INT $pid; wait $pid; rm -rf '{dir}'",
+        postgres = program("postgres"),
+        d = data.display(),
+        dir = dir.display()
+    );
+    let watchdog = Mutex::new(spawn_watchdog(&script, Some(())));
+    let admin_url = format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable");
+    let log = || std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+    let up = eventually("the shared PostgreSQL accepts connections", || async {
+        if port_taken(&log()) {
+            Ok(false)
+        } else if serves(&admin_url, &data).await {
+            Ok(true)
+        } else {
+            Err(log())
+        }
+    })
+    .await;
+    // Dropping the watchdog closes its stdin: it stops the server and removes its files.
+    up.then(|| SharedServer {
+        admin_url,
+        _watchdog: watchdog,
+    })
 }
 
 fn spawn_watchdog(script: &str, as_postgres: Option<()>) -> Child {

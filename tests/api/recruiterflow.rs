@@ -15,7 +15,7 @@ use secrecy::SecretString;
 use tempfile::TempDir;
 
 use crate::fake_recruiterflow::{API_KEY, FakeJob, FakeRecruiterflow, Fault};
-use crate::helpers::{TestApp, run_cli, spawn_app, spawn_app_with, stderr, stdout};
+use crate::helpers::{TestApp, eventually, run_cli, spawn_app, spawn_app_with, stderr, stdout};
 use crate::web_support::{add_job, add_user, sign_in};
 use jobrank::domain::Role;
 
@@ -381,19 +381,7 @@ async fn a_fresh_jobrank_with_only_the_key_and_base_url_shows_the_open_jobs_with
         ("RECRUITERFLOW_BASE_URL", fake.base_url()),
     ])
     .await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let run = loop {
-        let run = app
-            .store
-            .read(|c| sync_runs::latest_run(c, sync::RUN_KIND))
-            .await
-            .unwrap();
-        if let Some(r) = run.filter(|r| r.status != "running") {
-            break r;
-        }
-        assert!(Instant::now() < deadline, "no sync finished");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let run = app.syncs_finished(1).await;
     assert_eq!(run.status, "ok", "{:?}", run.message);
     let open = open_jobs(&app.store).await;
     assert_eq!(open.len(), 20);
@@ -508,22 +496,27 @@ async fn the_syncer_runs_at_start_on_trigger_and_reports_its_status() {
     let wait_runs = |n: usize| {
         let store = store.clone();
         async move {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            loop {
+            eventually(&format!("{n} sync runs finished"), || async {
                 let runs = store.read(|c| sync_runs::recent_runs(c, 10)).await.unwrap();
                 if runs.len() >= n && runs.iter().all(|r| r.status != "running") {
-                    return runs;
+                    Ok(runs)
+                } else {
+                    Err(format!("{runs:?}"))
                 }
-                assert!(Instant::now() < deadline, "runs: {runs:?}");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            })
+            .await
         }
     };
     let runs = wait_runs(2).await;
     assert_eq!(runs[1].status, "failed");
     assert!(runs[1].message.as_deref().unwrap().contains("interrupted"));
     assert_eq!(runs[0].status, "ok");
-    let status = syncer.status();
+    // The run is recorded in the store just before the syncer's own status is updated.
+    let status = eventually("the syncer reports the finished sync", || async {
+        let s = syncer.status();
+        (!s.running && s.last_ok.is_some()).then_some(s)
+    })
+    .await;
     assert!(!status.running && status.last_ok == Some(true) && !status.bad_key);
     assert!(status.last_message.unwrap().contains("6 open jobs seen"));
     fake.edit_job(6, |j| j.title = "Refreshed".into());
@@ -737,22 +730,7 @@ async fn a_failing_users_endpoint_keeps_the_jobs_synced_records_the_error_and_th
 
 /// Waits until `n` Recruiterflow sync runs have finished; returns the latest.
 async fn wait_for_runs(app: &TestApp, n: usize) -> sync_runs::SyncRun {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let runs: Vec<sync_runs::SyncRun> = app
-            .store
-            .read(|c| sync_runs::recent_runs(c, 50))
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|r| r.kind == sync::RUN_KIND)
-            .collect();
-        if runs.len() >= n && runs.iter().all(|r| r.status != "running") {
-            return runs[0].clone();
-        }
-        assert!(Instant::now() < deadline, "runs: {runs:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.syncs_finished(n).await
 }
 
 /// The admin page's table row of a user.

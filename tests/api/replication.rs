@@ -11,6 +11,7 @@ use jobrank::store::{self, Store, commands, jobs, outbox, submissions, users};
 use secrecy::SecretString;
 use tempfile::TempDir;
 
+use crate::helpers::eventually;
 use crate::pg::{self, PgServer, TestDb};
 
 /// One replica: its own data directory and store.
@@ -1051,16 +1052,11 @@ async fn cli_sync_and_reconcile_report_and_fail_with_the_reason() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("reconciling submissions"));
     // Postgres unreachable: non-zero exit, the reason, and never the password.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dead =
-        format!("postgres://jobrank:hunter2secret@127.0.0.1:{port}/postgres?sslmode=disable");
+    // Nothing listens on port 1 (a privileged port no test server takes).
+    let dead = "postgres://jobrank:hunter2secret@127.0.0.1:1/postgres?sslmode=disable";
     let out = crate::helpers::run_cli(
         &["sync", "supabase"],
-        &[("JOBRANK_DATA_DIR", data), ("SUPABASE_DB_URL", &dead)],
+        &[("JOBRANK_DATA_DIR", data), ("SUPABASE_DB_URL", dead)],
         None,
     );
     assert!(!out.status.success());
@@ -1218,21 +1214,6 @@ async fn tls_to_a_self_signed_server_is_verified_with_sslrootcert() {
     assert!(!e.contains("pw@"));
 }
 
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !check().await {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-}
-
 #[tokio::test]
 async fn two_running_jobrank_servers_converge_through_postgres_despite_an_outage() {
     let server = Arc::new(PgServer::start().await);
@@ -1305,7 +1286,20 @@ async fn two_running_jobrank_servers_converge_through_postgres_despite_an_outage
         t0() + Duration::minutes(4),
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    // The replicas notice the outage: something answers on PostgreSQL's port and hangs
+    // up at once, until the replicas' pushers and pullers (every second) have tried
+    // four times, each attempt failing.
+    let port_holder = tokio::net::TcpListener::bind(("127.0.0.1", server.port))
+        .await
+        .expect("PostgreSQL's port is free while it is stopped");
+    for _ in 0..4 {
+        let (connection, _) = tokio::time::timeout(crate::helpers::WAIT, port_holder.accept())
+            .await
+            .expect("the replicas try to reach PostgreSQL while it is down")
+            .unwrap();
+        drop(connection);
+    }
+    drop(port_holder);
     server.restart().await;
     let (sa, sb) = (a.store.clone(), b.store.clone());
     eventually(

@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 
 use jobrank::app::ServeLimits;
 
-use crate::helpers::{TestApp, spawn_app_limited};
+use crate::helpers::{TestApp, eventually, spawn_app_limited};
 
 /// A jobrank whose header and body limits are one second.
 async fn impatient_app() -> TestApp {
@@ -43,7 +43,7 @@ async fn drip(
 ) -> Dripped {
     let stream = TcpStream::connect(addr).await.unwrap();
     let (mut rd, mut wr) = stream.into_split();
-    let reader = tokio::spawn(async move {
+    let mut reader = tokio::spawn(async move {
         let mut got = Vec::new();
         let _ = rd.read_to_end(&mut got).await;
         String::from_utf8_lossy(&got).into_owned()
@@ -58,20 +58,14 @@ async fn drip(
         sent += 1;
         tokio::time::sleep(every).await;
     }
-    let ended = tokio::time::timeout_at(deadline.into(), async {
-        while !reader.is_finished() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    let (ended, answer) = match tokio::time::timeout_at(deadline.into(), &mut reader).await {
+        Ok(answer) => (true, answer.unwrap()),
+        Err(_) => {
+            reader.abort();
+            (false, String::new())
         }
-    })
-    .await
-    .is_ok();
-    drop(wr);
-    let answer = if ended {
-        reader.await.unwrap()
-    } else {
-        reader.abort();
-        String::new()
     };
+    drop(wr);
     Dripped {
         sent,
         answer,
@@ -140,14 +134,12 @@ async fn open_connections_are_capped() {
         s.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
         held.push(s);
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app.connections.open() < 2 {
-        assert!(
-            Instant::now() < deadline,
-            "the held connections were not accepted"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // Both are accepted, and the server then waits for a turn before it accepts again.
+    eventually(
+        "the held connections are accepted and the cap is reached",
+        || async { app.connections.open() == 2 && app.connections.waiting_for_turn() },
+    )
+    .await;
     let url = app.url("/healthz");
     let third = tokio::spawn(async move {
         reqwest::Client::new()
@@ -156,8 +148,6 @@ async fn open_connections_are_capped() {
             .await
             .map(|r| r.status().as_u16())
     });
-    // Give the server every chance to (wrongly) serve it.
-    tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!third.is_finished(), "a third connection was served");
     drop(held.pop());
     let status = tokio::time::timeout(Duration::from_secs(30), third)

@@ -488,6 +488,9 @@ fn a_confirmed_dashboard_copy_is_trusted_until_this_process_writes_and_one_secon
 
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
+    // The trust window's clock moves only when the test moves it, so a slow machine
+    // cannot end the window early (nor a fast one keep it open).
+    store.stop_read_clock();
     // A command-line tool working on the same data directory.
     let tool = open(dir.path());
     let scorer = add_user(&store, "ana@agency.example", Role::AccountManager);
@@ -503,34 +506,53 @@ fn a_confirmed_dashboard_copy_is_trusted_until_this_process_writes_and_one_secon
 
     let lw = store.local_writes();
     assert!(
-        cache.recent_view(lw, &scorer.id, now).is_none(),
+        cache
+            .recent_view(&store.read_stamp(), &scorer.id, now)
+            .is_none(),
         "nothing confirmed yet"
     );
     assert_eq!(confirm(now).jobs().len(), 1);
     let fast = cache
-        .recent_view(lw, &scorer.id, now)
+        .recent_view(&store.read_stamp(), &scorer.id, now)
         .expect("trusted right after the store confirmed it");
     assert_eq!(fast.jobs().len(), 1);
     assert!(
-        cache.recent_view(lw, "another-viewer", now).is_none(),
+        cache
+            .recent_view(&store.read_stamp(), "another-viewer", now)
+            .is_none(),
         "another viewer's part is read from the store first"
     );
 
     // A write by this process: the copy is not trusted any more, whatever the time.
     add_job(&store, 2, true);
     assert_eq!(store.local_writes(), lw + 1);
-    assert!(cache.recent_view(lw + 1, &scorer.id, now).is_none());
+    assert!(
+        cache
+            .recent_view(&store.read_stamp(), &scorer.id, now)
+            .is_none()
+    );
     let lw = store.local_writes();
     assert_eq!(confirm(now).jobs().len(), 2);
 
-    // A write by the tool does not move this process's count: it shows once the
-    // second of trust is over.
+    // A write by the tool does not move this process's count: the copy stands for
+    // just under a second, and shows the write once the second of trust is over.
     add_job(&tool, 3, true);
     assert_eq!(store.local_writes(), lw);
-    std::thread::sleep(TRUST_READ_FOR + std::time::Duration::from_millis(100));
+    store.advance_read_clock(TRUST_READ_FOR - std::time::Duration::from_millis(1));
+    assert_eq!(
+        cache
+            .recent_view(&store.read_stamp(), &scorer.id, now)
+            .expect("trusted within the second")
+            .jobs()
+            .len(),
+        2
+    );
+    store.advance_read_clock(std::time::Duration::from_millis(1));
     let now = store::now();
     assert!(
-        cache.recent_view(lw, &scorer.id, now).is_none(),
+        cache
+            .recent_view(&store.read_stamp(), &scorer.id, now)
+            .is_none(),
         "trusted for one second at most"
     );
     assert_eq!(confirm(now).jobs().len(), 3);

@@ -1,12 +1,12 @@
 //! The dashboard's "Refresh now" control, against the fake Recruiterflow server.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jobrank::domain::Role;
 use jobrank::store::sync_runs::{self, RunTotals};
 
 use crate::fake_recruiterflow::{API_KEY, FakeJob, FakeRecruiterflow};
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, eventually, spawn_app, spawn_app_with};
 use crate::web_support::{Browser, add_user, sign_in};
 
 /// Waits until `n` full syncs were recorded and none is running; returns when the
@@ -16,20 +16,14 @@ async fn wait_for_syncs(
     browser: &Browser<'_>,
     n: usize,
 ) -> chrono::DateTime<chrono::Utc> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let body = browser
-            .htmx_get("/sync/recruiterflow/status")
-            .await
-            .text()
-            .await
-            .unwrap();
-        if full_syncs(app).await >= n && !body.contains("Syncing") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "sync {n} never finished: {body}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.syncs_finished(n).await;
+    let body = browser
+        .htmx_get("/sync/recruiterflow/status")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!body.contains("Syncing"), "{body}");
     app.store
         .read(|c| sync_runs::latest_run(c, "recruiterflow"))
         .await
@@ -60,21 +54,7 @@ async fn refresh_now_syncs_shows_progress_and_reloads_when_done() {
     add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
     let browser = sign_in(&app, "tom@agency.example").await;
     // Let the sync that runs at start finish first.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !browser
-        .htmx_get("/sync/recruiterflow/status")
-        .await
-        .text()
-        .await
-        .unwrap()
-        .contains("Refresh now")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the start-up sync never finished"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_syncs(&app, &browser, 1).await;
     let page = browser.get("/").await.text().await.unwrap();
     assert!(page.contains("Refresh now"), "{page}");
     assert!(!page.contains("Head of Data"));
@@ -102,8 +82,7 @@ async fn refresh_now_syncs_shows_progress_and_reloads_when_done() {
         "the control polls: {fragment}"
     );
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    eventually("the sync finished and the page reloads", || async {
         let res = browser
             .htmx_get("/sync/recruiterflow/status?after=running")
             .await;
@@ -112,11 +91,12 @@ async fn refresh_now_syncs_shows_progress_and_reloads_when_done() {
         let body = res.text().await.unwrap();
         if refresh {
             assert!(body.contains("Refresh now"), "{body}");
-            break;
+            Ok(())
+        } else {
+            Err(body)
         }
-        assert!(Instant::now() < deadline, "the sync never finished: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     let page = browser.get("/").await.text().await.unwrap();
     assert!(
         page.contains("Head of Data"),

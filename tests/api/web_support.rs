@@ -1,13 +1,17 @@
-//! Web test support: users, sign-in and a signed-in client that carries the session
-//! cookie and the CSRF token, over real HTTP.
+//! Web test support: users, jobs, and a signed-in client that carries the session
+//! cookie and the CSRF token, over real HTTP (signing in itself is in `helpers`).
 
 #![allow(dead_code)]
 
 use jobrank::domain::Role;
 use jobrank::store::users::{self, NewUser};
-use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::header::COOKIE;
 
 use crate::helpers::TestApp;
+pub use crate::helpers::{
+    FormBody, Session, csrf_field, login_form_at, post_login_at, set_cookie_header,
+    set_cookie_value, sign_in_at,
+};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -36,55 +40,14 @@ pub async fn add_user(app: &TestApp, email: &str, role: Role, scores: bool) -> u
         .unwrap()
 }
 
-/// The value of a cookie set by a response, if any.
-pub fn set_cookie_value(res: &reqwest::Response, name: &str) -> Option<String> {
-    set_cookie_header(res, name).and_then(|h| {
-        h.split(';')
-            .next()
-            .and_then(|kv| kv.split_once('='))
-            .map(|(_, v)| v.to_string())
-    })
-}
-
-/// The whole Set-Cookie header for a cookie, if any.
-pub fn set_cookie_header(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(str::to_string)
-}
-
-/// Pulls `value="..."` of the hidden `csrf` input out of a page.
-pub fn csrf_field(html: &str) -> Option<String> {
-    let i = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
-    Some(html[i..].split('"').next()?.to_string())
-}
-
 /// Opens the sign-in page: (login cookie, form token).
 pub async fn login_form(app: &TestApp) -> (String, String) {
-    let res = app.get("/login").await;
-    assert_eq!(res.status(), 200);
-    let cookie = set_cookie_value(&res, "jobrank_login").expect("login cookie");
-    let html = res.text().await.unwrap();
-    (cookie, csrf_field(&html).expect("csrf field"))
+    login_form_at(&app.client, &app.url("")).await
 }
 
 /// Posts the sign-in form.
 pub async fn post_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    let (cookie, token) = login_form(app).await;
-    app.client
-        .post(app.url("/login"))
-        .header(COOKIE, format!("jobrank_login={cookie}"))
-        .form(&[
-            ("email", email),
-            ("password", password),
-            ("csrf", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap()
+    post_login_at(&app.client, &app.url(""), email, password).await
 }
 
 /// A signed-in browser: the session cookie and its CSRF token.
@@ -100,17 +63,8 @@ pub async fn sign_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
 }
 
 pub async fn sign_in_with<'a>(app: &'a TestApp, email: &str, password: &str) -> Browser<'a> {
-    let res = post_login(app, email, password).await;
-    assert_eq!(res.status(), 303, "sign-in should redirect");
-    let cookie = set_cookie_value(&res, "jobrank_session").expect("session cookie");
-    let mut b = Browser {
-        app,
-        cookie,
-        csrf: String::new(),
-    };
-    let html = b.get("/").await.text().await.unwrap();
-    b.csrf = csrf_field(&html).expect("csrf token on the dashboard");
-    b
+    let Session { cookie, csrf } = sign_in_at(&app.client, &app.url(""), email, password).await;
+    Browser { app, cookie, csrf }
 }
 
 impl Browser<'_> {
@@ -153,24 +107,6 @@ impl Browser<'_> {
             .send()
             .await
             .unwrap()
-    }
-}
-
-/// Sends a urlencoded form body (reqwest's `form` feature is not enabled).
-pub trait FormBody {
-    fn form(self, fields: &[(&str, &str)]) -> Self;
-}
-
-impl FormBody for reqwest::RequestBuilder {
-    fn form(self, fields: &[(&str, &str)]) -> Self {
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
-        self.header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body(body)
     }
 }
 

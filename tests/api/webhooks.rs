@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::fake_recruiterflow::{API_KEY, FakeRecruiterflow, Fault};
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, eventually, spawn_app_with};
 use crate::recruiterflow::{client_for, fast_options, fresh_store};
 use crate::web_support::{add_user, sign_in};
 use jobrank::domain::Role;
@@ -29,30 +29,10 @@ fn settings(fake: &FakeRecruiterflow) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn wait_for<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !f().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn sync_finished(app: &TestApp) -> bool {
-    app.store
-        .read(|c| sync_runs::latest_run(c, sync::RUN_KIND))
-        .await
-        .unwrap()
-        .is_some_and(|r| r.status != "running")
-}
-
 /// jobrank synced once from a fake agency of `n` jobs, with webhooks configured.
 async fn synced_app(fake: &FakeRecruiterflow) -> TestApp {
     let app = spawn_app_with(&settings(fake)).await;
-    wait_for("the first sync", || sync_finished(&app)).await;
+    app.syncs_finished(1).await;
     app
 }
 
@@ -118,12 +98,12 @@ async fn a_signed_webhook_updates_the_job_and_an_unsigned_one_changes_nothing() 
     let t = Instant::now();
     let (status, answer) = post_signed(&app, &body).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
-    wait_for("the signed change", || async {
+    eventually("the signed change", || async {
         job(&app, 3).await.unwrap().title == "Head of Data (signed)"
     })
     .await;
     let took = t.elapsed();
-    wait_for("the event to be done", || all_done(&app)).await;
+    eventually("the event to be done", || all_done(&app)).await;
     let ev = &events(&app).await[0];
     assert_eq!((ev.status.as_str(), ev.job_id), ("done", Some(3)));
     eprintln!("signed webhook visible in the store after {took:?}");
@@ -142,14 +122,19 @@ async fn a_signed_webhook_updates_the_job_and_an_unsigned_one_changes_nothing() 
         answer["detail"].as_str().unwrap().contains("missing"),
         "{answer}"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A signed event sent after it, and done: the worker has taken every event stored
+    // before it, so the unsigned one would have been fetched by now had it been kept.
+    let barrier = json!({"id": "evt_2", "event": "job.updated", "data": {"job_id": 5}});
+    assert_eq!(post_signed(&app, &barrier).await.0, StatusCode::ACCEPTED);
+    eventually("the later signed event to be done", || all_done(&app)).await;
     assert_eq!(job(&app, 4).await.unwrap().title, "Role 4");
     assert_eq!(
         fake.job_fetches(4),
         fetches,
         "an unsigned event reached Recruiterflow"
     );
-    assert_eq!(events(&app).await.len(), 1, "the unsigned event was stored");
+    let stored: Vec<Option<i64>> = events(&app).await.iter().map(|e| e.job_id).collect();
+    assert_eq!(stored, [Some(3), Some(5)], "the unsigned event was stored");
     app.stop().await;
 }
 
@@ -338,7 +323,7 @@ async fn a_duplicate_event_is_answered_200_and_processed_once() {
         .count();
     let duplicates = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
     assert_eq!((accepted, duplicates), (1, 9));
-    wait_for("processing", || all_done(&app)).await;
+    eventually("processing", || all_done(&app)).await;
     let stored = events(&app).await;
     assert_eq!(stored.len(), 3);
     assert!(stored[1].event_key.starts_with("sha256:"));
@@ -389,7 +374,7 @@ async fn a_path_token_admits_senders_that_cannot_sign() {
     let body = br#"{"event":"job.updated","data":{"job_id":2}}"#;
     let (status, _) = post(&app, &format!("/webhooks/recruiterflow/{TOKEN}"), body, &[]).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    wait_for("the token event", || async {
+    eventually("the token event", || async {
         job(&app, 2).await.unwrap().client == "Token Client Ltd"
     })
     .await;
@@ -420,9 +405,9 @@ async fn an_update_arriving_after_the_archive_keeps_the_job_closed() {
     let archived = json!({"id": "a1", "event": "job.archived", "data": {"id": 1}});
     let updated = json!({"id": "u1", "event": "job.updated", "data": {"id": 1}});
     assert_eq!(post_signed(&app, &archived).await.0, StatusCode::ACCEPTED);
-    wait_for("the archive", || all_done(&app)).await;
+    eventually("the archive", || all_done(&app)).await;
     assert_eq!(post_signed(&app, &updated).await.0, StatusCode::ACCEPTED);
-    wait_for("the late update", || all_done(&app)).await;
+    eventually("the late update", || all_done(&app)).await;
     let j = job(&app, 1).await.unwrap();
     assert!(!j.is_open, "a late job.updated reopened an archived job");
     assert_eq!(j.status, "Archived");
@@ -437,7 +422,7 @@ async fn an_update_arriving_after_the_archive_keeps_the_job_closed() {
         .0,
         StatusCode::ACCEPTED
     );
-    wait_for("the deleted job", || async {
+    eventually("the deleted job", || async {
         !job(&app, 2).await.unwrap().is_open
     })
     .await;
@@ -451,7 +436,7 @@ async fn a_candidate_stage_change_records_the_new_pipeline() {
     fake.edit_job(2, |j| j.candidates.push((9001, "Offer", 1)));
     let ev = json!({"id": "c1", "event": "candidate.stage_changed", "data": {"job_id": 2, "candidate_id": 9001}});
     assert_eq!(post_signed(&app, &ev).await.0, StatusCode::ACCEPTED);
-    wait_for("the new snapshot", || async {
+    eventually("the new snapshot", || async {
         app.store
             .read(|c| pipeline::latest_snapshot(c, 2))
             .await
@@ -478,7 +463,7 @@ async fn a_webhook_arriving_while_a_full_sync_runs_is_not_undone_by_it() {
     let last = "/api/external/placement-record/list";
     fake.set_delay(last, Duration::from_millis(1500));
     let app = spawn_app_with(&settings(&fake)).await;
-    wait_for("the sync to read the jobs", || async {
+    eventually("the sync to read the jobs", || async {
         fake.requests().iter().any(|r| r.starts_with(last))
     })
     .await;
@@ -488,7 +473,7 @@ async fn a_webhook_arriving_while_a_full_sync_runs_is_not_undone_by_it() {
         let ev = json!({"id": format!("e{id}"), "event": event, "data": {"job_id": id}});
         assert_eq!(post_signed(&app, &ev).await.0, StatusCode::ACCEPTED);
     }
-    wait_for("the webhooks", || async {
+    eventually("the webhooks", || async {
         events(&app).await.len() == 2 && all_done(&app).await
     })
     .await;
@@ -502,7 +487,7 @@ async fn a_webhook_arriving_while_a_full_sync_runs_is_not_undone_by_it() {
         running.status, "running",
         "the sync should still be running"
     );
-    wait_for("the sync", || sync_finished(&app)).await;
+    app.syncs_finished(1).await;
     let run = app
         .store
         .read(|c| sync_runs::latest_run(c, sync::RUN_KIND))
@@ -550,17 +535,23 @@ async fn failed_events_are_retried_with_backoff_then_dead_lettered_and_can_be_re
         .await
         .unwrap();
     fake.push_faults("/api/external/job", Fault::ServerError, 3);
+    // The inbox's clock moves only when the test moves it, past each backoff delay.
+    let time = std::sync::Arc::new(std::sync::Mutex::new(store::now()));
+    let clock = {
+        let time = time.clone();
+        move || *time.lock().unwrap()
+    };
     let mut rounds = 0;
     loop {
-        let round = syncer.process_inbox().await.unwrap();
+        let round = syncer.process_inbox_on(&clock).await.unwrap();
         rounds += round.failed;
         if round.dead > 0 {
             break;
         }
         assert!(rounds < 3, "not dead after {rounds} failures");
         // Not retried before its backoff delay has passed.
-        assert_eq!(syncer.process_inbox().await.unwrap().failed, 0);
-        tokio::time::sleep(Duration::from_millis(45)).await;
+        assert_eq!(syncer.process_inbox_on(&clock).await.unwrap().failed, 0);
+        *time.lock().unwrap() += chrono::Duration::milliseconds(45);
     }
     assert_eq!(rounds, 3);
     let dead = store.read(|c| inbox::list_dead(c, 10)).await.unwrap();

@@ -1,5 +1,5 @@
 //! Browser tests: the pages in a real headless Chromium driven over WebDriver
-//! (chromedriver, started here on a free loopback port, and fantoccini). A separate
+//! (chromedriver, started here on a loopback port it picks and prints, and fantoccini). A separate
 //! test binary so the browser's start-up cost and its processes stay out of the API
 //! suite. Screenshots of each page land in `target/screenshots/`.
 //!
@@ -9,10 +9,10 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
-use std::net::TcpListener;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -20,7 +20,7 @@ use jobrank::domain::Role;
 use jobrank::store::{commands, jobs, users};
 use serde_json::{Value, json};
 
-use helpers::{TestApp, spawn_app};
+use helpers::{ChildServer, TestApp, eventually, eventually_within, spawn_app};
 
 /// How long any one wait in the browser may take.
 const WAIT: Duration = Duration::from_secs(10);
@@ -47,51 +47,43 @@ fn find_program(names: &[&str], package: &str) -> PathBuf {
 /// A chromedriver process and one headless Chromium session; both end on drop.
 struct Browser {
     client: Option<Client>,
-    driver: Child,
+    driver: ChildServer,
     _profile: tempfile::TempDir,
+}
+
+/// The port in chromedriver's start-up line ("ChromeDriver was started successfully on
+/// port 41345.").
+fn chromedriver_address(line: &str) -> Option<SocketAddr> {
+    let port = line
+        .strip_prefix("ChromeDriver was started successfully on port ")?
+        .trim_end_matches('.');
+    Some(SocketAddr::from(([127, 0, 0, 1], port.parse().ok()?)))
 }
 
 impl Browser {
     async fn start() -> Browser {
         let chromium = find_program(&["chromium", "chromium-browser"], "chromium");
         let chromedriver = find_program(&["chromedriver"], "chromium-driver");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let driver = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        // Port 0: chromedriver picks a free port and prints it.
+        let mut cmd = Command::new(&chromedriver);
+        cmd.arg("--port=0");
+        let driver = ChildServer::spawn("chromedriver", cmd, chromedriver_address);
+        let url = driver.url("");
         let profile = tempfile::tempdir().unwrap();
         let mut browser = Browser {
             client: None,
             driver,
             _profile: profile,
         };
-        let url = format!("http://127.0.0.1:{port}");
         let probe = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while probe
-            .get(format!("{url}/status"))
-            .send()
-            .await
-            .map(|r| !r.status().is_success())
-            .unwrap_or(true)
-        {
-            if let Ok(Some(s)) = browser.driver.try_wait() {
-                panic!("chromedriver exited at start-up: {s}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not start in 20 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually("chromedriver is ready", || async {
+            probe
+                .get(format!("{url}/status"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        })
+        .await;
         let args = [
             "--headless=new",
             "--no-sandbox",
@@ -150,19 +142,14 @@ impl Browser {
 
     /// Polls a JavaScript expression until it is truthy; panics naming `what`.
     async fn wait_until(&self, expr: &str, what: &str) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let v = self
-                .c()
-                .execute(&format!("return !!({expr})"), Vec::new())
+        let script = format!("return !!({expr})");
+        eventually_within(WAIT, what, || async {
+            self.c()
+                .execute(&script, Vec::new())
                 .await
-                .unwrap_or(Value::Bool(false));
-            if v == Value::Bool(true) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting until {what}");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+                .is_ok_and(|v| v == Value::Bool(true))
+        })
+        .await
     }
 
     async fn goto(&self, url: &str) {
@@ -255,8 +242,7 @@ impl Drop for Browser {
             // Ending the session stops Chromium; chromedriver is killed below.
             let _ = tokio::task::block_in_place(|| rt.block_on(c.close()));
         }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        self.driver.kill();
         // Chromium outlives a killed chromedriver: end the processes of this session's
         // own profile (and only those) if any are left.
         let marker = format!("--user-data-dir={}", self._profile.path().display());
