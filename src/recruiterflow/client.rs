@@ -17,14 +17,15 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use rand::Rng;
-use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use url::Url;
 
+use super::custom_fields::{self, CustomField, FieldRole, FieldValue};
 use super::error::{RecruiterflowError, Result};
 use super::model::{
     self, CandidateMovements, ItemError, Job, Page, Pipeline, PlacementRecord, User,
@@ -106,6 +107,15 @@ pub struct UserList {
     /// Set when the pages did not add up to the reported total: the list changed while
     /// it was read, so it must not be used to remove users.
     pub incomplete: Option<String>,
+}
+
+/// One request as [`Client::attempt`] sends it.
+struct Request<'a> {
+    method: Method,
+    url: &'a Url,
+    query: &'a [(&'a str, String)],
+    body: Option<&'a Value>,
+    endpoint: &'a str,
 }
 
 enum Attempt {
@@ -201,6 +211,28 @@ impl Client {
     /// GETs a JSON body, retrying 429, 5xx, timeouts and connection failures.
     pub async fn get_json(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
         let endpoint = Self::endpoint(path, query);
+        self.send_json(Method::GET, path, query, None, endpoint)
+            .await
+    }
+
+    /// POSTs a JSON body and reads the JSON answer (an empty 2xx answer reads as null),
+    /// with the same retries as [`Client::get_json`]: only for requests that may be
+    /// repeated without harm, such as setting a field to a value.
+    pub async fn post_json(&self, path: &str, body: &Value, endpoint: String) -> Result<Value> {
+        self.send_json(Method::POST, path, &[], Some(body), endpoint)
+            .await
+    }
+
+    /// Sends a request, retrying 429, 5xx, timeouts and connection failures.
+    /// `endpoint` names the request in errors and logs.
+    async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        endpoint: String,
+    ) -> Result<Value> {
         let url = self
             .base
             .join(path)
@@ -214,7 +246,14 @@ impl Client {
                     .acquire()
                     .await
                     .map_err(|e| RecruiterflowError::Setup(e.to_string()))?;
-                self.attempt(&url, query, &endpoint).await
+                let request = Request {
+                    method: method.clone(),
+                    url: &url,
+                    query,
+                    body,
+                    endpoint: &endpoint,
+                };
+                self.attempt(request).await
             };
             let (why, retry_after) = match outcome {
                 Attempt::Done(v) => return Ok(v),
@@ -253,7 +292,14 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, url: &Url, query: &[(&str, String)], endpoint: &str) -> Attempt {
+    async fn attempt(&self, request: Request<'_>) -> Attempt {
+        let Request {
+            method,
+            url,
+            query,
+            body,
+            endpoint,
+        } = request;
         let mut key = match HeaderValue::from_str(self.key.expose_secret()) {
             Ok(k) => k,
             Err(_) => {
@@ -263,14 +309,17 @@ impl Client {
             }
         };
         key.set_sensitive(true);
-        let sent = self
+        let is_get = method == Method::GET;
+        let mut builder = self
             .http
-            .get(url.clone())
+            .request(method, url.clone())
             .query(query)
             .header("RF-Api-Key", key)
-            .header("Accept", "application/json")
-            .send()
-            .await;
+            .header("Accept", "application/json");
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        let sent = builder.send().await;
         let resp = match sent {
             Ok(r) => r,
             Err(e) => return transport_failure(&e),
@@ -292,6 +341,9 @@ impl Client {
             Err(e) => return transport_failure(&e),
         };
         let endpoint = endpoint.to_string();
+        if body.is_empty() && status.is_success() && !is_get {
+            return Attempt::Done(Value::Null);
+        }
         if status.is_redirection() {
             return Attempt::Fail(RecruiterflowError::Redirect {
                 endpoint,
@@ -569,6 +621,78 @@ impl Client {
                 detail: "expected {\"count\": N}".into(),
             })
     }
+
+    /// Every job custom field of the account, read in pages like the other lists (the
+    /// reference documents only `include_count`; a server that ignores the paging
+    /// answers every page with the whole list, which merges to the same fields).
+    pub async fn list_job_custom_fields(&self) -> Result<CustomFieldList> {
+        let pages: Vec<Page<CustomField>> = self
+            .get_all_pages(CUSTOM_FIELD_LIST, &[], |_, _| {})
+            .await?;
+        let (fields, errors, incomplete) =
+            merge_pages(pages, |f: &CustomField| f.id, "job custom fields");
+        Ok(CustomFieldList {
+            fields,
+            errors,
+            incomplete,
+        })
+    }
+
+    /// The job custom field named `name`, checked to carry `role`: it exists once, its
+    /// type can hold the value and a select has the choices A, B and C. Any other
+    /// answer is a [`RecruiterflowError::Field`] naming the setting and what to fix.
+    pub async fn find_custom_field(&self, name: &str, role: FieldRole) -> Result<CustomField> {
+        let list = self.list_job_custom_fields().await?;
+        Ok(custom_fields::find_field(
+            &list.fields,
+            name,
+            role,
+            list.incomplete.as_deref(),
+        )?)
+    }
+
+    /// The rank field named by `RECRUITERFLOW_RANK_FIELD`, checked (`jobrank check`).
+    pub async fn check_rank_field(&self, name: &str) -> Result<CustomField> {
+        self.find_custom_field(name, FieldRole::Rank).await
+    }
+
+    /// Sets custom fields of one job (`POST /api/external/job/update` with
+    /// `{"job_id", "custom_fields": [{"id", "value"}]}`), with the usual retries:
+    /// setting a field to a value twice does no harm. A 404 is
+    /// [`RecruiterflowError::JobGone`] at once (the job was deleted: no retry helps);
+    /// an answer whose `RESULT` is not `SUCCESS` is refused.
+    pub async fn update_job_custom_fields(&self, job_id: i64, values: &[FieldValue]) -> Result<()> {
+        let endpoint = format!("POST {JOB_UPDATE} (job {job_id})");
+        let body = serde_json::json!({"job_id": job_id, "custom_fields": values});
+        let answer = match self.post_json(JOB_UPDATE, &body, endpoint.clone()).await {
+            Err(RecruiterflowError::NotFound { endpoint }) => {
+                return Err(RecruiterflowError::JobGone { endpoint, job_id });
+            }
+            other => other?,
+        };
+        match answer.get("RESULT").or_else(|| answer.get("result")) {
+            Some(Value::String(r)) if r.eq_ignore_ascii_case("success") => Ok(()),
+            None => Ok(()),
+            Some(_) => Err(RecruiterflowError::Refused {
+                endpoint,
+                status: 200,
+                snippet: snippet(&answer.to_string()),
+            }),
+        }
+    }
+}
+
+const CUSTOM_FIELD_LIST: &str = "/api/external/job/custom-field/list";
+const JOB_UPDATE: &str = "/api/external/job/update";
+
+/// The account's job custom fields as read in full.
+#[derive(Debug, Clone, Default)]
+pub struct CustomFieldList {
+    pub fields: Vec<CustomField>,
+    /// Elements that could not be read.
+    pub errors: Vec<ItemError>,
+    /// Set when the pages did not add up to the reported total.
+    pub incomplete: Option<String>,
 }
 
 /// Joins the pages of a list: each record once (by `id`), the elements that could not
