@@ -11,6 +11,7 @@ mod hardening;
 mod helpers;
 mod ops;
 mod pg;
+mod rank_field;
 mod recruiterflow;
 mod replication;
 mod serving;
