@@ -16,6 +16,8 @@ mod rank_field;
 mod recruiterflow;
 mod replication;
 mod serving;
+mod slack;
+mod slack_server;
 mod smtp_server;
 mod store;
 mod web_admin;
