@@ -9,12 +9,15 @@
 //! function, [`field_value`]. A job reports its fields as `custom_fields: [{"id",
 //! "name", "value"}]` on both the job list and the single job, a select's value as the
 //! choice's *name* (`"value": "Lead"`) and a field with no value left out; [`compare`]
-//! reads either a name or an id.
+//! reads either a name or an id. The [`Client`] methods that list the fields, check one
+//! and update a job live here too.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
-use super::model::{de_id, de_lenient_vec, de_opt_i64, de_opt_string, value_i64};
+use super::client::{Client, merge_pages, snippet};
+use super::error::{RecruiterflowError, Result};
+use super::model::{ItemError, Page, de_id, de_lenient_vec, de_opt_i64, de_opt_string, value_i64};
 use crate::domain::{Rank, TeamScore};
 
 /// A choice of a select field.
@@ -412,6 +415,80 @@ pub fn shown(v: &Value) -> String {
         out.push('…');
     }
     out
+}
+
+impl Client {
+    /// Every job custom field of the account, read in pages like the other lists (the
+    /// reference documents only `include_count`; a server that ignores the paging
+    /// answers every page with the whole list, which merges to the same fields).
+    pub async fn list_job_custom_fields(&self) -> Result<CustomFieldList> {
+        let pages: Vec<Page<CustomField>> = self
+            .get_all_pages(CUSTOM_FIELD_LIST, &[], |_, _| {})
+            .await?;
+        let (fields, errors, incomplete) =
+            merge_pages(pages, |f: &CustomField| f.id, "job custom fields");
+        Ok(CustomFieldList {
+            fields,
+            errors,
+            incomplete,
+        })
+    }
+
+    /// The job custom field named `name`, checked to carry `role`: it exists once, its
+    /// type can hold the value and a select has the choices A, B and C. Any other
+    /// answer is a [`RecruiterflowError::Field`] naming the setting and what to fix.
+    pub async fn find_custom_field(&self, name: &str, role: FieldRole) -> Result<CustomField> {
+        let list = self.list_job_custom_fields().await?;
+        Ok(find_field(
+            &list.fields,
+            name,
+            role,
+            list.incomplete.as_deref(),
+        )?)
+    }
+
+    /// The rank field named by `RECRUITERFLOW_RANK_FIELD`, checked (`jobrank check`).
+    pub async fn check_rank_field(&self, name: &str) -> Result<CustomField> {
+        self.find_custom_field(name, FieldRole::Rank).await
+    }
+
+    /// Sets custom fields of one job (`POST /api/external/job/update` with
+    /// `{"job_id", "custom_fields": [{"id", "value"}]}`), with the usual retries:
+    /// setting a field to a value twice does no harm. A 404 is
+    /// [`RecruiterflowError::JobGone`] at once (the job was deleted: no retry helps);
+    /// an answer whose `RESULT` is not `SUCCESS` is refused.
+    pub async fn update_job_custom_fields(&self, job_id: i64, values: &[FieldValue]) -> Result<()> {
+        let endpoint = format!("POST {JOB_UPDATE} (job {job_id})");
+        let body = serde_json::json!({"job_id": job_id, "custom_fields": values});
+        let answer = match self.post_json(JOB_UPDATE, &body, endpoint.clone()).await {
+            Err(RecruiterflowError::NotFound { endpoint }) => {
+                return Err(RecruiterflowError::JobGone { endpoint, job_id });
+            }
+            other => other?,
+        };
+        match answer.get("RESULT").or_else(|| answer.get("result")) {
+            Some(Value::String(r)) if r.eq_ignore_ascii_case("success") => Ok(()),
+            None => Ok(()),
+            Some(_) => Err(RecruiterflowError::Refused {
+                endpoint,
+                status: 200,
+                snippet: snippet(&answer.to_string()),
+            }),
+        }
+    }
+}
+
+const CUSTOM_FIELD_LIST: &str = "/api/external/job/custom-field/list";
+const JOB_UPDATE: &str = "/api/external/job/update";
+
+/// The account's job custom fields as read in full.
+#[derive(Debug, Clone, Default)]
+pub struct CustomFieldList {
+    pub fields: Vec<CustomField>,
+    /// Elements that could not be read.
+    pub errors: Vec<ItemError>,
+    /// Set when the pages did not add up to the reported total.
+    pub incomplete: Option<String>,
 }
 
 #[cfg(test)]
