@@ -2,15 +2,18 @@
 //!
 //! Data flows one way: Recruiterflow -> [`recruiterflow`] -> [`store`] (SQLite, the
 //! working store) -> [`domain`] (pure scoring) -> [`web`]. [`replication`] reads the
-//! store's outbox and talks to Supabase PostgreSQL beside it.
+//! store's outbox and talks to Supabase PostgreSQL beside it. [`mail`] (SMTP) and
+//! [`slack`] (an incoming webhook) take messages to the team.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod domain;
+pub mod mail;
 pub mod recruiterflow;
 pub mod replication;
+pub mod slack;
 pub mod store;
 pub mod tasks;
 pub mod telemetry;

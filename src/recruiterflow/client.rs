@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use rand::Rng;
-use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -108,6 +108,15 @@ pub struct UserList {
     pub incomplete: Option<String>,
 }
 
+/// One request as [`Client::attempt`] sends it.
+struct Request<'a> {
+    method: Method,
+    url: &'a Url,
+    query: &'a [(&'a str, String)],
+    body: Option<&'a Value>,
+    endpoint: &'a str,
+}
+
 enum Attempt {
     Done(Value),
     Retry {
@@ -183,6 +192,28 @@ impl Client {
     /// GETs a JSON body, retrying 429, 5xx, timeouts and connection failures.
     pub async fn get_json(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
         let endpoint = Self::endpoint(path, query);
+        self.send_json(Method::GET, path, query, None, endpoint)
+            .await
+    }
+
+    /// POSTs a JSON body and reads the JSON answer (an empty 2xx answer reads as null),
+    /// with the same retries as [`Client::get_json`]: only for requests that may be
+    /// repeated without harm, such as setting a field to a value.
+    pub async fn post_json(&self, path: &str, body: &Value, endpoint: String) -> Result<Value> {
+        self.send_json(Method::POST, path, &[], Some(body), endpoint)
+            .await
+    }
+
+    /// Sends a request, retrying 429, 5xx, timeouts and connection failures.
+    /// `endpoint` names the request in errors and logs.
+    async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        endpoint: String,
+    ) -> Result<Value> {
         let url = self
             .base
             .join(path)
@@ -196,7 +227,14 @@ impl Client {
                     .acquire()
                     .await
                     .map_err(|e| RecruiterflowError::Setup(e.to_string()))?;
-                self.attempt(&url, query, &endpoint).await
+                let request = Request {
+                    method: method.clone(),
+                    url: &url,
+                    query,
+                    body,
+                    endpoint: &endpoint,
+                };
+                self.attempt(request).await
             };
             let (why, retry_after) = match outcome {
                 Attempt::Done(v) => return Ok(v),
@@ -235,7 +273,14 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, url: &Url, query: &[(&str, String)], endpoint: &str) -> Attempt {
+    async fn attempt(&self, request: Request<'_>) -> Attempt {
+        let Request {
+            method,
+            url,
+            query,
+            body,
+            endpoint,
+        } = request;
         let mut key = match HeaderValue::from_str(self.key.expose_secret()) {
             Ok(k) => k,
             Err(_) => {
@@ -245,14 +290,17 @@ impl Client {
             }
         };
         key.set_sensitive(true);
-        let sent = self
+        let is_get = method == Method::GET;
+        let mut builder = self
             .http
-            .get(url.clone())
+            .request(method, url.clone())
             .query(query)
             .header("RF-Api-Key", key)
-            .header("Accept", "application/json")
-            .send()
-            .await;
+            .header("Accept", "application/json");
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        let sent = builder.send().await;
         let resp = match sent {
             Ok(r) => r,
             Err(e) => return transport_failure(&e),
@@ -274,6 +322,9 @@ impl Client {
             Err(e) => return transport_failure(&e),
         };
         let endpoint = endpoint.to_string();
+        if body.is_empty() && status.is_success() && !is_get {
+            return Attempt::Done(Value::Null);
+        }
         if status.is_redirection() {
             return Attempt::Fail(RecruiterflowError::Redirect {
                 endpoint,
@@ -556,7 +607,7 @@ impl Client {
 /// Joins the pages of a list: each record once (by `id`), the elements that could not
 /// be read, and why the list is incomplete when the pages do not add up to the total
 /// the first page reported (`what` names the records in that message).
-fn merge_pages<T>(
+pub(super) fn merge_pages<T>(
     pages: Vec<Page<T>>,
     id: impl Fn(&T) -> i64,
     what: &str,
@@ -642,7 +693,7 @@ fn redirect_target(from: &Url, location: Option<&str>) -> String {
     }
 }
 
-fn snippet(text: &str) -> String {
+pub(super) fn snippet(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut s: String = flat.chars().take(160).collect();
     if flat.chars().count() > 160 {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::custom_fields::FieldError;
 use crate::store::StoreError;
 
 /// Why talking to Recruiterflow (or recording what it said) failed.
@@ -65,6 +66,10 @@ pub enum RecruiterflowError {
         /// Where the redirect pointed: origin and path only (never the query).
         location: String,
     },
+    #[error("Recruiterflow has no job {job_id} any more (404 at {endpoint}): nothing to write to")]
+    JobGone { endpoint: String, job_id: i64 },
+    #[error(transparent)]
+    Field(#[from] FieldError),
     #[error("the open-job list changed while it was read ({detail}); nothing was closed")]
     IncompleteList { detail: String },
     #[error("Recruiterflow is not configured: set RECRUITERFLOW_API_KEY")]
@@ -79,6 +84,21 @@ impl RecruiterflowError {
     /// Whether the API key was refused (shown by `jobrank check` and the admin page).
     pub fn is_bad_key(&self) -> bool {
         matches!(self, RecruiterflowError::Unauthorized { .. })
+    }
+
+    /// Whether the same request may succeed later: Recruiterflow kept rate limiting,
+    /// failed with 5xx, did not answer in time or could not be reached, each after the
+    /// client's own retries. Everything else (a refused key, a job that is gone, a
+    /// refused value, a field set up wrong, an answer of the wrong shape) needs a person
+    /// or never succeeds: a queue makes it a dead letter instead of retrying.
+    pub fn is_temporary(&self) -> bool {
+        matches!(
+            self,
+            RecruiterflowError::RateLimited { .. }
+                | RecruiterflowError::Server { .. }
+                | RecruiterflowError::Timeout { .. }
+                | RecruiterflowError::Unreachable { .. }
+        )
     }
 }
 

@@ -6,6 +6,7 @@
 //! both background tasks and is the handle the web layer uses.
 
 pub mod client;
+pub mod custom_fields;
 pub mod error;
 pub mod model;
 pub mod sync;

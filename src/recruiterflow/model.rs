@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use super::custom_fields::JobCustomField;
 use crate::domain::currency_exponent;
 
 /// Reads a whole number from a JSON number or a numeric string.
@@ -72,7 +73,7 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-fn de_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(super) fn de_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     Ok(Option::<Value>::deserialize(d)?.and_then(|v| value_i64(&v)))
 }
 
@@ -80,7 +81,7 @@ fn de_opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error
     Ok(Option::<Value>::deserialize(d)?.and_then(|v| value_bool(&v)))
 }
 
-fn de_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn de_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Option::<Value>::deserialize(d)? {
         Some(Value::String(s)) => Some(s),
         Some(Value::Number(n)) => Some(n.to_string()),
@@ -106,7 +107,7 @@ fn de_opt_lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(
 }
 
 /// A list whose elements are each read leniently; unreadable elements are dropped.
-fn de_lenient_vec<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+pub(super) fn de_lenient_vec<'de, D: Deserializer<'de>, T: DeserializeOwned>(
     d: D,
 ) -> Result<Vec<T>, D::Error> {
     Ok(match Option::<Value>::deserialize(d)? {
@@ -119,7 +120,7 @@ fn de_lenient_vec<'de, D: Deserializer<'de>, T: DeserializeOwned>(
 }
 
 /// The required id of a record: a whole number, possibly sent as a string.
-fn de_id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+pub(super) fn de_id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     let v = Value::deserialize(d)?;
     value_i64(&v)
         .ok_or_else(|| serde::de::Error::custom(format!("id must be a whole number, got {v}")))
@@ -310,6 +311,9 @@ pub struct Job {
     pub about_position: Option<String>,
     #[serde(default, deserialize_with = "de_lenient_vec")]
     pub stages: Vec<Stage>,
+    /// The job's custom field values (fields without a value are left out).
+    #[serde(default, deserialize_with = "de_lenient_vec")]
+    pub custom_fields: Vec<JobCustomField>,
 }
 
 /// `company` is an object on the single-job endpoint; a bare name is accepted too.
@@ -696,6 +700,9 @@ mod tests {
         assert_eq!(job.title.as_deref(), Some("Staging Job 1"));
         assert_eq!(job.is_open, Some(true));
         assert!(job.company.is_none(), "the list example has no company");
+        let status = job.custom_fields.iter().find(|f| f.id == Some(52)).unwrap();
+        assert_eq!(status.value, serde_json::json!("Lead"));
+        assert_eq!(job.custom_fields.len(), 4);
         assert_eq!(
             job.last_opened.unwrap().to_rfc3339(),
             "2025-05-26T07:43:33+00:00"

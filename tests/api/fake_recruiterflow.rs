@@ -1,8 +1,11 @@
 //! A fake Recruiterflow API on 127.0.0.1:0 (axum), built from the reference payloads in
 //! `tests/fixtures/recruiterflow/`: the open-job list in pages (both `include_count`
 //! body shapes), single jobs with company and stages, pipelines, stage movements,
-//! placements, users (changeable) and counts. Faults can be queued: 429 with `Retry-After`, 500s,
-//! slow answers, malformed bodies, HTML error pages, wrong shapes, 401, redirects.
+//! placements, users (changeable) and counts; the job custom-field list (changeable) and
+//! job updates, each recorded (job, fields, headers) and applied to what the job reports
+//! as Recruiterflow shows it (a select by its choice's name). Faults can be queued per
+//! path: 429 with `Retry-After`, 500s, slow answers, malformed bodies, HTML error pages,
+//! wrong shapes, 401, redirects; a deleted job answers 404, to updates too.
 //! Shared by the integration tests and the benchmark (`#[path]`).
 
 #![allow(dead_code)]
@@ -10,11 +13,12 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -29,6 +33,13 @@ const MOVEMENTS: &str = include_str!("../fixtures/recruiterflow/stage-movements.
 const PLACEMENTS: &str = include_str!("../fixtures/recruiterflow/placement-records.json");
 const USERS: &str = include_str!("../fixtures/recruiterflow/users.json");
 const STAGE_NAMES: &str = include_str!("../fixtures/recruiterflow/stage-names.json");
+const CUSTOM_FIELDS: &str = include_str!("../fixtures/recruiterflow/job-custom-fields.json");
+const JOB_UPDATE: &str = include_str!("../fixtures/recruiterflow/job-update.json");
+
+/// Where jobs are updated.
+pub const UPDATE_PATH: &str = "/api/external/job/update";
+/// Where the job custom fields are listed.
+pub const CUSTOM_FIELD_PATH: &str = "/api/external/job/custom-field/list";
 
 /// A reference payload, parsed once.
 fn template(which: &'static str) -> &'static Value {
@@ -42,6 +53,8 @@ fn template(which: &'static str) -> &'static Value {
             "movements" => MOVEMENTS,
             "placements" => PLACEMENTS,
             "users" => USERS,
+            "custom-fields" => CUSTOM_FIELDS,
+            "job-update" => JOB_UPDATE,
             _ => STAGE_NAMES,
         };
         Box::leak(Box::new(serde_json::from_str(text).unwrap()))
@@ -86,6 +99,10 @@ pub struct FakeJob {
     /// Appended to every stage name and hiring-team member's name this job's answers
     /// carry (for tests of text Recruiterflow sends with control characters).
     pub name_noise: String,
+    /// Custom field values this job reports beside the reference job's, by field id,
+    /// each as `{"id", "name", "value"}`; a null value leaves the field out (as
+    /// Recruiterflow does for a field without a value), the reference's too.
+    pub custom_values: BTreeMap<i64, Value>,
 }
 
 /// Everything the fake serves, changeable by tests while it runs.
@@ -105,6 +122,28 @@ pub struct FakeState {
     pub placements: Vec<Value>,
     /// The account's users (`/api/external/user/list`), the reference ones at start.
     pub users: Vec<Value>,
+    /// The job custom fields (`/api/external/job/custom-field/list`), the reference ones
+    /// at start.
+    pub custom_fields: Vec<Value>,
+    /// Every request to the job update endpoint, faulted ones included, in order.
+    pub updates: Vec<RecordedUpdate>,
+}
+
+/// One request to `POST /api/external/job/update` as the fake received it.
+#[derive(Debug, Clone)]
+pub struct RecordedUpdate {
+    pub method: Method,
+    /// `job_id` from the body, when readable.
+    pub job_id: Option<i64>,
+    /// `custom_fields` from the body: (field id, value) in order.
+    pub fields: Vec<(i64, Value)>,
+    pub headers: HeaderMap,
+    /// The body as JSON (null when it was not JSON).
+    pub body: Value,
+    /// The status the fake answered.
+    pub status: u16,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 /// A running fake Recruiterflow.
@@ -145,6 +184,7 @@ impl FakeJob {
                 (id * 10 + 3, "Company Submission", 9),
             ],
             name_noise: String::new(),
+            custom_values: BTreeMap::new(),
         }
     }
 
@@ -194,6 +234,19 @@ impl FakeJob {
             }
         }
         v["about_position"] = json!(format!("<p>{} at {}</p>", self.title, self.company));
+        if let Some(fields) = v["custom_fields"].as_array_mut() {
+            fields.retain(|f| {
+                f["id"]
+                    .as_i64()
+                    .is_none_or(|id| !self.custom_values.contains_key(&id))
+            });
+            fields.extend(
+                self.custom_values
+                    .values()
+                    .filter(|f| !f["value"].is_null())
+                    .cloned(),
+            );
+        }
     }
 
     fn pipeline(&self) -> Value {
@@ -316,6 +369,11 @@ impl FakeRecruiterflow {
             requests: Vec::new(),
             placements: placements["data"].as_array().unwrap().clone(),
             users: template("users")["data"].as_array().unwrap().clone(),
+            custom_fields: template("custom-fields")["data"]
+                .as_array()
+                .unwrap()
+                .clone(),
+            updates: Vec::new(),
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -448,6 +506,96 @@ impl FakeRecruiterflow {
     pub fn set_counted(&self, counted: bool) {
         self.state.lock().unwrap().counted = counted;
     }
+
+    /// Replaces the job custom-field list.
+    pub fn set_custom_fields(&self, fields: Vec<Value>) {
+        self.state.lock().unwrap().custom_fields = fields;
+    }
+
+    /// Adds a job custom field, or replaces the one with its id.
+    pub fn put_custom_field(&self, field: Value) {
+        let mut s = self.state.lock().unwrap();
+        s.custom_fields.retain(|f| f["id"] != field["id"]);
+        s.custom_fields.push(field);
+    }
+
+    /// Every update request so far.
+    pub fn updates(&self) -> Vec<RecordedUpdate> {
+        self.state.lock().unwrap().updates.clone()
+    }
+
+    /// What job `job_id` reports for field `field_id` (None: no value shown).
+    pub fn reported_field(&self, job_id: i64, field_id: i64) -> Option<Value> {
+        let s = self.state.lock().unwrap();
+        let job = s.jobs.get(&job_id)?.single();
+        job["custom_fields"]
+            .as_array()?
+            .iter()
+            .find(|f| f["id"].as_i64() == Some(field_id))
+            .map(|f| f["value"].clone())
+    }
+
+    /// Sets what job `job_id` reports for a field, as someone editing the job in
+    /// Recruiterflow would (null: no value).
+    pub fn set_reported_field(&self, job_id: i64, field_id: i64, value: Value) {
+        let mut s = self.state.lock().unwrap();
+        let name = s
+            .custom_fields
+            .iter()
+            .find(|f| f["id"].as_i64() == Some(field_id))
+            .and_then(|f| f["name"].as_str())
+            .unwrap_or("Field")
+            .to_string();
+        let job = s.jobs.get_mut(&job_id).expect("no such fake job");
+        job.custom_values.insert(
+            field_id,
+            json!({"id": field_id, "name": name, "value": value}),
+        );
+    }
+}
+
+/// A single-select job custom field shaped like the reference "Status" field, with
+/// these choices (id, name).
+pub fn select_field(id: i64, name: &str, choices: &[(i64, &str)]) -> Value {
+    let mut f = reference_field("single_select");
+    f["id"] = json!(id);
+    f["name"] = json!(name);
+    f["choices"] = Value::Array(
+        choices
+            .iter()
+            .map(|(id, name)| {
+                let mut c = f["choices"][0].clone();
+                c["id"] = json!(id);
+                c["name"] = json!(name);
+                c
+            })
+            .collect(),
+    );
+    f
+}
+
+/// A job custom field of `field_type` (`number`, `long_text`, `date`, `yes_no`, or any
+/// other type name) shaped like the reference ones.
+pub fn typed_field(id: i64, name: &str, field_type: &str) -> Value {
+    let mut f = reference_field(match field_type {
+        "number" | "date" | "yes_no" => field_type,
+        _ => "long_text",
+    });
+    f["id"] = json!(id);
+    f["name"] = json!(name);
+    f["type"] = json!(field_type);
+    f
+}
+
+/// The reference list's field of this type.
+fn reference_field(field_type: &str) -> Value {
+    template("custom-fields")["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["type"] == field_type)
+        .cloned()
+        .unwrap()
 }
 
 fn json_response(status: StatusCode, v: Value) -> Response {
@@ -481,9 +629,46 @@ fn truthy(q: &HashMap<String, String>, k: &str) -> bool {
 
 async fn handle(
     State(state): State<Arc<Mutex<FakeState>>>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    if uri.path() != UPDATE_PATH {
+        return respond(state, method, uri, headers, q, body).await;
+    }
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut update = RecordedUpdate {
+        method: method.clone(),
+        job_id: json.get("job_id").and_then(Value::as_i64),
+        fields: json["custom_fields"]
+            .as_array()
+            .map(|fields| {
+                fields
+                    .iter()
+                    .map(|f| (f["id"].as_i64().unwrap_or(-1), f["value"].clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        headers: headers.clone(),
+        body: json,
+        status: 0,
+        at: Instant::now(),
+    };
+    let resp = respond(state.clone(), method, uri, headers, q, body).await;
+    update.status = resp.status().as_u16();
+    state.lock().unwrap().updates.push(update);
+    resp
+}
+
+async fn respond(
+    state: Arc<Mutex<FakeState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    q: HashMap<String, String>,
+    body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
     let fault = {
@@ -542,6 +727,15 @@ async fn handle(
             StatusCode::UNAUTHORIZED,
             json!({"error": "Invalid API key"}),
         );
+    }
+    if path == UPDATE_PATH {
+        if method != Method::POST {
+            return json_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({"error": "Method Not Allowed"}),
+            );
+        }
+        return update_job(&mut state.lock().unwrap(), &body);
     }
     let (body, delay) = {
         let s = state.lock().unwrap();
@@ -640,6 +834,7 @@ fn answer(s: &FakeState, path: &str, q: &HashMap<String, String>) -> Response {
             }
         }
         "/api/external/placement-record/list" => paged(s, s.placements.clone(), q, json!({})),
+        CUSTOM_FIELD_PATH => paged(s, s.custom_fields.clone(), q, json!({})),
         "/api/external/job/placement-record/list" => {
             let id = job_param();
             let items = s
@@ -652,6 +847,73 @@ fn answer(s: &FakeState, path: &str, q: &HashMap<String, String>) -> Response {
         }
         _ => not_found("endpoint"),
     }
+}
+
+fn bad_request(why: String) -> Response {
+    json_response(StatusCode::BAD_REQUEST, json!({"error": why}))
+}
+
+/// `POST /api/external/job/update` with custom fields: checks each value against its
+/// field's type (a select takes a choice id, a number a number, a text field a string),
+/// then shows the values on the job as Recruiterflow reports them (a select by the
+/// choice's name). Nothing changes unless every value is acceptable.
+fn update_job(s: &mut FakeState, body: &[u8]) -> Response {
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return bad_request("the body is not JSON".into());
+    };
+    let Some(job_id) = body.get("job_id").and_then(Value::as_i64) else {
+        return bad_request("job_id is required".into());
+    };
+    if !s.jobs.contains_key(&job_id) {
+        return not_found("job");
+    }
+    let Some(values) = body.get("custom_fields").and_then(Value::as_array) else {
+        return bad_request("custom_fields must be a list".into());
+    };
+    let mut shown = Vec::new();
+    for v in values {
+        let id = v["id"].as_i64();
+        let Some(field) = s
+            .custom_fields
+            .iter()
+            .find(|f| id.is_some() && f["id"].as_i64() == id)
+        else {
+            return bad_request(format!("custom field {} not found", v["id"]));
+        };
+        let value = &v["value"];
+        let reported = match field["type"].as_str().unwrap_or_default() {
+            "single_select" => {
+                let choice = field["choices"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|c| value.as_i64().is_some() && c["id"].as_i64() == value.as_i64());
+                match choice {
+                    Some(c) => c["name"].clone(),
+                    None => {
+                        return bad_request(format!(
+                            "{value} is not a choice of field {}",
+                            field["id"]
+                        ));
+                    }
+                }
+            }
+            "number" if !value.is_number() => {
+                return bad_request(format!("field {} takes a number", field["id"]));
+            }
+            t if t.contains("text") && !value.is_string() => {
+                return bad_request(format!("field {} takes text", field["id"]));
+            }
+            _ => value.clone(),
+        };
+        shown.push(json!({"id": field["id"], "name": field["name"], "value": reported}));
+    }
+    let job = s.jobs.get_mut(&job_id).expect("checked above");
+    for f in shown {
+        job.custom_values
+            .insert(f["id"].as_i64().unwrap_or_default(), f);
+    }
+    json_response(StatusCode::OK, template("job-update").clone())
 }
 
 /// Now as Recruiterflow writes it with a colon offset (for edits in tests).
