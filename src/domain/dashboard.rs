@@ -23,6 +23,9 @@ pub struct DashboardJob {
     /// None while no scorer has scored the job.
     pub rank: Option<JobRank>,
     pub pipeline: Option<Arc<PipelineSnapshot>>,
+    /// The pipeline's state under the `stalled_after_days` of the settings the job was
+    /// read with (set with [`DashboardJob::set_pipeline`]).
+    pub pipeline_status: PipelineStatus,
     /// When the viewer last scored this job.
     pub my_latest: Option<DateTime<Utc>>,
     /// Whether the viewer (a scorer) owes this job a score under the current cadence.
@@ -61,8 +64,20 @@ impl DashboardJob {
             .unwrap_or(0)
     }
 
+    /// The pipeline's state: empty, moving or stalled.
     pub fn pipeline_status(&self) -> PipelineStatus {
-        PipelineStatus::of(self.pipeline.as_deref())
+        self.pipeline_status
+    }
+
+    /// Sets the job's latest pipeline snapshot and its state under the
+    /// `stalled_after_days` setting.
+    pub fn set_pipeline(
+        &mut self,
+        pipeline: Option<Arc<PipelineSnapshot>>,
+        stalled_after_days: u32,
+    ) {
+        self.pipeline_status = PipelineStatus::of(pipeline.as_deref(), stalled_after_days);
+        self.pipeline = pipeline;
     }
 
     fn team_score(&self) -> Option<TeamScore> {
@@ -289,6 +304,7 @@ mod tests {
                 last_scored_at: at(),
             }),
             pipeline: None,
+            pipeline_status: PipelineStatus::Empty,
             my_latest: None,
             needs_my_score: id % 2 == 0,
         }
@@ -392,7 +408,7 @@ mod tests {
     #[test]
     fn the_pipeline_filter_reads_each_jobs_snapshot() {
         let mut jobs = sample();
-        jobs[0].pipeline = Some(Arc::new(PipelineSnapshot {
+        let snapshot = Arc::new(PipelineSnapshot {
             job_id: 1,
             taken_at: at(),
             stages: vec![StageCount {
@@ -401,7 +417,8 @@ mod tests {
                 candidates: 2,
                 avg_days_in_stage: Some(20.0),
             }],
-        }));
+        });
+        jobs[0].set_pipeline(Some(snapshot.clone()), 14);
         let q = |p| DashboardQuery {
             pipeline: Some(p),
             ..Default::default()
@@ -411,7 +428,11 @@ mod tests {
             ids(&q(PipelineStatus::Empty).apply(jobs.clone())),
             [3, 4, 2]
         );
-        assert!(q(PipelineStatus::Moving).apply(jobs).is_empty());
+        assert!(q(PipelineStatus::Moving).apply(jobs.clone()).is_empty());
+        // With a longer `stalled_after_days` the same wait is a moving pipeline.
+        jobs[0].set_pipeline(Some(snapshot), 21);
+        assert_eq!(ids(&q(PipelineStatus::Moving).apply(jobs.clone())), [1]);
+        assert!(q(PipelineStatus::Stalled).apply(jobs).is_empty());
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod text;
 pub use dashboard::{DashboardJob, DashboardQuery, Movement, RankFilter, SortKey, viewer_jobs};
 pub use factors::{Factor, FactorScores, Level, Role};
 pub use money::{Money, currency_exponent};
-pub use pipeline::{PipelineSnapshot, PipelineStatus, STALLED_AFTER_DAYS, StageCount};
+pub use pipeline::{PipelineSnapshot, PipelineStatus, StageCount};
 pub use queue::{QueueLinks, next_in_queue, scoring_queue};
 pub use ranking::{
     Composite, JobRank, Rank, RankChange, RankOutcome, ScorerComposite, ScorerInput, Standing,
@@ -29,7 +29,10 @@ pub use ranking::{
 pub use review::{
     OUTLIER_DISTANCE, Outlier, ReviewSubmission, ScorerReview, review_scorers, week_of,
 };
-pub use settings::{FeeBands, Settings, Thresholds, TimeOpenBands, Weights, days_between};
+pub use settings::{
+    FeeBands, Settings, Thresholds, TimeOpenBands, Weights, counts_toward_team, days_between,
+    is_provisional,
+};
 pub use suggestion::{Overrides, Suggestions};
 pub use text::{check_text, clean_external};
 

@@ -77,6 +77,7 @@ mod tests {
             fee: Some(Money::new(1, None)),
             rank: None,
             pipeline: None,
+            pipeline_status: crate::domain::PipelineStatus::Empty,
             my_latest: None,
             needs_my_score: needs,
         };

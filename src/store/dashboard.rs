@@ -17,7 +17,7 @@ use super::pipeline::{PipelineSnapshot, StageCount};
 use super::ranks::JobRank;
 use super::sync_runs::{self, SyncRun};
 use super::{ReadStamp, Result, Store, col_ts, col_ts_opt, outbox, settings};
-use crate::domain::{DashboardJob, Money, Rank, TeamScore, viewer_jobs};
+use crate::domain::{DashboardJob, Money, PipelineStatus, Rank, TeamScore, viewer_jobs};
 
 /// Every open job for the dashboard, as seen by `viewer_id` at `now` (unsorted), read
 /// straight from the store. Pages use [`DashboardCache`], which reads the same thing
@@ -33,8 +33,8 @@ pub fn dashboard_jobs(
 }
 
 /// What every viewer's dashboard shares, read in one snapshot: the open jobs (without
-/// the viewer's fields), the client filter's choices, the freshness figures and the
-/// scoring cadence.
+/// the viewer's fields, with their pipelines' state under the settings in force), the
+/// client filter's choices, the freshness figures and the scoring cadence.
 pub struct SharedDashboard {
     generation: i64,
     jobs: Vec<DashboardJob>,
@@ -83,7 +83,8 @@ fn read_shared(conn: &Connection, previous: Option<&SharedDashboard>) -> Result<
     let (generation, pipelines_generation): (i64, i64) = tx
         .prepare_cached("SELECT n, pipelines FROM store_generation WHERE singleton = 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let cadence_days = settings::current_settings(&tx)?.settings.cadence_days;
+    let current = settings::current_settings(&tx)?.settings;
+    let cadence_days = current.cadence_days;
     let mut jobs = open_jobs(&tx)?;
     let reusable = previous.map(|p| p.pipelines.clone()).filter(|p| {
         p.generation == pipelines_generation && jobs.iter().all(|j| p.covered.contains(&j.id))
@@ -97,7 +98,10 @@ fn read_shared(conn: &Connection, previous: Option<&SharedDashboard>) -> Result<
         }),
     };
     for j in &mut jobs {
-        j.pipeline = pipelines.by_job.get(&j.id).cloned();
+        j.set_pipeline(
+            pipelines.by_job.get(&j.id).cloned(),
+            current.stalled_after_days,
+        );
     }
     let clients = open_clients(&tx)?;
     let freshness = freshness(&tx)?;
@@ -239,6 +243,7 @@ fn open_jobs(conn: &Connection) -> Result<Vec<DashboardJob>> {
             fee: Money::from_parts(fee_minor, fee_currency.as_deref()),
             rank,
             pipeline: None,
+            pipeline_status: PipelineStatus::Empty,
             my_latest: None,
             needs_my_score: false,
         });

@@ -65,6 +65,9 @@ pub const REPLICATED: &[(&str, &str, &[&str])] = &[
             "created_at",
             "created_by",
             "origin",
+            "stalled_after_days",
+            "score_expiry_weeks",
+            "min_scorers",
         ],
     ),
     (

@@ -971,6 +971,84 @@ async fn reconcile_repairs_from_one_snapshot_when_a_push_lands_midway() {
 }
 
 #[tokio::test]
+async fn settings_pushed_before_the_upgrade_get_the_defaults_and_matching_digests() {
+    let db = pg::test_db().await;
+    // Postgres as jobrank left it before the new settings (schema version 2).
+    let mut c = target(&db.url).connect().await.unwrap();
+    c.batch_execute("CREATE SCHEMA IF NOT EXISTS jobrank")
+        .await
+        .unwrap();
+    let mut runner = replication::embedded::migrations::runner()
+        .set_grouped(true)
+        .set_target(refinery::Target::Version(2));
+    runner.set_migration_table_name(replication::MIGRATION_TABLE);
+    runner.run_async(&mut c).await.unwrap();
+    // The replica's first settings version, as an older jobrank pushed it.
+    let a = replica();
+    let v = a
+        .store
+        .read(store::settings::current_settings)
+        .await
+        .unwrap();
+    let s = &v.settings;
+    let w = s.weights.as_basis_points().map(i64::from);
+    c.execute(
+        "INSERT INTO jobrank.settings (id, version, weight_client_engagement, weight_search_difficulty,
+            weight_time_open, weight_fee_size, threshold_a, threshold_b, time_open_bands, fee_bands,
+            fee_currency, cadence_days, created_at, created_by, origin)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, $14)",
+        &[
+            &v.id,
+            &s.version,
+            &w[0],
+            &w[1],
+            &w[2],
+            &w[3],
+            &i64::from(s.thresholds.a_hundredths()),
+            &i64::from(s.thresholds.b_hundredths()),
+            &serde_json::to_string(&s.time_open_bands.days()).unwrap(),
+            &serde_json::to_string(&s.fee_bands.fees()).unwrap(),
+            &s.fee_currency,
+            &i64::from(s.cadence_days),
+            &store::ts(&v.created_at),
+            &v.origin,
+        ],
+    )
+    .await
+    .unwrap();
+    a.store
+        .write(|tx| {
+            tx.execute("UPDATE outbox SET pushed_at = created_at", [])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(replication::migrate(&mut c).await.unwrap(), 1);
+    let row = c
+        .query_one(
+            "SELECT stalled_after_days, score_expiry_weeks, min_scorers FROM jobrank.settings",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            row.get::<_, i64>(0),
+            row.get::<_, Option<i64>>(1),
+            row.get::<_, i64>(2)
+        ),
+        (14, None, 1)
+    );
+    let report = reconcile::reconcile(&a.store, &mut c, true, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.differences(), 0, "{report:?}");
+    // A replica pulling the renumbered row again changes nothing.
+    let pulled = pull_all(&a.store, &target(&db.url)).await;
+    assert_eq!((pulled.read, pulled.applied), (1, 0));
+}
+
+#[tokio::test]
 async fn restore_from_postgres_rebuilds_an_empty_store() {
     let db = pg::test_db().await;
     let t = migrated(&db).await;
