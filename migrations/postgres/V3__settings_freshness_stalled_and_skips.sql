@@ -47,3 +47,42 @@ $$;
 -- their new server sequences make replicas pull them again, which changes nothing:
 -- settings versions merge as a set union).
 UPDATE jobrank.settings SET id = id;
+
+-- Skips ("can't judge this one"): immutable, replicated like submissions (see the
+-- SQLite migration V8). No unique key on (job, scorer, week): two replicas may each
+-- record one before they meet, and both are kept.
+CREATE TABLE jobrank.skips (
+    id          text PRIMARY KEY,
+    job_id      bigint NOT NULL REFERENCES jobrank.jobs (id),
+    scorer_id   text NOT NULL REFERENCES jobrank.users (id),
+    week        text NOT NULL CHECK (week ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
+    reason      text NOT NULL CHECK (length(reason) BETWEEN 1 AND 200),
+    created_at  text NOT NULL,
+    origin      text NOT NULL,
+    seq         bigint NOT NULL DEFAULT nextval('jobrank.row_seq'),
+    row_digest  bigint NOT NULL DEFAULT 0,
+    bucket      smallint NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX skips_seq ON jobrank.skips (seq);
+CREATE INDEX skips_job ON jobrank.skips (job_id);
+
+CREATE FUNCTION jobrank.stamp_skips() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.seq := nextval('jobrank.row_seq');
+    NEW.row_digest := jobrank.row_digest(
+        coalesce(NEW.id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.job_id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.scorer_id::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.week::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.reason::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.created_at::text, E'\x1e') || E'\x1f'
+        || coalesce(NEW.origin::text, E'\x1e'));
+    NEW.bucket := jobrank.row_bucket(NEW.id::text);
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER skips_stamp BEFORE INSERT OR UPDATE ON jobrank.skips
+    FOR EACH ROW EXECUTE FUNCTION jobrank.stamp_skips();
+
+ALTER TABLE jobrank.skips ENABLE ROW LEVEL SECURITY;

@@ -17,3 +17,25 @@ SET payload = json_set(payload,
         '$.score_expiry_weeks', json('null'),
         '$.min_scorers', 1)
 WHERE table_name = 'settings' AND pushed_at IS NULL AND dead = 0;
+
+-- "Can't judge this one": a scorer skips a job for one week (named by its Monday, as
+-- `domain::week_of` gives it) with a short reason. A skip stores no submission and
+-- changes no rank. Skips are immutable and replicate like submissions (set union);
+-- jobrank refuses a second skip of the same job and week by the same scorer, but two
+-- replicas may each record one before they meet, so there is no unique key: both
+-- are kept and either means "skipped".
+CREATE TABLE skips (
+    id          TEXT PRIMARY KEY,
+    job_id      INTEGER NOT NULL REFERENCES jobs (id),
+    scorer_id   TEXT NOT NULL REFERENCES users (id),
+    week        TEXT NOT NULL CHECK (week = date(week) AND strftime('%w', week) = '1'),
+    reason      TEXT NOT NULL CHECK (length(reason) BETWEEN 1 AND 200),
+    created_at  TEXT NOT NULL,
+    origin      TEXT NOT NULL
+);
+CREATE INDEX skips_scorer_week ON skips (scorer_id, week, job_id);
+CREATE INDEX skips_job ON skips (job_id, week);
+CREATE TRIGGER skips_no_update BEFORE UPDATE ON skips
+BEGIN SELECT RAISE(ABORT, 'skips are immutable'); END;
+CREATE TRIGGER skips_no_delete BEFORE DELETE ON skips
+BEGIN SELECT RAISE(ABORT, 'skips are immutable'); END;

@@ -21,13 +21,16 @@ pub use dashboard::{DashboardJob, DashboardQuery, Movement, RankFilter, SortKey,
 pub use factors::{Factor, FactorScores, Level, Role};
 pub use money::{Money, currency_exponent};
 pub use pipeline::{PipelineSnapshot, PipelineStatus, StageCount};
-pub use queue::{QueueLinks, next_in_queue, scoring_queue};
+pub use queue::{
+    MAX_SKIP_REASON_CHARS, QueueLinks, check_skip_reason, next_in_queue, scoring_queue,
+};
 pub use ranking::{
     Composite, JobRank, Rank, RankChange, RankOutcome, ScorerComposite, ScorerInput, Standing,
     Submitted, TeamScore, composite, latest_per_scorer, needs_score, rank_job,
 };
 pub use review::{
-    OUTLIER_DISTANCE, Outlier, ReviewSubmission, ScorerReview, review_scorers, week_of,
+    OUTLIER_DISTANCE, Outlier, ReviewSubmission, ScorerReview, review_scorers, week_end, week_of,
+    week_start,
 };
 pub use settings::{
     FeeBands, Settings, Thresholds, TimeOpenBands, Weights, counts_toward_team, days_between,

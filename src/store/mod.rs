@@ -26,6 +26,7 @@ pub mod replicated;
 pub mod review;
 pub mod sessions;
 pub mod settings;
+pub mod skips;
 pub mod stats;
 pub mod submissions;
 pub mod sync_runs;

@@ -89,6 +89,19 @@ pub const REPLICATED: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
+        "skips",
+        "id",
+        &[
+            "id",
+            "job_id",
+            "scorer_id",
+            "week",
+            "reason",
+            "created_at",
+            "origin",
+        ],
+    ),
+    (
         "rank_history",
         "id",
         &[

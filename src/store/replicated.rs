@@ -2,9 +2,10 @@
 //! without queueing them for push again, plus the pull cursors and the row digests
 //! reconciliation compares.
 //!
-//! Immutable rows (submissions, rank history, pipeline snapshots, settings versions)
-//! merge as a set union. Mutable rows (users, jobs) keep the greatest by the total order
-//! (version, updated_at, origin), the same comparison on every replica and in Postgres.
+//! Immutable rows (submissions, skips, rank history, pipeline snapshots, settings
+//! versions) merge as a set union. Mutable rows (users, jobs) keep the greatest by the
+//! total order (version, updated_at, origin), the same comparison on every replica and
+//! in Postgres.
 
 use std::collections::BTreeSet;
 
@@ -209,6 +210,7 @@ pub const ORDER: &[&str] = &[
     "jobs",
     "rank_history",
     "submissions",
+    "skips",
     "pipeline_snapshots",
 ];
 
