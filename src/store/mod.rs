@@ -18,6 +18,7 @@ pub mod drafts;
 pub mod inbox;
 pub mod jobs;
 pub mod outbox;
+pub mod participation;
 pub mod pipeline;
 pub mod placements;
 pub mod ranks;
