@@ -3,7 +3,7 @@
 //! the dashboard read (repeated views) and right after a change (the copy is refilled),
 //! the store read alone, and the throughput ratio against the trivial `/healthz` route
 //! in the same run. Targets (issue 3): p50 <= 5 ms, p99 <= 20 ms, ratio >= 0.5.
-//! Printed, not asserted.
+//! Also the participation read over the same store (12 weeks). Printed, not asserted.
 
 #[path = "../tests/api/helpers.rs"]
 mod helpers;
@@ -16,7 +16,9 @@ use jobrank::domain::{FactorScores, Role};
 use jobrank::store::jobs::JobUpsert;
 use jobrank::store::pipeline::StageCount;
 use jobrank::store::submissions::Submission;
-use jobrank::store::{self, Store, commands, dashboard, pipeline, submissions, users};
+use jobrank::store::{
+    self, Store, commands, dashboard, participation, pipeline, submissions, users,
+};
 
 const JOBS: i64 = 500;
 const SUBMISSIONS: usize = 20_000;
@@ -162,6 +164,32 @@ fn main() {
         "store read (dashboard_jobs + sort), 200 runs: p50 {:.2?}, p99 {:.2?}",
         percentile(&store_times, 0.5),
         percentile(&store_times, 0.99)
+    );
+    // Each scorer's done / due for 12 weeks (the CEO's chart, the weekly digest).
+    let mut part_times = Vec::new();
+    let mut totals = (0, 0);
+    for _ in 0..50 {
+        let t = Instant::now();
+        let report = store
+            .read_blocking(|c| participation::participation(c, 12, store::now()))
+            .unwrap();
+        part_times.push(t.elapsed());
+        assert_eq!(report.weeks.len(), 12);
+        totals = report
+            .weeks
+            .iter()
+            .flat_map(|w| &w.scorers)
+            .fold((0, 0), |(done, due), s| {
+                (done + s.done_count(), due + s.due_count())
+            });
+    }
+    part_times.sort();
+    println!(
+        "participation read, 12 weeks x {JOBS} jobs ({} done of {} due), 50 runs: p50 {:.2?}, p99 {:.2?}",
+        totals.0,
+        totals.1,
+        percentile(&part_times, 0.5),
+        percentile(&part_times, 0.99)
     );
     let cache = dashboard::DashboardCache::default();
     let (mut refill, mut hit) = (Vec::new(), Vec::new());

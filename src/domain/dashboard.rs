@@ -3,13 +3,13 @@
 //! export and the JSON API share.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::{JobRank, Money, PipelineSnapshot, PipelineStatus, Rank, TeamScore};
-use super::{days_between, needs_score};
+use super::{days_between, needs_score, week_end, week_of};
 
 /// One open job as the dashboard shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,10 +23,17 @@ pub struct DashboardJob {
     /// None while no scorer has scored the job.
     pub rank: Option<JobRank>,
     pub pipeline: Option<Arc<PipelineSnapshot>>,
+    /// The pipeline's state under the `stalled_after_days` of the settings the job was
+    /// read with (set with [`DashboardJob::set_pipeline`]).
+    pub pipeline_status: PipelineStatus,
     /// When the viewer last scored this job.
     pub my_latest: Option<DateTime<Utc>>,
-    /// Whether the viewer (a scorer) owes this job a score under the current cadence.
+    /// Whether the viewer (a scorer) owes this job a score under the current cadence:
+    /// never while they skipped it this week.
     pub needs_my_score: bool,
+    /// Whether the viewer skipped ("can't judge this one") this job for the current
+    /// week.
+    pub skipped_this_week: bool,
 }
 
 /// How a job's rank moved since the previous one.
@@ -61,8 +68,20 @@ impl DashboardJob {
             .unwrap_or(0)
     }
 
+    /// The pipeline's state: empty, moving or stalled.
     pub fn pipeline_status(&self) -> PipelineStatus {
-        PipelineStatus::of(self.pipeline.as_deref())
+        self.pipeline_status
+    }
+
+    /// Sets the job's latest pipeline snapshot and its state under the
+    /// `stalled_after_days` setting.
+    pub fn set_pipeline(
+        &mut self,
+        pipeline: Option<Arc<PipelineSnapshot>>,
+        stalled_after_days: u32,
+    ) {
+        self.pipeline_status = PipelineStatus::of(pipeline.as_deref(), stalled_after_days);
+        self.pipeline = pipeline;
     }
 
     fn team_score(&self) -> Option<TeamScore> {
@@ -71,33 +90,41 @@ impl DashboardJob {
 }
 
 /// The jobs with the viewer's fields at `now` (days open, when they last scored each
-/// job from `my_latest`, whether it needs their score under `cadence_days`), in the
-/// dashboard's default order, and the first moment one of those fields changes (at
-/// most a day ahead).
+/// job from `my_latest`, whether they skipped it this week from `my_skips` (job and
+/// week, as [`week_of`] names weeks), whether it needs their score under
+/// `cadence_days`: not while skipped this week), in the dashboard's default order, and
+/// the first moment one of those fields changes (at most a day ahead; a skip ends with
+/// its week).
 pub fn viewer_jobs(
     jobs: &[DashboardJob],
     my_latest: &HashMap<i64, DateTime<Utc>>,
+    my_skips: &HashSet<(i64, NaiveDate)>,
     now: DateTime<Utc>,
     cadence_days: u32,
 ) -> (Vec<DashboardJob>, DateTime<Utc>) {
     let cadence = Duration::days(i64::from(cadence_days));
+    let week = week_of(now);
     let mut valid_until = now + Duration::days(1);
     let jobs = jobs
         .iter()
         .map(|j| {
             let my_latest = my_latest.get(&j.id).copied();
             let days_open = days_between(j.opened, now);
-            let needs_my_score = needs_score(my_latest, now, cadence_days);
+            let skipped_this_week = my_skips.contains(&(j.id, week));
+            let needs_my_score = !skipped_this_week && needs_score(my_latest, now, cadence_days);
             if j.opened <= now {
                 valid_until = valid_until.min(j.opened + Duration::days(days_open + 1));
             }
-            if let (Some(at), false) = (my_latest, needs_my_score) {
+            if skipped_this_week {
+                valid_until = valid_until.min(week_end(week));
+            } else if let (Some(at), false) = (my_latest, needs_my_score) {
                 valid_until = valid_until.min(at + cadence);
             }
             DashboardJob {
                 days_open,
                 my_latest,
                 needs_my_score,
+                skipped_this_week,
                 ..j.clone()
             }
         })
@@ -289,8 +316,10 @@ mod tests {
                 last_scored_at: at(),
             }),
             pipeline: None,
+            pipeline_status: PipelineStatus::Empty,
             my_latest: None,
             needs_my_score: id % 2 == 0,
+            skipped_this_week: false,
         }
     }
 
@@ -392,7 +421,7 @@ mod tests {
     #[test]
     fn the_pipeline_filter_reads_each_jobs_snapshot() {
         let mut jobs = sample();
-        jobs[0].pipeline = Some(Arc::new(PipelineSnapshot {
+        let snapshot = Arc::new(PipelineSnapshot {
             job_id: 1,
             taken_at: at(),
             stages: vec![StageCount {
@@ -401,7 +430,8 @@ mod tests {
                 candidates: 2,
                 avg_days_in_stage: Some(20.0),
             }],
-        }));
+        });
+        jobs[0].set_pipeline(Some(snapshot.clone()), 14);
         let q = |p| DashboardQuery {
             pipeline: Some(p),
             ..Default::default()
@@ -411,7 +441,11 @@ mod tests {
             ids(&q(PipelineStatus::Empty).apply(jobs.clone())),
             [3, 4, 2]
         );
-        assert!(q(PipelineStatus::Moving).apply(jobs).is_empty());
+        assert!(q(PipelineStatus::Moving).apply(jobs.clone()).is_empty());
+        // With a longer `stalled_after_days` the same wait is a moving pipeline.
+        jobs[0].set_pipeline(Some(snapshot), 21);
+        assert_eq!(ids(&q(PipelineStatus::Moving).apply(jobs.clone())), [1]);
+        assert!(q(PipelineStatus::Stalled).apply(jobs).is_empty());
     }
 
     #[test]
@@ -433,7 +467,8 @@ mod tests {
         let now = at() + Duration::hours(30); // 1 day and 6 hours after opening
         let jobs = vec![job(1, "a", None, 0, 1), job(2, "b", None, 0, 1)];
         let mine: HashMap<i64, DateTime<Utc>> = [(1, now - Duration::days(6))].into();
-        let (out, until) = viewer_jobs(&jobs, &mine, now, 7);
+        let none = HashSet::new();
+        let (out, until) = viewer_jobs(&jobs, &mine, &none, now, 7);
         assert_eq!(out.iter().map(|j| j.days_open).collect::<Vec<_>>(), [1, 1]);
         assert_eq!(
             out.iter().map(|j| j.needs_my_score).collect::<Vec<_>>(),
@@ -443,7 +478,40 @@ mod tests {
         // Days open turns 2 at 48 hours, before job 1 needs a score again (in a day).
         assert_eq!(until, at() + Duration::days(2));
         let soon: HashMap<i64, DateTime<Utc>> = [(1, now - Duration::hours(140))].into();
-        let (_, until) = viewer_jobs(&jobs, &soon, now, 6);
+        let (_, until) = viewer_jobs(&jobs, &soon, &none, now, 6);
         assert_eq!(until, now + Duration::hours(4), "due again at 144 hours");
+    }
+
+    #[test]
+    fn a_job_skipped_this_week_does_not_need_my_score_until_the_week_ends() {
+        // 2026-12-06 is a Sunday: the week of Monday 2026-11-30 ends in 12 hours.
+        let now = DateTime::parse_from_rfc3339("2026-12-06T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let mut jobs = vec![
+            job(1, "a", None, 0, 1),
+            job(2, "b", None, 0, 1),
+            job(3, "c", None, 0, 1),
+        ];
+        for j in &mut jobs {
+            j.opened = now - Duration::hours(1);
+        }
+        let skips: HashSet<(i64, NaiveDate)> = [
+            (1, monday),
+            // Last week's skip of job 2 is over.
+            (2, monday - Duration::days(7)),
+        ]
+        .into();
+        let (out, until) = viewer_jobs(&jobs, &HashMap::new(), &skips, now, 7);
+        let by_id = |id: i64| out.iter().find(|j| j.id == id).unwrap();
+        assert!(by_id(1).skipped_this_week && !by_id(1).needs_my_score);
+        assert!(!by_id(2).skipped_this_week && by_id(2).needs_my_score);
+        assert!(by_id(3).needs_my_score);
+        assert_eq!(until, week_end(monday));
+        assert_eq!(week_end(monday), now + Duration::hours(12));
+        // The next Monday the job needs my score again.
+        let (out, _) = viewer_jobs(&jobs, &HashMap::new(), &skips, week_end(monday), 7);
+        assert!(out.iter().all(|j| j.needs_my_score && !j.skipped_this_week));
     }
 }

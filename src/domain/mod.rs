@@ -1,6 +1,7 @@
 //! Pure types and rules of the scoring model: factors, weights, composites, team
 //! scores, ranks, suggestions and overrides, the scoring queue, review rounds, the
-//! dashboard's filters and sorts, pipelines and money. No I/O, no SQL, no HTTP.
+//! dashboard's filters and sorts, pipelines, participation and money. No I/O, no SQL,
+//! no HTTP.
 //!
 //! Arithmetic is exact: weights are basis points (1/10,000), composites are
 //! ten-thousandths, thresholds are hundredths, and a team score is kept as the sum
@@ -9,6 +10,7 @@
 mod dashboard;
 mod factors;
 mod money;
+mod participation;
 mod pipeline;
 mod queue;
 mod ranking;
@@ -20,16 +22,25 @@ mod text;
 pub use dashboard::{DashboardJob, DashboardQuery, Movement, RankFilter, SortKey, viewer_jobs};
 pub use factors::{Factor, FactorScores, Level, Role};
 pub use money::{Money, currency_exponent};
-pub use pipeline::{PipelineSnapshot, PipelineStatus, STALLED_AFTER_DAYS, StageCount};
-pub use queue::{QueueLinks, next_in_queue, scoring_queue};
+pub use participation::{
+    OpenJob, Participant, Participation, ScorerWeek, WeekParticipation, WeekSkip,
+};
+pub use pipeline::{PipelineSnapshot, PipelineStatus, StageCount};
+pub use queue::{
+    MAX_SKIP_REASON_CHARS, QueueLinks, check_skip_reason, next_in_queue, scoring_queue,
+};
 pub use ranking::{
     Composite, JobRank, Rank, RankChange, RankOutcome, ScorerComposite, ScorerInput, Standing,
     Submitted, TeamScore, composite, latest_per_scorer, needs_score, rank_job,
 };
 pub use review::{
-    OUTLIER_DISTANCE, Outlier, ReviewSubmission, ScorerReview, review_scorers, week_of,
+    OUTLIER_DISTANCE, Outlier, ReviewSubmission, ScorerReview, review_scorers, week_end, week_of,
+    week_start,
 };
-pub use settings::{FeeBands, Settings, Thresholds, TimeOpenBands, Weights, days_between};
+pub use settings::{
+    FeeBands, Settings, Thresholds, TimeOpenBands, Weights, counts_toward_team, days_between,
+    is_provisional,
+};
 pub use suggestion::{Overrides, Suggestions};
 pub use text::{check_text, clean_external};
 

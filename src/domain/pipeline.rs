@@ -3,10 +3,6 @@
 
 use chrono::{DateTime, Utc};
 
-/// A bottleneck stage whose candidates wait at least this many days on average makes
-/// the pipeline "stalled".
-pub const STALLED_AFTER_DAYS: f64 = 14.0;
-
 /// One stage of a job's pipeline at a moment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StageCount {
@@ -42,13 +38,13 @@ impl PipelineSnapshot {
     }
 
     /// Empty without candidates, stalled when the bottleneck stage averages at least
-    /// [`STALLED_AFTER_DAYS`], moving otherwise.
-    pub fn status(&self) -> PipelineStatus {
+    /// `stalled_after_days` (the setting of that name), moving otherwise.
+    pub fn status(&self, stalled_after_days: u32) -> PipelineStatus {
         if self.total_candidates() <= 0 {
             return PipelineStatus::Empty;
         }
         match self.bottleneck() {
-            Some(b) if b.avg_days_in_stage.unwrap_or(0.0) >= STALLED_AFTER_DAYS => {
+            Some(b) if b.avg_days_in_stage.unwrap_or(0.0) >= f64::from(stalled_after_days) => {
                 PipelineStatus::Stalled
             }
             _ => PipelineStatus::Moving,
@@ -63,7 +59,7 @@ pub enum PipelineStatus {
     Empty,
     /// Candidates and no stage waiting too long.
     Moving,
-    /// The bottleneck stage averages at least [`STALLED_AFTER_DAYS`].
+    /// The bottleneck stage averages at least the `stalled_after_days` setting.
     Stalled,
 }
 
@@ -77,15 +73,17 @@ impl PipelineStatus {
         }
     }
 
-    /// The state of a job's latest pipeline snapshot, if it has one.
-    pub fn of(snapshot: Option<&PipelineSnapshot>) -> PipelineStatus {
-        snapshot.map_or(PipelineStatus::Empty, PipelineSnapshot::status)
+    /// The state of a job's latest pipeline snapshot, if it has one, under the
+    /// `stalled_after_days` setting.
+    pub fn of(snapshot: Option<&PipelineSnapshot>, stalled_after_days: u32) -> PipelineStatus {
+        snapshot.map_or(PipelineStatus::Empty, |p| p.status(stalled_after_days))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Settings;
 
     fn snapshot(stages: &[(&str, i64, Option<f64>)]) -> PipelineSnapshot {
         PipelineSnapshot {
@@ -114,20 +112,32 @@ mod tests {
         ]);
         assert_eq!(p.total_candidates(), 10);
         assert_eq!(p.bottleneck().map(|b| b.stage.as_str()), Some("Interview"));
-        assert_eq!(p.status(), PipelineStatus::Moving);
+        assert_eq!(p.status(14), PipelineStatus::Moving);
+    }
+
+    #[test]
+    fn the_stalled_rule_follows_the_setting() {
+        let p = snapshot(&[("Applied", 3, Some(4.0)), ("Interview", 2, Some(20.5))]);
+        assert_eq!(
+            p.status(Settings::DEFAULT_STALLED_AFTER_DAYS),
+            PipelineStatus::Stalled
+        );
+        assert_eq!(p.status(20), PipelineStatus::Stalled);
+        assert_eq!(p.status(21), PipelineStatus::Moving);
+        assert_eq!(PipelineStatus::of(Some(&p), 30), PipelineStatus::Moving);
     }
 
     #[test]
     fn status_is_empty_moving_or_stalled() {
-        assert_eq!(PipelineStatus::of(None), PipelineStatus::Empty);
+        assert_eq!(PipelineStatus::of(None, 14), PipelineStatus::Empty);
         let empty = snapshot(&[("Applied", 0, Some(30.0))]);
-        assert_eq!(PipelineStatus::of(Some(&empty)), PipelineStatus::Empty);
-        let stalled = snapshot(&[("Applied", 1, Some(STALLED_AFTER_DAYS))]);
-        assert_eq!(stalled.status(), PipelineStatus::Stalled);
+        assert_eq!(PipelineStatus::of(Some(&empty), 14), PipelineStatus::Empty);
+        let stalled = snapshot(&[("Applied", 1, Some(14.0))]);
+        assert_eq!(stalled.status(14), PipelineStatus::Stalled);
         let moving = snapshot(&[("Applied", 1, Some(13.9))]);
-        assert_eq!(moving.status(), PipelineStatus::Moving);
+        assert_eq!(moving.status(14), PipelineStatus::Moving);
         let unknown_waits = snapshot(&[("Applied", 4, None)]);
-        assert_eq!(unknown_waits.status(), PipelineStatus::Moving);
+        assert_eq!(unknown_waits.status(14), PipelineStatus::Moving);
         assert_eq!(
             PipelineStatus::parse("stalled"),
             Some(PipelineStatus::Stalled)

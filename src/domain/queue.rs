@@ -1,10 +1,38 @@
 //! A scorer's queue: the open jobs that need their score, in dashboard (rank) order,
 //! and where the scoring pages lead from one job of it.
 
-use super::DashboardJob;
+use super::{DashboardJob, DomainError, check_text};
+
+/// The longest reason a skip may give, in characters.
+pub const MAX_SKIP_REASON_CHARS: usize = 200;
+
+/// Checks the reason a scorer gives for skipping a job this week ("new to the client",
+/// "on leave"): trimmed, 1 to [`MAX_SKIP_REASON_CHARS`] characters, no control
+/// characters but line breaks and tabs. Returns the trimmed reason.
+pub fn check_skip_reason(reason: &str) -> Result<String, DomainError> {
+    let reason = reason.trim();
+    check_text("reason", reason)?;
+    let n = reason.chars().count();
+    if n == 0 {
+        return Err(DomainError::Invalid {
+            field: "reason",
+            reason: "say briefly why you cannot judge this job (for example \"new to the client\")"
+                .into(),
+        });
+    }
+    if n > MAX_SKIP_REASON_CHARS {
+        return Err(DomainError::Invalid {
+            field: "reason",
+            reason: format!("must be at most {MAX_SKIP_REASON_CHARS} characters, got {n}"),
+        });
+    }
+    Ok(reason.to_string())
+}
 
 /// The ids of the jobs that need the viewer's score, in the order given (the
-/// dashboard's default order, so the best-ranked jobs come first).
+/// dashboard's default order, so the best-ranked jobs come first). A job the viewer
+/// skipped this week does not need their score ([`super::viewer_jobs`]), so it is not
+/// in the queue.
 pub fn scoring_queue(jobs: &[DashboardJob]) -> Vec<i64> {
     jobs.iter()
         .filter(|j| j.needs_my_score)
@@ -77,12 +105,29 @@ mod tests {
             fee: Some(Money::new(1, None)),
             rank: None,
             pipeline: None,
+            pipeline_status: crate::domain::PipelineStatus::Empty,
             my_latest: None,
             needs_my_score: needs,
+            skipped_this_week: !needs,
         };
         let jobs = [job(30, true), job(10, false), job(20, true)];
         assert_eq!(scoring_queue(&jobs), [30, 20]);
         assert!(scoring_queue(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_skip_reason_is_short_plain_text() {
+        assert_eq!(check_skip_reason("  on leave \n").unwrap(), "on leave");
+        assert_eq!(
+            check_skip_reason(&"é".repeat(200)).unwrap().chars().count(),
+            200
+        );
+        for bad in ["", "   ", "a\u{0}b"] {
+            let e = check_skip_reason(bad).unwrap_err();
+            assert!(e.to_string().starts_with("reason:"), "{e}");
+        }
+        let e = check_skip_reason(&"x".repeat(201)).unwrap_err();
+        assert!(e.to_string().contains("at most 200 characters"), "{e}");
     }
 
     #[test]

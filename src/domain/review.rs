@@ -13,6 +13,17 @@ pub fn week_of(at: DateTime<Utc>) -> NaiveDate {
     d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
 }
 
+/// The moment a week (named by its Monday, as [`week_of`] gives it) begins: Monday
+/// 00:00 UTC.
+pub fn week_start(week: NaiveDate) -> DateTime<Utc> {
+    week.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// The moment a week (named by its Monday) ends: the next Monday at 00:00 UTC.
+pub fn week_end(week: NaiveDate) -> DateTime<Utc> {
+    week_start(week) + Duration::weeks(1)
+}
+
 /// A submission as the review sees it. `round` is the Monday of its week.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReviewSubmission {
@@ -140,6 +151,18 @@ mod tests {
             week_of(at("2027-01-01T12:00:00Z")),
             NaiveDate::from_ymd_opt(2026, 12, 28).unwrap()
         );
+    }
+
+    #[test]
+    fn a_week_runs_from_monday_midnight_to_the_next() {
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(week_start(monday), at("2026-11-23T00:00:00Z"));
+        assert_eq!(week_end(monday), at("2026-11-30T00:00:00Z"));
+        assert_eq!(
+            week_of(week_end(monday) - Duration::microseconds(1)),
+            monday
+        );
+        assert_eq!(week_of(week_end(monday)), monday + Duration::days(7));
     }
 
     #[test]

@@ -306,6 +306,15 @@ pub struct Settings {
     pub fee_currency: String,
     /// A job needs a scorer's score again once their latest is this many days old.
     pub cadence_days: u32,
+    /// A pipeline is stalled when its slowest stage's candidates have waited this many
+    /// days or more on average (1 to 365; 14 by default).
+    pub stalled_after_days: u32,
+    /// Scores older than this many weeks stop counting toward the team score (1 to
+    /// 52); `None`, the default, keeps every scorer's latest score counting.
+    pub score_expiry_weeks: Option<u32>,
+    /// A ranked job with fewer scorers than this is provisional (2 to 10); 1, the
+    /// default, switches the rule off.
+    pub min_scorers: u32,
 }
 
 impl Default for Settings {
@@ -318,11 +327,17 @@ impl Default for Settings {
             fee_bands: FeeBands::default(),
             fee_currency: "GBP".into(),
             cadence_days: 7,
+            stalled_after_days: Self::DEFAULT_STALLED_AFTER_DAYS,
+            score_expiry_weeks: None,
+            min_scorers: 1,
         }
     }
 }
 
 impl Settings {
+    /// The stalled rule's days before it was a setting, and its default.
+    pub const DEFAULT_STALLED_AFTER_DAYS: u32 = 14;
+
     /// Validates a cadence in days (1 to 365).
     pub fn check_cadence(days: i64) -> Result<u32, DomainError> {
         if (1..=365).contains(&days) {
@@ -333,6 +348,55 @@ impl Settings {
                 reason: format!("must be from 1 to 365 days, got {days}"),
             })
         }
+    }
+
+    /// Validates the days after which a pipeline's slowest stage makes it stalled (1 to
+    /// 365).
+    pub fn check_stalled_after_days(days: i64) -> Result<u32, DomainError> {
+        if (1..=365).contains(&days) {
+            Ok(days as u32)
+        } else {
+            Err(DomainError::Invalid {
+                field: "stalled_after_days",
+                reason: format!("must be from 1 to 365 days, got {days}"),
+            })
+        }
+    }
+
+    /// Validates the score expiry: `None` (scores never expire) or 1 to 52 weeks.
+    pub fn check_score_expiry_weeks(weeks: Option<i64>) -> Result<Option<u32>, DomainError> {
+        match weeks {
+            None => Ok(None),
+            Some(w) if (1..=52).contains(&w) => Ok(Some(w as u32)),
+            Some(w) => Err(DomainError::Invalid {
+                field: "score_expiry_weeks",
+                reason: format!(
+                    "must be from 1 to 52 weeks, or empty for scores that never expire, got {w}"
+                ),
+            }),
+        }
+    }
+
+    /// Validates the minimum number of scorers: 1 (no minimum) to 10.
+    pub fn check_min_scorers(n: i64) -> Result<u32, DomainError> {
+        if (1..=10).contains(&n) {
+            Ok(n as u32)
+        } else {
+            Err(DomainError::Invalid {
+                field: "min_scorers",
+                reason: format!("must be from 1 (no minimum) to 10 scorers, got {n}"),
+            })
+        }
+    }
+
+    /// Checks every field a stored or pulled version carries beyond the typed ones.
+    pub fn check(&self) -> Result<(), DomainError> {
+        Self::check_cadence(i64::from(self.cadence_days))?;
+        Self::check_currency(&self.fee_currency)?;
+        Self::check_stalled_after_days(i64::from(self.stalled_after_days))?;
+        Self::check_score_expiry_weeks(self.score_expiry_weeks.map(i64::from))?;
+        Self::check_min_scorers(i64::from(self.min_scorers))?;
+        Ok(())
     }
 
     /// Validates a fee currency: a three-letter code.
@@ -358,6 +422,28 @@ impl Settings {
             _ => Some(self.fee_bands.suggest(fee)),
         }
     }
+}
+
+/// Whether a submission made at `submitted_at` still counts toward its job's team
+/// score at `now` under the score expiry rule: always while `score_expiry_weeks` is off;
+/// otherwise only while it is younger than that many weeks (at exactly that age it has
+/// expired). A submission dated after `now` (another replica's clock) counts.
+pub fn counts_toward_team(
+    submitted_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    settings: &Settings,
+) -> bool {
+    match settings.score_expiry_weeks {
+        None => true,
+        Some(weeks) => now - submitted_at < chrono::Duration::weeks(i64::from(weeks)),
+    }
+}
+
+/// Whether a job ranked on `scorer_count` scorers is provisional: it keeps its
+/// computed rank but rests on fewer scorers than `min_scorers` asks for. With
+/// `min_scorers` at 1 (off) a ranked job, which has at least one scorer, never is.
+pub fn is_provisional(scorer_count: u32, settings: &Settings) -> bool {
+    scorer_count < settings.min_scorers
 }
 
 #[cfg(test)]
@@ -433,6 +519,88 @@ mod tests {
         let no_currency = Money::new(3_500_000, None);
         assert_eq!(s.suggest_fee_size(Some(&no_currency)).unwrap().get(), 4);
         assert!(FeeBands::new([10, 20, 30, 40]).is_err());
+    }
+
+    #[test]
+    fn new_settings_default_to_what_jobrank_did_before_them() {
+        let s = Settings::default();
+        assert_eq!(s.stalled_after_days, 14);
+        assert_eq!(s.score_expiry_weeks, None);
+        assert_eq!(s.min_scorers, 1);
+        assert!(s.check().is_ok());
+    }
+
+    #[test]
+    fn new_settings_are_checked_and_the_error_names_the_field() {
+        assert_eq!(Settings::check_stalled_after_days(1), Ok(1));
+        assert_eq!(Settings::check_stalled_after_days(365), Ok(365));
+        for bad in [0, -1, 366] {
+            let e = Settings::check_stalled_after_days(bad).unwrap_err();
+            assert!(e.to_string().starts_with("stalled_after_days:"), "{e}");
+        }
+        assert_eq!(Settings::check_score_expiry_weeks(None), Ok(None));
+        assert_eq!(Settings::check_score_expiry_weeks(Some(1)), Ok(Some(1)));
+        assert_eq!(Settings::check_score_expiry_weeks(Some(52)), Ok(Some(52)));
+        for bad in [0, 53, -2] {
+            let e = Settings::check_score_expiry_weeks(Some(bad)).unwrap_err();
+            assert!(e.to_string().starts_with("score_expiry_weeks:"), "{e}");
+        }
+        assert_eq!(Settings::check_min_scorers(1), Ok(1));
+        assert_eq!(Settings::check_min_scorers(10), Ok(10));
+        for bad in [0, 11] {
+            let e = Settings::check_min_scorers(bad).unwrap_err();
+            assert!(e.to_string().starts_with("min_scorers:"), "{e}");
+        }
+        let bad = Settings {
+            min_scorers: 0,
+            ..Settings::default()
+        };
+        assert!(bad.check().is_err());
+    }
+
+    #[test]
+    fn scores_expire_only_when_the_rule_is_on_and_at_its_age() {
+        let now = DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let weeks_ago = |w: i64| now - chrono::Duration::weeks(w);
+        let off = Settings::default();
+        assert!(counts_toward_team(weeks_ago(500), now, &off));
+        let four = Settings {
+            score_expiry_weeks: Some(4),
+            ..Settings::default()
+        };
+        assert!(counts_toward_team(weeks_ago(3), now, &four));
+        assert!(counts_toward_team(
+            weeks_ago(4) + chrono::Duration::seconds(1),
+            now,
+            &four
+        ));
+        assert!(
+            !counts_toward_team(weeks_ago(4), now, &four),
+            "exactly 4 weeks"
+        );
+        assert!(!counts_toward_team(weeks_ago(9), now, &four));
+        assert!(counts_toward_team(
+            now + chrono::Duration::hours(1),
+            now,
+            &four
+        ));
+    }
+
+    #[test]
+    fn provisional_below_the_minimum_of_scorers_and_never_when_off() {
+        let off = Settings::default();
+        assert!(!is_provisional(1, &off));
+        assert!(!is_provisional(7, &off));
+        let three = Settings {
+            min_scorers: 3,
+            ..Settings::default()
+        };
+        assert!(is_provisional(1, &three));
+        assert!(is_provisional(2, &three));
+        assert!(!is_provisional(3, &three));
+        assert!(!is_provisional(4, &three));
     }
 
     #[test]

@@ -3,21 +3,22 @@
 //! jobs (no N+1; the viewer's latest scores are one index seek per open job inside one
 //! statement), with parsed pipelines kept across reads until the pipeline generation
 //! (bumped by triggers, schema V6) moves; its in-memory copy ([`DashboardCache`]); and
-//! the data-freshness figures of the header strip. What the dashboard does with the
+//! the data-freshness figures of the header strip. Jobs the viewer skipped this week
+//! do not need their score. What the dashboard does with the
 //! jobs (the viewer's fields, filters, sorts, movement) is pure and lives in
 //! [`crate::domain`] ([`DashboardJob`], [`crate::domain::DashboardQuery`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::Connection;
 
 use super::pipeline::{PipelineSnapshot, StageCount};
 use super::ranks::JobRank;
 use super::sync_runs::{self, SyncRun};
-use super::{ReadStamp, Result, Store, col_ts, col_ts_opt, outbox, settings};
-use crate::domain::{DashboardJob, Money, Rank, TeamScore, viewer_jobs};
+use super::{ReadStamp, Result, Store, col_ts, col_ts_opt, outbox, settings, skips};
+use crate::domain::{DashboardJob, Money, PipelineStatus, Rank, TeamScore, viewer_jobs, week_of};
 
 /// Every open job for the dashboard, as seen by `viewer_id` at `now` (unsorted), read
 /// straight from the store. Pages use [`DashboardCache`], which reads the same thing
@@ -29,12 +30,13 @@ pub fn dashboard_jobs(
 ) -> Result<Vec<DashboardJob>> {
     let shared = read_shared(conn, None)?;
     let mine = viewer_latest(conn, viewer_id)?;
-    Ok(personal_jobs(&shared, &mine, now).0)
+    let skipped = skips::scorer_skips_since(conn, viewer_id, week_of(now))?;
+    Ok(personal_jobs(&shared, &mine, &skipped, now).0)
 }
 
 /// What every viewer's dashboard shares, read in one snapshot: the open jobs (without
-/// the viewer's fields), the client filter's choices, the freshness figures and the
-/// scoring cadence.
+/// the viewer's fields, with their pipelines' state under the settings in force), the
+/// client filter's choices, the freshness figures and the scoring cadence.
 pub struct SharedDashboard {
     generation: i64,
     jobs: Vec<DashboardJob>,
@@ -51,6 +53,8 @@ pub struct SharedDashboard {
 /// my score" changes then) or the next store generation.
 struct Personal {
     latest: Arc<HashMap<i64, DateTime<Utc>>>,
+    /// The viewer's skips (job, week) from the week of the read on.
+    skipped: Arc<HashSet<(i64, NaiveDate)>>,
     jobs: Vec<DashboardJob>,
     valid_until: DateTime<Utc>,
 }
@@ -60,9 +64,10 @@ struct Personal {
 fn personal_jobs(
     shared: &SharedDashboard,
     latest: &HashMap<i64, DateTime<Utc>>,
+    skipped: &HashSet<(i64, NaiveDate)>,
     now: DateTime<Utc>,
 ) -> (Vec<DashboardJob>, DateTime<Utc>) {
-    viewer_jobs(&shared.jobs, latest, now, shared.cadence_days)
+    viewer_jobs(&shared.jobs, latest, skipped, now, shared.cadence_days)
 }
 
 /// The latest pipeline snapshot of each open job, as of one pipeline generation.
@@ -83,7 +88,8 @@ fn read_shared(conn: &Connection, previous: Option<&SharedDashboard>) -> Result<
     let (generation, pipelines_generation): (i64, i64) = tx
         .prepare_cached("SELECT n, pipelines FROM store_generation WHERE singleton = 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let cadence_days = settings::current_settings(&tx)?.settings.cadence_days;
+    let current = settings::current_settings(&tx)?.settings;
+    let cadence_days = current.cadence_days;
     let mut jobs = open_jobs(&tx)?;
     let reusable = previous.map(|p| p.pipelines.clone()).filter(|p| {
         p.generation == pipelines_generation && jobs.iter().all(|j| p.covered.contains(&j.id))
@@ -97,7 +103,10 @@ fn read_shared(conn: &Connection, previous: Option<&SharedDashboard>) -> Result<
         }),
     };
     for j in &mut jobs {
-        j.pipeline = pipelines.by_job.get(&j.id).cloned();
+        j.set_pipeline(
+            pipelines.by_job.get(&j.id).cloned(),
+            current.stalled_after_days,
+        );
     }
     let clients = open_clients(&tx)?;
     let freshness = freshness(&tx)?;
@@ -239,8 +248,10 @@ fn open_jobs(conn: &Connection) -> Result<Vec<DashboardJob>> {
             fee: Money::from_parts(fee_minor, fee_currency.as_deref()),
             rank,
             pipeline: None,
+            pipeline_status: PipelineStatus::Empty,
             my_latest: None,
             needs_my_score: false,
+            skipped_this_week: false,
         });
     }
     Ok(out)
@@ -393,15 +404,22 @@ impl DashboardCache {
         let personal = match known {
             Some(p) if now < p.valid_until => p,
             known => {
-                let latest = match known {
-                    Some(p) => p.latest.clone(),
+                let (latest, skipped) = match known {
+                    // A skip is a write, so the skips read with this generation hold
+                    // every skip of the current week, even after the week they were
+                    // read in has ended.
+                    Some(p) => (p.latest.clone(), p.skipped.clone()),
                     // Read after the shared part: at worst newer than it, and a newer
                     // generation replaces both.
-                    None => Arc::new(viewer_latest(conn, viewer_id)?),
+                    None => (
+                        Arc::new(viewer_latest(conn, viewer_id)?),
+                        Arc::new(skips::scorer_skips_since(conn, viewer_id, week_of(now))?),
+                    ),
                 };
-                let (jobs, valid_until) = personal_jobs(&shared, &latest, now);
+                let (jobs, valid_until) = personal_jobs(&shared, &latest, &skipped, now);
                 let p = Arc::new(Personal {
                     latest,
+                    skipped,
                     jobs,
                     valid_until,
                 });

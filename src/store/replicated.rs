@@ -2,9 +2,10 @@
 //! without queueing them for push again, plus the pull cursors and the row digests
 //! reconciliation compares.
 //!
-//! Immutable rows (submissions, rank history, pipeline snapshots, settings versions)
-//! merge as a set union. Mutable rows (users, jobs) keep the greatest by the total order
-//! (version, updated_at, origin), the same comparison on every replica and in Postgres.
+//! Immutable rows (submissions, skips, rank history, pipeline snapshots, settings
+//! versions) merge as a set union. Mutable rows (users, jobs) keep the greatest by the
+//! total order (version, updated_at, origin), the same comparison on every replica and
+//! in Postgres.
 
 use std::collections::BTreeSet;
 
@@ -38,11 +39,29 @@ pub struct Applied {
     pub all_jobs: bool,
 }
 
+/// Columns added after their table was first replicated, with the value a row written
+/// before them (by an older replica, or queued before an upgrade) takes: the value the
+/// migration gave existing rows.
+pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("settings", "stalled_after_days", "14"),
+    ("settings", "min_scorers", "1"),
+];
+
 fn apply_sql(table: &str) -> Result<String> {
     let (key, cols) = known(table)?;
     let extract: Vec<String> = cols
         .iter()
-        .map(|c| format!("json_extract(?1, '$.{c}')"))
+        .map(|c| {
+            match ADDED_COLUMNS
+                .iter()
+                .find(|(t, col, _)| *t == table && col == c)
+            {
+                Some((_, _, default)) => {
+                    format!("COALESCE(json_extract(?1, '$.{c}'), {default})")
+                }
+                None => format!("json_extract(?1, '$.{c}')"),
+            }
+        })
         .collect();
     let mut sql = format!(
         "INSERT INTO {table} ({}) SELECT {} WHERE true ON CONFLICT ({key}) DO ",
@@ -191,6 +210,7 @@ pub const ORDER: &[&str] = &[
     "jobs",
     "rank_history",
     "submissions",
+    "skips",
     "pipeline_snapshots",
 ];
 
@@ -271,6 +291,18 @@ mod tests {
             .write_blocking(|tx| apply_rows(tx, "settings", std::slice::from_ref(&s)))
             .unwrap();
         assert!(first.all_jobs);
+        // A version written before the stalled and freshness settings existed takes
+        // their defaults.
+        let pulled = store
+            .read_blocking(|c| {
+                Ok(c.query_row(
+                    "SELECT stalled_after_days, score_expiry_weeks, min_scorers FROM settings WHERE id = 's1'",
+                    [],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, i64>(2)?)),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(pulled, (14, None, 1));
         let again = store
             .write_blocking(|tx| apply_rows(tx, "settings", std::slice::from_ref(&s)))
             .unwrap();

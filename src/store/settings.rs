@@ -20,7 +20,7 @@ pub struct SettingsVersion {
 
 const COLUMNS: &str = "id, version, weight_client_engagement, weight_search_difficulty, weight_time_open, \
     weight_fee_size, threshold_a, threshold_b, time_open_bands, fee_bands, fee_currency, cadence_days, \
-    created_at, created_by, origin";
+    created_at, created_by, origin, stalled_after_days, score_expiry_weeks, min_scorers";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<SettingsVersion>> {
     let weights = [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?];
@@ -34,6 +34,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<SettingsVersion>> {
     let created_at = col_ts(r, 12)?;
     let created_by: Option<String> = r.get(13)?;
     let origin: String = r.get(14)?;
+    let stalled_after_days: i64 = r.get(15)?;
+    let score_expiry_weeks: Option<i64> = r.get(16)?;
+    let min_scorers: i64 = r.get(17)?;
     Ok((|| {
         let t: [i64; 4] =
             serde_json::from_str(&bands_t).map_err(|e| StoreError::Data(e.to_string()))?;
@@ -49,6 +52,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<SettingsVersion>> {
                 fee_bands: FeeBands::new(f)?,
                 fee_currency: currency,
                 cadence_days: Settings::check_cadence(cadence)?,
+                stalled_after_days: Settings::check_stalled_after_days(stalled_after_days)?,
+                score_expiry_weeks: Settings::check_score_expiry_weeks(score_expiry_weeks)?,
+                min_scorers: Settings::check_min_scorers(min_scorers)?,
             },
             created_at,
             created_by,
@@ -96,8 +102,8 @@ fn insert(
     tx.execute(
         "INSERT INTO settings (id, version, weight_client_engagement, weight_search_difficulty, weight_time_open,
             weight_fee_size, threshold_a, threshold_b, time_open_bands, fee_bands, fee_currency, cadence_days,
-            created_at, created_by, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            created_at, created_by, origin, stalled_after_days, score_expiry_weeks, min_scorers)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         rusqlite::params![
             id,
             version,
@@ -114,6 +120,9 @@ fn insert(
             ts(&at),
             by,
             tx.origin(),
+            Settings::check_stalled_after_days(i64::from(s.stalled_after_days))?,
+            Settings::check_score_expiry_weeks(s.score_expiry_weeks.map(i64::from))?,
+            Settings::check_min_scorers(i64::from(s.min_scorers))?,
         ],
     )?;
     outbox::enqueue(tx, "settings", &id)?;
@@ -153,7 +162,8 @@ pub(in crate::store) fn backdate_first_version(tx: &Tx<'_>, at: DateTime<Utc>) -
     Ok(())
 }
 
-/// Saves new settings as the next version. Ranks are not recomputed here: saving
+/// Saves new settings as the next version, every field as given (a form that does not
+/// show a field carries its current value). Ranks are not recomputed here: saving
 /// settings is the store command `commands::save_settings`.
 pub(in crate::store) fn insert_next_version(
     tx: &Tx<'_>,
@@ -163,4 +173,148 @@ pub(in crate::store) fn insert_next_version(
 ) -> Result<SettingsVersion> {
     let next = current_settings(tx)?.settings.version + 1;
     insert(tx, s, next, at, by)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{DB_FILE, Store, commands, embedded};
+
+    #[test]
+    fn a_version_keeps_the_stalled_and_freshness_settings_and_replicates_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let first = store.read_blocking(current_settings).unwrap();
+        assert_eq!(first.settings.stalled_after_days, 14);
+        assert_eq!(first.settings.score_expiry_weeks, None);
+        assert_eq!(first.settings.min_scorers, 1);
+        let wanted = Settings {
+            stalled_after_days: 21,
+            score_expiry_weeks: Some(8),
+            min_scorers: 3,
+            ..first.settings.clone()
+        };
+        let saved = store
+            .write_blocking(|tx| commands::save_settings(tx, &wanted, super::super::now(), None))
+            .unwrap()
+            .into_result();
+        assert_eq!(saved.settings.version, 2);
+        let current = store.read_blocking(current_settings).unwrap();
+        assert_eq!(
+            (
+                current.settings.stalled_after_days,
+                current.settings.score_expiry_weeks,
+                current.settings.min_scorers
+            ),
+            (21, Some(8), 3)
+        );
+        let payload: String = store
+            .read_blocking(|c| {
+                Ok(c.query_row(
+                    "SELECT payload FROM outbox WHERE table_name = 'settings' AND row_id = ?1",
+                    [&current.id],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        assert_eq!(
+            (
+                &v["stalled_after_days"],
+                &v["score_expiry_weeks"],
+                &v["min_scorers"]
+            ),
+            (
+                &serde_json::json!(21),
+                &serde_json::json!(8),
+                &serde_json::json!(3)
+            )
+        );
+        // Out of range: refused, naming the field, and nothing saved.
+        for (bad, field) in [
+            (
+                Settings {
+                    stalled_after_days: 0,
+                    ..wanted.clone()
+                },
+                "stalled_after_days",
+            ),
+            (
+                Settings {
+                    score_expiry_weeks: Some(53),
+                    ..wanted.clone()
+                },
+                "score_expiry_weeks",
+            ),
+            (
+                Settings {
+                    min_scorers: 11,
+                    ..wanted.clone()
+                },
+                "min_scorers",
+            ),
+        ] {
+            let err = store
+                .write_blocking(|tx| commands::save_settings(tx, &bad, super::super::now(), None))
+                .unwrap_err();
+            assert!(err.to_string().starts_with(field), "{err}");
+        }
+        assert_eq!(store.read_blocking(list_settings).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn upgrading_a_store_gives_existing_versions_and_queued_changes_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // A store as version 7 left it: one settings version, still queued for push.
+            let mut conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+            embedded::migrations::runner()
+                .set_target(refinery::Target::Version(7))
+                .set_grouped(true)
+                .run(&mut conn)
+                .unwrap();
+            conn.pragma_update(None, "application_id", crate::store::APPLICATION_ID)
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO settings (id, version, weight_client_engagement, weight_search_difficulty,
+                    weight_time_open, weight_fee_size, threshold_a, threshold_b, time_open_bands, fee_bands,
+                    fee_currency, cadence_days, created_at, created_by, origin)
+                 VALUES ('s1', 1, 2500, 2500, 2500, 2500, 400, 250, '[14,30,60,90]',
+                    '[40000,30000,20000,10000]', 'GBP', 7, '2026-11-02T09:00:00.000000Z', NULL, 'r1');
+                 INSERT INTO outbox (table_name, row_id, payload, created_at)
+                 SELECT 'settings', id, json_object('id', id, 'version', version,
+                    'weight_client_engagement', weight_client_engagement,
+                    'weight_search_difficulty', weight_search_difficulty,
+                    'weight_time_open', weight_time_open, 'weight_fee_size', weight_fee_size,
+                    'threshold_a', threshold_a, 'threshold_b', threshold_b,
+                    'time_open_bands', time_open_bands, 'fee_bands', fee_bands,
+                    'fee_currency', fee_currency, 'cadence_days', cadence_days,
+                    'created_at', created_at, 'created_by', created_by, 'origin', origin),
+                    created_at FROM settings;",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let all = store.read_blocking(list_settings).unwrap();
+        assert_eq!(all.len(), 1, "the existing version stays the only one");
+        let s = &all[0].settings;
+        assert_eq!(
+            (s.stalled_after_days, s.score_expiry_weeks, s.min_scorers),
+            (14, None, 1)
+        );
+        let payload: String = store
+            .read_blocking(|c| {
+                Ok(c.query_row(
+                    "SELECT payload FROM outbox WHERE table_name = 'settings'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        assert_eq!(v["stalled_after_days"], 14);
+        assert!(v["score_expiry_weeks"].is_null() && v.get("score_expiry_weeks").is_some());
+        assert_eq!(v["min_scorers"], 1);
+        assert_eq!(v["cadence_days"], 7, "{payload}");
+    }
 }

@@ -410,6 +410,8 @@ impl SettingsForm {
                 fee_bands,
                 fee_currency,
                 cadence_days,
+                // Not on the form yet: `save_settings` keeps their current values.
+                ..Settings::default()
             }),
             _ => Err(errors),
         }
@@ -875,6 +877,13 @@ async fn save_settings(
         .write(move |tx| {
             let now = store::now();
             let before = settings::current_settings(tx)?;
+            // The fields the form does not show keep their current values.
+            let parsed = Settings {
+                stalled_after_days: before.settings.stalled_after_days,
+                score_expiry_weeks: before.settings.score_expiry_weeks,
+                min_scorers: before.settings.min_scorers,
+                ..parsed
+            };
             let after = commands::save_settings(tx, &parsed, now, Some(&by))?.into_result();
             let details = format!(
                 "version {} → {}: {}",

@@ -131,7 +131,7 @@ async fn pushed_store(db: &pg::TestDb) -> (tempfile::TempDir, Store) {
                 tx,
                 &submissions::NewSubmission {
                     job_id: 77,
-                    scorer_id: u.id,
+                    scorer_id: u.id.clone(),
                     scores: FactorScores::from_values([3, 4, 2, 5]).unwrap(),
                     time_open_overridden: false,
                     fee_size_overridden: false,
@@ -139,6 +139,7 @@ async fn pushed_store(db: &pg::TestDb) -> (tempfile::TempDir, Store) {
                 },
                 now,
             )?;
+            store::skips::insert_skip(tx, 77, &u.id, "new to the client", now)?;
             Ok(())
         })
         .await

@@ -185,6 +185,7 @@ async fn migration_creates_a_locked_down_jobrank_schema() {
         "pipeline_snapshots",
         "rank_history",
         "settings",
+        "skips",
         "submissions",
         "users",
     ] {
@@ -848,7 +849,7 @@ async fn reconcile_repairs_missing_rows_and_reports_altered_ones() {
     })
     .await
     .unwrap();
-    assert_eq!(seen.len(), 6);
+    assert_eq!(seen.len(), 7);
     assert_eq!(dry.differences(), 4, "{dry:?}");
     assert_eq!(dry.repaired(), 0);
     assert_eq!(remote_count(&db, "submissions").await, 19);
@@ -969,6 +970,197 @@ async fn reconcile_repairs_from_one_snapshot_when_a_push_lands_midway() {
         .await
         .unwrap();
     assert_eq!(r.differences(), 0, "{r:?}");
+}
+
+/// Every settings version and skip of a store, whole, for comparing replicas.
+async fn settings_and_skips(
+    store: &Store,
+) -> (
+    Vec<store::settings::SettingsVersion>,
+    Vec<store::skips::Skip>,
+) {
+    store
+        .read(|c| {
+            let mut versions = store::settings::list_settings(c)?;
+            versions.sort_by(|a, b| a.id.cmp(&b.id));
+            let skips = store::skips::list_between(
+                c,
+                chrono::NaiveDate::from_ymd_opt(2000, 1, 3).unwrap(),
+                chrono::NaiveDate::from_ymd_opt(2100, 1, 4).unwrap(),
+            )?;
+            Ok((versions, skips))
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn new_settings_and_skips_replicate_intact_and_reconcile_finds_no_difference() {
+    let db = pg::test_db().await;
+    let t = migrated(&db).await;
+    let a = replica();
+    let b = replica();
+    let scorers = seed(&a.store, 2, &[1101, 1102]).await;
+    // A settings version with every new setting away from its default, and a skip.
+    let (tom, priya) = (scorers[0].clone(), scorers[1].clone());
+    let version = a
+        .store
+        .write(move |tx| {
+            let s = jobrank::domain::Settings {
+                stalled_after_days: 30,
+                score_expiry_weeks: Some(6),
+                min_scorers: 2,
+                cadence_days: 10,
+                ..store::settings::current_settings(tx)?.settings
+            };
+            let saved = commands::save_settings(tx, &s, t0(), None)?.into_result();
+            store::skips::insert_skip(tx, 1101, &tom, "new to the client", t0())?;
+            Ok(saved)
+        })
+        .await
+        .unwrap();
+    push_all(&a.store, &t).await;
+    let c = db.client().await;
+    let row = c
+        .query_one(
+            "SELECT stalled_after_days, score_expiry_weeks, min_scorers FROM jobrank.settings WHERE id = $1",
+            &[&version.id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            row.get::<_, i64>(0),
+            row.get::<_, Option<i64>>(1),
+            row.get::<_, i64>(2)
+        ),
+        (30, Some(6), 2)
+    );
+    assert_eq!(remote_count(&db, "skips").await, 1);
+    pull_all(&b.store, &t).await;
+    let current = b
+        .store
+        .read(store::settings::current_settings)
+        .await
+        .unwrap();
+    assert_eq!(
+        current, version,
+        "the version arrives whole and is current on B"
+    );
+    assert_eq!(
+        settings_and_skips(&a.store).await.1,
+        settings_and_skips(&b.store).await.1
+    );
+    // The other way: a skip written on B reaches A.
+    let on_b = b
+        .store
+        .write(move |tx| {
+            store::skips::insert_skip(tx, 1102, &priya, "on leave", t0() + Duration::hours(2))
+        })
+        .await
+        .unwrap();
+    push_all(&b.store, &t).await;
+    pull_all(&a.store, &t).await;
+    let (_, skips_on_a) = settings_and_skips(&a.store).await;
+    assert_eq!(skips_on_a.len(), 2);
+    assert!(skips_on_a.contains(&on_b));
+    assert_eq!(
+        settings_and_skips(&a.store).await,
+        settings_and_skips(&b.store).await
+    );
+    assert_eq!(state(&a.store).await, state(&b.store).await);
+    // Pushing again (a re-sent batch) adds nothing, and both replicas agree with
+    // Postgres row for row.
+    push_all(&a.store, &t).await;
+    push_all(&b.store, &t).await;
+    assert_eq!(remote_count(&db, "skips").await, 2);
+    for r in [&a, &b] {
+        let mut c = t.connect().await.unwrap();
+        let report = reconcile::reconcile(&r.store, &mut c, true, &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(report.differences(), 0, "{report:?}");
+        let skips = report.tables.iter().find(|t| t.table == "skips").unwrap();
+        assert_eq!((skips.local_rows, skips.remote_rows), (2, 2));
+    }
+}
+
+#[tokio::test]
+async fn settings_pushed_before_the_upgrade_get_the_defaults_and_matching_digests() {
+    let db = pg::test_db().await;
+    // Postgres as jobrank left it before the new settings (schema version 2).
+    let mut c = target(&db.url).connect().await.unwrap();
+    c.batch_execute("CREATE SCHEMA IF NOT EXISTS jobrank")
+        .await
+        .unwrap();
+    let mut runner = replication::embedded::migrations::runner()
+        .set_grouped(true)
+        .set_target(refinery::Target::Version(2));
+    runner.set_migration_table_name(replication::MIGRATION_TABLE);
+    runner.run_async(&mut c).await.unwrap();
+    // The replica's first settings version, as an older jobrank pushed it.
+    let a = replica();
+    let v = a
+        .store
+        .read(store::settings::current_settings)
+        .await
+        .unwrap();
+    let s = &v.settings;
+    let w = s.weights.as_basis_points().map(i64::from);
+    c.execute(
+        "INSERT INTO jobrank.settings (id, version, weight_client_engagement, weight_search_difficulty,
+            weight_time_open, weight_fee_size, threshold_a, threshold_b, time_open_bands, fee_bands,
+            fee_currency, cadence_days, created_at, created_by, origin)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, $14)",
+        &[
+            &v.id,
+            &s.version,
+            &w[0],
+            &w[1],
+            &w[2],
+            &w[3],
+            &i64::from(s.thresholds.a_hundredths()),
+            &i64::from(s.thresholds.b_hundredths()),
+            &serde_json::to_string(&s.time_open_bands.days()).unwrap(),
+            &serde_json::to_string(&s.fee_bands.fees()).unwrap(),
+            &s.fee_currency,
+            &i64::from(s.cadence_days),
+            &store::ts(&v.created_at),
+            &v.origin,
+        ],
+    )
+    .await
+    .unwrap();
+    a.store
+        .write(|tx| {
+            tx.execute("UPDATE outbox SET pushed_at = created_at", [])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(replication::migrate(&mut c).await.unwrap(), 1);
+    let row = c
+        .query_one(
+            "SELECT stalled_after_days, score_expiry_weeks, min_scorers FROM jobrank.settings",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            row.get::<_, i64>(0),
+            row.get::<_, Option<i64>>(1),
+            row.get::<_, i64>(2)
+        ),
+        (14, None, 1)
+    );
+    let report = reconcile::reconcile(&a.store, &mut c, true, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.differences(), 0, "{report:?}");
+    // A replica pulling the renumbered row again changes nothing.
+    let pulled = pull_all(&a.store, &target(&db.url)).await;
+    assert_eq!((pulled.read, pulled.applied), (1, 0));
 }
 
 #[tokio::test]

@@ -183,6 +183,38 @@ async fn settings_are_saved_as_versions_that_recompute_ranks() {
 }
 
 #[tokio::test]
+async fn the_settings_form_keeps_the_settings_it_does_not_show() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    // Set elsewhere (another replica, a later form): stalled after 21 days, scores
+    // expire after 8 weeks, at least 2 scorers.
+    app.store
+        .write(|tx| {
+            let s = jobrank::domain::Settings {
+                stalled_after_days: 21,
+                score_expiry_weeks: Some(8),
+                min_scorers: 2,
+                ..settings::current_settings(tx)?.settings
+            };
+            jobrank::store::commands::save_settings(tx, &s, jobrank::store::now(), None).map(|_| ())
+        })
+        .await
+        .unwrap();
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+    let res = ceo
+        .post("/admin/settings", &settings_with(&[("cadence_days", "10")]))
+        .await;
+    assert_eq!(res.status(), 303);
+    let current = app.store.read(settings::current_settings).await.unwrap();
+    let s = current.settings;
+    assert_eq!((s.version, s.cadence_days), (3, 10));
+    assert_eq!(
+        (s.stalled_after_days, s.score_expiry_weeks, s.min_scorers),
+        (21, Some(8), 2)
+    );
+}
+
+#[tokio::test]
 async fn users_are_added_deactivated_reset_and_toggled() {
     let app = spawn_app().await;
     add_user(&app, "ceo@agency.example", Role::Ceo, false).await;
