@@ -381,7 +381,7 @@ async fn post_score(
         )));
     }
     let body = read_score_body(&body)?;
-    let scores = FactorScores::from_values(body.levels).map_err(WebError::from_domain)?;
+    let scores = FactorScores::from_values(body.levels)?;
     let now = store::now();
     let scorer = user.id.clone();
     let (saved, rank, current) = state

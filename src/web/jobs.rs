@@ -696,7 +696,7 @@ async fn score_post(
         }
         "review" | "submit" => {
             let values = levels.map(|l| i64::from(l.unwrap_or(0)));
-            let scores = FactorScores::from_values(values).map_err(WebError::from_domain)?;
+            let scores = FactorScores::from_values(values)?;
             let overrides = s.overrides(&scores);
             if action == "review" {
                 return render(&ConfirmPage {
