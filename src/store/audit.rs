@@ -186,6 +186,18 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Entry> {
     })
 }
 
+/// Records an act on a user, named as [`describe_user`] names them.
+pub fn record_for_user(
+    tx: &Tx<'_>,
+    by: &Actor,
+    action: Action,
+    user: &User,
+    details: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    record(tx, by, action, &describe_user(user), details, at)
+}
+
 /// Records an act in the transaction that does it. `target` and `details` are words
 /// for people and must never hold a secret.
 pub fn record(
