@@ -9,9 +9,9 @@ use axum::http::{HeaderMap, StatusCode, request::Parts};
 use axum::response::{Html, IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use super::{Result, WebError};
 use super::assets;
 use super::auth::Session;
+use super::{Result, WebError};
 
 /// The signed-in user as the layout shows them.
 #[derive(Debug, Clone)]

@@ -12,9 +12,7 @@ use axum::routing::post;
 use serde::Deserialize;
 
 use super::{Extras, done, render_admin};
-use crate::domain::{
-    DomainError, Factor, FeeBands, Settings, Thresholds, TimeOpenBands, Weights,
-};
+use crate::domain::{DomainError, Factor, FeeBands, Settings, Thresholds, TimeOpenBands, Weights};
 use crate::store::audit::{self, Action, Actor};
 use crate::store::settings::{self as stored, SettingsVersion};
 use crate::store::{self, commands};
@@ -161,7 +159,9 @@ impl Field {
             Parser::Band { level } => raw.parse().map(Read::Whole).map_err(|_| {
                 refuse(
                     group.id,
-                    format!("{what}: the band for level {level} must be a whole number, got {raw:?}"),
+                    format!(
+                        "{what}: the band for level {level} must be a whole number, got {raw:?}"
+                    ),
                 )
             }),
             Parser::Days => raw.parse().map(Read::Whole).map_err(|_| {
@@ -265,8 +265,8 @@ impl SettingsForm {
         let [weights, thresholds, time_open, fees, rest] =
             GROUPS.each_ref().map(|g| self.read(g, &mut errors));
         let mut refusals = Vec::new();
-        let weights = decimals(&weights)
-            .and_then(|w| check(&mut refusals, Weights::from_percentages(w)));
+        let weights =
+            decimals(&weights).and_then(|w| check(&mut refusals, Weights::from_percentages(w)));
         let thresholds = decimals(&thresholds)
             .and_then(|[a, b]| check(&mut refusals, Thresholds::from_decimals(a, b)));
         let time_open_bands =
@@ -283,7 +283,14 @@ impl SettingsForm {
             _ => (None, None),
         };
         errors.extend(refusals.into_iter().map(FieldError::from));
-        match (weights, thresholds, time_open_bands, fee_bands, fee_currency, cadence_days) {
+        match (
+            weights,
+            thresholds,
+            time_open_bands,
+            fee_bands,
+            fee_currency,
+            cadence_days,
+        ) {
             (
                 Some(weights),
                 Some(thresholds),
@@ -504,8 +511,16 @@ mod tests {
     fn the_form_of_the_settings_in_force_reads_back_as_those_settings() {
         let s = Settings::default();
         let read = SettingsForm::from_settings(&s).parse().unwrap();
-        assert_eq!(read, Settings { version: 0, ..s }, "the store numbers versions");
-        let names: Vec<&str> = GROUPS.iter().flat_map(|g| g.fields).map(|f| f.name).collect();
+        assert_eq!(
+            read,
+            Settings { version: 0, ..s },
+            "the store numbers versions"
+        );
+        let names: Vec<&str> = GROUPS
+            .iter()
+            .flat_map(|g| g.fields)
+            .map(|f| f.name)
+            .collect();
         let mut unique = names.clone();
         unique.sort_unstable();
         unique.dedup();
