@@ -23,7 +23,7 @@ use std::sync::atomic::AtomicU64;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, WebError};
+use super::{AppState, Result};
 use crate::store::{self, outbox, stats, sync_runs};
 
 /// Labels of the per-route request metrics. Every value comes from a bounded set, so
@@ -246,7 +246,7 @@ fn age_seconds(
 async fn metrics(
     State(state): State<AppState>,
     axum::Extension(metrics): axum::Extension<Arc<HttpMetrics>>,
-) -> Result<Response, WebError> {
+) -> Result<Response> {
     let (outbox_depth, dead, inbox, rf, push) = state
         .store
         .read(|c| {
@@ -281,8 +281,7 @@ async fn metrics(
         .disk_full
         .set(i64::from(state.store.disk_full().is_some()));
     let mut body = String::new();
-    prometheus_client::encoding::text::encode(&mut body, &metrics.registry)
-        .map_err(|e| WebError::Internal(anyhow::anyhow!("encoding metrics: {e}")))?;
+    prometheus_client::encoding::text::encode(&mut body, &metrics.registry)?;
     Ok((
         StatusCode::OK,
         [(
