@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod error;
+pub mod mapping;
 pub mod model;
 pub mod sync;
 pub mod webhook;
