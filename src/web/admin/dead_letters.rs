@@ -7,9 +7,9 @@ use axum::response::Response;
 use axum::routing::post;
 use chrono::{DateTime, Utc};
 
-use super::done;
-use crate::store::audit::{self, Action, Actor};
-use crate::store::{self, inbox};
+use super::record_act;
+use crate::store::audit::{self, Action};
+use crate::store::inbox;
 use crate::web::auth::RequireCeo;
 use crate::web::pages::ago;
 use crate::web::{AppState, Result, WebError};
@@ -49,14 +49,14 @@ async fn retry_dead_letter(
     let id = raw
         .parse::<i64>()
         .map_err(|_| WebError::BadRequest(format!("{raw:?} is not a webhook event id")))?;
-    let actor = Actor::user(&session.user);
-    state
-        .store
-        .write(move |tx| {
-            let now = store::now();
+    record_act(
+        &state,
+        &session,
+        Action::DeadLetterRetried,
+        move |tx, now| {
             let event = inbox::find_event(tx, id)?;
             inbox::retry_dead(tx, id, now)?;
-            let (target, details) = match event {
+            Ok(match event {
                 Some(e) => (
                     format!(
                         "webhook event {id} ({}{})",
@@ -69,16 +69,8 @@ async fn retry_dead_letter(
                     ),
                 ),
                 None => (format!("webhook event {id}"), "queued again".to_string()),
-            };
-            audit::record(
-                tx,
-                &actor,
-                Action::DeadLetterRetried,
-                &target,
-                &details,
-                now,
-            )
-        })
-        .await?;
-    Ok(done("retried"))
+            })
+        },
+    )
+    .await
 }

@@ -41,6 +41,7 @@ use super::auth::{RequireCeo, Session};
 use super::pages::{Chrome, Query, render_with};
 use super::{AppState, FieldError, Result};
 use crate::domain::Role;
+use crate::store::audit::{Action, Actor};
 use crate::store::settings::SettingsVersion;
 use crate::store::{self, api_tokens, inbox, outbox, sync_runs};
 
@@ -210,28 +211,78 @@ struct DoneQuery {
     done: Option<String>,
 }
 
-/// The notice after a form succeeded (`/admin?done=...`).
+/// The acts whose success the page announces: the act, its key in the redirect
+/// (`/admin?done=...`) and the notice shown.
+const NOTICES: [(Action, &str, &str); 8] = [
+    (
+        Action::SettingsSaved,
+        "settings",
+        "Settings saved as a new version; every job's rank was recomputed.",
+    ),
+    (Action::UserAdded, "user", "User added."),
+    (
+        Action::UserDeactivated,
+        "deactivated",
+        "User deactivated; their sessions were ended, their API tokens revoked and ranks recomputed.",
+    ),
+    (
+        Action::UserReactivated,
+        "activated",
+        "User reactivated; ranks recomputed. Their old API tokens stay revoked: create new ones if needed.",
+    ),
+    (Action::PasswordReset, "password", "Password reset."),
+    (
+        Action::ScoringChanged,
+        "scores",
+        "Who scores was changed; ranks recomputed.",
+    ),
+    (Action::TokenRevoked, "revoked", "API token revoked."),
+    (
+        Action::DeadLetterRetried,
+        "retried",
+        "The webhook event is queued again.",
+    ),
+];
+
+/// The notice of `/admin?done=...`; none for an unknown key.
 fn notice_for(done: &str) -> &'static str {
-    match done {
-        "settings" => "Settings saved as a new version; every job's rank was recomputed.",
-        "user" => "User added.",
-        "deactivated" => {
-            "User deactivated; their sessions were ended, their API tokens revoked and ranks recomputed."
-        }
-        "activated" => {
-            "User reactivated; ranks recomputed. Their old API tokens stay revoked: create new ones if needed."
-        }
-        "password" => "Password reset.",
-        "scores" => "Who scores was changed; ranks recomputed.",
-        "revoked" => "API token revoked.",
-        "retried" => "The webhook event is queued again.",
-        _ => "",
-    }
+    NOTICES
+        .iter()
+        .find(|(_, key, _)| *key == done)
+        .map_or("", |(_, _, notice)| notice)
 }
 
-/// The redirect after a form succeeded: back to the page with its notice.
-fn done(what: &str) -> Response {
-    Redirect::to(&format!("/admin?done={what}")).into_response()
+/// The redirect after an act succeeded: back to the page with its notice.
+fn done(action: Action) -> Response {
+    let key = NOTICES
+        .iter()
+        .find(|(a, _, _)| *a == action)
+        .map_or("", |(_, key, _)| key);
+    Redirect::to(&format!("/admin?done={key}")).into_response()
+}
+
+/// Does an act of the admin page and records it in the audit log in the same write
+/// transaction (`act` returns the entry's target and details), then goes back to the
+/// page with the act's notice.
+async fn record_act<F>(
+    state: &AppState,
+    session: &Session,
+    action: Action,
+    act: F,
+) -> Result<Response>
+where
+    F: FnOnce(&store::Tx<'_>, DateTime<Utc>) -> store::Result<(String, String)> + Send + 'static,
+{
+    let actor = Actor::user(&session.user);
+    state
+        .store
+        .write(move |tx| {
+            let now = store::now();
+            let (target, details) = act(tx, now)?;
+            store::audit::record(tx, &actor, action, &target, &details, now)
+        })
+        .await?;
+    Ok(done(action))
 }
 
 async fn admin_page(

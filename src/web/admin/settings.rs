@@ -11,11 +11,11 @@ use axum::response::Response;
 use axum::routing::post;
 use serde::Deserialize;
 
-use super::{Extras, done, render_admin};
+use super::{Extras, record_act, render_admin};
 use crate::domain::{DomainError, Factor, FeeBands, Settings, Thresholds, TimeOpenBands, Weights};
-use crate::store::audit::{self, Action, Actor};
+use crate::store::audit::Action;
+use crate::store::commands;
 use crate::store::settings::{self as stored, SettingsVersion};
-use crate::store::{self, commands};
 use crate::web::auth::RequireCeo;
 use crate::web::pages::{Form, date};
 use crate::web::{AppState, FieldError, Result};
@@ -415,30 +415,18 @@ async fn save_settings(
         }
     };
     let by = session.user.id.clone();
-    let actor = Actor::user(&session.user);
-    state
-        .store
-        .write(move |tx| {
-            let now = store::now();
-            let before = stored::current_settings(tx)?;
-            let after = commands::save_settings(tx, &parsed, now, Some(&by))?.into_result();
-            let details = format!(
-                "version {} → {}: {}",
-                before.settings.version,
-                after.settings.version,
-                settings_changes(&before.settings, &after.settings)
-            );
-            audit::record(
-                tx,
-                &actor,
-                Action::SettingsSaved,
-                "scoring settings",
-                &details,
-                now,
-            )
-        })
-        .await?;
-    Ok(done("settings"))
+    record_act(&state, &session, Action::SettingsSaved, move |tx, now| {
+        let before = stored::current_settings(tx)?;
+        let after = commands::save_settings(tx, &parsed, now, Some(&by))?.into_result();
+        let details = format!(
+            "version {} → {}: {}",
+            before.settings.version,
+            after.settings.version,
+            settings_changes(&before.settings, &after.settings)
+        );
+        Ok(("scoring settings".to_string(), details))
+    })
+    .await
 }
 
 /// What a new settings version changed, in words ("client engagement weight 25% →

@@ -9,7 +9,7 @@ use axum::routing::post;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{Extras, done, render_admin};
+use super::{Extras, record_act, render_admin};
 use crate::credentials::{self, hash_token};
 use crate::store::audit::{self, Action, Actor};
 use crate::store::users::{self, User};
@@ -86,7 +86,8 @@ async fn create_token(
         .write(move |tx| {
             let now = store::now();
             let t = api_tokens::insert_token(tx, &form.user_id, &form.label, &hash, &by, now)?;
-            record_token(tx, &by, Action::TokenCreated, &t, "new token", now)?;
+            let target = token_target(tx, &t)?;
+            audit::record(tx, &by, Action::TokenCreated, &target, "new token", now)?;
             Ok(t)
         })
         .await;
@@ -121,42 +122,23 @@ async fn revoke_token(
     RequireCeo(session): RequireCeo,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let actor = Actor::user(&session.user);
-    state
-        .store
-        .write(move |tx| {
-            let now = store::now();
-            let was_live = api_tokens::find_token(tx, &id)?.is_some_and(|t| t.revoked_at.is_none());
-            let t = api_tokens::revoke_token(tx, &id, now)?;
-            let details = if was_live {
-                "revoked"
-            } else {
-                "was already revoked"
-            };
-            record_token(tx, &actor, Action::TokenRevoked, &t, details, now)
-        })
-        .await?;
-    Ok(done("revoked"))
+    record_act(&state, &session, Action::TokenRevoked, move |tx, now| {
+        let was_live = api_tokens::find_token(tx, &id)?.is_some_and(|t| t.revoked_at.is_none());
+        let t = api_tokens::revoke_token(tx, &id, now)?;
+        let details = if was_live {
+            "revoked"
+        } else {
+            "was already revoked"
+        };
+        Ok((token_target(tx, &t)?, details.to_string()))
+    })
+    .await
 }
 
-/// Records an act on an API token: the token is named by its label and its user.
-fn record_token(
-    tx: &store::Tx<'_>,
-    by: &Actor,
-    action: Action,
-    t: &api_tokens::ApiToken,
-    details: &str,
-    at: DateTime<Utc>,
-) -> store::Result<()> {
+/// An API token as the audit log names it: by its label and its user.
+fn token_target(tx: &store::Tx<'_>, t: &api_tokens::ApiToken) -> store::Result<String> {
     let owner = users::find_user(tx, &t.user_id)?
         .map(|u| u.email)
         .unwrap_or_else(|| "a former user".into());
-    audit::record(
-        tx,
-        by,
-        action,
-        &format!("API token \u{201c}{}\u{201d} of {owner}", t.label),
-        details,
-        at,
-    )
+    Ok(format!("API token \u{201c}{}\u{201d} of {owner}", t.label))
 }

@@ -12,7 +12,7 @@ use axum::routing::post;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{Extras, done, render_admin};
+use super::{Extras, done, record_act, render_admin};
 use crate::credentials;
 use crate::domain::Role;
 use crate::store::audit::{self, Action, Actor};
@@ -207,7 +207,7 @@ async fn add_user(
         })
         .await
     {
-        Ok(_) => Ok(done("user")),
+        Ok(_) => Ok(done(Action::UserAdded)),
         Err(e) => {
             let err = user_field_error(e)?;
             refuse(vec![err], form).await
@@ -231,23 +231,7 @@ async fn deactivate_user(
     Path(id): Path<String>,
 ) -> Result<Response> {
     not_me(&session, &id, "deactivate")?;
-    let actor = Actor::user(&session.user);
-    state
-        .store
-        .write(move |tx| {
-            let now = store::now();
-            let tokens = api_tokens::count_unrevoked(tx, &id)?;
-            let u = commands::set_user_active(tx, &id, false, now)?.into_result();
-            let ended = sessions::delete_sessions_of_user(tx, &id)?;
-            let details = format!(
-                "{} ended, {} revoked",
-                audit::count(ended as i64, "session"),
-                audit::count(tokens, "API token")
-            );
-            audit::record_for_user(tx, &actor, Action::UserDeactivated, &u, &details, now)
-        })
-        .await?;
-    Ok(done("deactivated"))
+    set_active(&state, &session, id, false).await
 }
 
 async fn activate_user(
@@ -255,21 +239,37 @@ async fn activate_user(
     RequireCeo(session): RequireCeo,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let actor = Actor::user(&session.user);
-    state
-        .store
-        .write(move |tx| {
-            let now = store::now();
-            let tokens = api_tokens::count_unrevoked(tx, &id)?;
-            let u = commands::set_user_active(tx, &id, true, now)?.into_result();
-            let details = format!(
-                "their earlier API tokens stay revoked ({} revoked now)",
-                audit::count(tokens, "API token")
-            );
-            audit::record_for_user(tx, &actor, Action::UserReactivated, &u, &details, now)
-        })
-        .await?;
-    Ok(done("activated"))
+    set_active(&state, &session, id, true).await
+}
+
+/// Reactivates or deactivates a user, which recomputes every rank and (by the store)
+/// revokes their API tokens either way; deactivating also ends their sessions.
+async fn set_active(
+    state: &AppState,
+    session: &Session,
+    id: String,
+    active: bool,
+) -> Result<Response> {
+    let action = if active {
+        Action::UserReactivated
+    } else {
+        Action::UserDeactivated
+    };
+    record_act(state, session, action, move |tx, now| {
+        let tokens = audit::count(api_tokens::count_unrevoked(tx, &id)?, "API token");
+        let u = commands::set_user_active(tx, &id, active, now)?.into_result();
+        let details = if active {
+            format!("their earlier API tokens stay revoked ({tokens} revoked now)")
+        } else {
+            let ended = sessions::delete_sessions_of_user(tx, &id)?;
+            format!(
+                "{} ended, {tokens} revoked",
+                audit::count(ended as i64, "session")
+            )
+        };
+        Ok((audit::describe_user(&u), details))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -307,21 +307,16 @@ async fn reset_password(
     // Every other session of the user ends; the CEO's own stays when it is theirs.
     let me = session.user.id == id;
     let keep = me.then(|| session.id_hash().to_string());
-    let actor = Actor::user(&session.user);
-    state
-        .store
-        .write(move |tx| {
-            let now = store::now();
-            let u = commands::reset_password(tx, &id, &hash, now, keep.as_deref())?;
-            let details = if me {
-                "password changed; their other sessions ended"
-            } else {
-                "password changed; their sessions ended"
-            };
-            audit::record_for_user(tx, &actor, Action::PasswordReset, &u, details, now)
-        })
-        .await?;
-    Ok(done("password"))
+    record_act(&state, &session, Action::PasswordReset, move |tx, now| {
+        let u = commands::reset_password(tx, &id, &hash, now, keep.as_deref())?;
+        let details = if me {
+            "password changed; their other sessions ended"
+        } else {
+            "password changed; their sessions ended"
+        };
+        Ok((audit::describe_user(&u), details.to_string()))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -346,20 +341,15 @@ async fn set_scores(
             ));
         }
     };
-    let actor = Actor::user(&session.user);
-    state
-        .store
-        .write(move |tx| {
-            let now = store::now();
-            let before = users::find_user(tx, &id)?.map(|u| u.scores);
-            let u = commands::set_user_scores(tx, &id, scores, now)?.into_result();
-            let details = match (before, scores) {
-                (Some(b), s) if b == s => "unchanged",
-                (_, true) => "now scores jobs",
-                (_, false) => "no longer scores jobs",
-            };
-            audit::record_for_user(tx, &actor, Action::ScoringChanged, &u, details, now)
-        })
-        .await?;
-    Ok(done("scores"))
+    record_act(&state, &session, Action::ScoringChanged, move |tx, now| {
+        let before = users::find_user(tx, &id)?.map(|u| u.scores);
+        let u = commands::set_user_scores(tx, &id, scores, now)?.into_result();
+        let details = match (before, scores) {
+            (Some(b), s) if b == s => "unchanged",
+            (_, true) => "now scores jobs",
+            (_, false) => "no longer scores jobs",
+        };
+        Ok((audit::describe_user(&u), details.to_string()))
+    })
+    .await
 }

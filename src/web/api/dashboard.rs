@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::{ApiUser, ScoresDue, display_name};
+use super::{ApiUser, display_name, view_and_due};
+use crate::store;
 use crate::store::sync_runs::SyncRun;
-use crate::store::{self, settings};
 use crate::web::dashboard::freshness_view;
 use crate::web::{AppState, Result};
 
@@ -77,17 +77,7 @@ async fn dashboard_summary(
     ApiUser(user): ApiUser,
 ) -> Result<Response> {
     let now = store::now();
-    let cache = state.dashboard.clone();
-    let (view, due) = state
-        .store
-        .read(move |c| {
-            let cadence = settings::current_settings(c)?.settings.cadence_days;
-            Ok((
-                cache.view(c, &user.id, now)?,
-                ScoresDue::read(c, cadence, now)?,
-            ))
-        })
-        .await?;
+    let (view, due) = view_and_due(&state, user.id, now).await?;
     let jobs = view.jobs();
     let fresh = view.freshness();
     let mut ranks: BTreeMap<&str, i64> = [("A", 0), ("B", 0), ("C", 0)].into_iter().collect();

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::{ApiUser, ScoresDue, display_name, score_number};
+use super::{ApiUser, ScoresDue, display_name, score_number, view_and_due};
 use crate::domain::{DashboardJob, composite, latest_per_scorer};
 use crate::store::{self, StoreError, jobs, pipeline, ranks, settings, submissions, users};
 use crate::web::dashboard::DashboardParams;
@@ -74,17 +74,7 @@ async fn list_jobs(
 ) -> Result<Response> {
     let query = params.to_query()?;
     let now = store::now();
-    let cache = state.dashboard.clone();
-    let (view, due) = state
-        .store
-        .read(move |c| {
-            let cadence = settings::current_settings(c)?.settings.cadence_days;
-            Ok((
-                cache.view(c, &user.id, now)?,
-                ScoresDue::read(c, cadence, now)?,
-            ))
-        })
-        .await?;
+    let (view, due) = view_and_due(&state, user.id, now).await?;
     let jobs = query
         .select(view.jobs())
         .into_iter()

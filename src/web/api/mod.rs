@@ -22,11 +22,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
 use super::auth::Session;
-use super::{AppState, WebError};
+use super::{AppState, Result, WebError};
 use crate::credentials::hash_token;
 use crate::domain::needs_score;
+use crate::store::dashboard::DashboardView;
 use crate::store::users::{self, User};
-use crate::store::{self, api_tokens, submissions};
+use crate::store::{self, api_tokens, settings, submissions};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -116,6 +117,26 @@ struct ScoresDue {
     latest: HashMap<String, HashMap<i64, DateTime<Utc>>>,
     cadence: u32,
     now: DateTime<Utc>,
+}
+
+/// The caller's dashboard view and whose scores its jobs need, in one store read.
+async fn view_and_due(
+    state: &AppState,
+    viewer: String,
+    now: DateTime<Utc>,
+) -> Result<(DashboardView, ScoresDue)> {
+    let cache = state.dashboard.clone();
+    let read = state
+        .store
+        .read(move |c| {
+            let cadence = settings::current_settings(c)?.settings.cadence_days;
+            Ok((
+                cache.view(c, &viewer, now)?,
+                ScoresDue::read(c, cadence, now)?,
+            ))
+        })
+        .await?;
+    Ok(read)
 }
 
 impl ScoresDue {
