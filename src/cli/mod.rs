@@ -271,10 +271,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     }
     let app = Application::build(config, store).await?;
     let addr = app.local_addr();
+    // Listening for SIGTERM before the address line: whoever reads it may stop us at once.
+    let stop = app::shutdown_signal();
     if std::io::stdout().is_terminal() || demo {
         println!("jobrank is serving on http://{addr}/ (Ctrl-C to stop)");
     }
-    app.run_until(app::shutdown_signal()).await?;
+    app.run_until(stop).await?;
     drop(lock);
     Ok(())
 }
