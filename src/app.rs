@@ -425,25 +425,26 @@ fn spawn_backup_task(state: &AppState, check: Duration, stop: &StopSignal) -> Ru
     })
 }
 
-/// Completes on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+/// Completes on SIGTERM or Ctrl-C (SIGINT). The handlers are installed when this is
+/// called, not when the future is first polled, so a signal sent right after `serve`
+/// prints its address line is caught rather than killing the process.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let interrupt = signal(SignalKind::interrupt());
+    async fn received(s: std::io::Result<Signal>) {
+        match s {
             Ok(mut s) => {
                 s.recv().await;
             }
             Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
     }
-    tracing::info!("shutdown requested");
+    async move {
+        tokio::select! {
+            _ = received(term) => {},
+            _ = received(interrupt) => {},
+        }
+        tracing::info!("shutdown requested");
+    }
 }

@@ -274,12 +274,14 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     // terminal, a pipe, the journal): whoever starts `serve` on port 0 reads the port
     // from it. Its format is stable (README, "Commands").
     let addr = app.local_addr();
+    // Listening for SIGTERM before the address line: whoever reads it may stop us at once.
+    let stop = app::shutdown_signal();
     if std::io::stdout().is_terminal() {
         println!("jobrank is serving on http://{addr}/ (Ctrl-C to stop)");
     } else {
         println!("jobrank is serving on http://{addr}/");
     }
-    app.run_until(app::shutdown_signal()).await?;
+    app.run_until(stop).await?;
     drop(lock);
     Ok(())
 }

@@ -91,11 +91,11 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                 .write(move |tx| {
                     let now = store::now();
                     let u = users::insert_user(tx, &new, now)?;
-                    audit::record(
+                    audit::record_for_user(
                         tx,
                         &actor,
                         Action::UserAdded,
-                        &audit::describe_user(&u),
+                        &u,
                         &audit::new_user_details(&u),
                         now,
                     )?;
@@ -143,11 +143,11 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                 .write(move |tx| {
                     let now = store::now();
                     let u = commands::reset_password(tx, &user.id, &hash, now, None)?;
-                    audit::record(
+                    audit::record_for_user(
                         tx,
                         &actor,
                         Action::PasswordReset,
-                        &audit::describe_user(&u),
+                        &u,
                         "password changed; their sessions ended",
                         now,
                     )
@@ -167,11 +167,11 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                     let now = store::now();
                     let tokens = api_tokens::count_unrevoked(tx, &u.id)?;
                     let u = commands::set_user_active(tx, &u.id, false, now)?.into_result();
-                    audit::record(
+                    audit::record_for_user(
                         tx,
                         &actor,
                         Action::UserDeactivated,
-                        &audit::describe_user(&u),
+                        &u,
                         &format!("{} revoked", audit::count(tokens, "API token")),
                         now,
                     )

@@ -214,13 +214,10 @@ impl TimeOpenBands {
     /// The suggested level for a job open this many whole days.
     pub fn suggest(&self, days_open: i64) -> Level {
         let days = days_open.max(0);
-        let level = self
-            .0
-            .iter()
-            .position(|&max| days <= i64::from(max))
-            .map(|i| 5 - i as u8)
-            .unwrap_or(1);
-        Level::new("time_open", i64::from(level)).unwrap_or(Level::ALL_DESC[4])
+        band_level(
+            "time_open",
+            self.0.iter().position(|&max| days <= i64::from(max)),
+        )
     }
 
     /// The suggested level from a job's open date.
@@ -260,14 +257,18 @@ impl FeeBands {
     /// The suggested level for a fee: the first band whose whole units the fee
     /// reaches, by the fee's own minor-unit exponent (100 pence, 1 yen, 1,000 fils).
     pub fn suggest(&self, fee: &Money) -> Level {
-        let level = self
-            .0
-            .iter()
-            .position(|&min| fee.at_least_whole(min))
-            .map(|i| 5 - i as u8)
-            .unwrap_or(1);
-        Level::new("fee_size", i64::from(level)).unwrap_or(Level::ALL_DESC[4])
+        band_level(
+            "fee_size",
+            self.0.iter().position(|&min| fee.at_least_whole(min)),
+        )
     }
+}
+
+/// The level a band gives: bands run from level 5 down, so the first band a value
+/// falls in (`band`, from 0) is level 5; past the last band it is 1.
+fn band_level(field: &'static str, band: Option<usize>) -> Level {
+    let level = band.map_or(1, |i| 5 - i as i64);
+    Level::new(field, level).unwrap_or(Level::ALL_DESC[4])
 }
 
 fn check_monotonic(field: &'static str, v: &[i64; 4], increasing: bool) -> Result<(), DomainError> {

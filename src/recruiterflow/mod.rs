@@ -8,6 +8,7 @@
 pub mod client;
 pub mod custom_fields;
 pub mod error;
+pub mod mapping;
 pub mod model;
 pub mod sync;
 pub mod webhook;

@@ -4,7 +4,7 @@
 //! treated as absent rather than failing the whole payload; only a job without an id
 //! is refused.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -12,66 +12,11 @@ use serde_json::Value;
 use super::custom_fields::JobCustomField;
 use crate::domain::currency_exponent;
 
-/// Reads a whole number from a JSON number or a numeric string.
-pub fn value_i64(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                .map(|f| f as i64)
-        }),
-        Value::String(s) => {
-            let s = s.trim();
-            s.parse::<i64>().ok().or_else(|| {
-                s.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                    .map(|f| f as i64)
-            })
-        }
-        _ => None,
-    }
-}
+mod page;
+mod values;
 
-/// Reads a flag from a JSON boolean, 0/1, or a string such as "true" or "1".
-pub fn value_bool(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => n.as_i64().map(|i| i != 0),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => Some(true),
-            "false" | "0" | "no" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// Parses the timestamp styles Recruiterflow sends: RFC 3339 (`+05:30`, `Z`),
-/// `+0000` without a colon, a naive date-time (taken as UTC) or a bare date.
-pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.to_utc());
-    }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
-        if let Ok(t) = DateTime::parse_from_str(s, f) {
-            return Some(t.to_utc());
-        }
-    }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return Some(t.and_utc());
-        }
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-}
+pub use page::{ItemError, Page, kind, parse_object, parse_page};
+pub use values::{Amount, parse_timestamp, value_bool, value_i64};
 
 pub(super) fn de_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     Ok(Option::<Value>::deserialize(d)?.and_then(|v| value_i64(&v)))
@@ -126,76 +71,74 @@ pub(super) fn de_id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         .ok_or_else(|| serde::de::Error::custom(format!("id must be a whole number, got {v}")))
 }
 
-/// A decimal amount kept as text so that conversion to minor units is exact.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Amount(String);
+/// A record's fields as Recruiterflow sent them, each read leniently by its type (the
+/// readers above, applied here and nowhere else): what is missing, null or of the
+/// wrong shape reads as absent, so a record fails only for want of an id. Each record
+/// type is read through it once (`#[serde(from = "Fields")]`, or `try_from` when it
+/// needs an id), and names its fields in that one conversion.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub(super) struct Fields(serde_json::Map<String, Value>);
 
-impl Amount {
-    /// The amount as given, e.g. `"35000"` or `"1250.50"`.
-    pub fn as_str(&self) -> &str {
-        &self.0
+impl Fields {
+    fn take(&mut self, key: &str) -> Value {
+        self.0.remove(key).unwrap_or(Value::Null)
     }
 
-    /// The amount in minor units (cents, pence) for a currency with `exponent` decimal
-    /// places, rounded half away from zero. `None` when it does not fit.
-    pub fn to_minor(&self, exponent: u32) -> Option<i64> {
-        let s = self.0.trim();
-        if s.contains(['e', 'E']) {
-            let f: f64 = s.parse().ok()?;
-            let m = (f * 10f64.powi(exponent as i32)).round();
-            return (m.is_finite() && m.abs() < 9.0e18).then_some(m as i64);
-        }
-        let (neg, s) = match s.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, s.strip_prefix('+').unwrap_or(s)),
-        };
-        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-        if int.is_empty() && frac.is_empty() {
-            return None;
-        }
-        if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        let scale = 10i64.checked_pow(exponent)?;
-        let whole: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-        let mut minor = whole.checked_mul(scale)?;
-        let digits: Vec<i64> = frac.bytes().map(|b| i64::from(b - b'0')).collect();
-        let mut place = scale;
-        for (i, d) in digits.iter().enumerate() {
-            if i as u32 >= exponent {
-                if *d >= 5 {
-                    minor = minor.checked_add(1)?;
-                }
-                break;
-            }
-            place /= 10;
-            minor = minor.checked_add(d * place)?;
-        }
-        Some(if neg { -minor } else { minor })
+    /// Text; a number reads as its digits.
+    fn text(&mut self, key: &str) -> Option<String> {
+        de_opt_string(self.take(key)).unwrap_or_default()
     }
-}
 
-impl<'de> Deserialize<'de> for Amount {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Number(n) => Ok(Amount(n.to_string())),
-            Value::String(s) if Amount(s.clone()).to_minor(0).is_some() => {
-                Ok(Amount(s.trim().to_string()))
-            }
-            other => Err(serde::de::Error::custom(format!(
-                "an amount must be a number, got {other}"
-            ))),
+    /// A whole number, possibly sent as a string.
+    fn int(&mut self, key: &str) -> Option<i64> {
+        de_opt_i64(self.take(key)).unwrap_or_default()
+    }
+
+    /// A flag: a boolean, 0/1, or words such as "true".
+    fn flag(&mut self, key: &str) -> Option<bool> {
+        de_opt_bool(self.take(key)).unwrap_or_default()
+    }
+
+    /// A timestamp in any style [`parse_timestamp`] reads.
+    fn time(&mut self, key: &str) -> Option<DateTime<Utc>> {
+        de_opt_ts(self.take(key)).unwrap_or_default()
+    }
+
+    /// A nested record (or an amount).
+    fn object<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
+        de_opt_lenient(self.take(key)).unwrap_or_default()
+    }
+
+    /// A list whose unreadable elements are dropped.
+    fn list<T: DeserializeOwned>(&mut self, key: &str) -> Vec<T> {
+        de_lenient_vec(self.take(key)).unwrap_or_default()
+    }
+
+    /// The record's required id.
+    fn id(&mut self) -> Result<i64, String> {
+        match self.0.remove("id") {
+            None => Err("missing field `id`".into()),
+            Some(v) => de_id(v).map_err(|e| e.to_string()),
         }
     }
 }
 
 /// Money as Recruiterflow sends it: `{"currency": "USD", "number": 35000}`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "Fields")]
 pub struct Money {
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub currency: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_lenient")]
     pub number: Option<Amount>,
+}
+
+impl From<Fields> for Money {
+    fn from(mut f: Fields) -> Self {
+        Money {
+            currency: f.text("currency"),
+            number: f.object("number"),
+        }
+    }
 }
 
 impl Money {
@@ -217,28 +160,44 @@ impl Money {
 
 /// Any `{"id", "name"}` pair (job status, job type, company, prospect).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "Fields")]
 pub struct Named {
-    #[serde(default, deserialize_with = "de_opt_i64")]
     pub id: Option<i64>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub name: Option<String>,
+}
+
+impl From<Fields> for Named {
+    fn from(mut f: Fields) -> Self {
+        Named {
+            id: f.int("id"),
+            name: f.text("name"),
+        }
+    }
 }
 
 /// One member of a job's hiring team.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "Fields")]
 pub struct HiringTeamMember {
-    #[serde(default, deserialize_with = "de_opt_i64")]
     pub user_id: Option<i64>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub first_name: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub last_name: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub email: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub role: Option<String>,
+}
+
+impl From<Fields> for HiringTeamMember {
+    fn from(mut f: Fields) -> Self {
+        HiringTeamMember {
+            user_id: f.int("user_id"),
+            name: f.text("name"),
+            first_name: f.text("first_name"),
+            last_name: f.text("last_name"),
+            email: f.text("email"),
+            role: f.text("role"),
+        }
+    }
 }
 
 impl HiringTeamMember {
@@ -273,59 +232,72 @@ fn person_name(
 
 /// A stage of a job (single-job endpoint with `include_stages=1`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "Fields")]
 pub struct Stage {
-    #[serde(default, deserialize_with = "de_opt_i64")]
     pub id: Option<i64>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_i64")]
     pub rank: Option<i64>,
+}
+
+impl From<Fields> for Stage {
+    fn from(mut f: Fields) -> Self {
+        Stage {
+            id: f.int("id"),
+            name: f.text("name"),
+            rank: f.int("rank"),
+        }
+    }
 }
 
 /// A job, from the open-job list or the single-job endpoint (which adds `company`
 /// and, with `include_stages=1`, `stages`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "Fields")]
 pub struct Job {
-    #[serde(deserialize_with = "de_id")]
     pub id: i64,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub title: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_bool")]
     pub is_open: Option<bool>,
     /// Not in the reference; honoured when a payload carries it.
-    #[serde(default, deserialize_with = "de_opt_bool")]
     pub is_archived: Option<bool>,
-    #[serde(default, deserialize_with = "de_opt_lenient")]
     pub job_status: Option<Named>,
-    #[serde(default, deserialize_with = "de_opt_ts")]
     pub last_opened: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "de_opt_lenient")]
     pub expected_fee: Option<Money>,
-    #[serde(default, deserialize_with = "de_opt_company")]
+    /// An object on the single-job endpoint; a bare name is accepted too.
     pub company: Option<Named>,
-    #[serde(default, deserialize_with = "de_lenient_vec")]
     pub hiring_team: Vec<HiringTeamMember>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub about_position: Option<String>,
-    #[serde(default, deserialize_with = "de_lenient_vec")]
     pub stages: Vec<Stage>,
     /// The job's custom field values (fields without a value are left out).
-    #[serde(default, deserialize_with = "de_lenient_vec")]
     pub custom_fields: Vec<JobCustomField>,
 }
 
-/// `company` is an object on the single-job endpoint; a bare name is accepted too.
-fn de_opt_company<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Named>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::String(s)) => Some(Named {
-            id: None,
-            name: Some(s),
-        }),
-        Some(v @ Value::Object(_)) => serde_json::from_value(v).ok(),
-        _ => None,
-    })
+impl TryFrom<Fields> for Job {
+    type Error = String;
+
+    fn try_from(mut f: Fields) -> Result<Self, String> {
+        Ok(Job {
+            id: f.id()?,
+            title: f.text("title"),
+            name: f.text("name"),
+            is_open: f.flag("is_open"),
+            is_archived: f.flag("is_archived"),
+            job_status: f.object("job_status"),
+            last_opened: f.time("last_opened"),
+            expected_fee: f.object("expected_fee"),
+            company: match f.take("company") {
+                Value::String(name) => Some(Named {
+                    id: None,
+                    name: Some(name),
+                }),
+                v => serde_json::from_value(v).ok(),
+            },
+            hiring_team: f.list("hiring_team"),
+            about_position: f.text("about_position"),
+            stages: f.list("stages"),
+            custom_fields: f.list("custom_fields"),
+        })
+    }
 }
 
 impl Job {
@@ -341,24 +313,40 @@ impl Job {
 
 /// One stage in a job's pipeline summary.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "Fields")]
 pub struct PipelineStage {
-    #[serde(default, deserialize_with = "de_opt_i64")]
     pub id: Option<i64>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_i64")]
     pub count: Option<i64>,
+}
+
+impl From<Fields> for PipelineStage {
+    fn from(mut f: Fields) -> Self {
+        PipelineStage {
+            id: f.int("id"),
+            name: f.text("name"),
+            count: f.int("count"),
+        }
+    }
 }
 
 /// A job's pipeline: candidates per stage, plus the per-stage detail.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "Fields")]
 pub struct Pipeline {
-    #[serde(default, deserialize_with = "de_lenient_vec")]
     pub summary: Vec<PipelineStage>,
     /// Per-stage detail; its shape is not documented, so it is kept as JSON and
     /// candidate ids are looked for in it by [`Pipeline::candidate_ids`].
-    #[serde(default, deserialize_with = "de_lenient_vec")]
     pub detail: Vec<Value>,
+}
+
+impl From<Fields> for Pipeline {
+    fn from(mut f: Fields) -> Self {
+        Pipeline {
+            summary: f.list("summary"),
+            detail: f.list("detail"),
+        }
+    }
 }
 
 impl Pipeline {
@@ -429,37 +417,61 @@ impl Pipeline {
 /// One move of a candidate between stages of a job; `left: None` means the candidate
 /// is still in `to`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "Fields")]
 pub struct Transition {
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub from: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub to: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_ts")]
     pub entered: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "de_opt_ts")]
     pub left: Option<DateTime<Utc>>,
+}
+
+impl From<Fields> for Transition {
+    fn from(mut f: Fields) -> Self {
+        Transition {
+            from: f.text("from"),
+            to: f.text("to"),
+            entered: f.time("entered"),
+            left: f.time("left"),
+        }
+    }
 }
 
 /// A candidate's stage movements in one job.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "Fields")]
 pub struct JobMovements {
-    #[serde(default, deserialize_with = "de_opt_i64")]
     pub id: Option<i64>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "de_lenient_vec")]
     pub transitions: Vec<Transition>,
+}
+
+impl From<Fields> for JobMovements {
+    fn from(mut f: Fields) -> Self {
+        JobMovements {
+            id: f.int("id"),
+            name: f.text("name"),
+            transitions: f.list("transitions"),
+        }
+    }
 }
 
 /// A candidate's stage movements across jobs.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "Fields")]
 pub struct CandidateMovements {
-    #[serde(default, deserialize_with = "de_opt_i64")]
     pub id: Option<i64>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "de_lenient_vec")]
     pub jobs: Vec<JobMovements>,
+}
+
+impl From<Fields> for CandidateMovements {
+    fn from(mut f: Fields) -> Self {
+        CandidateMovements {
+            id: f.int("id"),
+            name: f.text("name"),
+            jobs: f.list("jobs"),
+        }
+    }
 }
 
 impl CandidateMovements {
@@ -477,17 +489,27 @@ impl CandidateMovements {
 
 /// A Recruiterflow user (matched to jobrank users by email).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(try_from = "Fields")]
 pub struct User {
-    #[serde(deserialize_with = "de_id")]
     pub id: i64,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub email: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub first_name: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub last_name: Option<String>,
+}
+
+impl TryFrom<Fields> for User {
+    type Error = String;
+
+    fn try_from(mut f: Fields) -> Result<Self, String> {
+        Ok(User {
+            id: f.id()?,
+            email: f.text("email"),
+            name: f.text("name"),
+            first_name: f.text("first_name"),
+            last_name: f.text("last_name"),
+        })
+    }
 }
 
 impl User {
@@ -499,32 +521,50 @@ impl User {
 
 /// The job a placement record belongs to.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "Fields")]
 pub struct PlacementJob {
-    #[serde(default, deserialize_with = "de_opt_i64")]
     pub id: Option<i64>,
-    #[serde(default, deserialize_with = "de_opt_string")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_lenient")]
     pub client_company: Option<Named>,
+}
+
+impl From<Fields> for PlacementJob {
+    fn from(mut f: Fields) -> Self {
+        PlacementJob {
+            id: f.int("id"),
+            name: f.text("name"),
+            client_company: f.object("client_company"),
+        }
+    }
 }
 
 /// A placement record: a job's outcome (a hire, with fee and revenue).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(try_from = "Fields")]
 pub struct PlacementRecord {
-    #[serde(deserialize_with = "de_id")]
     pub id: i64,
-    #[serde(default, deserialize_with = "de_opt_lenient")]
     pub job: Option<PlacementJob>,
-    #[serde(default, deserialize_with = "de_opt_lenient")]
     pub prospect: Option<Named>,
-    #[serde(default, deserialize_with = "de_opt_ts")]
     pub job_start_date: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "de_opt_ts")]
     pub billing_date: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "de_opt_lenient")]
     pub success_fee: Option<Money>,
-    #[serde(default, deserialize_with = "de_opt_lenient")]
     pub revenue: Option<Money>,
+}
+
+impl TryFrom<Fields> for PlacementRecord {
+    type Error = String;
+
+    fn try_from(mut f: Fields) -> Result<Self, String> {
+        Ok(PlacementRecord {
+            id: f.id()?,
+            job: f.object("job"),
+            prospect: f.object("prospect"),
+            job_start_date: f.time("job_start_date"),
+            billing_date: f.time("billing_date"),
+            success_fee: f.object("success_fee"),
+            revenue: f.object("revenue"),
+        })
+    }
 }
 
 impl PlacementRecord {
@@ -534,110 +574,6 @@ impl PlacementRecord {
             .into_iter()
             .flatten()
             .find_map(Money::to_minor)
-    }
-}
-
-/// A list element that could not be read; the sync counts it as an error.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ItemError {
-    /// Position in the page, from 0.
-    pub index: usize,
-    /// The element's id when one could be read.
-    pub id: Option<i64>,
-    pub message: String,
-}
-
-/// One page of a list endpoint, in either body shape.
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub errors: Vec<ItemError>,
-    /// `total_items`, present when `include_count` was honoured.
-    pub total: Option<i64>,
-    /// How many elements the page held, readable or not.
-    pub len: usize,
-    /// A hash of the page's elements, to notice a server that ignores `current_page`.
-    pub fingerprint: u64,
-}
-
-/// Reads a list body: a bare JSON array, or `{"data": [...], "total_items": N}`.
-/// Errors describe the shape found instead.
-pub fn parse_page<T: DeserializeOwned>(body: Value) -> Result<Page<T>, String> {
-    let (items, total) = match body {
-        Value::Array(items) => (items, None),
-        Value::Object(mut map) => match map.remove("data") {
-            Some(Value::Array(items)) => (items, map.get("total_items").and_then(value_i64)),
-            Some(other) => {
-                return Err(format!(
-                    "expected \"data\" to be a list, found {}",
-                    kind(&other)
-                ));
-            }
-            None => {
-                let keys: Vec<&str> = map.keys().map(String::as_str).take(8).collect();
-                return Err(format!(
-                    "expected a list or an object with a \"data\" list, found an object with keys {keys:?}"
-                ));
-            }
-        },
-        other => {
-            return Err(format!(
-                "expected a list or an object with a \"data\" list, found {}",
-                kind(&other)
-            ));
-        }
-    };
-    let len = items.len();
-    let fingerprint = {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        for item in &items {
-            item.to_string().hash(&mut h);
-        }
-        h.finish()
-    };
-    let mut page = Page {
-        items: Vec::with_capacity(len),
-        errors: Vec::new(),
-        total,
-        len,
-        fingerprint,
-    };
-    for (index, item) in items.into_iter().enumerate() {
-        let id = item.get("id").and_then(value_i64);
-        match serde_json::from_value::<T>(item) {
-            Ok(t) => page.items.push(t),
-            Err(e) => page.errors.push(ItemError {
-                index,
-                id,
-                message: e.to_string(),
-            }),
-        }
-    }
-    Ok(page)
-}
-
-/// Reads a single object, naming what was found when it is not one.
-pub fn parse_object<T: DeserializeOwned>(body: Value) -> Result<T, String> {
-    match body {
-        v @ Value::Object(_) => serde_json::from_value(v).map_err(|e| e.to_string()),
-        // Some endpoints wrap a single record in a one-element list.
-        Value::Array(mut items) if items.len() == 1 && items[0].is_object() => {
-            serde_json::from_value(items.remove(0)).map_err(|e| e.to_string())
-        }
-        other => Err(format!("expected an object, found {}", kind(&other))),
-    }
-}
-
-/// A short name for a JSON value's type, for error messages.
-pub fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -651,32 +587,6 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         );
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn both_offset_styles_parse() {
-        let a = parse_timestamp("2025-05-26T13:13:33+05:30").unwrap();
-        assert_eq!(a.to_rfc3339(), "2025-05-26T07:43:33+00:00");
-        let b = parse_timestamp("2023-03-22T10:01:10+0000").unwrap();
-        assert_eq!(b.to_rfc3339(), "2023-03-22T10:01:10+00:00");
-        let c = parse_timestamp("2023-03-22T10:01:10+0530").unwrap();
-        assert_eq!(c.to_rfc3339(), "2023-03-22T04:31:10+00:00");
-        assert!(parse_timestamp("2022-08-31").is_some());
-        assert!(parse_timestamp("2023-04-30T10:30:00").is_some());
-        assert!(parse_timestamp("next tuesday").is_none());
-    }
-
-    #[test]
-    fn amounts_convert_exactly_to_minor_units() {
-        let a = |s: &str| Amount(s.into());
-        assert_eq!(a("35000").to_minor(2), Some(3_500_000));
-        assert_eq!(a("1250.5").to_minor(2), Some(125_050));
-        assert_eq!(a("0.125").to_minor(2), Some(13));
-        assert_eq!(a("700000").to_minor(0), Some(700_000));
-        assert_eq!(a("-3.10").to_minor(2), Some(-310));
-        assert_eq!(a("abc").to_minor(2), None);
-        assert_eq!(a("").to_minor(2), None);
-        assert_eq!(a("99999999999999999999").to_minor(2), None);
     }
 
     #[test]
@@ -729,16 +639,6 @@ mod tests {
         assert_eq!(page.errors[0].index, 1);
         assert!(page.errors[0].message.contains("id"));
         assert_eq!(page.items[0].company_name(), Some("Guarented I"));
-    }
-
-    #[test]
-    fn wrong_shapes_are_named() {
-        let err = parse_page::<Job>(serde_json::json!({"error": "nope"})).unwrap_err();
-        assert!(err.contains("\"error\""), "{err}");
-        let err = parse_page::<Job>(serde_json::json!("text")).unwrap_err();
-        assert!(err.contains("a string"), "{err}");
-        let err = parse_object::<Job>(serde_json::json!([1, 2])).unwrap_err();
-        assert!(err.contains("a list"), "{err}");
     }
 
     #[test]

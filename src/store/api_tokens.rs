@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::audit::Actor;
 use super::users::{self, User};
-use super::{Result, StoreError, Tx, col_ts, col_ts_opt, new_id, ts};
+use super::{Result, StoreError, Tx, col_ts, col_ts_opt, new_id, query_all, query_opt, ts};
 
 /// A stored API token (never the secret itself).
 #[derive(Debug, Clone, PartialEq)]
@@ -92,10 +92,12 @@ pub fn insert_token(
 
 /// One token by id.
 pub fn find_token(conn: &Connection, id: &str) -> Result<Option<ApiToken>> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM api_tokens WHERE id = ?1"))?
-        .query_row([id], from_row)
-        .optional()?)
+    query_opt(
+        conn,
+        &format!("SELECT {COLUMNS} FROM api_tokens WHERE id = ?1"),
+        [id],
+        from_row,
+    )
 }
 
 /// The token with this hash and its user, when the token is not revoked and the user
@@ -130,15 +132,9 @@ pub fn touch_token(tx: &Tx<'_>, id: &str, at: DateTime<Utc>) -> Result<()> {
 
 /// Every token with its user's email, newest first.
 pub fn list_tokens(conn: &Connection) -> Result<Vec<(ApiToken, String)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT t.id, t.user_id, t.label, t.created_at, t.last_used_at, t.revoked_at, t.created_by, u.email
+    query_all(conn, "SELECT t.id, t.user_id, t.label, t.created_at, t.last_used_at, t.revoked_at, t.created_by, u.email
          FROM api_tokens t JOIN users u ON u.id = t.user_id
-         ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC, t.id",
-    )?;
-    let rows = stmt
-        .query_map([], |r| Ok((from_row(r)?, r.get(7)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+         ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC, t.id", [], |r| Ok((from_row(r)?, r.get(7)?)))
 }
 
 /// How many of a user's tokens are not revoked.

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row};
 
 use super::users::User;
-use super::{Result, Tx, col_ts, ts};
+use super::{Result, Tx, col_ts, query_all, ts};
 
 /// Who did an administrative act.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +186,18 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Entry> {
     })
 }
 
+/// Records an act on a user, named as [`describe_user`] names them.
+pub fn record_for_user(
+    tx: &Tx<'_>,
+    by: &Actor,
+    action: Action,
+    user: &User,
+    details: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    record(tx, by, action, &describe_user(user), details, at)
+}
+
 /// Records an act in the transaction that does it. `target` and `details` are words
 /// for people and must never hold a secret.
 pub fn record(
@@ -213,14 +225,13 @@ pub fn record(
 
 /// Up to `limit` entries, newest first, older than the entry `before` when given.
 pub fn list_entries(conn: &Connection, before: Option<i64>, limit: i64) -> Result<Vec<Entry>> {
-    let mut stmt = conn.prepare_cached(
+    query_all(
+        conn,
         "SELECT id, at, actor, actor_user_id, action, target, details FROM audit_log
          WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
-    )?;
-    let rows = stmt
-        .query_map((before.unwrap_or(i64::MAX), limit), from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        (before.unwrap_or(i64::MAX), limit),
+        from_row,
+    )
 }
 
 /// Whether there are entries older than the entry `id`.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use super::{Result, StoreError, Tx, col_ts, col_ts_opt, ts};
+use super::{Result, StoreError, Tx, col_ts, col_ts_opt, query_all, query_opt, ts};
 use crate::tasks::{Running, StopSignal, Task};
 
 /// An event as it arrives, ready to store.
@@ -81,14 +81,15 @@ pub fn insert_event(tx: &Tx<'_>, e: &NewEvent, at: DateTime<Utc>) -> Result<bool
 
 /// Pending events whose next attempt is due at `at`, oldest first.
 pub fn due_events(conn: &Connection, at: DateTime<Utc>, limit: i64) -> Result<Vec<InboxEvent>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= ?1
+    query_all(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= ?1
          ORDER BY id LIMIT ?2"
-    ))?;
-    let rows = stmt
-        .query_map((ts(&at), limit), from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        ),
+        (ts(&at), limit),
+        from_row,
+    )
 }
 
 /// When the next pending event falls due, if any is pending.
@@ -151,54 +152,54 @@ pub fn retry_dead(tx: &Tx<'_>, id: i64, at: DateTime<Utc>) -> Result<()> {
 
 /// One stored event.
 pub fn find_event(conn: &Connection, id: i64) -> Result<Option<InboxEvent>> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM webhook_inbox WHERE id = ?1"
-        ))?
-        .query_row([id], from_row)
-        .optional()?)
+    query_opt(
+        conn,
+        &format!("SELECT {COLUMNS} FROM webhook_inbox WHERE id = ?1"),
+        [id],
+        from_row,
+    )
 }
 
 /// One stored event by its key (event id or body hash).
 pub fn find_event_by_key(conn: &Connection, key: &str) -> Result<Option<InboxEvent>> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM webhook_inbox WHERE event_key = ?1"
-        ))?
-        .query_row([key], from_row)
-        .optional()?)
+    query_opt(
+        conn,
+        &format!("SELECT {COLUMNS} FROM webhook_inbox WHERE event_key = ?1"),
+        [key],
+        from_row,
+    )
 }
 
 /// Dead letters, newest first (the admin page lists them with a retry button).
 pub fn list_dead(conn: &Connection, limit: i64) -> Result<Vec<InboxEvent>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM webhook_inbox WHERE status = 'dead' ORDER BY id DESC LIMIT ?1"
-    ))?;
-    let rows = stmt
-        .query_map([limit], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    query_all(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM webhook_inbox WHERE status = 'dead' ORDER BY id DESC LIMIT ?1"
+        ),
+        [limit],
+        from_row,
+    )
 }
 
 /// How many events are in each status.
 pub fn count_by_status(conn: &Connection) -> Result<Vec<(String, i64)>> {
-    let mut stmt = conn.prepare_cached(
+    query_all(
+        conn,
         "SELECT status, COUNT(*) FROM webhook_inbox GROUP BY status ORDER BY status",
-    )?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// Every stored event, oldest first (tests and diagnostics).
 pub fn list_events(conn: &Connection) -> Result<Vec<InboxEvent>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM webhook_inbox ORDER BY id"))?;
-    let rows = stmt
-        .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    query_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM webhook_inbox ORDER BY id"),
+        [],
+        from_row,
+    )
 }
 
 /// Largest number of events committed together by [`InboxWriter`].

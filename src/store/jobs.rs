@@ -2,9 +2,9 @@
 //! jobrank stores what it says and never edits a job itself.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row};
+use rusqlite::{Connection, Row};
 
-use super::{Result, Tx, col_ts, col_ts_opt, outbox, ts};
+use super::{Result, Tx, col_ts, col_ts_opt, outbox, query_all, query_opt, ts};
 
 /// A job as stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -86,21 +86,22 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
 }
 
 pub fn find_job(conn: &Connection, id: i64) -> Result<Option<Job>> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"))?
-        .query_row([id], from_row)
-        .optional()?)
+    query_opt(
+        conn,
+        &format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"),
+        [id],
+        from_row,
+    )
 }
 
 /// Every open job, by client and title.
 pub fn list_open_jobs(conn: &Connection) -> Result<Vec<Job>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM jobs WHERE is_open = 1 ORDER BY client, title, id"
-    ))?;
-    let rows = stmt
-        .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    query_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM jobs WHERE is_open = 1 ORDER BY client, title, id"),
+        [],
+        from_row,
+    )
 }
 
 pub fn count_jobs(conn: &Connection) -> Result<i64> {
@@ -233,9 +234,10 @@ pub fn list_job_ids(conn: &Connection) -> Result<Vec<i64>> {
 /// Ids of jobs synced after `since` (by a webhook while a full sync was reading):
 /// a full sync neither overwrites nor closes them with its older view.
 pub fn list_jobs_synced_since(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<i64>> {
-    let mut stmt = conn.prepare_cached("SELECT id FROM jobs WHERE last_synced_at > ?1")?;
-    let ids = stmt
-        .query_map([ts(&since)], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(ids)
+    query_all(
+        conn,
+        "SELECT id FROM jobs WHERE last_synced_at > ?1",
+        [ts(&since)],
+        |r| r.get(0),
+    )
 }

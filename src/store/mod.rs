@@ -33,25 +33,32 @@ pub mod submissions;
 pub mod sync_runs;
 pub mod users;
 
+mod disk;
+mod files;
+mod schema;
+mod time;
+
+pub use disk::{DISK_RECOVERED_BYTES, DiskFull, free_bytes};
+pub(crate) use files::{create_private_dir, make_private, private_file_mode};
+use files::{create_private_file, write_private};
+pub use schema::{
+    APPLICATION_ID, check_database, embedded, migrate, schema_version, supported_schema_version,
+};
+use schema::{configure, ensure_replica};
+pub(crate) use time::{col_ts, col_ts_opt};
+pub use time::{now, parse_ts, ts};
+
 use std::fs::File;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use tokio::sync::Semaphore;
 
 use crate::domain::DomainError;
 
-/// Embedded SQLite migrations (`migrations/sqlite`).
-pub mod embedded {
-    refinery::embed_migrations!("migrations/sqlite");
-}
-
-/// `PRAGMA application_id` of a jobrank database ("JRNK").
-pub const APPLICATION_ID: i32 = 0x4A52_4E4B;
 /// The store's file name inside the data directory.
 pub const DB_FILE: &str = "jobrank.sqlite3";
 const READERS: usize = 4;
@@ -133,6 +140,34 @@ impl std::ops::Deref for Tx<'_> {
     }
 }
 
+/// Every row a query returns, each read by `read`. The statement is prepared once per
+/// connection and cached, like every query of the store.
+pub(crate) fn query_all<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt
+        .query_map(params, read)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The row a query finds, if any, read by `read`.
+pub(crate) fn query_opt<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>> {
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row(params, read)
+        .optional()?)
+}
+
 struct Inner {
     path: PathBuf,
     data_dir: PathBuf,
@@ -148,34 +183,6 @@ struct Inner {
     reads: AtomicU64,
     /// The clock of [`ReadStamp`]s.
     read_clock: ReadClock,
-}
-
-/// Free space the data directory's filesystem must regain, above what it had when a
-/// write was refused for lack of space, before the store counts as writable again
-/// (256 KiB: room for a good many submissions). Measured against the refusal rather
-/// than as an absolute level, so a small disk recovers as surely as a large one, and
-/// small writes that still fit while larger ones are refused do not hide the problem.
-pub const DISK_RECOVERED_BYTES: u64 = 256 << 10;
-
-/// Below this much free space an I/O error on a write is taken for a full disk (SQLite
-/// reports most out-of-space failures as `SQLITE_FULL`, but growing the WAL index or
-/// an fsync can fail with a plain I/O error).
-const DISK_NEARLY_FULL_BYTES: u64 = 1 << 20;
-
-/// A write refused for lack of space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DiskFull {
-    /// When the (latest) write was refused.
-    pub since: DateTime<Utc>,
-    /// Free bytes in the data directory's filesystem then.
-    pub free_then: u64,
-}
-
-/// Free bytes for jobrank in the filesystem holding `path` (what an unprivileged user
-/// may still use, as `df` reports).
-pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
-    let s = rustix::fs::statvfs(path)?;
-    Ok(s.f_bavail.saturating_mul(s.f_frsize))
 }
 
 /// The monotonic clock the trust window of [`ReadStamp`]s is measured on: the system's,
@@ -222,138 +229,6 @@ impl std::fmt::Debug for Store {
             .field("path", &self.inner.path)
             .finish()
     }
-}
-
-/// The current time as stored: UTC, truncated to microseconds.
-pub fn now() -> DateTime<Utc> {
-    let t = Utc::now();
-    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
-}
-
-/// A timestamp as stored: RFC 3339, UTC, six fractional digits, so text order is time order.
-pub fn ts(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-/// Parses a stored timestamp.
-pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Data(format!("bad timestamp {s:?}: {e}")))
-}
-
-/// Reads a timestamp column, as a rusqlite error so it fits `query_row` closures.
-pub(crate) fn col_ts(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
-    let s: String = row.get(idx)?;
-    DateTime::parse_from_rfc3339(&s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
-        })
-}
-
-/// Reads an optional timestamp column.
-pub(crate) fn col_ts_opt(
-    row: &rusqlite::Row<'_>,
-    idx: usize,
-) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    let s: Option<String> = row.get(idx)?;
-    s.map(|s| {
-        DateTime::parse_from_rfc3339(&s)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    idx,
-                    rusqlite::types::Type::Text,
-                    Box::new(e),
-                )
-            })
-    })
-    .transpose()
-}
-
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.pragma_update(None, "foreign_keys", true)?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    Ok(())
-}
-
-/// The newest schema version this binary knows.
-pub fn supported_schema_version() -> i64 {
-    embedded::migrations::runner()
-        .get_migrations()
-        .iter()
-        .map(|m| i64::from(m.version()))
-        .max()
-        .unwrap_or(0)
-}
-
-/// The schema version recorded in a database, or 0 when none is.
-pub fn schema_version(conn: &Connection) -> Result<i64> {
-    let has_history: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refinery_schema_history')",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_history {
-        return Ok(0);
-    }
-    Ok(conn.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history",
-        [],
-        |r| r.get(0),
-    )?)
-}
-
-/// Checks that a connection holds a jobrank database (or an empty one) that this
-/// binary can use. Returns the schema version found.
-pub fn check_database(conn: &Connection, path: &Path) -> Result<i64> {
-    let app_id: i32 = conn
-        .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .map_err(|e| StoreError::Corrupt {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
-    let tables: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(|e| StoreError::Corrupt {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
-    if app_id != 0 && app_id != APPLICATION_ID {
-        return Err(StoreError::Foreign {
-            path: path.to_owned(),
-        });
-    }
-    let version = schema_version(conn)?;
-    if tables > 0 && (app_id != APPLICATION_ID || version == 0) {
-        return Err(StoreError::Foreign {
-            path: path.to_owned(),
-        });
-    }
-    let supported = supported_schema_version();
-    if version > supported {
-        return Err(StoreError::SchemaTooNew {
-            found: version,
-            supported,
-        });
-    }
-    Ok(version)
-}
-
-/// Applies pending migrations in one transaction: all or nothing.
-pub fn migrate(conn: &mut Connection) -> Result<usize> {
-    let report = embedded::migrations::runner()
-        .set_grouped(true)
-        .run(conn)
-        .map_err(|e| StoreError::Migration(e.to_string()))?;
-    conn.pragma_update(None, "application_id", APPLICATION_ID)?;
-    Ok(report.applied_migrations().len())
 }
 
 impl Store {
@@ -566,69 +441,6 @@ impl Store {
         }
     }
 
-    /// Turns an error that means "no space left" into [`StoreError::DiskFull`] and
-    /// remembers when it happened; other errors pass unchanged.
-    fn space_refusal(&self, e: StoreError) -> StoreError {
-        let (code, message) = match &e {
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(err, msg)) => (err.code, msg),
-            _ => return e,
-        };
-        let free = free_bytes(&self.inner.data_dir).ok();
-        let full = code == rusqlite::ErrorCode::DiskFull
-            || (code == rusqlite::ErrorCode::SystemIoFailure
-                && free.is_some_and(|f| f < DISK_NEARLY_FULL_BYTES));
-        if !full {
-            return e;
-        }
-        let detail = message.clone().unwrap_or_else(|| e.to_string());
-        let refusal = DiskFull {
-            since: now(),
-            free_then: free.unwrap_or(0),
-        };
-        tracing::error!(
-            data_dir = %self.inner.data_dir.display(),
-            free_bytes = refusal.free_then,
-            error = %detail,
-            "a write was refused: the disk holding the data directory is full"
-        );
-        *self
-            .inner
-            .disk_full
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(refusal);
-        StoreError::DiskFull { detail }
-    }
-
-    /// Whether the store is refusing writes for lack of space: a write was refused
-    /// for it and the data directory's filesystem has not regained
-    /// [`DISK_RECOVERED_BYTES`] since. Asks the filesystem (`statvfs`, cheap) only
-    /// while a refusal is remembered, and forgets it once space has come back, so
-    /// nothing else needs to notice.
-    pub fn disk_full(&self) -> Option<DiskFull> {
-        let mut state = self
-            .inner
-            .disk_full
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let refusal = (*state)?;
-        let recovered = free_bytes(&self.inner.data_dir)
-            .is_ok_and(|f| f >= refusal.free_then.saturating_add(DISK_RECOVERED_BYTES));
-        if recovered {
-            tracing::info!(
-                data_dir = %self.inner.data_dir.display(),
-                "the data directory has free space again; writes are accepted"
-            );
-            *state = None;
-            return None;
-        }
-        Some(refusal)
-    }
-
-    /// Free bytes in the data directory's filesystem.
-    pub fn free_bytes(&self) -> std::io::Result<u64> {
-        free_bytes(&self.inner.data_dir)
-    }
-
     /// How many write transactions this process has committed (including the writer
     /// connection's uses outside a transaction), counted just after each commit. An
     /// in-memory copy of a read, taken when this count was `n` (loaded before the read),
@@ -745,102 +557,7 @@ fn bump_generation(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn ensure_replica(conn: &mut Connection) -> Result<String> {
-    let existing: Option<String> = conn
-        .query_row(
-            "SELECT replica_id FROM replica WHERE singleton = 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(id) = existing {
-        return Ok(id);
-    }
-    let id = uuid::Uuid::now_v7().to_string();
-    conn.execute(
-        "INSERT INTO replica (singleton, replica_id, created_at) VALUES (1, ?1, ?2)",
-        (&id, ts(&now())),
-    )?;
-    Ok(id)
-}
-
-/// The mode of every file jobrank writes in the data directory and of backups: the
-/// store holds password hashes, so only the service's user reads it.
-pub(crate) fn private_file_mode() -> std::fs::Permissions {
-    std::fs::Permissions::from_mode(0o600)
-}
-
-/// Creates a directory (and missing parents) readable by the owner only (0700); an
-/// existing one is left as it is (the deployment may have chosen its mode).
-pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-}
-
-/// Creates an empty file with mode 0600 unless it exists. The mode is set with
-/// `fchmod` too, so no umask widens or narrows it.
-fn create_private_file(path: &Path) -> std::io::Result<()> {
-    match File::options()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(f) => f.set_permissions(private_file_mode()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Writes a small file with mode 0600.
-fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut f = File::options()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    f.set_permissions(private_file_mode())?;
-    f.write_all(content)
-}
-
-/// Narrows an existing file to mode 0600 (stores and backups written by older
-/// versions, files moved aside by a restore); a missing file is fine, and a file this
-/// process may not change is logged, not fatal.
-pub(crate) fn make_private(path: &Path) {
-    let Ok(meta) = std::fs::metadata(path) else {
-        return;
-    };
-    if meta.permissions().mode() & 0o077 == 0 {
-        return;
-    }
-    if let Err(e) = std::fs::set_permissions(path, private_file_mode()) {
-        tracing::warn!(file = %path.display(), error = %e, "cannot make the file private (mode 0600)");
-    }
-}
-
 /// A new global id for a row that replicates.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_sort_as_text() {
-        let a = parse_ts("2026-01-01T10:00:00.000001Z").unwrap();
-        let b = parse_ts("2026-01-01T10:00:00.5+00:00").unwrap();
-        assert!(ts(&a) < ts(&b));
-        assert_eq!(ts(&a), "2026-01-01T10:00:00.000001Z");
-        assert_eq!(parse_ts(&ts(&b)).unwrap(), b);
-    }
 }

@@ -2,9 +2,9 @@
 //! so the review page can compare a job's rank with what happened.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row};
+use rusqlite::{Connection, Row};
 
-use super::{Result, Tx, col_ts, col_ts_opt, ts};
+use super::{Result, Tx, col_ts, col_ts_opt, query_all, query_opt, ts};
 
 /// A placement as Recruiterflow gives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,21 +78,22 @@ pub fn upsert_placement(tx: &Tx<'_>, p: &PlacementUpsert, at: DateTime<Utc>) -> 
 
 /// One placement by its Recruiterflow id.
 pub fn find_placement(conn: &Connection, id: i64) -> Result<Option<Placement>> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM placements WHERE id = ?1"))?
-        .query_row([id], from_row)
-        .optional()?)
+    query_opt(
+        conn,
+        &format!("SELECT {COLUMNS} FROM placements WHERE id = ?1"),
+        [id],
+        from_row,
+    )
 }
 
 /// A job's placements, earliest first.
 pub fn list_job_placements(conn: &Connection, job_id: i64) -> Result<Vec<Placement>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM placements WHERE job_id = ?1 ORDER BY placed_at, id"
-    ))?;
-    let rows = stmt
-        .query_map([job_id], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    query_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM placements WHERE job_id = ?1 ORDER BY placed_at, id"),
+        [job_id],
+        from_row,
+    )
 }
 
 /// How many placements are stored.

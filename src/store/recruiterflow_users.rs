@@ -6,10 +6,10 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row};
+use rusqlite::{Connection, Row};
 
 use super::users::{self, User};
-use super::{Result, Tx, col_ts, ts};
+use super::{Result, Tx, col_ts, query_all, query_opt, ts};
 
 /// A Recruiterflow user as the sync read it.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,21 +120,22 @@ pub fn store_user_list(
 
 /// When a full sync last read and stored the user list; `None` when none has yet.
 pub fn user_list_read_at(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
-    Ok(conn
-        .prepare_cached("SELECT read_at FROM recruiterflow_user_list WHERE singleton = 1")?
-        .query_row([], |r| col_ts(r, 0))
-        .optional()?)
+    query_opt(
+        conn,
+        "SELECT read_at FROM recruiterflow_user_list WHERE singleton = 1",
+        [],
+        |r| col_ts(r, 0),
+    )
 }
 
 /// Every stored Recruiterflow user, by id.
 pub fn list_recruiterflow_users(conn: &Connection) -> Result<Vec<RecruiterflowUser>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM recruiterflow_users ORDER BY id"
-    ))?;
-    let rows = stmt
-        .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    query_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM recruiterflow_users ORDER BY id"),
+        [],
+        from_row,
+    )
 }
 
 /// The stored Recruiterflow users whose email matches `email` ([`same_email`]), by id.
@@ -145,13 +146,12 @@ pub fn find_recruiterflow_users_by_email(
     let Some(key) = email_key(email) else {
         return Ok(Vec::new());
     };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM recruiterflow_users WHERE email_key = ?1 ORDER BY id"
-    ))?;
-    let rows = stmt
-        .query_map([key], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    query_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM recruiterflow_users WHERE email_key = ?1 ORDER BY id"),
+        [key],
+        from_row,
+    )
 }
 
 /// Each jobrank user's matching Recruiterflow user ids (by id of the jobrank user; an

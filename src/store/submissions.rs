@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row};
 
-use super::{Result, StoreError, Tx, col_ts, col_ts_opt, new_id, outbox, ts};
+use super::{Result, StoreError, Tx, col_ts, col_ts_opt, new_id, outbox, query_all, ts};
 use crate::domain::{FactorScores, Level, ScorerInput, Submitted, check_text};
 
 /// A stored submission.
@@ -205,13 +205,14 @@ pub fn list_for_job_and_scorer(
     job_id: i64,
     scorer_id: &str,
 ) -> Result<Vec<Submission>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM submissions WHERE job_id = ?1 AND scorer_id = ?2 ORDER BY submitted_at DESC, id DESC"
-    ))?;
-    let rows = stmt
-        .query_map((job_id, scorer_id), from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    query_all(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM submissions WHERE job_id = ?1 AND scorer_id = ?2 ORDER BY submitted_at DESC, id DESC"
+        ),
+        (job_id, scorer_id),
+        from_row,
+    )
 }
 
 /// When a scorer last scored a job, if ever (one index seek).
@@ -228,24 +229,24 @@ pub fn latest_for_job_and_scorer(
 
 /// Every submission for a job, newest first.
 pub fn list_for_job(conn: &Connection, job_id: i64) -> Result<Vec<Submission>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM submissions WHERE job_id = ?1 ORDER BY submitted_at DESC, id DESC"
-    ))?;
-    let rows = stmt
-        .query_map([job_id], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    query_all(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM submissions WHERE job_id = ?1 ORDER BY submitted_at DESC, id DESC"
+        ),
+        [job_id],
+        from_row,
+    )
 }
 
 /// Every submission, oldest first (exports and reviews).
 pub fn list_all(conn: &Connection) -> Result<Vec<Submission>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM submissions ORDER BY submitted_at, id"
-    ))?;
-    let rows = stmt
-        .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    query_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM submissions ORDER BY submitted_at, id"),
+        [],
+        from_row,
+    )
 }
 
 pub fn count_submissions(conn: &Connection) -> Result<i64> {
@@ -254,13 +255,12 @@ pub fn count_submissions(conn: &Connection) -> Result<i64> {
 
 /// When a scorer last scored each job: (job id, latest submitted at).
 pub fn latest_by_scorer(conn: &Connection, scorer_id: &str) -> Result<Vec<(i64, DateTime<Utc>)>> {
-    let mut stmt = conn.prepare_cached(
+    query_all(
+        conn,
         "SELECT job_id, MAX(submitted_at) FROM submissions WHERE scorer_id = ?1 GROUP BY job_id",
-    )?;
-    let rows = stmt
-        .query_map([scorer_id], |r| Ok((r.get(0)?, col_ts(r, 1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        [scorer_id],
+        |r| Ok((r.get(0)?, col_ts(r, 1)?)),
+    )
 }
 
 /// Helper for building factor scores in callers that hold raw levels.
@@ -277,14 +277,13 @@ pub fn levels(v: [u8; 4]) -> Result<FactorScores> {
 /// Each scorer's latest submission time on each open job: (job id, scorer id, at).
 /// With the scorers and the cadence this says whose score each job needs.
 pub fn latest_on_open_jobs(conn: &Connection) -> Result<Vec<(i64, String, DateTime<Utc>)>> {
-    let mut stmt = conn.prepare_cached(
+    query_all(
+        conn,
         "SELECT s.job_id, s.scorer_id, MAX(s.submitted_at)
          FROM submissions s JOIN jobs j ON j.id = s.job_id
          WHERE j.is_open = 1
          GROUP BY s.job_id, s.scorer_id",
-    )?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, col_ts(r, 2)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, col_ts(r, 2)?)),
+    )
 }

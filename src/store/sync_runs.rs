@@ -1,9 +1,9 @@
 //! The log of sync runs: Recruiterflow polls, Supabase pushes and pulls, reconciliations.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row};
+use rusqlite::{Connection, Row};
 
-use super::{Result, Tx, col_ts, col_ts_opt, ts};
+use super::{Result, Tx, col_ts, col_ts_opt, query_all, query_opt, ts};
 
 /// One run, as logged.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -85,43 +85,48 @@ pub fn finish_run(
 
 /// The latest run of a kind.
 pub fn latest_run(conn: &Connection, kind: &str) -> Result<Option<SyncRun>> {
-    Ok(conn
-        .prepare_cached(&format!(
+    query_opt(
+        conn,
+        &format!(
             "SELECT {COLUMNS} FROM sync_runs WHERE kind = ?1 ORDER BY started_at DESC, id DESC LIMIT 1"
-        ))?
-        .query_row([kind], from_row)
-        .optional()?)
+        ),
+        [kind],
+        from_row,
+    )
 }
 
 /// The latest finished run of a kind (ok or failed), ignoring one still running.
 pub fn latest_finished_run(conn: &Connection, kind: &str) -> Result<Option<SyncRun>> {
-    Ok(conn
-        .prepare_cached(&format!(
+    query_opt(
+        conn,
+        &format!(
             "SELECT {COLUMNS} FROM sync_runs WHERE kind = ?1 AND status <> 'running' ORDER BY started_at DESC, id DESC LIMIT 1"
-        ))?
-        .query_row([kind], from_row)
-        .optional()?)
+        ),
+        [kind],
+        from_row,
+    )
 }
 
 /// The latest successful run of a kind.
 pub fn latest_ok_run(conn: &Connection, kind: &str) -> Result<Option<SyncRun>> {
-    Ok(conn
-        .prepare_cached(&format!(
+    query_opt(
+        conn,
+        &format!(
             "SELECT {COLUMNS} FROM sync_runs WHERE kind = ?1 AND status = 'ok' ORDER BY started_at DESC, id DESC LIMIT 1"
-        ))?
-        .query_row([kind], from_row)
-        .optional()?)
+        ),
+        [kind],
+        from_row,
+    )
 }
 
 /// The most recent runs of every kind.
 pub fn recent_runs(conn: &Connection, limit: i64) -> Result<Vec<SyncRun>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM sync_runs ORDER BY id DESC LIMIT ?1"
-    ))?;
-    let rows = stmt
-        .query_map([limit], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    query_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM sync_runs ORDER BY id DESC LIMIT ?1"),
+        [limit],
+        from_row,
+    )
 }
 
 /// Marks runs of a kind still `running` as failed with `message`: they were cut short

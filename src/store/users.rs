@@ -2,9 +2,9 @@
 //! [`crate::credentials::hash_password`].
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row};
+use rusqlite::{Connection, Row};
 
-use super::{Result, StoreError, Tx, col_ts, new_id, outbox, ts};
+use super::{Result, StoreError, Tx, col_ts, new_id, outbox, query_all, query_opt, ts};
 use crate::domain::{Role, check_text};
 
 /// A team member.
@@ -91,38 +91,41 @@ pub fn insert_user(tx: &Tx<'_>, new: &NewUser, at: DateTime<Utc>) -> Result<User
 }
 
 pub fn find_user(conn: &Connection, id: &str) -> Result<Option<User>> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE id = ?1"))?
-        .query_row([id], from_row)
-        .optional()?)
+    query_opt(
+        conn,
+        &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
+        [id],
+        from_row,
+    )
 }
 
 pub fn find_user_by_email(conn: &Connection, email: &str) -> Result<Option<User>> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE email = ?1"))?
-        .query_row([email.trim()], from_row)
-        .optional()?)
+    query_opt(
+        conn,
+        &format!("SELECT {COLUMNS} FROM users WHERE email = ?1"),
+        [email.trim()],
+        from_row,
+    )
 }
 
 /// A user and their password hash, for sign-in.
 pub fn find_credentials(conn: &Connection, email: &str) -> Result<Option<(User, String)>> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS}, password_hash FROM users WHERE email = ?1"
-        ))?
-        .query_row([email.trim()], |r| Ok((from_row(r)?, r.get(8)?)))
-        .optional()?)
+    query_opt(
+        conn,
+        &format!("SELECT {COLUMNS}, password_hash FROM users WHERE email = ?1"),
+        [email.trim()],
+        |r| Ok((from_row(r)?, r.get(8)?)),
+    )
 }
 
 /// Every user, CEO first, then by name.
 pub fn list_users(conn: &Connection) -> Result<Vec<User>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM users ORDER BY active DESC, role = 'ceo' DESC, name"
-    ))?;
-    let rows = stmt
-        .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    query_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM users ORDER BY active DESC, role = 'ceo' DESC, name"),
+        [],
+        from_row,
+    )
 }
 
 /// Active users who score, by name.

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
 
-use super::{AppState, WebError};
+use super::{AppState, Result, WebError};
 
 #[derive(RustEmbed)]
 #[folder = "static/"]
@@ -58,7 +58,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Serves a static file by its hashed name, cached for a year.
-async fn serve(Path(file): Path<String>) -> Result<Response, WebError> {
+async fn serve(Path(file): Path<String>) -> Result<Response> {
     let name = index()
         .by_hashed
         .get(&file)

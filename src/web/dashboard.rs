@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::pages::{Chrome, Query, ago, is_htmx, render};
-use super::{AppState, WebError};
+use super::{AppState, Result, WebError};
 use crate::config::Config;
 use crate::domain::{
     DashboardJob, DashboardQuery, Money, Movement, PipelineStatus, Rank, RankFilter, SortKey,
@@ -52,7 +52,7 @@ fn non_empty(s: &Option<String>) -> Option<&str> {
 
 impl DashboardParams {
     /// The page asked for (1-based); a bad value is a 400 naming it.
-    pub fn page(&self) -> Result<usize, WebError> {
+    pub fn page(&self) -> Result<usize> {
         match non_empty(&self.page) {
             None => Ok(1),
             Some(p) => p.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
@@ -86,8 +86,8 @@ impl DashboardParams {
     }
 
     /// The filters these parameters ask for; a bad value is a 400 naming it.
-    pub fn to_query(&self) -> Result<DashboardQuery, WebError> {
-        let days = |name: &str, v: &Option<String>| -> Result<Option<i64>, WebError> {
+    pub fn to_query(&self) -> Result<DashboardQuery> {
+        let days = |name: &str, v: &Option<String>| -> Result<Option<i64>> {
             non_empty(v)
                 .map(|s| {
                     s.parse::<i64>().ok().filter(|d| *d >= 0).ok_or_else(|| {
@@ -374,7 +374,7 @@ async fn dashboard_page(
     CurrentUser(session): CurrentUser,
     headers: HeaderMap,
     Query(params): Query<DashboardParams>,
-) -> Result<Response, WebError> {
+) -> Result<Response> {
     let query = params.to_query()?;
     let page = params.page()?;
     let now = store::now();

@@ -8,6 +8,8 @@
 //! (`templates/partials/error.html`) for htmx requests. Bare error responses from
 //! layers (413 from the body limit, 404 from the router) get the same treatment.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -15,7 +17,11 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::pages::Chrome;
+use crate::domain::DomainError;
 use crate::store::StoreError;
+
+/// What handlers return: the answer, or the error the client gets.
+pub type Result<T, E = WebError> = std::result::Result<T, E>;
 
 /// One field of a form or JSON body that was refused, and why.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -70,23 +76,6 @@ fn join_fields(f: &[FieldError]) -> String {
 }
 
 impl WebError {
-    /// A 422 with one field error per broken scoring rule, each named by its field.
-    pub fn from_domain(errs: Vec<crate::domain::DomainError>) -> WebError {
-        WebError::Invalid(
-            errs.into_iter()
-                .map(|e| FieldError {
-                    field: match &e {
-                        crate::domain::DomainError::FactorOutOfRange { field, .. } => {
-                            (*field).to_string()
-                        }
-                        _ => "scores".into(),
-                    },
-                    message: e.to_string(),
-                })
-                .collect(),
-        )
-    }
-
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -144,6 +133,39 @@ fn code_for(status: StatusCode) -> &'static str {
     }
 }
 
+/// A broken rule of the scoring model as the field it names: the one mapping from
+/// [`DomainError`] to a form or JSON field (the sum of the weights belongs to the
+/// weights as a group).
+impl From<DomainError> for FieldError {
+    fn from(e: DomainError) -> Self {
+        let field = match &e {
+            DomainError::FactorOutOfRange { field, .. }
+            | DomainError::NegativeWeight { field, .. }
+            | DomainError::TooPrecise { field, .. }
+            | DomainError::Invalid { field, .. } => *field,
+            DomainError::WeightsDoNotSum { .. } => "weights",
+        };
+        FieldError {
+            field: field.to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A 422 naming the field of the broken rule.
+impl From<DomainError> for WebError {
+    fn from(e: DomainError) -> Self {
+        WebError::Invalid(vec![e.into()])
+    }
+}
+
+/// A 422 with one field error per broken rule.
+impl From<Vec<DomainError>> for WebError {
+    fn from(errors: Vec<DomainError>) -> Self {
+        WebError::Invalid(errors.into_iter().map(FieldError::from).collect())
+    }
+}
+
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -151,27 +173,63 @@ impl From<StoreError> for WebError {
             StoreError::Conflict(m) => WebError::Conflict(m),
             StoreError::Forbidden(m) => WebError::Forbidden(m),
             StoreError::DiskFull { .. } => WebError::DiskFull("your change was not saved"),
-            StoreError::Invalid(d) => match &d {
-                crate::domain::DomainError::FactorOutOfRange { field, .. }
-                | crate::domain::DomainError::Invalid { field, .. } => {
-                    WebError::field(*field, d.to_string())
-                }
-                _ => WebError::Unprocessable(d.to_string()),
-            },
+            StoreError::Invalid(d) => d.into(),
             other => WebError::Internal(other.into()),
         }
     }
 }
-
-/// `Retry-After` (seconds) of a write refused for a full disk: space has to be freed
-/// by a person first.
-const DISK_FULL_RETRY_AFTER: &str = "120";
 
 impl From<crate::credentials::CredentialError> for WebError {
     fn from(e: crate::credentials::CredentialError) -> Self {
         WebError::from(StoreError::from(e))
     }
 }
+
+/// Failures that are never the client's doing (a template, a blocking task, writing a
+/// CSV or the metrics text): logged with what was being done, answered 500.
+fn internal(e: impl Into<anyhow::Error>, doing: &'static str) -> WebError {
+    WebError::Internal(e.into().context(doing))
+}
+
+impl From<askama::Error> for WebError {
+    fn from(e: askama::Error) -> Self {
+        internal(e, "rendering a template")
+    }
+}
+
+impl From<tokio::task::JoinError> for WebError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        internal(e, "running a blocking task")
+    }
+}
+
+impl From<csv::Error> for WebError {
+    fn from(e: csv::Error) -> Self {
+        internal(e, "writing CSV")
+    }
+}
+
+impl From<std::io::Error> for WebError {
+    fn from(e: std::io::Error) -> Self {
+        internal(e, "writing a response body")
+    }
+}
+
+impl From<std::fmt::Error> for WebError {
+    fn from(e: std::fmt::Error) -> Self {
+        internal(e, "formatting a response body")
+    }
+}
+
+impl From<axum::http::header::InvalidHeaderValue> for WebError {
+    fn from(e: axum::http::header::InvalidHeaderValue) -> Self {
+        internal(e, "setting a response header")
+    }
+}
+
+/// `Retry-After` (seconds) of a write refused for a full disk: space has to be freed
+/// by a person first.
+const DISK_FULL_RETRY_AFTER: &str = "120";
 
 /// What went wrong, carried on an error response until [`render_errors`] formats it.
 #[derive(Debug, Clone)]
@@ -251,6 +309,16 @@ fn default_detail(status: StatusCode) -> &'static str {
     }
 }
 
+/// An error as the JSON API answers it: `{"error", "detail"}`, and `"fields"` (field ->
+/// message) when fields were refused.
+#[derive(serde::Serialize)]
+struct ApiError<'a> {
+    error: &'static str,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    fields: BTreeMap<&'a str, &'a str>,
+}
+
 /// Middleware: formats every error response for its client (JSON under `/api/`,
 /// a fragment for htmx, the error page otherwise, plain text when rendering fails).
 pub async fn render_errors(req: Request, next: Next) -> Response {
@@ -287,26 +355,21 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.extensions.insert(info.clone());
     if is_api {
-        let mut body = serde_json::json!({
-            "error": code_for(status),
-            "detail": info.detail,
-        });
-        if !info.fields.is_empty() {
-            body["fields"] = serde_json::json!(
-                info.fields
-                    .iter()
-                    .map(|f| (
-                        f.field.clone(),
-                        serde_json::Value::String(f.message.clone())
-                    ))
-                    .collect::<serde_json::Map<_, _>>()
-            );
-        }
+        let body = ApiError {
+            error: code_for(status),
+            detail: &info.detail,
+            fields: info
+                .fields
+                .iter()
+                .map(|f| (f.field.as_str(), f.message.as_str()))
+                .collect(),
+        };
         parts.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        return Response::from_parts(parts, axum::body::Body::from(body.to_string()));
+        let body = serde_json::to_vec(&body).unwrap_or_else(|_| info.detail.clone().into_bytes());
+        return Response::from_parts(parts, axum::body::Body::from(body));
     }
     let rendered = if is_htmx {
         ErrorFragment {

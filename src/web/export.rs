@@ -16,7 +16,7 @@ use axum::routing::get;
 use super::auth::CurrentUser;
 use super::dashboard::DashboardParams;
 use super::pages::Query;
-use super::{AppState, WebError};
+use super::{AppState, Result, WebError};
 use crate::domain::composite;
 use crate::store::{self, review, settings};
 
@@ -35,21 +35,13 @@ pub fn safe_cell(s: &str) -> String {
 }
 
 /// Writes rows as CSV into a download response named `filename`.
-fn csv_download(
-    filename: &str,
-    header_row: &[&str],
-    rows: Vec<Vec<String>>,
-) -> Result<Response, WebError> {
+fn csv_download(filename: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> Result<Response> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| WebError::Internal(anyhow::anyhow!("CSV writing failed: {e}"));
-    w.write_record(header_row).map_err(fail)?;
+    w.write_record(header_row)?;
     for row in rows {
-        w.write_record(row.iter().map(|c| safe_cell(c)))
-            .map_err(fail)?;
+        w.write_record(row.iter().map(|c| safe_cell(c)))?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| WebError::Internal(anyhow::anyhow!("CSV writing failed: {e}")))?;
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -58,8 +50,7 @@ fn csv_download(
     );
     h.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
-            .map_err(|e| WebError::Internal(e.into()))?,
+        HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))?,
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
@@ -74,7 +65,7 @@ async fn jobs_csv(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Query(params): Query<DashboardParams>,
-) -> Result<Response, WebError> {
+) -> Result<Response> {
     let query = params.to_query()?;
     let now = store::now();
     let viewer = session.user.id.clone();
@@ -139,7 +130,7 @@ async fn jobs_csv(
 async fn submissions_csv(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-) -> Result<Response, WebError> {
+) -> Result<Response> {
     if !session.user.role.administers() {
         return Err(WebError::Forbidden(
             "only the CEO can export every submission: it holds each scorer's email and comments"

@@ -23,7 +23,7 @@ use std::sync::atomic::AtomicU64;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, WebError};
+use super::{AppState, Result};
 use crate::store::{self, outbox, stats, sync_runs};
 
 /// Labels of the per-route request metrics. Every value comes from a bounded set, so
@@ -90,6 +90,12 @@ pub struct HttpMetrics {
     disk_full: Gauge,
 }
 
+/// A gauge of the registry: a count, or seconds (fractional, +Inf for never).
+enum Value<'a> {
+    Count(&'a Gauge),
+    Seconds(&'a Gauge<f64, AtomicU64>),
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new([
         0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -126,46 +132,23 @@ impl HttpMetrics {
             "Time to answer HTTP requests, by method, matched route and status",
             latency,
         );
-        registry.register(
-            "outbox_depth",
-            "Changes waiting to be pushed to Supabase",
-            m.outbox_depth.clone(),
-        );
-        registry.register(
-            "outbox_dead_letters",
-            "Changes Supabase refused permanently (need a person)",
-            m.dead_letters.clone(),
-        );
-        registry.register(
-            "webhook_inbox_depth",
-            "Recruiterflow webhooks received and not yet processed",
-            m.inbox_depth.clone(),
-        );
-        registry.register(
-            "recruiterflow_last_sync_age_seconds",
-            "Seconds since the last successful Recruiterflow sync (+Inf when never)",
-            m.recruiterflow_age.clone(),
-        );
-        registry.register(
-            "supabase_last_push_age_seconds",
-            "Seconds since the last successful Supabase push (+Inf when never)",
-            m.supabase_age.clone(),
-        );
-        registry.register(
-            "uptime_seconds",
-            "Seconds since this process started serving",
-            m.uptime.clone(),
-        );
-        registry.register(
-            "data_dir_free_bytes",
-            "Free bytes in the filesystem holding the data directory (statvfs, as df shows)",
-            m.free_bytes.clone(),
-        );
-        registry.register(
-            "store_disk_full",
-            "1 while the store refuses writes because the disk is full, else 0",
-            m.disk_full.clone(),
-        );
+        #[rustfmt::skip]
+        let gauges = [
+            ("outbox_depth", "Changes waiting to be pushed to Supabase", Value::Count(&m.outbox_depth)),
+            ("outbox_dead_letters", "Changes Supabase refused permanently (need a person)", Value::Count(&m.dead_letters)),
+            ("webhook_inbox_depth", "Recruiterflow webhooks received and not yet processed", Value::Count(&m.inbox_depth)),
+            ("recruiterflow_last_sync_age_seconds", "Seconds since the last successful Recruiterflow sync (+Inf when never)", Value::Seconds(&m.recruiterflow_age)),
+            ("supabase_last_push_age_seconds", "Seconds since the last successful Supabase push (+Inf when never)", Value::Seconds(&m.supabase_age)),
+            ("uptime_seconds", "Seconds since this process started serving", Value::Seconds(&m.uptime)),
+            ("data_dir_free_bytes", "Free bytes in the filesystem holding the data directory (statvfs, as df shows)", Value::Count(&m.free_bytes)),
+            ("store_disk_full", "1 while the store refuses writes because the disk is full, else 0", Value::Count(&m.disk_full)),
+        ];
+        for (name, help, gauge) in gauges {
+            match gauge {
+                Value::Count(g) => registry.register(name, help, g.clone()),
+                Value::Seconds(g) => registry.register(name, help, g.clone()),
+            }
+        }
         Arc::new(HttpMetrics { registry, ..m })
     }
 
@@ -246,7 +229,7 @@ fn age_seconds(
 async fn metrics(
     State(state): State<AppState>,
     axum::Extension(metrics): axum::Extension<Arc<HttpMetrics>>,
-) -> Result<Response, WebError> {
+) -> Result<Response> {
     let (outbox_depth, dead, inbox, rf, push) = state
         .store
         .read(|c| {
@@ -281,8 +264,7 @@ async fn metrics(
         .disk_full
         .set(i64::from(state.store.disk_full().is_some()));
     let mut body = String::new();
-    prometheus_client::encoding::text::encode(&mut body, &metrics.registry)
-        .map_err(|e| WebError::Internal(anyhow::anyhow!("encoding metrics: {e}")))?;
+    prometheus_client::encoding::text::encode(&mut body, &metrics.registry)?;
     Ok((
         StatusCode::OK,
         [(

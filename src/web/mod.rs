@@ -29,7 +29,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use error::{ErrorInfo, FieldError, WebError};
+pub use error::{ErrorInfo, FieldError, Result, WebError};
 pub use sync::Clock;
 
 use crate::config::Config;

@@ -9,9 +9,9 @@ use axum::http::{HeaderMap, StatusCode, request::Parts};
 use axum::response::{Html, IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use super::WebError;
 use super::assets;
 use super::auth::Session;
+use super::{Result, WebError};
 
 /// The signed-in user as the layout shows them.
 #[derive(Debug, Clone)]
@@ -81,17 +81,14 @@ pub fn is_htmx(headers: &HeaderMap) -> bool {
 }
 
 /// Renders a template as an HTML response.
-pub fn render<T: Template>(t: &T) -> Result<Response, WebError> {
+pub fn render<T: Template>(t: &T) -> Result<Response> {
     render_with(StatusCode::OK, t)
 }
 
 /// Renders a template as an HTML response with a given status (a form re-rendered
 /// with 422, say).
-pub fn render_with<T: Template>(status: StatusCode, t: &T) -> Result<Response, WebError> {
-    let html = t
-        .render()
-        .map_err(|e| WebError::Internal(anyhow::anyhow!("template failed: {e}")))?;
-    let mut res = Html(html).into_response();
+pub fn render_with<T: Template>(status: StatusCode, t: &T) -> Result<Response> {
+    let mut res = Html(t.render()?).into_response();
     *res.status_mut() = status;
     Ok(res)
 }
@@ -107,7 +104,7 @@ where
 {
     type Rejection = WebError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &S) -> Result<Self> {
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(v)) => Ok(Form(v)),
             Err(e) => Err(form_rejection(e)),
@@ -135,7 +132,7 @@ where
 {
     type Rejection = WebError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Query(v)),
             Err(e) => Err(query_rejection(e)),

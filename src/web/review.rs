@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use super::auth::RequireCeo;
 use super::dashboard::fee_text;
 use super::pages::{Chrome, render};
-use super::{AppState, WebError};
+use super::{AppState, Result};
 use crate::domain::{Money, ReviewSubmission, composite, review_scorers, week_of};
 use crate::store::review::{self, JobOutcome, RankMark};
 use crate::store::{self, settings, users};
@@ -269,7 +269,7 @@ struct ReviewPage {
 async fn review_page(
     State(state): State<AppState>,
     RequireCeo(session): RequireCeo,
-) -> Result<Response, WebError> {
+) -> Result<Response> {
     let (subs, changes, placements, outcomes, current, all_users) = state
         .store
         .read(|c| {

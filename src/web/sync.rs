@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::auth::{CurrentUser, Session};
 use super::pages::{Query, ago, is_htmx, render};
-use super::{AppState, WebError};
+use super::{AppState, Result, WebError};
 use crate::recruiterflow::{Syncer, sync as rf_sync};
 use crate::store::audit::{self, Action, Actor};
 use crate::store::users::User;
@@ -168,7 +168,7 @@ async fn refresh(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     headers: HeaderMap,
-) -> Result<Response, WebError> {
+) -> Result<Response> {
     if !may_refresh(&session.user) {
         return Err(WebError::Forbidden(
             "only scorers and the CEO can start a Recruiterflow sync; the dashboard shows the last one"
@@ -237,7 +237,7 @@ async fn status(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Query(params): Query<StatusParams>,
-) -> Result<Response, WebError> {
+) -> Result<Response> {
     let sync = SyncView::from_syncer(state.syncer.as_ref(), &session);
     let ended = !sync.running && params.after.as_deref() == Some("running");
     let mut res = render(&SyncFragment { sync })?;

@@ -22,12 +22,20 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(webhook::MAX_BODY))
 }
 
+/// What a webhook's sender is told: `{"status", "detail"}`.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    /// `queued`, `ignored`, `duplicate` or `refused`.
+    status: &'a str,
+    detail: &'a str,
+}
+
 fn answer(status: StatusCode, outcome: &str, detail: &str) -> Response {
-    (
-        status,
-        axum::Json(serde_json::json!({ "status": outcome, "detail": detail })),
-    )
-        .into_response()
+    let body = Answer {
+        status: outcome,
+        detail,
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 fn refuse(r: &WebhookRejection) -> Response {

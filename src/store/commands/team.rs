@@ -17,10 +17,7 @@ pub fn set_user_active(
     active: bool,
     at: DateTime<Utc>,
 ) -> Result<Outcome<User>> {
-    let user = users::set_active(tx, id, active, at)?;
-    let mut rerank = Reranker::new(tx)?;
-    rerank.all(tx)?;
-    Ok(rerank.outcome(user))
+    rerank_after(tx, users::set_active(tx, id, active, at)?)
 }
 
 /// Switches a user's scoring on or off and recomputes every job's rank.
@@ -30,7 +27,12 @@ pub fn set_user_scores(
     scores: bool,
     at: DateTime<Utc>,
 ) -> Result<Outcome<User>> {
-    let user = users::set_scores(tx, id, scores, at)?;
+    rerank_after(tx, users::set_scores(tx, id, scores, at)?)
+}
+
+/// Recomputes every job's rank after a change to `user` decided whose submissions
+/// count (the ranks stored until now are the "before").
+fn rerank_after(tx: &Tx<'_>, user: User) -> Result<Outcome<User>> {
     let mut rerank = Reranker::new(tx)?;
     rerank.all(tx)?;
     Ok(rerank.outcome(user))

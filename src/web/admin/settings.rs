@@ -1,0 +1,561 @@
+//! The scoring settings on the admin page: the form, described once as a table of its
+//! fields ([`GROUPS`]) that parsing, rendering and error messages all read, the list of
+//! settings versions, and saving a new version (which recomputes every rank).
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
+use serde::Deserialize;
+
+use super::{Extras, record_act, render_admin};
+use crate::domain::{DomainError, Factor, FeeBands, Settings, Thresholds, TimeOpenBands, Weights};
+use crate::store::audit::Action;
+use crate::store::commands;
+use crate::store::settings::{self as stored, SettingsVersion};
+use crate::web::auth::RequireCeo;
+use crate::web::pages::{Form, date};
+use crate::web::{AppState, FieldError, Result};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/settings", post(save_settings))
+}
+
+/// How a field's text is read, which also decides how its input shows.
+#[derive(Debug, Clone, Copy)]
+enum Parser {
+    /// A decimal number ("25", "3.50"), refused under the field's own name.
+    Decimal,
+    /// The whole number bounding one level of a band. A group's bands are read in
+    /// level order up to the first that cannot be read, which is refused for the group
+    /// as a whole.
+    Band { level: u8 },
+    /// A whole number of days.
+    Days,
+    /// Text, checked by the scoring rules alone (a currency code).
+    Text,
+}
+
+impl Parser {
+    /// The number input's `step`; empty for a text input.
+    fn step(self) -> &'static str {
+        match self {
+            Parser::Decimal => "0.01",
+            Parser::Band { .. } | Parser::Days => "1",
+            Parser::Text => "",
+        }
+    }
+}
+
+/// One field of the settings form.
+struct Field {
+    /// The form's key, the input's id, and the field errors name.
+    name: &'static str,
+    /// The input's label.
+    label: &'static str,
+    /// What error messages call it.
+    what: &'static str,
+    parser: Parser,
+    /// Its value under the settings in force, as the form shows it.
+    shown: fn(&Settings) -> String,
+}
+
+/// A fieldset of the form; errors about the group as a whole carry its id.
+struct Group {
+    id: &'static str,
+    legend: &'static str,
+    hint: &'static str,
+    fields: &'static [Field],
+}
+
+/// A threshold (kept in hundredths) as the form and the audit log show it: "3.50".
+pub fn hundredths(h: u32) -> String {
+    format!("{:.2}", f64::from(h) / 100.0)
+}
+
+/// The form's fieldsets in page order; each field is described here and nowhere else.
+#[rustfmt::skip]
+const GROUPS: [Group; 5] = [
+    Group {
+        id: "weights",
+        legend: "Weights (%)",
+        hint: "Percentages of the composite; they must total 100.",
+        fields: &[
+            Field { name: "weight_client_engagement", label: "Client engagement", what: "Client engagement weight", parser: Parser::Decimal, shown: |s| s.weights.percent_text(Factor::ClientEngagement) },
+            Field { name: "weight_search_difficulty", label: "Search difficulty", what: "Search difficulty weight", parser: Parser::Decimal, shown: |s| s.weights.percent_text(Factor::SearchDifficulty) },
+            Field { name: "weight_time_open", label: "Time open", what: "Time open weight", parser: Parser::Decimal, shown: |s| s.weights.percent_text(Factor::TimeOpen) },
+            Field { name: "weight_fee_size", label: "Fee size", what: "Fee size weight", parser: Parser::Decimal, shown: |s| s.weights.percent_text(Factor::FeeSize) },
+        ],
+    },
+    Group {
+        id: "thresholds",
+        legend: "Rank thresholds",
+        hint: "A team score at or above the A threshold is an A; at or above the B threshold, a B; else a C.",
+        fields: &[
+            Field { name: "threshold_a", label: "A from", what: "A threshold", parser: Parser::Decimal, shown: |s| hundredths(s.thresholds.a_hundredths()) },
+            Field { name: "threshold_b", label: "B from", what: "B threshold", parser: Parser::Decimal, shown: |s| hundredths(s.thresholds.b_hundredths()) },
+        ],
+    },
+    Group {
+        id: "time_open_bands",
+        legend: "Time open bands (days)",
+        hint: "The most days open that still suggest level 5, 4, 3 and 2; longer is 1.",
+        fields: &[
+            Field { name: "time_open_5", label: "Level 5 up to", what: "Time open bands", parser: Parser::Band { level: 5 }, shown: |s| s.time_open_bands.days()[0].to_string() },
+            Field { name: "time_open_4", label: "Level 4 up to", what: "Time open bands", parser: Parser::Band { level: 4 }, shown: |s| s.time_open_bands.days()[1].to_string() },
+            Field { name: "time_open_3", label: "Level 3 up to", what: "Time open bands", parser: Parser::Band { level: 3 }, shown: |s| s.time_open_bands.days()[2].to_string() },
+            Field { name: "time_open_2", label: "Level 2 up to", what: "Time open bands", parser: Parser::Band { level: 2 }, shown: |s| s.time_open_bands.days()[3].to_string() },
+        ],
+    },
+    Group {
+        id: "fee_bands",
+        legend: "Fee bands (whole currency units)",
+        hint: "The least fee that suggests level 5, 4, 3 and 2; less is 1.",
+        fields: &[
+            Field { name: "fee_5", label: "Level 5 from", what: "Fee bands", parser: Parser::Band { level: 5 }, shown: |s| s.fee_bands.fees()[0].to_string() },
+            Field { name: "fee_4", label: "Level 4 from", what: "Fee bands", parser: Parser::Band { level: 4 }, shown: |s| s.fee_bands.fees()[1].to_string() },
+            Field { name: "fee_3", label: "Level 3 from", what: "Fee bands", parser: Parser::Band { level: 3 }, shown: |s| s.fee_bands.fees()[2].to_string() },
+            Field { name: "fee_2", label: "Level 2 from", what: "Fee bands", parser: Parser::Band { level: 2 }, shown: |s| s.fee_bands.fees()[3].to_string() },
+        ],
+    },
+    Group {
+        id: "cadence",
+        legend: "Currency and cadence",
+        hint: "Fees in another currency get no suggestion. A job needs a scorer's score again once their latest is this many days old.",
+        fields: &[
+            Field { name: "fee_currency", label: "Fee currency", what: "Fee currency", parser: Parser::Text, shown: |s| s.fee_currency.clone() },
+            Field { name: "cadence_days", label: "Cadence (days)", what: "Cadence", parser: Parser::Days, shown: |s| s.cadence_days.to_string() },
+        ],
+    },
+];
+
+/// A field's text as its parser read it.
+#[derive(Debug, Clone, PartialEq)]
+enum Read {
+    Decimal(f64),
+    Whole(i64),
+    Text(String),
+}
+
+impl Field {
+    /// Reads `raw` by the field's parser, or refuses it naming the field (or, for a
+    /// band, its group).
+    fn read(&self, group: &Group, raw: &str) -> std::result::Result<Read, FieldError> {
+        let (raw, what) = (raw.trim(), self.what);
+        let refuse = |field: &str, message: String| FieldError {
+            field: field.into(),
+            message,
+        };
+        match self.parser {
+            Parser::Decimal => raw
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .map(Read::Decimal)
+                .ok_or_else(|| refuse(self.name, format!("{what}: must be a number, got {raw:?}"))),
+            Parser::Band { level } => raw.parse().map(Read::Whole).map_err(|_| {
+                refuse(
+                    group.id,
+                    format!(
+                        "{what}: the band for level {level} must be a whole number, got {raw:?}"
+                    ),
+                )
+            }),
+            Parser::Days => raw.parse().map(Read::Whole).map_err(|_| {
+                refuse(
+                    self.name,
+                    format!("{what}: must be a whole number of days, got {raw:?}"),
+                )
+            }),
+            Parser::Text => Ok(Read::Text(raw.to_string())),
+        }
+    }
+}
+
+/// The values of a group's decimals, when every one was read.
+fn decimals<const N: usize>(values: &[Option<Read>]) -> Option<[f64; N]> {
+    let all: Option<Vec<f64>> = values
+        .iter()
+        .map(|v| match v {
+            Some(Read::Decimal(x)) => Some(*x),
+            _ => None,
+        })
+        .collect();
+    all?.try_into().ok()
+}
+
+/// The values of a group's whole numbers, when every one was read.
+fn wholes<const N: usize>(values: &[Option<Read>]) -> Option<[i64; N]> {
+    let all: Option<Vec<i64>> = values
+        .iter()
+        .map(|v| match v {
+            Some(Read::Whole(x)) => Some(*x),
+            _ => None,
+        })
+        .collect();
+    all?.try_into().ok()
+}
+
+/// Keeps the value a scoring rule accepted, or the rule's refusal.
+fn check<T>(refusals: &mut Vec<DomainError>, r: std::result::Result<T, DomainError>) -> Option<T> {
+    r.map_err(|e| refusals.push(e)).ok()
+}
+
+/// One input of the settings form.
+pub struct InputView {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub error: Option<String>,
+    pub step: &'static str,
+}
+
+/// A group of inputs with a legend and an error for the group as a whole.
+pub struct GroupView {
+    pub id: &'static str,
+    pub legend: &'static str,
+    pub hint: &'static str,
+    pub error: Option<String>,
+    pub inputs: Vec<InputView>,
+}
+
+/// The settings form as typed: each field's text by its name (other keys, such as the
+/// CSRF token, are ignored).
+#[derive(Debug, Default, Deserialize)]
+#[serde(transparent)]
+pub struct SettingsForm(HashMap<String, String>);
+
+impl SettingsForm {
+    /// The form filled with the settings in force.
+    pub fn from_settings(s: &Settings) -> SettingsForm {
+        let fields = GROUPS.iter().flat_map(|g| g.fields);
+        SettingsForm(fields.map(|f| (f.name.to_string(), (f.shown)(s))).collect())
+    }
+
+    /// The text typed into a field (empty when it was not sent).
+    fn value(&self, name: &str) -> &str {
+        self.0.get(name).map_or("", String::as_str)
+    }
+
+    /// Reads each field of a group by its parser: `None` for a field that could not be
+    /// read, whose refusal joins `errors`. Bands stop at the first unreadable one.
+    fn read(&self, group: &Group, errors: &mut Vec<FieldError>) -> Vec<Option<Read>> {
+        let mut values = Vec::new();
+        for f in group.fields {
+            match f.read(group, self.value(f.name)) {
+                Ok(v) => values.push(Some(v)),
+                Err(e) => {
+                    errors.push(e);
+                    values.push(None);
+                    if matches!(f.parser, Parser::Band { .. }) {
+                        break;
+                    }
+                }
+            }
+        }
+        values
+    }
+
+    /// Validates the form into settings, or every problem, each naming its field.
+    pub fn parse(&self) -> std::result::Result<Settings, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let [weights, thresholds, time_open, fees, rest] =
+            GROUPS.each_ref().map(|g| self.read(g, &mut errors));
+        let mut refusals = Vec::new();
+        let weights =
+            decimals(&weights).and_then(|w| check(&mut refusals, Weights::from_percentages(w)));
+        let thresholds = decimals(&thresholds)
+            .and_then(|[a, b]| check(&mut refusals, Thresholds::from_decimals(a, b)));
+        let time_open_bands =
+            wholes(&time_open).and_then(|d| check(&mut refusals, TimeOpenBands::new(d)));
+        let fee_bands = wholes(&fees).and_then(|f| check(&mut refusals, FeeBands::new(f)));
+        let (fee_currency, cadence_days) = match rest.as_slice() {
+            [Some(Read::Text(code)), cadence] => (
+                check(&mut refusals, Settings::check_currency(code)),
+                match cadence {
+                    Some(Read::Whole(d)) => check(&mut refusals, Settings::check_cadence(*d)),
+                    _ => None,
+                },
+            ),
+            _ => (None, None),
+        };
+        errors.extend(refusals.into_iter().map(FieldError::from));
+        match (
+            weights,
+            thresholds,
+            time_open_bands,
+            fee_bands,
+            fee_currency,
+            cadence_days,
+        ) {
+            (
+                Some(weights),
+                Some(thresholds),
+                Some(time_open_bands),
+                Some(fee_bands),
+                Some(fee_currency),
+                Some(cadence_days),
+            ) if errors.is_empty() => Ok(Settings {
+                version: 0,
+                weights,
+                thresholds,
+                time_open_bands,
+                fee_bands,
+                fee_currency,
+                cadence_days,
+                // Not on the form yet: `save_settings` keeps their current values.
+                ..Settings::default()
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// The form's fieldsets with the typed values and the errors next to the fields
+    /// (or groups) they name.
+    pub fn groups(&self, errors: &[FieldError]) -> Vec<GroupView> {
+        let err = |field: &str| {
+            let all: Vec<&str> = errors
+                .iter()
+                .filter(|e| e.field == field)
+                .map(|e| e.message.as_str())
+                .collect();
+            (!all.is_empty()).then(|| all.join("; "))
+        };
+        GROUPS
+            .iter()
+            .map(|g| GroupView {
+                id: g.id,
+                legend: g.legend,
+                hint: g.hint,
+                error: err(g.id),
+                inputs: g
+                    .fields
+                    .iter()
+                    .map(|f| InputView {
+                        name: f.name,
+                        label: f.label,
+                        value: self.value(f.name).to_string(),
+                        error: err(f.name),
+                        step: f.parser.step(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// One settings version in the page's list.
+pub struct VersionRow {
+    pub version: i64,
+    pub when: String,
+    pub by: String,
+    pub weights: String,
+    pub thresholds: String,
+    pub bands: String,
+    pub cadence: u32,
+    pub current: bool,
+}
+
+/// The settings versions, each with who saved it (`names`: user id -> name).
+pub fn version_rows(
+    versions: &[SettingsVersion],
+    current: &SettingsVersion,
+    names: &HashMap<&str, &str>,
+) -> Vec<VersionRow> {
+    versions
+        .iter()
+        .map(|v| {
+            let s = &v.settings;
+            let t = s.time_open_bands.days();
+            let f = s.fee_bands.fees();
+            VersionRow {
+                version: s.version,
+                when: format!("{} {}", date(v.created_at), v.created_at.format("%H:%M")),
+                by: v
+                    .created_by
+                    .as_deref()
+                    .map(|id| names.get(id).copied().unwrap_or("former user").to_string())
+                    .unwrap_or_else(|| "default".into()),
+                weights: Factor::ALL
+                    .iter()
+                    .map(|f| format!("{}%", s.weights.percent_text(*f)))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+                thresholds: format!(
+                    "A ≥ {}, B ≥ {}",
+                    hundredths(s.thresholds.a_hundredths()),
+                    hundredths(s.thresholds.b_hundredths())
+                ),
+                bands: format!(
+                    "days {}/{}/{}/{}; fees {} {}/{}/{}/{}",
+                    t[0], t[1], t[2], t[3], s.fee_currency, f[0], f[1], f[2], f[3]
+                ),
+                cadence: s.cadence_days,
+                current: v.id == current.id,
+            }
+        })
+        .collect()
+}
+
+async fn save_settings(
+    State(state): State<AppState>,
+    RequireCeo(session): RequireCeo,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response> {
+    let parsed = match form.parse() {
+        Ok(s) => s,
+        Err(errors) => {
+            let extras = Extras {
+                settings_form: Some(form),
+                settings_errors: errors,
+                ..Extras::default()
+            };
+            return render_admin(&state, &session, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let by = session.user.id.clone();
+    record_act(&state, &session, Action::SettingsSaved, move |tx, now| {
+        let before = stored::current_settings(tx)?;
+        // The fields the form does not show keep their current values.
+        let parsed = Settings {
+            stalled_after_days: before.settings.stalled_after_days,
+            score_expiry_weeks: before.settings.score_expiry_weeks,
+            min_scorers: before.settings.min_scorers,
+            ..parsed
+        };
+        let after = commands::save_settings(tx, &parsed, now, Some(&by))?.into_result();
+        let details = format!(
+            "version {} → {}: {}",
+            before.settings.version,
+            after.settings.version,
+            settings_changes(&before.settings, &after.settings)
+        );
+        Ok(("scoring settings".to_string(), details))
+    })
+    .await
+}
+
+/// What a new settings version changed, in words ("client engagement weight 25% →
+/// 40%; cadence 7 → 14 days"), or that nothing did.
+fn settings_changes(old: &Settings, new: &Settings) -> String {
+    let mut changes = Vec::new();
+    let mut note = |what: String, a: String, b: String| {
+        if a != b {
+            changes.push(format!("{what} {a} → {b}"));
+        }
+    };
+    for f in Factor::ALL {
+        note(
+            format!("{} weight", f.label().to_lowercase()),
+            format!("{}%", old.weights.percent_text(f)),
+            format!("{}%", new.weights.percent_text(f)),
+        );
+    }
+    note(
+        "A threshold".into(),
+        hundredths(old.thresholds.a_hundredths()),
+        hundredths(new.thresholds.a_hundredths()),
+    );
+    note(
+        "B threshold".into(),
+        hundredths(old.thresholds.b_hundredths()),
+        hundredths(new.thresholds.b_hundredths()),
+    );
+    let list = |v: &[String]| v.join("/");
+    note(
+        "time open bands (days)".into(),
+        list(&old.time_open_bands.days().map(|d| d.to_string())),
+        list(&new.time_open_bands.days().map(|d| d.to_string())),
+    );
+    note(
+        "fee bands".into(),
+        list(&old.fee_bands.fees().map(|f| f.to_string())),
+        list(&new.fee_bands.fees().map(|f| f.to_string())),
+    );
+    note(
+        "fee currency".into(),
+        old.fee_currency.clone(),
+        new.fee_currency.clone(),
+    );
+    note(
+        "cadence".into(),
+        format!("{} days", old.cadence_days),
+        format!("{} days", new.cadence_days),
+    );
+    if changes.is_empty() {
+        "nothing changed".into()
+    } else {
+        changes.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> SettingsForm {
+        let mut f = SettingsForm::from_settings(&Settings::default());
+        for (k, v) in pairs {
+            f.0.insert(k.to_string(), v.to_string());
+        }
+        f
+    }
+
+    #[test]
+    fn the_form_of_the_settings_in_force_reads_back_as_those_settings() {
+        let s = Settings::default();
+        let read = SettingsForm::from_settings(&s).parse().unwrap();
+        assert_eq!(
+            read,
+            Settings { version: 0, ..s },
+            "the store numbers versions"
+        );
+        let names: Vec<&str> = GROUPS
+            .iter()
+            .flat_map(|g| g.fields)
+            .map(|f| f.name)
+            .collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "each field once: {names:?}");
+    }
+
+    #[test]
+    fn each_problem_names_its_field_and_bands_are_refused_as_a_group() {
+        let errors = form(&[
+            ("weight_time_open", "lots"),
+            ("threshold_a", "x"),
+            ("time_open_4", "abc"),
+            ("time_open_2", "def"),
+            ("fee_currency", "pounds"),
+            ("cadence_days", "weekly"),
+        ])
+        .parse()
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "weight_time_open",
+                "threshold_a",
+                "time_open_bands",
+                "cadence_days",
+                "fee_currency"
+            ]
+        );
+        assert_eq!(
+            errors[2].message,
+            "Time open bands: the band for level 4 must be a whole number, got \"abc\""
+        );
+        assert_eq!(
+            errors[0].message,
+            "Time open weight: must be a number, got \"lots\""
+        );
+        let sum = form(&[("weight_fee_size", "50")]).parse().unwrap_err();
+        assert_eq!(sum[0].field, "weights");
+    }
+}
