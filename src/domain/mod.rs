@@ -12,6 +12,7 @@ mod factors;
 mod money;
 mod participation;
 mod pipeline;
+mod preview;
 mod queue;
 mod ranking;
 mod review;
@@ -26,6 +27,7 @@ pub use participation::{
     OpenJob, Participant, Participation, ScorerWeek, WeekParticipation, WeekSkip,
 };
 pub use pipeline::{PipelineSnapshot, PipelineStatus, StageCount};
+pub use preview::{PreviewMove, RankCounts, SettingsPreview, preview_settings};
 pub use queue::{
     MAX_SKIP_REASON_CHARS, QueueLinks, check_skip_reason, next_in_queue, scoring_queue,
 };
@@ -38,8 +40,8 @@ pub use review::{
     week_start,
 };
 pub use settings::{
-    FeeBands, Settings, Thresholds, TimeOpenBands, Weights, counts_toward_team, days_between,
-    is_provisional,
+    FeeBands, Settings, Thresholds, TimeOpenBands, TypedWeight, Weights, WeightsScale,
+    counts_toward_team, days_between, is_provisional,
 };
 pub use suggestion::{Overrides, Suggestions};
 pub use text::{check_text, clean_external};

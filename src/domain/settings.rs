@@ -112,6 +112,172 @@ impl Weights {
     }
 }
 
+/// One weight as typed on the settings form, read exactly: "25", "25%", "0.25",
+/// "33.33 %". Whether it is a percentage or a fraction is decided with the other three
+/// ([`Weights::from_typed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypedWeight {
+    /// The number in millionths: "25" is 25,000,000 and "0.25" is 250,000.
+    millionths: i64,
+    /// It was typed with `%`: a percentage whatever the others are.
+    percent: bool,
+    /// It has digits beyond the sixth decimal that are not zero (always too precise).
+    too_precise: bool,
+}
+
+/// How the four weights of a form were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightsScale {
+    /// Fractions of 1: "0.25".
+    Fractions,
+    /// Percentages: "25" or "25%".
+    Percentages,
+}
+
+impl TypedWeight {
+    /// Reads one typed weight, or says in a few words why it is not a number.
+    pub fn parse(text: &str) -> Result<TypedWeight, &'static str> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("is empty: enter a weight such as 25%, 25 or 0.25");
+        }
+        let (number, percent) = match text.strip_suffix('%') {
+            Some(n) => (n.trim_end(), true),
+            None => (text, false),
+        };
+        let (negative, digits) = match number.as_bytes().first() {
+            Some(b'-') => (true, &number[1..]),
+            Some(b'+') => (false, &number[1..]),
+            _ => (false, number),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty()) || !all_digits(whole) || !all_digits(fraction)
+        {
+            return Err("must be a number such as 25%, 25 or 0.25");
+        }
+        let whole = whole.trim_start_matches('0');
+        if whole.len() > 9 {
+            return Err("is far too large");
+        }
+        let kept = &fraction[..fraction.len().min(6)];
+        let too_precise = fraction[kept.len()..].bytes().any(|b| b != b'0');
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().unwrap_or(0)
+        };
+        let micro: i64 = format!("{kept:0<6}").parse().unwrap_or(0);
+        let magnitude = whole * 1_000_000 + micro;
+        Ok(TypedWeight {
+            millionths: if negative { -magnitude } else { magnitude },
+            percent,
+            too_precise,
+        })
+    }
+
+    /// The number as typed, without its `%`, for messages: "25", "0.25".
+    fn number_text(self) -> String {
+        let sign = if self.millionths < 0 { "-" } else { "" };
+        let m = self.millionths.unsigned_abs();
+        let fraction = format!("{:06}", m % 1_000_000);
+        let fraction = fraction.trim_end_matches('0');
+        if fraction.is_empty() {
+            format!("{sign}{}", m / 1_000_000)
+        } else {
+            format!("{sign}{}.{fraction}", m / 1_000_000)
+        }
+    }
+
+    /// The weight as typed, for messages: "25", "25%", "0.25".
+    pub fn text(self) -> String {
+        format!(
+            "{}{}",
+            self.number_text(),
+            if self.percent { "%" } else { "" }
+        )
+    }
+}
+
+impl Weights {
+    /// Reads the four weights of a form (in the order of [`Factor::ALL`]): a value with
+    /// `%` is a percentage; the others are fractions when the four then total 1 and
+    /// percentages when they total 100 (both at once only when every unmarked value is
+    /// 0, where the two readings agree). Percentages take at most two decimals, fractions
+    /// four. Anything else is refused naming the fields.
+    pub fn from_typed(typed: [TypedWeight; 4]) -> Result<(Weights, WeightsScale), DomainError> {
+        for (f, t) in Factor::ALL.iter().zip(typed) {
+            if t.millionths < 0 {
+                return Err(DomainError::NegativeWeight {
+                    field: weight_field(*f),
+                    value: t.text(),
+                });
+            }
+        }
+        let marked: i64 = typed
+            .iter()
+            .filter(|t| t.percent)
+            .map(|t| t.millionths)
+            .sum();
+        let unmarked: i64 = typed
+            .iter()
+            .filter(|t| !t.percent)
+            .map(|t| t.millionths)
+            .sum();
+        // In millionths of a percent: 100% is 100,000,000.
+        let scale = if marked + unmarked == 100_000_000 {
+            WeightsScale::Percentages
+        } else if marked + 100 * unmarked == 100_000_000 {
+            WeightsScale::Fractions
+        } else {
+            let named: Vec<String> = Factor::ALL
+                .iter()
+                .zip(typed)
+                .map(|(f, t)| format!("{} {}", f.label().to_lowercase(), t.text()))
+                .collect();
+            let total = if marked == 0 && unmarked <= 2_000_000 {
+                TypedWeight {
+                    millionths: unmarked,
+                    percent: false,
+                    too_precise: false,
+                }
+                .text()
+            } else {
+                TypedWeight {
+                    millionths: marked + unmarked,
+                    percent: true,
+                    too_precise: false,
+                }
+                .text()
+            };
+            return Err(DomainError::WeightsDoNotSum {
+                expected: "100 as percentages or 1 as fractions".into(),
+                actual: format!(
+                    "{total} ({}, {}, {} and {})",
+                    named[0], named[1], named[2], named[3]
+                ),
+            });
+        };
+        let mut bp = [0i64; 4];
+        for (i, (f, t)) in Factor::ALL.iter().zip(typed).enumerate() {
+            // Basis points: a percentage's millionths / 10,000, a fraction's / 100.
+            let (per_bp, detail) = if t.percent || scale == WeightsScale::Percentages {
+                (10_000, "at most 2 decimal places as a percentage")
+            } else {
+                (100, "at most 4 decimal places as a fraction")
+            };
+            if t.too_precise || t.millionths % per_bp != 0 {
+                return Err(DomainError::TooPrecise {
+                    field: weight_field(*f),
+                    detail: detail.into(),
+                });
+            }
+            bp[i] = t.millionths / per_bp;
+        }
+        Ok((Weights::from_basis_points(bp)?, scale))
+    }
+}
+
 fn weight_field(f: Factor) -> &'static str {
     match f {
         Factor::ClientEngagement => "weight_client_engagement",
@@ -478,6 +644,139 @@ mod tests {
         assert!(Weights::from_fractions([0.12345, 0.3, 0.3, 0.27655]).is_err());
         assert!(Weights::from_fractions([1.0, 0.0, 0.0, 0.0]).is_ok());
         assert!(Weights::from_fractions([f64::NAN, 0.0, 0.0, 1.0]).is_err());
+    }
+
+    fn typed(texts: [&str; 4]) -> Result<(Weights, WeightsScale), DomainError> {
+        let t = texts.map(|x| TypedWeight::parse(x).unwrap());
+        Weights::from_typed(t)
+    }
+
+    #[test]
+    fn typed_weights_are_fractions_when_they_total_one_and_percentages_at_a_hundred() {
+        let bp = |texts| typed(texts).map(|(w, s)| (w.as_basis_points(), s));
+        use WeightsScale::{Fractions, Percentages};
+        assert_eq!(
+            bp(["0.4", "0.2", "0.2", "0.2"]),
+            Ok(([4000, 2000, 2000, 2000], Fractions))
+        );
+        assert_eq!(
+            bp(["40", "20", "20", "20"]),
+            Ok(([4000, 2000, 2000, 2000], Percentages))
+        );
+        assert_eq!(
+            bp(["40%", "20 %", " 20% ", "20%"]),
+            Ok(([4000, 2000, 2000, 2000], Percentages))
+        );
+        // A value with % is a percentage; the rest follow the total.
+        assert_eq!(
+            bp(["40%", "20", "20", "20"]),
+            Ok(([4000, 2000, 2000, 2000], Percentages))
+        );
+        assert_eq!(
+            bp(["40%", "0.2", "0.2", ".2"]),
+            Ok(([4000, 2000, 2000, 2000], Fractions))
+        );
+        // One factor alone: 1 as a fraction, 100 as a percentage.
+        assert_eq!(bp(["1", "0", "0", "0"]), Ok(([10_000, 0, 0, 0], Fractions)));
+        assert_eq!(
+            bp(["100", "0", "0", "0"]),
+            Ok(([10_000, 0, 0, 0], Percentages))
+        );
+        assert_eq!(
+            bp(["100%", "0", "0", "0"]),
+            Ok(([10_000, 0, 0, 0], Percentages))
+        );
+        assert_eq!(
+            bp(["33.34", "33.33", "33.33", "0"]).unwrap().0,
+            [3334, 3333, 3333, 0]
+        );
+        assert_eq!(
+            bp(["0.3334", "0.3333", "0.3333", "0.0000"]).unwrap().0,
+            [3334, 3333, 3333, 0]
+        );
+        assert_eq!(
+            bp(["25.000000000", "25", "25", "+25"]).unwrap().0,
+            [2500; 4]
+        );
+    }
+
+    #[test]
+    fn typed_weights_that_fit_neither_reading_are_refused_naming_every_field() {
+        let err = typed(["30", "30", "30", "30"]).unwrap_err();
+        assert!(matches!(err, DomainError::WeightsDoNotSum { .. }));
+        assert_eq!(
+            err.to_string(),
+            "weights must sum to 100 as percentages or 1 as fractions, but they sum to 120% \
+             (client engagement 30, search difficulty 30, time open 30 and fee size 30)"
+        );
+        let err = typed(["0.3", "0.3", "0.3", "0.05"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("they sum to 0.95 (client engagement 0.3, "),
+            "{err}"
+        );
+        let err = typed(["50%", "0.4", "0", "0"]).unwrap_err().to_string();
+        assert!(
+            err.contains("sum to 50.4% (client engagement 50%, search difficulty 0.4,"),
+            "{err}"
+        );
+        assert!(typed(["0", "0", "0", "0"]).is_err());
+        // 1 as a percentage is not 1 as a fraction once it is marked.
+        assert!(typed(["1%", "0", "0", "0"]).is_err());
+        let err = typed(["-10", "50", "30", "30"]).unwrap_err();
+        assert_eq!(
+            err,
+            DomainError::NegativeWeight {
+                field: "weight_client_engagement",
+                value: "-10".into()
+            }
+        );
+    }
+
+    #[test]
+    fn typed_weights_keep_to_two_decimals_as_percentages_and_four_as_fractions() {
+        let field = |e: DomainError| match e {
+            DomainError::TooPrecise { field, detail } => (field, detail),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(typed(["25.005", "24.995", "25", "25"]).unwrap_err()),
+            (
+                "weight_client_engagement",
+                "at most 2 decimal places as a percentage".into()
+            )
+        );
+        assert_eq!(
+            field(typed(["0.25", "0.12345", "0.37655", "0.25"]).unwrap_err()),
+            (
+                "weight_search_difficulty",
+                "at most 4 decimal places as a fraction".into()
+            )
+        );
+        assert_eq!(
+            field(typed(["0.25", "0.25", "0.25", "0.2500000001"]).unwrap_err()).0,
+            "weight_fee_size"
+        );
+    }
+
+    #[test]
+    fn a_typed_weight_that_is_not_a_number_says_so() {
+        for bad in [
+            "", "  ", "abc", "25%%", "%", "1,5", "0x10", "2 5", ".", "-", "1e2", "∞",
+        ] {
+            assert!(TypedWeight::parse(bad).is_err(), "{bad:?} read as a number");
+        }
+        assert_eq!(
+            TypedWeight::parse(" ").unwrap_err(),
+            "is empty: enter a weight such as 25%, 25 or 0.25"
+        );
+        assert_eq!(
+            TypedWeight::parse("9999999999").unwrap_err(),
+            "is far too large"
+        );
+        assert_eq!(TypedWeight::parse("033.50 %").unwrap().text(), "33.5%");
+        assert_eq!(TypedWeight::parse("-0.25").unwrap().text(), "-0.25");
     }
 
     #[test]
