@@ -142,3 +142,65 @@ if (document.querySelector("form[action='/login']")) {
     // Storage refused (private mode): nothing is stored either.
   }
 }
+
+// ---- CEO pages (issue 13) ----
+// The settings form's running total of the weights, in the words the server draws it
+// with (web/admin/settings.rs, `weights_total`): a value with % is a percentage; the
+// four are percentages when they total 100 and fractions when they total 1. Numbers
+// are read exactly, in millionths, as domain::TypedWeight reads them.
+(function () {
+  "use strict";
+  var total = document.getElementById("weights-total");
+  if (!total) return;
+  var names = ["weight_client_engagement", "weight_search_difficulty", "weight_time_open", "weight_fee_size"];
+
+  function parse(text) {
+    var t = text.trim();
+    if (!t) return null;
+    var percent = t.charAt(t.length - 1) === "%";
+    if (percent) t = t.slice(0, -1).trim();
+    var m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(t);
+    if (!m || (m[2] === "" && (m[3] || "") === "")) return null;
+    var whole = m[2].replace(/^0+/, "");
+    if (whole.length > 9) return null;
+    var kept = (m[3] || "").slice(0, 6);
+    while (kept.length < 6) kept += "0";
+    var v = (whole ? parseInt(whole, 10) : 0) * 1000000 + parseInt(kept, 10);
+    return { millionths: m[1] === "-" ? -v : v, percent: percent };
+  }
+
+  function text(millionths, percent) {
+    var a = Math.abs(millionths);
+    var frac = String(a % 1000000);
+    while (frac.length < 6) frac = "0" + frac;
+    frac = frac.replace(/0+$/, "");
+    return (millionths < 0 ? "-" : "") + Math.floor(a / 1000000) + (frac ? "." + frac : "") + (percent ? "%" : "");
+  }
+
+  function update() {
+    var marked = 0, unmarked = 0, ok = true;
+    names.forEach(function (n) {
+      var input = document.getElementById(n);
+      var w = input ? parse(input.value) : null;
+      if (!w) { ok = false; return; }
+      if (w.percent) marked += w.millionths; else unmarked += w.millionths;
+    });
+    var words, fits = false;
+    if (!ok) {
+      words = "Total: not every weight is a number yet";
+    } else if (marked + unmarked === 100000000) {
+      words = "Total: " + text(marked + unmarked, true); fits = true;
+    } else if (marked + 100 * unmarked === 100000000) {
+      words = "Total: 1 (as fractions)"; fits = true;
+    } else {
+      var shown = marked === 0 && unmarked <= 2000000 ? text(unmarked, false) : text(marked + unmarked, true);
+      words = "Total: " + shown + "; percentages must total 100%, fractions 1";
+    }
+    if (total.textContent !== words) total.textContent = words;
+    total.classList.toggle("off", !fits);
+  }
+
+  document.addEventListener("input", function (e) {
+    if (e.target && names.indexOf(e.target.id) >= 0) update();
+  });
+})();

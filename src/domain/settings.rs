@@ -200,6 +200,44 @@ impl TypedWeight {
 }
 
 impl Weights {
+    /// The total of four typed weights and the reading that makes it right, if one
+    /// does: percentages when they total 100 ("100%"), else fractions when they total 1
+    /// ("1"). A total that fits neither is shown as fractions while every value is
+    /// unmarked and they total at most 2 ("0.95"), else as a percentage ("120%").
+    pub fn total(typed: &[TypedWeight; 4]) -> (String, Option<WeightsScale>) {
+        let marked: i64 = typed
+            .iter()
+            .filter(|t| t.percent)
+            .map(|t| t.millionths)
+            .sum();
+        let unmarked: i64 = typed
+            .iter()
+            .filter(|t| !t.percent)
+            .map(|t| t.millionths)
+            .sum();
+        let text = |millionths, percent| {
+            TypedWeight {
+                millionths,
+                percent,
+                too_precise: false,
+            }
+            .text()
+        };
+        // In millionths of a percent: 100% is 100,000,000.
+        if marked + unmarked == 100_000_000 {
+            (
+                text(marked + unmarked, true),
+                Some(WeightsScale::Percentages),
+            )
+        } else if marked + 100 * unmarked == 100_000_000 {
+            ("1".into(), Some(WeightsScale::Fractions))
+        } else if marked == 0 && unmarked <= 2_000_000 {
+            (text(unmarked, false), None)
+        } else {
+            (text(marked + unmarked, true), None)
+        }
+    }
+
     /// Reads the four weights of a form (in the order of [`Factor::ALL`]): a value with
     /// `%` is a percentage; the others are fractions when the four then total 1 and
     /// percentages when they total 100 (both at once only when every unmarked value is
@@ -214,42 +252,13 @@ impl Weights {
                 });
             }
         }
-        let marked: i64 = typed
-            .iter()
-            .filter(|t| t.percent)
-            .map(|t| t.millionths)
-            .sum();
-        let unmarked: i64 = typed
-            .iter()
-            .filter(|t| !t.percent)
-            .map(|t| t.millionths)
-            .sum();
-        // In millionths of a percent: 100% is 100,000,000.
-        let scale = if marked + unmarked == 100_000_000 {
-            WeightsScale::Percentages
-        } else if marked + 100 * unmarked == 100_000_000 {
-            WeightsScale::Fractions
-        } else {
+        let (total, scale) = Weights::total(&typed);
+        let Some(scale) = scale else {
             let named: Vec<String> = Factor::ALL
                 .iter()
                 .zip(typed)
                 .map(|(f, t)| format!("{} {}", f.label().to_lowercase(), t.text()))
                 .collect();
-            let total = if marked == 0 && unmarked <= 2_000_000 {
-                TypedWeight {
-                    millionths: unmarked,
-                    percent: false,
-                    too_precise: false,
-                }
-                .text()
-            } else {
-                TypedWeight {
-                    millionths: marked + unmarked,
-                    percent: true,
-                    too_precise: false,
-                }
-                .text()
-            };
             return Err(DomainError::WeightsDoNotSum {
                 expected: "100 as percentages or 1 as fractions".into(),
                 actual: format!(

@@ -162,9 +162,26 @@ pub fn ago(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>
     }
 }
 
-/// A date as pages show it: "2026-03-14".
+/// A moment's date as every page shows it: "4 Dec 2026" (in UTC). The one date format
+/// of the pages; CSV exports and the JSON API keep ISO 8601 for scripts.
 pub fn date(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d").to_string()
+    day(at.date_naive())
+}
+
+/// A calendar day (a week by its Monday) as every page shows it: "4 Dec 2026".
+pub fn day(d: chrono::NaiveDate) -> String {
+    d.format("%-d %b %Y").to_string()
+}
+
+/// A moment as every page shows it, in UTC: "4 Dec 2026, 14:05".
+pub fn date_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{}, {}", date(at), at.format("%H:%M"))
+}
+
+/// A day without its year, where room is short and the year shows nearby (a chart's
+/// axis): "4 Dec".
+pub fn day_short(d: chrono::NaiveDate) -> String {
+    d.format("%-d %b").to_string()
 }
 
 #[cfg(test)]
@@ -181,5 +198,21 @@ mod tests {
         assert_eq!(ago(before(86_400), now), "1 day ago");
         assert_eq!(ago(before(3 * 86_400), now), "3 days ago");
         assert_eq!(ago(now + chrono::Duration::seconds(30), now), "just now");
+    }
+
+    #[test]
+    fn one_date_format_everywhere() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-04T14:05:59Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(date(at), "4 Dec 2026");
+        assert_eq!(date_time(at), "4 Dec 2026, 14:05");
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(day(d), "23 Nov 2026");
+        assert_eq!(day_short(d), "23 Nov");
+        let late = chrono::DateTime::parse_from_rfc3339("2027-01-01T00:30:00+02:00")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(date_time(late), "31 Dec 2026, 22:30", "in UTC");
     }
 }

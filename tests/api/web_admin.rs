@@ -126,7 +126,7 @@ async fn settings_are_saved_as_versions_that_recompute_ranks() {
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(
-        html.contains("weights must sum to 100%, but they sum to 120%"),
+        html.contains("weights must sum to 100 as percentages or 1 as fractions, but they sum to 120% (client engagement 30, search difficulty 30, time open 30 and fee size 30)"),
         "{html}"
     );
     assert!(html.contains("id=\"err-weights\""));
@@ -140,6 +140,8 @@ async fn settings_are_saved_as_versions_that_recompute_ranks() {
                 ("threshold_b", "3.50"),
                 ("cadence_days", "0"),
                 ("time_open_4", "abc"),
+                // A total of 100, but three decimals in a percentage.
+                ("weight_time_open", "24.877"),
                 ("weight_fee_size", "25.123"),
                 ("fee_currency", "pounds"),
             ]),
@@ -151,7 +153,7 @@ async fn settings_are_saved_as_versions_that_recompute_ranks() {
         "err-threshold_b",
         "err-cadence_days",
         "err-time_open_bands",
-        "err-weight_fee_size",
+        "err-weight_time_open",
         "err-fee_currency",
     ] {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id} shown inline");
@@ -180,6 +182,258 @@ async fn settings_are_saved_as_versions_that_recompute_ranks() {
     assert!(html.contains("v2 <strong>(in force)</strong>"), "{html}");
     assert!(html.contains("50% / 50% / 0% / 0%"));
     assert!(html.contains("Settings saved as a new version"));
+}
+
+/// The weights the store holds now, in basis points.
+async fn weights_bp(app: &TestApp) -> [u32; 4] {
+    app.store
+        .read(settings::current_settings)
+        .await
+        .unwrap()
+        .settings
+        .weights
+        .as_basis_points()
+}
+
+async fn post_weights(
+    b: &Browser<'_>,
+    w: [&'static str; 4],
+    action: &'static str,
+) -> reqwest::Response {
+    let mut form = settings_with(&[
+        ("weight_client_engagement", w[0]),
+        ("weight_search_difficulty", w[1]),
+        ("weight_time_open", w[2]),
+        ("weight_fee_size", w[3]),
+    ]);
+    if !action.is_empty() {
+        form.push(("action", action));
+    }
+    b.post("/admin/settings", &form).await
+}
+
+/// Issue 13 item 15: a value with % is a percentage; otherwise the four are fractions
+/// when they total 1 and percentages when they total 100; anything else is a 422 that
+/// names the fields.
+#[tokio::test]
+async fn weights_are_read_as_fractions_percentages_or_marked_percentages() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, false).await;
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+
+    let html = ceo.get("/admin").await.text().await.unwrap();
+    assert!(
+        html.contains("name=\"weight_client_engagement\" value=\"25%\""),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<p id=\"weights-total\" class=\"total\" aria-live=\"polite\">Total: 100%</p>"
+        ),
+        "{html}"
+    );
+
+    let cases: [([&str; 4], [u32; 4]); 5] = [
+        (["0.4", "0.2", "0.3", "0.1"], [4000, 2000, 3000, 1000]),
+        (["10", "20", "30", "40"], [1000, 2000, 3000, 4000]),
+        (["50%", "25%", "12.5%", "12.5%"], [5000, 2500, 1250, 1250]),
+        // Marked and unmarked: the unmarked follow the total.
+        (["40%", "0.3", "0.2", "0.1"], [4000, 3000, 2000, 1000]),
+        (["40%", "30", "20", "10"], [4000, 3000, 2000, 1000]),
+    ];
+    for (i, (typed, bp)) in cases.into_iter().enumerate() {
+        let res = post_weights(&ceo, typed, "save").await;
+        assert_eq!(
+            res.status(),
+            303,
+            "{typed:?}: {}",
+            res.text().await.unwrap()
+        );
+        assert_eq!(weights_bp(&app).await, bp, "{typed:?}");
+        assert_eq!(versions(&app).await, i + 2, "each save is a new version");
+    }
+
+    // Neither reading fits: 422, every field named, nothing stored.
+    for (typed, said) in [
+        (
+            ["30", "30", "30", "30"],
+            "they sum to 120% (client engagement 30, search difficulty 30, time open 30 and fee size 30)",
+        ),
+        (
+            ["0.3", "0.3", "0.3", "0.05"],
+            "they sum to 0.95 (client engagement 0.3, search difficulty 0.3, time open 0.3 and fee size 0.05)",
+        ),
+        (
+            ["50%", "0.4", "0", "0"],
+            "they sum to 50.4% (client engagement 50%, search difficulty 0.4, time open 0 and fee size 0)",
+        ),
+        (
+            ["1%", "0", "0", "0"],
+            "they sum to 1% (client engagement 1%, search difficulty 0, time open 0 and fee size 0)",
+        ),
+    ] {
+        for action in ["save", "preview"] {
+            let res = post_weights(&ceo, typed, action).await;
+            assert_eq!(res.status(), 422, "{typed:?} {action}");
+            let html = res.text().await.unwrap();
+            assert!(html.contains(said), "{typed:?}: {html}");
+            assert!(
+                html.contains("id=\"err-weights\""),
+                "the error sits at the weights"
+            );
+            for name in [
+                "weight_client_engagement",
+                "weight_search_difficulty",
+                "weight_time_open",
+                "weight_fee_size",
+            ] {
+                assert!(
+                    html.contains(&format!("id=\"{name}\" name=\"{name}\" value=\"{}\" type=\"text\" maxlength=\"12\" aria-invalid=\"true\"", typed[["weight_client_engagement", "weight_search_difficulty", "weight_time_open", "weight_fee_size"].iter().position(|n| *n == name).unwrap()])),
+                    "{name} is marked and keeps what was typed: {html}"
+                );
+            }
+            assert!(
+                html.contains("class=\"total off\""),
+                "the total says it is off"
+            );
+            assert!(
+                !html.contains("id=\"settings-preview\""),
+                "no preview of refused weights"
+            );
+        }
+    }
+    // One unreadable, one too precise, one negative: each named on its own.
+    let res = post_weights(&ceo, ["lots", "25", "25", "25"], "save").await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("id=\"err-weight_client_engagement\""),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "Client engagement weight must be a number such as 25%, 25 or 0.25, got &#34;lots&#34;"
+        ),
+        "{html}"
+    );
+    let res = post_weights(&ceo, ["25", "25.001", "24.999", "25"], "save").await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Search difficulty weight has too many decimals: at most 2 decimal places as a percentage"), "{html}");
+    let res = post_weights(&ceo, ["-25", "75", "25", "25"], "save").await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Client engagement weight must not be negative, got -25"),
+        "{html}"
+    );
+    assert_eq!(versions(&app).await, 6, "nothing stored by a refused form");
+    assert_eq!(weights_bp(&app).await, [4000, 3000, 2000, 1000]);
+
+    let res = post_weights(&ceo, ["25", "25", "25", "25"], "publish").await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("unknown action"));
+    assert_eq!(versions(&app).await, 6);
+}
+
+/// Issue 13 item 15: the preview step shows which open jobs would change rank and the
+/// A/B/C counts before and after, and changes nothing in the store.
+#[tokio::test]
+async fn previewing_weights_shows_the_jobs_that_would_move_and_stores_nothing() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    add_job(&app, 1, "Head of Data", "Acme", 100, true, "").await;
+    add_job(&app, 2, "Analyst", "Beta", 100, true, "").await;
+    add_job(&app, 3, "Fleet Manager", "Gamma", 100, true, "").await;
+    add_job(&app, 4, "Not Scored Yet", "Delta", 100, true, "").await;
+    add_job(&app, 5, "Closed Job", "Epsilon", 100, true, "").await;
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+    // 0.25 * (5 + 5 + 1 + 1) = 3.00, B; on engagement alone 5.00, A.
+    score(&ceo, 1, ["5", "5", "1", "1"]).await;
+    // 3.00, B either way.
+    score(&ceo, 2, ["3", "3", "3", "3"]).await;
+    // 0.25 * (1 + 1 + 5 + 5) = 3.00, B; on engagement alone 1.00, C.
+    score(&ceo, 3, ["1", "1", "5", "5"]).await;
+    score(&ceo, 5, ["5", "5", "1", "1"]).await;
+    add_job(&app, 5, "Closed Job", "Epsilon", 100, false, "").await;
+    let audit_before = app
+        .store
+        .read(|c| jobrank::store::audit::list_entries(c, None, 100))
+        .await
+        .unwrap()
+        .len();
+    let ranks_before = app.store.read(ranks::all_job_ranks).await.unwrap();
+
+    let res = post_weights(&ceo, ["100%", "0%", "0%", "0%"], "preview").await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"settings-preview\""), "{html}");
+    assert!(html.contains("Preview: nothing is saved yet"));
+    assert!(
+        html.contains("client engagement weight 25% → 100%; search difficulty weight 25% → 0%; time open weight 25% → 0%; fee size weight 25% → 0%."),
+        "the change in words: {html}"
+    );
+    assert!(
+        html.contains("<strong>2 of 4 open jobs would change rank.</strong>"),
+        "{html}"
+    );
+    let moves = &html[html.find("id=\"preview-moves\"").expect("the moved jobs")..];
+    let moves = &moves[..moves.find("</table>").unwrap()];
+    let a = moves.find("id=\"preview-job-1\"").expect("job 1 moves");
+    let c = moves.find("id=\"preview-job-3\"").expect("job 3 moves");
+    assert!(a < c, "the job going up to A comes first");
+    assert!(moves.contains("<a href=\"/jobs/1\">Head of Data</a></td><td data-label=\"Client\">Acme</td><td data-label=\"Now\">B (3.00)</td><td data-label=\"After saving\"><strong>A (5.00)</strong>"), "{moves}");
+    assert!(moves.contains("Fleet Manager</a></td><td data-label=\"Client\">Gamma</td><td data-label=\"Now\">B (3.00)</td><td data-label=\"After saving\"><strong>C (1.00)</strong>"), "{moves}");
+    assert!(!moves.contains("preview-job-2"), "job 2 keeps its B");
+    assert!(
+        !moves.contains("preview-job-5"),
+        "closed jobs are not previewed"
+    );
+    let counts = &html[html.find("id=\"preview-counts\"").unwrap()..];
+    for row in [
+        "<th scope=\"row\">A</th><td>0</td><td><strong>1</strong></td>",
+        "<th scope=\"row\">B</th><td>3</td><td><strong>1</strong></td>",
+        "<th scope=\"row\">C</th><td>0</td><td><strong>1</strong></td>",
+        "<th scope=\"row\">Not scored yet</th><td>1</td><td>1</td>",
+    ] {
+        assert!(counts.contains(row), "{row} in {counts}");
+    }
+    // The form keeps what was typed, ready to save.
+    assert!(html.contains("name=\"weight_client_engagement\" value=\"100%\""));
+    assert!(html.contains("Total: 100%"));
+
+    // Nothing changed in the store.
+    assert_eq!(versions(&app).await, 1);
+    assert_eq!(weights_bp(&app).await, [2500; 4]);
+    assert_eq!(
+        app.store.read(ranks::all_job_ranks).await.unwrap(),
+        ranks_before
+    );
+    let audit_after = app
+        .store
+        .read(|c| jobrank::store::audit::list_entries(c, None, 100))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(audit_after, audit_before, "a preview is not an act");
+
+    // The same weights in force: nothing would move.
+    let res = post_weights(&ceo, ["0.25", "0.25", "0.25", "0.25"], "preview").await;
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("No open job would change rank (4 open jobs)."),
+        "{html}"
+    );
+    assert!(html.contains("nothing changed."), "{html}");
+    assert!(!html.contains("id=\"preview-moves\""));
+
+    // Saving what was previewed does what the preview said.
+    let res = post_weights(&ceo, ["100%", "0%", "0%", "0%"], "save").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(versions(&app).await, 2);
+    assert_eq!(rank_of(&app, 1).await, Some(Rank::A));
+    assert_eq!(rank_of(&app, 2).await, Some(Rank::B));
+    assert_eq!(rank_of(&app, 3).await, Some(Rank::C));
 }
 
 #[tokio::test]

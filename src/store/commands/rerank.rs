@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use rusqlite::Connection;
+
 use super::{Outcome, RankChange, Standing};
-use crate::domain::{JobRank, rank_job};
+use crate::domain::{JobRank, ScorerInput, rank_job};
 use crate::store::ranks::{self, RankHistoryRow};
 use crate::store::settings::{self, SettingsVersion};
 use crate::store::{Result, Tx, jobs, now, submissions};
@@ -151,4 +153,15 @@ pub fn rerank_all_jobs(tx: &Tx<'_>) -> Result<Outcome<()>> {
     let mut rerank = Reranker::new(tx)?;
     rerank.all(tx)?;
     Ok(rerank.outcome(()))
+}
+
+/// Each open job with the submissions its rank is computed from, read as
+/// [`Reranker::job`] reads them: what the preview of a settings change ranks under the
+/// settings in force and the proposed ones (`domain::preview_settings`), so that the
+/// preview shows what saving would do.
+pub fn open_jobs_ranking_inputs(conn: &Connection) -> Result<Vec<(i64, Vec<ScorerInput>)>> {
+    jobs::list_open_job_ids(conn)?
+        .into_iter()
+        .map(|id| Ok((id, submissions::ranking_inputs(conn, id)?)))
+        .collect()
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::store::{self, audit};
 use crate::web::auth::RequireCeo;
-use crate::web::pages::{Chrome, Query, date, render_with};
+use crate::web::pages::{Chrome, Query, date_time, render_with};
 use crate::web::{AppState, Result, WebError};
 
 pub fn router() -> Router<AppState> {
@@ -33,7 +33,7 @@ pub struct AuditRow {
 impl AuditRow {
     fn new(e: &audit::Entry) -> AuditRow {
         AuditRow {
-            when: format!("{} {}", date(e.at), e.at.format("%H:%M:%S")),
+            when: date_time(e.at),
             who: e.actor.clone(),
             what: e.label().to_string(),
             target: e.target.clone(),

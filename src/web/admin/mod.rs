@@ -33,7 +33,7 @@ use serde::Deserialize;
 
 use self::audit::AuditRow;
 use self::dead_letters::DeadRow;
-use self::settings::{GroupView, SettingsForm, VersionRow};
+use self::settings::{GroupView, PreviewView, SettingsForm, VersionRow};
 use self::sync_state::RunRow;
 use self::tokens::TokenRow;
 use self::users::{NewUserForm, RecruiterflowMatches, UserRow};
@@ -65,6 +65,8 @@ struct AdminPage {
     notice: String,
     errors: Vec<FieldError>,
     groups: Vec<GroupView>,
+    /// What the settings as typed would do, shown before saving (`action=preview`).
+    settings_preview: Option<PreviewView>,
     versions: Vec<VersionRow>,
     users: Vec<UserRow>,
     /// The Recruiterflow user list in one line; empty when there is none to speak of.
@@ -102,6 +104,7 @@ struct Extras {
     notice: String,
     settings_form: Option<SettingsForm>,
     settings_errors: Vec<FieldError>,
+    settings_preview: Option<PreviewView>,
     new_user: NewUserForm,
     user_errors: Vec<FieldError>,
     password_for: Option<(String, String)>,
@@ -179,6 +182,7 @@ fn admin_page_of(
         chrome: Chrome::for_session(session, "admin"),
         notice: extras.notice,
         groups: form.groups(&extras.settings_errors),
+        settings_preview: extras.settings_preview,
         errors: [&extras.settings_errors[..], &extras.user_errors[..]].concat(),
         versions: settings::version_rows(&stored.versions, &stored.current, &names),
         users: users::user_rows(&stored.users, session, extras.password_for.as_ref(), rf),

@@ -1,6 +1,8 @@
 //! The scoring settings on the admin page: the form, described once as a table of its
 //! fields ([`GROUPS`]) that parsing, rendering and error messages all read, the list of
-//! settings versions, and saving a new version (which recomputes every rank).
+//! settings versions, the preview of a change (`action=preview`: which open jobs would
+//! change rank, and the A/B/C counts before and after, nothing saved), and saving a new
+//! version (which recomputes every rank).
 
 use std::collections::HashMap;
 
@@ -12,16 +14,20 @@ use axum::routing::post;
 use serde::Deserialize;
 
 use super::{Extras, record_act, render_admin};
-use crate::domain::{DomainError, Factor, FeeBands, Settings, Thresholds, TimeOpenBands, Weights};
+use crate::domain::{
+    DomainError, Factor, FeeBands, Settings, SettingsPreview, Thresholds, TimeOpenBands,
+    TypedWeight, Weights, WeightsScale, preview_settings,
+};
 use crate::store::audit::Action;
 use crate::store::commands;
+use crate::store::jobs;
 use crate::store::settings::{self as stored, SettingsVersion};
 use crate::web::auth::RequireCeo;
-use crate::web::pages::{Form, date};
-use crate::web::{AppState, FieldError, Result};
+use crate::web::pages::{Form, date_time};
+use crate::web::{AppState, FieldError, Result, WebError};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/settings", post(save_settings))
+    Router::new().route("/admin/settings", post(post_settings))
 }
 
 /// How a field's text is read, which also decides how its input shows.
@@ -29,6 +35,9 @@ pub fn router() -> Router<AppState> {
 enum Parser {
     /// A decimal number ("25", "3.50"), refused under the field's own name.
     Decimal,
+    /// A weight: "25", "25%" or "0.25"; the four are read together
+    /// ([`Weights::from_typed`]).
+    Weight,
     /// The whole number bounding one level of a band. A group's bands are read in
     /// level order up to the first that cannot be read, which is refused for the group
     /// as a whole.
@@ -45,7 +54,16 @@ impl Parser {
         match self {
             Parser::Decimal => "0.01",
             Parser::Band { .. } | Parser::Days => "1",
-            Parser::Text => "",
+            Parser::Weight | Parser::Text => "",
+        }
+    }
+
+    /// The most characters a text input takes (0 for a number input).
+    fn max_length(self) -> usize {
+        match self {
+            Parser::Weight => 12,
+            Parser::Text => 3,
+            _ => 0,
         }
     }
 }
@@ -81,13 +99,13 @@ pub fn hundredths(h: u32) -> String {
 const GROUPS: [Group; 5] = [
     Group {
         id: "weights",
-        legend: "Weights (%)",
-        hint: "Percentages of the composite; they must total 100.",
+        legend: "Weights",
+        hint: "How much each factor counts in a scorer's composite: percentages that total 100 (25 or 25%), or fractions that total 1 (0.25).",
         fields: &[
-            Field { name: "weight_client_engagement", label: "Client engagement", what: "Client engagement weight", parser: Parser::Decimal, shown: |s| s.weights.percent_text(Factor::ClientEngagement) },
-            Field { name: "weight_search_difficulty", label: "Search difficulty", what: "Search difficulty weight", parser: Parser::Decimal, shown: |s| s.weights.percent_text(Factor::SearchDifficulty) },
-            Field { name: "weight_time_open", label: "Time open", what: "Time open weight", parser: Parser::Decimal, shown: |s| s.weights.percent_text(Factor::TimeOpen) },
-            Field { name: "weight_fee_size", label: "Fee size", what: "Fee size weight", parser: Parser::Decimal, shown: |s| s.weights.percent_text(Factor::FeeSize) },
+            Field { name: "weight_client_engagement", label: "Client engagement", what: "Client engagement weight", parser: Parser::Weight, shown: |s| format!("{}%", s.weights.percent_text(Factor::ClientEngagement)) },
+            Field { name: "weight_search_difficulty", label: "Search difficulty", what: "Search difficulty weight", parser: Parser::Weight, shown: |s| format!("{}%", s.weights.percent_text(Factor::SearchDifficulty)) },
+            Field { name: "weight_time_open", label: "Time open", what: "Time open weight", parser: Parser::Weight, shown: |s| format!("{}%", s.weights.percent_text(Factor::TimeOpen)) },
+            Field { name: "weight_fee_size", label: "Fee size", what: "Fee size weight", parser: Parser::Weight, shown: |s| format!("{}%", s.weights.percent_text(Factor::FeeSize)) },
         ],
     },
     Group {
@@ -136,6 +154,7 @@ const GROUPS: [Group; 5] = [
 #[derive(Debug, Clone, PartialEq)]
 enum Read {
     Decimal(f64),
+    Weight(TypedWeight),
     Whole(i64),
     Text(String),
 }
@@ -156,6 +175,9 @@ impl Field {
                 .filter(|x| x.is_finite())
                 .map(Read::Decimal)
                 .ok_or_else(|| refuse(self.name, format!("{what}: must be a number, got {raw:?}"))),
+            Parser::Weight => TypedWeight::parse(raw)
+                .map(Read::Weight)
+                .map_err(|why| refuse(self.name, format!("{what} {why}, got {raw:?}"))),
             Parser::Band { level } => raw.parse().map(Read::Whole).map_err(|_| {
                 refuse(
                     group.id,
@@ -187,6 +209,18 @@ fn decimals<const N: usize>(values: &[Option<Read>]) -> Option<[f64; N]> {
     all?.try_into().ok()
 }
 
+/// The four weights as typed, when every one was read.
+fn typed_weights(values: &[Option<Read>]) -> Option<[TypedWeight; 4]> {
+    let all: Option<Vec<TypedWeight>> = values
+        .iter()
+        .map(|v| match v {
+            Some(Read::Weight(w)) => Some(*w),
+            _ => None,
+        })
+        .collect();
+    all?.try_into().ok()
+}
+
 /// The values of a group's whole numbers, when every one was read.
 fn wholes<const N: usize>(values: &[Option<Read>]) -> Option<[i64; N]> {
     let all: Option<Vec<i64>> = values
@@ -197,6 +231,37 @@ fn wholes<const N: usize>(values: &[Option<Read>]) -> Option<[i64; N]> {
         })
         .collect();
     all?.try_into().ok()
+}
+
+/// A scoring rule's refusal as the form shows it: under the field (or group) it names,
+/// in the words the form uses for that field ("Client engagement weight must not be
+/// negative, got -25") rather than its key.
+fn refusal(e: DomainError) -> FieldError {
+    let plain = FieldError::from(e.clone());
+    let what = GROUPS
+        .iter()
+        .flat_map(|g| g.fields)
+        .find(|f| f.name == plain.field)
+        .or_else(|| {
+            GROUPS
+                .iter()
+                .find(|g| g.id == plain.field)
+                .and_then(|g| g.fields.first())
+        })
+        .map(|f| f.what);
+    let Some(what) = what else { return plain };
+    let message = match e {
+        DomainError::NegativeWeight { value, .. } => {
+            format!("{what} must not be negative, got {value}")
+        }
+        DomainError::TooPrecise { detail, .. } => format!("{what} has too many decimals: {detail}"),
+        DomainError::Invalid { reason, .. } => format!("{what}: {reason}"),
+        DomainError::FactorOutOfRange { .. } | DomainError::WeightsDoNotSum { .. } => plain.message,
+    };
+    FieldError {
+        field: plain.field,
+        message,
+    }
 }
 
 /// Keeps the value a scoring rule accepted, or the rule's refusal.
@@ -211,6 +276,8 @@ pub struct InputView {
     pub value: String,
     pub error: Option<String>,
     pub step: &'static str,
+    /// A text input's most characters (0 for a number input).
+    pub max_length: usize,
 }
 
 /// A group of inputs with a legend and an error for the group as a whole.
@@ -220,6 +287,11 @@ pub struct GroupView {
     pub hint: &'static str,
     pub error: Option<String>,
     pub inputs: Vec<InputView>,
+    /// The weights' running total as the form was drawn ("Total: 100%"); `app.js`
+    /// keeps it current while the CEO types. Empty for the other groups.
+    pub total: String,
+    /// Whether that total is one the form accepts.
+    pub total_ok: bool,
 }
 
 /// The settings form as typed: each field's text by its name (other keys, such as the
@@ -265,8 +337,9 @@ impl SettingsForm {
         let [weights, thresholds, time_open, fees, rest] =
             GROUPS.each_ref().map(|g| self.read(g, &mut errors));
         let mut refusals = Vec::new();
-        let weights =
-            decimals(&weights).and_then(|w| check(&mut refusals, Weights::from_percentages(w)));
+        let weights = typed_weights(&weights)
+            .and_then(|w| check(&mut refusals, Weights::from_typed(w)))
+            .map(|(w, _)| w);
         let thresholds = decimals(&thresholds)
             .and_then(|[a, b]| check(&mut refusals, Thresholds::from_decimals(a, b)));
         let time_open_bands =
@@ -282,7 +355,7 @@ impl SettingsForm {
             ),
             _ => (None, None),
         };
-        errors.extend(refusals.into_iter().map(FieldError::from));
+        errors.extend(refusals.into_iter().map(refusal));
         match (
             weights,
             thresholds,
@@ -324,6 +397,7 @@ impl SettingsForm {
                 .collect();
             (!all.is_empty()).then(|| all.join("; "))
         };
+        let (total, total_ok) = self.weights_total();
         GROUPS
             .iter()
             .map(|g| GroupView {
@@ -340,10 +414,41 @@ impl SettingsForm {
                         value: self.value(f.name).to_string(),
                         error: err(f.name),
                         step: f.parser.step(),
+                        max_length: f.parser.max_length(),
                     })
                     .collect(),
+                total: if g.id == "weights" {
+                    total.clone()
+                } else {
+                    String::new()
+                },
+                total_ok,
             })
             .collect()
+    }
+
+    /// The weights' total as typed, in the words `app.js` also uses: "Total: 100%",
+    /// "Total: 1 (as fractions)", or the total and what it must be; and whether the
+    /// form accepts it.
+    fn weights_total(&self) -> (String, bool) {
+        let typed: Option<Vec<TypedWeight>> = GROUPS[0]
+            .fields
+            .iter()
+            .map(|f| TypedWeight::parse(self.value(f.name)).ok())
+            .collect();
+        let Some(Ok(typed)) = typed.map(<[TypedWeight; 4]>::try_from) else {
+            return ("Total: not every weight is a number yet".into(), false);
+        };
+        match Weights::total(&typed) {
+            (total, Some(WeightsScale::Percentages)) => (format!("Total: {total}"), true),
+            (total, Some(WeightsScale::Fractions)) => {
+                (format!("Total: {total} (as fractions)"), true)
+            }
+            (total, None) => (
+                format!("Total: {total}; percentages must total 100%, fractions 1"),
+                false,
+            ),
+        }
     }
 }
 
@@ -373,7 +478,7 @@ pub fn version_rows(
             let f = s.fee_bands.fees();
             VersionRow {
                 version: s.version,
-                when: format!("{} {}", date(v.created_at), v.created_at.format("%H:%M")),
+                when: date_time(v.created_at),
                 by: v
                     .created_by
                     .as_deref()
@@ -400,11 +505,46 @@ pub fn version_rows(
         .collect()
 }
 
-async fn save_settings(
+/// What the settings form's buttons ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SettingsAction {
+    /// Show what saving would do to the open jobs; nothing is saved.
+    Preview,
+    /// Save a new settings version.
+    Save,
+}
+
+impl SettingsAction {
+    /// The form's `action` (absent or `save`: save; `preview`: preview).
+    fn of(form: &SettingsForm) -> Result<SettingsAction> {
+        match form.value("action") {
+            "" | "save" => Ok(SettingsAction::Save),
+            "preview" => Ok(SettingsAction::Preview),
+            other => Err(WebError::field(
+                "action",
+                format!("unknown action {other:?}: the form previews or saves"),
+            )),
+        }
+    }
+}
+
+/// The settings a valid form stands for: what it shows, and the settings in force for
+/// the fields it does not show.
+fn with_unshown(parsed: Settings, current: &Settings) -> Settings {
+    Settings {
+        stalled_after_days: current.stalled_after_days,
+        score_expiry_weeks: current.score_expiry_weeks,
+        min_scorers: current.min_scorers,
+        ..parsed
+    }
+}
+
+async fn post_settings(
     State(state): State<AppState>,
     RequireCeo(session): RequireCeo,
     Form(form): Form<SettingsForm>,
 ) -> Result<Response> {
+    let action = SettingsAction::of(&form)?;
     let parsed = match form.parse() {
         Ok(s) => s,
         Err(errors) => {
@@ -416,16 +556,35 @@ async fn save_settings(
             return render_admin(&state, &session, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
+    if action == SettingsAction::Preview {
+        let (current, titles, inputs) = state
+            .store
+            .read(|c| {
+                Ok((
+                    stored::current_settings(c)?,
+                    jobs::list_open_jobs(c)?,
+                    commands::open_jobs_ranking_inputs(c)?,
+                ))
+            })
+            .await?;
+        let proposed = with_unshown(parsed, &current.settings);
+        let preview = preview_settings(&inputs, &current.settings, &proposed);
+        let extras = Extras {
+            settings_form: Some(form),
+            settings_preview: Some(PreviewView::new(
+                &preview,
+                &titles,
+                &current.settings,
+                &proposed,
+            )),
+            ..Extras::default()
+        };
+        return render_admin(&state, &session, extras, StatusCode::OK).await;
+    }
     let by = session.user.id.clone();
     record_act(&state, &session, Action::SettingsSaved, move |tx, now| {
         let before = stored::current_settings(tx)?;
-        // The fields the form does not show keep their current values.
-        let parsed = Settings {
-            stalled_after_days: before.settings.stalled_after_days,
-            score_expiry_weeks: before.settings.score_expiry_weeks,
-            min_scorers: before.settings.min_scorers,
-            ..parsed
-        };
+        let parsed = with_unshown(parsed, &before.settings);
         let after = commands::save_settings(tx, &parsed, now, Some(&by))?.into_result();
         let details = format!(
             "version {} → {}: {}",
@@ -436,6 +595,103 @@ async fn save_settings(
         Ok(("scoring settings".to_string(), details))
     })
     .await
+}
+
+/// One open job the proposed settings would move to another rank.
+pub struct PreviewRow {
+    pub job_id: i64,
+    pub title: String,
+    pub client: String,
+    /// "B (3.00)".
+    pub before: String,
+    pub after: String,
+}
+
+/// One rank's count of open jobs now and after saving.
+pub struct PreviewCount {
+    pub rank: &'static str,
+    pub before: usize,
+    pub after: usize,
+}
+
+/// The preview of a settings change as the admin page shows it.
+pub struct PreviewView {
+    /// The settings changes in words, as the audit log will record them.
+    pub changes: String,
+    /// "3 of 40 open jobs would change rank."
+    pub summary: String,
+    /// "5 more would keep their rank with another team score." (or empty)
+    pub scores_only: String,
+    pub rows: Vec<PreviewRow>,
+    pub counts: Vec<PreviewCount>,
+}
+
+impl PreviewView {
+    fn new(
+        p: &SettingsPreview,
+        open: &[jobs::Job],
+        current: &Settings,
+        proposed: &Settings,
+    ) -> PreviewView {
+        let job = |id: i64| open.iter().find(|j| j.id == id);
+        let jobs_word = |n: usize| if n == 1 { "job" } else { "jobs" };
+        let summary = match p.moves.len() {
+            0 => format!(
+                "No open job would change rank ({} open {}).",
+                p.jobs,
+                jobs_word(p.jobs)
+            ),
+            n => format!(
+                "{n} of {} open {} would change rank.",
+                p.jobs,
+                jobs_word(p.jobs)
+            ),
+        };
+        let scores_only = match p.scores_only {
+            0 => String::new(),
+            1 => "1 more would keep its rank with another team score.".into(),
+            n => format!("{n} more would keep their rank with another team score."),
+        };
+        let standing = |s: &crate::domain::Standing| format!("{} ({})", s.rank, s.team);
+        PreviewView {
+            changes: settings_changes(current, proposed),
+            summary,
+            scores_only,
+            rows: p
+                .moves
+                .iter()
+                .map(|m| PreviewRow {
+                    job_id: m.job_id,
+                    title: job(m.job_id).map(|j| j.title.clone()).unwrap_or_default(),
+                    client: job(m.job_id).map(|j| j.client.clone()).unwrap_or_default(),
+                    before: standing(&m.before),
+                    after: standing(&m.after),
+                })
+                .collect(),
+            counts: vec![
+                PreviewCount {
+                    rank: "A",
+                    before: p.before.a,
+                    after: p.after.a,
+                },
+                PreviewCount {
+                    rank: "B",
+                    before: p.before.b,
+                    after: p.after.b,
+                },
+                PreviewCount {
+                    rank: "C",
+                    before: p.before.c,
+                    after: p.after.c,
+                },
+                PreviewCount {
+                    rank: "Not scored yet",
+                    before: p.before.unranked,
+                    after: p.after.unranked,
+                },
+            ],
+        }
+    }
 }
 
 /// What a new settings version changed, in words ("client engagement weight 25% →
@@ -553,7 +809,11 @@ mod tests {
         );
         assert_eq!(
             errors[0].message,
-            "Time open weight: must be a number, got \"lots\""
+            "Time open weight must be a number such as 25%, 25 or 0.25, got \"lots\""
+        );
+        assert_eq!(
+            errors[4].message, "Fee currency: must be a three-letter currency code, got \"pounds\"",
+            "a scoring rule's refusal in the form's words"
         );
         let sum = form(&[("weight_fee_size", "50")]).parse().unwrap_err();
         assert_eq!(sum[0].field, "weights");
