@@ -36,8 +36,8 @@ pub use ranking::{
     Submitted, TeamScore, composite, latest_per_scorer, needs_score, rank_job,
 };
 pub use review::{
-    OUTLIER_DISTANCE, Outlier, ReviewSubmission, ScorerReview, review_scorers, week_end, week_of,
-    week_start,
+    FLAG_DEVIATION, FLAG_MIN_COMPARED, FLAG_OUTLIER_RATIO, Flag, OUTLIER_DISTANCE, Outlier,
+    ReviewSubmission, ScorerReview, WeekDeviation, review_scorers, week_end, week_of, week_start,
 };
 pub use settings::{
     FeeBands, Settings, Thresholds, TimeOpenBands, TypedWeight, Weights, WeightsScale,

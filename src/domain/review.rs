@@ -1,11 +1,13 @@
 //! The CEO's review of scoring patterns: per scorer, how they score compared with the
-//! rest of the team in the same round (job and ISO week).
+//! rest of the team in the same round (a job in a week, Monday to Sunday), factor by
+//! factor and week by week, and the rules that point at a scorer whose scores stand
+//! apart ([`Flag`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
-use super::Composite;
+use super::{Composite, Factor, FactorScores};
 
 /// The Monday of a moment's ISO week (UTC): the week of the round it belongs to.
 pub fn week_of(at: DateTime<Utc>) -> NaiveDate {
@@ -32,6 +34,8 @@ pub struct ReviewSubmission {
     pub job_id: i64,
     pub round: NaiveDate,
     pub composite: Composite,
+    /// The four levels, for the deviation factor by factor.
+    pub scores: FactorScores,
 }
 
 /// An outlier: a composite 1.00 or more away from the others' mean in its round.
@@ -44,6 +48,32 @@ pub struct Outlier {
     pub others_mean: f64,
 }
 
+/// A scorer's mean deviation from the rest of the team in one week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeekDeviation {
+    /// The week's Monday.
+    pub week: NaiveDate,
+    pub deviation: f64,
+    /// The scorer's scores compared with the team that week.
+    pub compared: usize,
+}
+
+/// A rule of the review that points at a scorer, with the figures that tripped it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Flag {
+    /// Their mean deviation from the rest of the team is [`FLAG_DEVIATION`] or more,
+    /// either way.
+    Deviation { deviation: f64 },
+    /// Their outlier rate is at least [`FLAG_OUTLIER_RATIO`] times the rest of the
+    /// team's: `outliers` of `compared`, against `rest_outliers` of `rest_compared`.
+    OutlierRate {
+        outliers: usize,
+        compared: usize,
+        rest_outliers: usize,
+        rest_compared: usize,
+    },
+}
+
 /// Scoring pattern of one scorer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScorerReview {
@@ -52,85 +82,194 @@ pub struct ScorerReview {
     pub mean_composite: f64,
     /// Population standard deviation of the scorer's composites.
     pub spread: f64,
-    /// Mean of (composite - others' mean) over rounds where others scored too.
+    /// The rounds where the scorer's score was compared with the rest of the team's
+    /// (others scored the same job in the same week); their latest score in a round
+    /// stands for them.
+    pub compared: usize,
+    /// Mean of (composite - others' mean) over the compared rounds.
     pub mean_deviation: Option<f64>,
+    /// Factor by factor (in the order of [`Factor::ALL`]), the mean of (level - the
+    /// others' mean level) over the compared rounds: which factor a scorer rates higher
+    /// or lower than the team.
+    pub factor_deviation: Option<[f64; 4]>,
+    /// The mean deviation week by week, oldest first, for the weeks with compared
+    /// rounds.
+    pub weekly: Vec<WeekDeviation>,
     pub outliers: Vec<Outlier>,
+    /// The rules this scorer trips (none below [`FLAG_MIN_COMPARED`] compared rounds).
+    pub flags: Vec<Flag>,
 }
 
 /// The distance from the others' mean that makes a submission an outlier.
 pub const OUTLIER_DISTANCE: f64 = 1.0;
 
-/// Reviews every scorer. Within a round each scorer's last submission (in input order)
-/// stands for them; order the input by submission time.
+/// A mean deviation this far from the team, either way, points at the scorer.
+pub const FLAG_DEVIATION: f64 = 0.5;
+
+/// An outlier rate this many times the rest of the team's points at the scorer.
+pub const FLAG_OUTLIER_RATIO: usize = 2;
+
+/// The fewest compared rounds on which a scorer is pointed at: fewer say too little.
+pub const FLAG_MIN_COMPARED: usize = 8;
+
+/// Whether a distance, rounded to hundredths as pages show it, is at least `limit`:
+/// what reads as 0.50 counts as 0.50 despite float noise.
+fn at_least(distance: f64, limit: f64) -> bool {
+    (distance.abs() * 100.0).round() >= (limit * 100.0).round()
+}
+
+fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values
+        .into_iter()
+        .fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / n as f64)
+}
+
+/// Reviews every scorer. Within a round (a job in a week) each scorer's last submission
+/// (in input order) stands for them; order the input by submission time.
 pub fn review_scorers(subs: &[ReviewSubmission]) -> Vec<ScorerReview> {
-    let mut rounds: HashMap<(i64, NaiveDate), BTreeMap<&str, f64>> = HashMap::new();
-    for s in subs {
-        rounds
-            .entry((s.job_id, s.round))
-            .or_default()
-            .insert(&s.scorer_id, s.composite.as_f64());
-    }
+    let mut rounds: BTreeMap<(NaiveDate, i64), BTreeMap<&str, &ReviewSubmission>> = BTreeMap::new();
     let mut by_scorer: BTreeMap<&str, Vec<&ReviewSubmission>> = BTreeMap::new();
     for s in subs {
+        rounds
+            .entry((s.round, s.job_id))
+            .or_default()
+            .insert(&s.scorer_id, s);
         by_scorer.entry(&s.scorer_id).or_default().push(s);
     }
-    by_scorer
+    let mut reviews: Vec<ScorerReview> = by_scorer
         .into_iter()
         .map(|(scorer, list)| {
             let values: Vec<f64> = list.iter().map(|s| s.composite.as_f64()).collect();
             let n = values.len() as f64;
-            let mean = values.iter().sum::<f64>() / n;
-            let spread = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-            let mut deviations = Vec::new();
+            let mean_composite = values.iter().sum::<f64>() / n;
+            let spread = (values
+                .iter()
+                .map(|v| (v - mean_composite).powi(2))
+                .sum::<f64>()
+                / n)
+                .sqrt();
+            let mut deviations: Vec<(NaiveDate, f64)> = Vec::new();
+            let mut factor_sums = [0.0; 4];
             let mut outliers = Vec::new();
-            for s in &list {
-                let others: Vec<f64> = rounds[&(s.job_id, s.round)]
+            for ((round, _), scored) in &rounds {
+                let Some(own) = scored.get(scorer) else {
+                    continue;
+                };
+                let others: Vec<&&ReviewSubmission> = scored
                     .iter()
                     .filter(|(k, _)| **k != scorer)
-                    .map(|(_, v)| *v)
+                    .map(|(_, v)| v)
                     .collect();
-                if others.is_empty() {
+                let Some(others_mean) = mean(others.iter().map(|o| o.composite.as_f64())) else {
                     continue;
+                };
+                let c = own.composite.as_f64();
+                deviations.push((*round, c - others_mean));
+                for (i, f) in Factor::ALL.iter().enumerate() {
+                    let theirs = mean(others.iter().map(|o| f64::from(o.scores.get(*f).get())));
+                    factor_sums[i] += f64::from(own.scores.get(*f).get()) - theirs.unwrap_or(0.0);
                 }
-                let others_mean = others.iter().sum::<f64>() / others.len() as f64;
-                let c = s.composite.as_f64();
-                deviations.push(c - others_mean);
-                // Compare in hundredths so 1.00 away counts despite float noise.
-                if ((c - others_mean).abs() * 100.0).round() >= OUTLIER_DISTANCE * 100.0 {
+                if at_least(c - others_mean, OUTLIER_DISTANCE) {
                     outliers.push(Outlier {
-                        submission_id: s.submission_id.clone(),
-                        job_id: s.job_id,
-                        round: s.round,
+                        submission_id: own.submission_id.clone(),
+                        job_id: own.job_id,
+                        round: *round,
                         composite: c,
                         others_mean,
                     });
                 }
             }
+            let compared = deviations.len();
+            let mut weekly: Vec<WeekDeviation> = Vec::new();
+            for (week, d) in &deviations {
+                match weekly.last_mut() {
+                    Some(w) if w.week == *week => {
+                        w.deviation += d;
+                        w.compared += 1;
+                    }
+                    _ => weekly.push(WeekDeviation {
+                        week: *week,
+                        deviation: *d,
+                        compared: 1,
+                    }),
+                }
+            }
+            for w in &mut weekly {
+                w.deviation /= w.compared as f64;
+            }
             ScorerReview {
                 scorer_id: scorer.to_string(),
                 submissions: list.len(),
-                mean_composite: mean,
+                mean_composite,
                 spread,
-                mean_deviation: (!deviations.is_empty())
-                    .then(|| deviations.iter().sum::<f64>() / deviations.len() as f64),
+                compared,
+                mean_deviation: mean(deviations.iter().map(|(_, d)| *d)),
+                factor_deviation: (compared > 0)
+                    .then(|| factor_sums.map(|sum| sum / compared as f64)),
+                weekly,
                 outliers,
+                flags: Vec::new(),
             }
         })
-        .collect()
+        .collect();
+    let (all_outliers, all_compared) = reviews
+        .iter()
+        .fold((0, 0), |(o, c), r| (o + r.outliers.len(), c + r.compared));
+    for r in &mut reviews {
+        if r.compared < FLAG_MIN_COMPARED {
+            continue;
+        }
+        if let Some(d) = r.mean_deviation.filter(|d| at_least(*d, FLAG_DEVIATION)) {
+            r.flags.push(Flag::Deviation { deviation: d });
+        }
+        let (outliers, compared) = (r.outliers.len(), r.compared);
+        let (rest_outliers, rest_compared) = (all_outliers - outliers, all_compared - compared);
+        // outliers / compared >= ratio * rest_outliers / rest_compared, in whole numbers;
+        // with nobody else compared there is no rate to compare with.
+        if outliers > 0
+            && rest_compared > 0
+            && outliers * rest_compared >= FLAG_OUTLIER_RATIO * rest_outliers * compared
+        {
+            r.flags.push(Flag::OutlierRate {
+                outliers,
+                compared,
+                rest_outliers,
+                rest_compared,
+            });
+        }
+    }
+    reviews
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn sub(id: &str, scorer: &str, job: i64, c: i64) -> ReviewSubmission {
+    const MONDAY: (i32, u32, u32) = (2026, 11, 23);
+
+    /// A submission in the week of 23 November 2026 plus `week` weeks, its composite
+    /// under equal weights.
+    fn scored(id: &str, scorer: &str, job: i64, week: i64, levels: [i64; 4]) -> ReviewSubmission {
+        let scores = FactorScores::from_values(levels).unwrap();
         ReviewSubmission {
             submission_id: id.into(),
             scorer_id: scorer.into(),
             job_id: job,
-            round: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
-            composite: Composite::from_ten_thousandths(c).unwrap(),
+            round: NaiveDate::from_ymd_opt(MONDAY.0, MONDAY.1, MONDAY.2).unwrap()
+                + Duration::weeks(week),
+            composite: crate::domain::composite(&scores, &crate::domain::Weights::default()),
+            scores,
         }
+    }
+
+    /// A submission whose four levels are all `level`.
+    fn sub(id: &str, scorer: &str, job: i64, level: i64) -> ReviewSubmission {
+        scored(id, scorer, job, 0, [level; 4])
+    }
+
+    fn of<'a>(r: &'a [ScorerReview], scorer: &str) -> &'a ScorerReview {
+        r.iter().find(|s| s.scorer_id == scorer).unwrap()
     }
 
     fn at(s: &str) -> DateTime<Utc> {
@@ -168,11 +307,11 @@ mod tests {
     #[test]
     fn outliers_are_a_point_or_more_from_the_others() {
         let r = review_scorers(&[
-            sub("1", "ann", 1, 40_000),
-            sub("2", "bob", 1, 30_000),
-            sub("3", "cat", 1, 30_000),
-            sub("4", "ann", 2, 30_000),
-            sub("5", "bob", 2, 30_000),
+            sub("1", "ann", 1, 4),
+            sub("2", "bob", 1, 3),
+            sub("3", "cat", 1, 3),
+            sub("4", "ann", 2, 3),
+            sub("5", "bob", 2, 3),
         ]);
         let ann = r.iter().find(|s| s.scorer_id == "ann").unwrap();
         assert_eq!(ann.submissions, 2);
@@ -183,5 +322,150 @@ mod tests {
         assert!((ann.spread - 0.5).abs() < 1e-9);
         let bob = r.iter().find(|s| s.scorer_id == "bob").unwrap();
         assert!(bob.outliers.is_empty(), "bob is 0.5 from the others' mean");
+    }
+
+    #[test]
+    fn the_deviation_is_broken_down_by_factor_and_by_week() {
+        // Ann rates client engagement two levels above Bob, search difficulty one level
+        // below, and agrees on the rest; in the second week she agrees on everything.
+        let r = review_scorers(&[
+            scored("1", "ann", 1, 0, [5, 2, 3, 3]),
+            scored("2", "bob", 1, 0, [3, 3, 3, 3]),
+            scored("3", "ann", 2, 0, [4, 1, 2, 2]),
+            scored("4", "bob", 2, 0, [2, 2, 2, 2]),
+            scored("5", "ann", 1, 1, [3, 3, 3, 3]),
+            scored("6", "bob", 1, 1, [3, 3, 3, 3]),
+            // Nobody else scored job 3: not compared.
+            scored("7", "ann", 3, 1, [5, 5, 5, 5]),
+        ]);
+        let ann = of(&r, "ann");
+        assert_eq!((ann.submissions, ann.compared), (4, 3));
+        let f = ann.factor_deviation.unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(f[0], 4.0 / 3.0), "client engagement: {f:?}");
+        assert!(close(f[1], -2.0 / 3.0), "search difficulty: {f:?}");
+        assert!(close(f[2], 0.0) && close(f[3], 0.0), "{f:?}");
+        let weeks: Vec<(u32, usize)> = ann
+            .weekly
+            .iter()
+            .map(|w| (w.week.day(), w.compared))
+            .collect();
+        assert_eq!(weeks, [(23, 2), (30, 1)]);
+        assert!(close(ann.weekly[0].deviation, 0.25), "{:?}", ann.weekly);
+        assert!(close(ann.weekly[1].deviation, 0.0));
+        assert!(close(ann.mean_deviation.unwrap(), 0.5 / 3.0));
+        let bob = of(&r, "bob");
+        assert!(close(bob.factor_deviation.unwrap()[0], -4.0 / 3.0));
+    }
+
+    #[test]
+    fn a_scorers_latest_score_in_a_week_stands_for_them() {
+        let r = review_scorers(&[
+            sub("1", "ann", 1, 5),
+            sub("2", "bob", 1, 3),
+            sub("3", "ann", 1, 3),
+        ]);
+        let ann = of(&r, "ann");
+        assert_eq!((ann.submissions, ann.compared), (2, 1));
+        assert!(
+            ann.outliers.is_empty(),
+            "her 5 was replaced by a 3 that week"
+        );
+        assert_eq!(ann.mean_deviation, Some(0.0));
+    }
+
+    /// Eight jobs that `scorer` scores with `own` levels and two others with 3s.
+    fn eight_rounds(scorer: &str, own: [[i64; 4]; 8]) -> Vec<ReviewSubmission> {
+        let mut subs = Vec::new();
+        for (i, levels) in own.iter().enumerate() {
+            let job = i as i64 + 1;
+            subs.push(scored(&format!("{scorer}{i}"), scorer, job, 0, *levels));
+            subs.push(scored(&format!("x{i}"), "xav", job, 0, [3; 4]));
+            subs.push(scored(&format!("y{i}"), "yan", job, 0, [3; 4]));
+        }
+        subs
+    }
+
+    const HALF_UP: [i64; 4] = [4, 4, 3, 3];
+    const SAME: [i64; 4] = [3; 4];
+
+    #[test]
+    fn a_mean_deviation_of_half_a_point_either_way_over_eight_rounds_points_at_the_scorer() {
+        // 3.50 against the others' 3.00 on every job: +0.50, no outlier.
+        let r = review_scorers(&eight_rounds("ann", [HALF_UP; 8]));
+        assert!(of(&r, "ann").outliers.is_empty());
+        assert_eq!(of(&r, "ann").flags, [Flag::Deviation { deviation: 0.5 }]);
+        assert!(
+            of(&r, "xav").flags.is_empty(),
+            "xav is 0.25 below ann and yan"
+        );
+        // +0.4375 reads as 0.44: below.
+        let mut seven = [HALF_UP; 8];
+        seven[7] = SAME;
+        let r = review_scorers(&eight_rounds("ann", seven));
+        assert!(of(&r, "ann").flags.is_empty());
+        // Lower than the team counts too: 2.25 against 3.00.
+        let r = review_scorers(&eight_rounds("ann", [[3, 2, 2, 2]; 8]));
+        assert!(
+            matches!(of(&r, "ann").flags[..], [Flag::Deviation { deviation }] if (deviation + 0.75).abs() < 1e-9),
+            "{:?}",
+            of(&r, "ann").flags
+        );
+        // Seven rounds say too little.
+        let mut subs = eight_rounds("ann", [[5; 4]; 8]);
+        subs.retain(|s| s.job_id != 8);
+        let r = review_scorers(&subs);
+        assert_eq!(of(&r, "ann").compared, 7);
+        assert!(of(&r, "ann").flags.is_empty());
+    }
+
+    #[test]
+    fn an_outlier_rate_twice_the_rest_of_the_teams_points_at_the_scorer() {
+        // Ann: 4.50 twice and 1.50 twice against the others' 3.00 (1.50 away: four
+        // outliers in eight) and 3.00 on the rest, so her mean deviation is 0.
+        let (high, low) = ([5, 5, 4, 4], [2, 2, 1, 1]);
+        let mut subs = eight_rounds("ann", [high, high, low, low, SAME, SAME, SAME, SAME]);
+        let r = review_scorers(&subs);
+        let ann = of(&r, "ann");
+        assert_eq!((ann.outliers.len(), ann.compared), (4, 8));
+        assert!(ann.mean_deviation.unwrap().abs() < 1e-9);
+        // Xav and yan have no outlier (0.75 from ann and the other): any rate of ann's
+        // is at least twice theirs.
+        assert_eq!(
+            ann.flags,
+            [Flag::OutlierRate {
+                outliers: 4,
+                compared: 8,
+                rest_outliers: 0,
+                rest_compared: 16
+            }]
+        );
+        // Two more jobs that only yan (5s) and xav (3s) score, each an outlier for both:
+        // the rest 4 in 20 (20%) against ann's 50%: still at least twice.
+        for job in [20, 21] {
+            subs.push(scored(&format!("y{job}"), "yan", job, 0, [5; 4]));
+            subs.push(scored(&format!("x{job}"), "xav", job, 0, [3; 4]));
+        }
+        let r = review_scorers(&subs);
+        assert_eq!(
+            of(&r, "ann").flags,
+            [Flag::OutlierRate {
+                outliers: 4,
+                compared: 8,
+                rest_outliers: 4,
+                rest_compared: 20
+            }]
+        );
+        // Two more: the rest 8 in 24 (33%): ann's 50% is no longer twice that.
+        for job in [22, 23] {
+            subs.push(scored(&format!("y{job}"), "yan", job, 0, [5; 4]));
+            subs.push(scored(&format!("x{job}"), "xav", job, 0, [3; 4]));
+        }
+        let r = review_scorers(&subs);
+        assert!(of(&r, "ann").flags.is_empty(), "{:?}", of(&r, "ann").flags);
+        // Alone, nobody is compared with anybody.
+        let r = review_scorers(&[sub("1", "ann", 1, 5)]);
+        assert_eq!(of(&r, "ann").compared, 0);
+        assert!(of(&r, "ann").flags.is_empty());
     }
 }

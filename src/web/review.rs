@@ -302,12 +302,14 @@ async fn review_page(
         .iter()
         .filter_map(|n| {
             let s = &n.submission;
+            let scores = s.scores().ok()?;
             Some(ReviewSubmission {
                 submission_id: s.id.clone(),
                 scorer_id: s.scorer_id.clone(),
                 job_id: s.job_id,
                 round: week_of(s.submitted_at),
-                composite: composite(&s.scores().ok()?, weights),
+                composite: composite(&scores, weights),
+                scores,
             })
         })
         .collect();
