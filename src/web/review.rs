@@ -1,7 +1,9 @@
 //! The CEO's review `/review`: how each scorer scores compared with the rest of the
-//! team (rounds are job + ISO week), the A/B/C distribution per week as an SVG chart
-//! with the same figures in a table, and rank against outcome once Recruiterflow
-//! placements are synced.
+//! team (rounds are a job in a week), pointing at a scorer whose scores stand apart
+//! ([`scorers`]), the A/B/C distribution per week as an SVG chart with the same figures
+//! in a table, and rank against outcome once Recruiterflow placements are synced.
+
+mod scorers;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -14,7 +16,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::auth::RequireCeo;
 use super::dashboard::fee_text;
-use super::pages::{Chrome, render};
+use self::scorers::{ScorersView, scorers_view};
+use super::pages::{Chrome, day, day_short, render};
 use super::{AppState, Result};
 use crate::domain::{Money, ReviewSubmission, composite, review_scorers, week_of};
 use crate::store::review::{self, JobOutcome, RankMark};
@@ -27,23 +30,6 @@ pub fn router() -> Router<AppState> {
 /// How many weeks the distribution chart shows at most.
 pub const WEEKS_SHOWN: usize = 12;
 
-pub struct OutlierRow {
-    pub job_id: i64,
-    pub job: String,
-    pub week: String,
-    pub composite: String,
-    pub others_mean: String,
-}
-
-pub struct ScorerRow {
-    pub name: String,
-    pub submissions: usize,
-    pub mean: String,
-    pub spread: String,
-    pub deviation: String,
-    pub outliers: Vec<OutlierRow>,
-}
-
 /// One week's counts of open jobs per rank, as at the end of the week.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeekCounts {
@@ -51,6 +37,13 @@ pub struct WeekCounts {
     pub a: usize,
     pub b: usize,
     pub c: usize,
+}
+
+impl WeekCounts {
+    /// The week as the page names it: "23 Nov 2026".
+    pub fn label(&self) -> String {
+        day(self.week)
+    }
 }
 
 /// Counts per rank for each of the last `weeks` weeks up to `now`: each job's latest
@@ -163,10 +156,10 @@ fn chart(weeks: Vec<WeekCounts>) -> Option<DistributionChart> {
                 x: x.round() as i64,
                 width: width.round() as i64,
                 label_x: (x + width / 2.0).round() as i64,
-                week: w.week.format("%d %b").to_string(),
+                week: day_short(w.week),
                 title: format!(
                     "Week of {}: A {}, B {}, C {}",
-                    w.week.format("%Y-%m-%d"),
+                    day(w.week),
                     w.a,
                     w.b,
                     w.c
@@ -178,8 +171,8 @@ fn chart(weeks: Vec<WeekCounts>) -> Option<DistributionChart> {
     let last = weeks.last()?;
     let desc = format!(
         "Stacked bars, one per week from {} to {}: open jobs ranked A, B and C at the end of each week. This week: A {}, B {}, C {}.",
-        weeks[0].week.format("%Y-%m-%d"),
-        last.week.format("%Y-%m-%d"),
+        day(weeks[0].week),
+        day(last.week),
         last.a,
         last.b,
         last.c
@@ -259,7 +252,7 @@ pub fn outcome_rows(outcomes: &[JobOutcome]) -> Vec<OutcomeRow> {
 #[template(path = "review.html")]
 struct ReviewPage {
     chrome: Chrome,
-    scorers: Vec<ScorerRow>,
+    scorers: ScorersView,
     total_submissions: usize,
     chart: Option<DistributionChart>,
     placements: i64,
@@ -285,15 +278,6 @@ async fn review_page(
         .await?;
     let now = store::now();
     let weights = &current.settings.weights;
-    let titles: HashMap<i64, String> = subs
-        .iter()
-        .map(|n| {
-            (
-                n.submission.job_id,
-                format!("{} ({})", n.job_title, n.client),
-            )
-        })
-        .collect();
     let names: HashMap<&str, &str> = all_users
         .iter()
         .map(|u| (u.id.as_str(), u.name.as_str()))
@@ -313,34 +297,7 @@ async fn review_page(
             })
         })
         .collect();
-    let mut scorers: Vec<ScorerRow> = review_scorers(&input)
-        .into_iter()
-        .map(|r| ScorerRow {
-            name: names
-                .get(r.scorer_id.as_str())
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "former user".into()),
-            submissions: r.submissions,
-            mean: format!("{:.2}", r.mean_composite),
-            spread: format!("{:.2}", r.spread),
-            deviation: r
-                .mean_deviation
-                .map(|d| format!("{d:+.2}"))
-                .unwrap_or_else(|| "no shared rounds".into()),
-            outliers: r
-                .outliers
-                .iter()
-                .map(|o| OutlierRow {
-                    job_id: o.job_id,
-                    job: titles.get(&o.job_id).cloned().unwrap_or_default(),
-                    week: o.round.format("%Y-%m-%d").to_string(),
-                    composite: format!("{:.2}", o.composite),
-                    others_mean: format!("{:.2}", o.others_mean),
-                })
-                .collect(),
-        })
-        .collect();
-    scorers.sort_by(|a, b| a.name.cmp(&b.name));
+    let scorers = scorers_view(review_scorers(&input), &subs, &names, now);
     render(&ReviewPage {
         chrome: Chrome::for_session(&session, "review"),
         total_submissions: subs.len(),

@@ -64,24 +64,37 @@ async fn review_shows_scorer_patterns_outliers_distribution_and_outcomes() {
         html[i..].split("</tr>").next().unwrap().to_string()
     };
     let ann_row = row("ann@agency.example");
-    assert!(ann_row.contains("<td>5.00</td>"), "{ann_row}");
     assert!(
-        ann_row.contains("+2.00"),
+        ann_row.contains("<td data-label=\"Average composite\">5.00</td>"),
+        "{ann_row}"
+    );
+    assert!(
+        ann_row.contains("+2.00 over 1 job"),
         "ann is two points above the others: {ann_row}"
     );
     assert!(
         ann_row.contains("href=\"/jobs/1\""),
-        "her 5.00 is an outlier: {ann_row}"
+        "her 5.00 is far from the team: {ann_row}"
     );
+    assert!(ann_row.contains("1 of 1 (100%)"), "{ann_row}");
     let bob_row = row("bob@agency.example");
-    assert!(bob_row.contains("<td>2</td>"), "two submissions: {bob_row}");
     assert!(
-        bob_row.contains("<td>2.50</td>"),
+        bob_row.contains("<td data-label=\"Scores\">2</td>"),
+        "two submissions: {bob_row}"
+    );
+    assert!(
+        bob_row.contains("<td data-label=\"Average composite\">2.50</td>"),
         "mean of 3.00 and 2.00: {bob_row}"
     );
-    assert!(bob_row.contains("<td>0.50</td>"), "spread: {bob_row}");
+    assert!(
+        bob_row.contains("<td data-label=\"Spread\">0.50</td>"),
+        "spread: {bob_row}"
+    );
     // Job 1: 3.00 against (5.00 + 3.00) / 2 = 4.00; job 2 has no other scorer.
-    assert!(bob_row.contains("<td>-1.00</td>"), "{bob_row}");
+    assert!(bob_row.contains(">-1.00 over 1 job</td>"), "{bob_row}");
+    // Nobody has 8 scores compared with the team: nobody is pointed at.
+    assert!(html.contains("id=\"no-flags\""), "{html}");
+    assert!(!html.contains("id=\"flagged\""));
 
     // Job 1: (5 + 3 + 3) / 3 = 3.67, a B; job 2: 2.00, a C.
     assert!(html.contains("<title id=\"dist-svg-title\">"));
@@ -117,5 +130,71 @@ async fn review_shows_scorer_patterns_outliers_distribution_and_outcomes() {
     assert!(
         table.contains("<th scope=\"row\">B</th><td>1</td><td>0</td><td>0%</td>"),
         "{table}"
+    );
+}
+
+/// Issue 13 item 16: the review points at a scorer whose scores stand apart, says which
+/// rule fired in words, breaks the difference down by factor, and draws each scorer's
+/// difference week by week.
+#[tokio::test]
+async fn review_points_at_the_scorer_who_stands_apart_and_says_why() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, false).await;
+    let ann = add_user(&app, "ann@agency.example", Role::SalesPerson, true).await;
+    let bob = add_user(&app, "bob@agency.example", Role::AccountManager, true).await;
+    let cat = add_user(&app, "cat@agency.example", Role::AccountManager, true).await;
+    // Ann rates client engagement two levels above the others on nine jobs: +0.50 on
+    // her composite, never 1.00 away.
+    for job in 1..=9 {
+        add_job(&app, job, &format!("Job {job}"), "Acme", 10, true, "").await;
+        submit(&app, job, &ann.id, [5, 3, 3, 3]).await;
+        submit(&app, job, &bob.id, [3, 3, 3, 3]).await;
+        submit(&app, job, &cat.id, [3, 3, 3, 3]).await;
+    }
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+    let html = ceo.get("/review").await.text().await.unwrap();
+
+    let flagged = &html[html.find("id=\"flagged\"").expect("a scorer is pointed at")..];
+    let flagged = &flagged[..flagged.find("</div>").unwrap()];
+    assert!(flagged.contains("<strong>User ann@agency.example</strong>"), "{flagged}");
+    assert!(
+        flagged.contains("Scores 0.50 higher than the rest of the team on average, over 9 jobs scored alongside others (the review points at 0.50 or more either way)."),
+        "the rule in words: {flagged}"
+    );
+    assert!(
+        flagged.contains("Differs most on client engagement (+2.00 levels)."),
+        "{flagged}"
+    );
+    assert!(!flagged.contains("bob@"), "bob is 0.25 below: {flagged}");
+    assert!(!flagged.contains("Far from the rest"), "no outlier rule: {flagged}");
+    // Jargon the page no longer uses.
+    for word in ["ISO week", "round", "SD)"] {
+        assert!(!html.contains(word), "{word:?} on the review page");
+    }
+    assert!(html.contains("standard deviation"), "the spread is explained");
+
+    let ann_row = {
+        let i = html.find("<th scope=\"row\">User ann@agency.example").unwrap();
+        html[..i].rfind("<tr ").map(|s| &html[s..]).unwrap().split("</tr>").next().unwrap()
+    };
+    assert!(ann_row.contains("class=\"flagged\""), "{ann_row}");
+    assert!(ann_row.contains("Look at this"));
+    // The weekly chart: one bar up this week, in the SVG, with its figure in words.
+    assert!(ann_row.contains("<svg class=\"spark\""), "{ann_row}");
+    assert!(ann_row.contains("<rect class=\"up\" x=\"224\" y=\"24\" width=\"12\" height=\"6\"><title>week of "), "{ann_row}");
+    assert!(ann_row.contains(": +0.50 over 9 jobs</title>"), "{ann_row}");
+    assert!(!html.contains("style="), "the CSP allows no inline style");
+
+    let factors = &html[html.find("id=\"factor-deviation\"").unwrap()..];
+    let ann_factors = factors
+        .split("<th scope=\"row\">User ann@agency.example</th>")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert_eq!(
+        ann_factors,
+        "<td data-label=\"Client engagement\"><strong>+2.00</strong></td><td data-label=\"Search difficulty\">0.00</td><td data-label=\"Time open\">0.00</td><td data-label=\"Fee size\">0.00</td>"
     );
 }
