@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::credentials;
-use crate::domain::{FactorScores, Money, Role, Settings};
+use crate::domain::{Factor, FactorScores, Money, Role, Settings};
 use crate::store::commands::{self, DemoAgency, DemoJob};
 use crate::store::jobs::JobUpsert;
 use crate::store::pipeline::StageCount;
@@ -263,10 +263,13 @@ fn draw_agency(scorers: &[&users::User], origin: &str, now: DateTime<Utc>) -> Re
             stages_at: now - Duration::hours(2),
         });
     }
-    // Scorers' habits: the sales person is optimistic, the CEO a little harsh.
-    let bias = |role: Role| match role {
-        Role::SalesPerson => 0.45,
-        Role::Ceo => -0.3,
+    // Scorers' habits: the sales person is optimistic, about client engagement above
+    // all (enough for the review to point at her: more than 0.50 above the team on
+    // average); the CEO a little harsh.
+    let bias = |role: Role, factor: Factor| match (role, factor) {
+        (Role::SalesPerson, Factor::ClientEngagement) => 1.5,
+        (Role::SalesPerson, _) => 0.6,
+        (Role::Ceo, _) => -0.3,
         _ => 0.0,
     };
     let defaults = Settings::default();
@@ -283,8 +286,15 @@ fn draw_agency(scorers: &[&users::User], origin: &str, now: DateTime<Utc>) -> Re
                 }
                 let drift = (7 - week) as f64 * rng.random_range(-0.08..0.08);
                 let noise = |rng: &mut StdRng| rng.random_range(-0.9..0.9);
-                let ce = clamp_level(job.engagement + drift + bias(scorer.role) + noise(&mut rng));
-                let sd = clamp_level(job.difficulty + bias(scorer.role) + noise(&mut rng));
+                let ce = clamp_level(
+                    job.engagement
+                        + drift
+                        + bias(scorer.role, Factor::ClientEngagement)
+                        + noise(&mut rng),
+                );
+                let sd = clamp_level(
+                    job.difficulty + bias(scorer.role, Factor::SearchDifficulty) + noise(&mut rng),
+                );
                 let suggested_t = i64::from(
                     defaults
                         .time_open_bands

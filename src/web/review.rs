@@ -14,9 +14,9 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use self::scorers::{ScorersView, scorers_view};
 use super::auth::RequireCeo;
 use super::dashboard::fee_text;
-use self::scorers::{ScorersView, scorers_view};
 use super::pages::{Chrome, day, day_short, render};
 use super::{AppState, Result};
 use crate::domain::{Money, ReviewSubmission, composite, review_scorers, week_of};
@@ -157,13 +157,7 @@ fn chart(weeks: Vec<WeekCounts>) -> Option<DistributionChart> {
                 width: width.round() as i64,
                 label_x: (x + width / 2.0).round() as i64,
                 week: day_short(w.week),
-                title: format!(
-                    "Week of {}: A {}, B {}, C {}",
-                    day(w.week),
-                    w.a,
-                    w.b,
-                    w.c
-                ),
+                title: format!("Week of {}: A {}, B {}, C {}", day(w.week), w.a, w.b, w.c),
                 segments,
             }
         })

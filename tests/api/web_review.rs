@@ -69,7 +69,7 @@ async fn review_shows_scorer_patterns_outliers_distribution_and_outcomes() {
         "{ann_row}"
     );
     assert!(
-        ann_row.contains("+2.00 over 1 job"),
+        ann_row.contains("+2.00 over 1 score"),
         "ann is two points above the others: {ann_row}"
     );
     assert!(
@@ -91,7 +91,7 @@ async fn review_shows_scorer_patterns_outliers_distribution_and_outcomes() {
         "spread: {bob_row}"
     );
     // Job 1: 3.00 against (5.00 + 3.00) / 2 = 4.00; job 2 has no other scorer.
-    assert!(bob_row.contains(">-1.00 over 1 job</td>"), "{bob_row}");
+    assert!(bob_row.contains(">-1.00 over 1 score</td>"), "{bob_row}");
     // Nobody has 8 scores compared with the team: nobody is pointed at.
     assert!(html.contains("id=\"no-flags\""), "{html}");
     assert!(!html.contains("id=\"flagged\""));
@@ -156,9 +156,12 @@ async fn review_points_at_the_scorer_who_stands_apart_and_says_why() {
 
     let flagged = &html[html.find("id=\"flagged\"").expect("a scorer is pointed at")..];
     let flagged = &flagged[..flagged.find("</div>").unwrap()];
-    assert!(flagged.contains("<strong>User ann@agency.example</strong>"), "{flagged}");
     assert!(
-        flagged.contains("Scores 0.50 higher than the rest of the team on average, over 9 jobs scored alongside others (the review points at 0.50 or more either way)."),
+        flagged.contains("<strong>User ann@agency.example</strong>"),
+        "{flagged}"
+    );
+    assert!(
+        flagged.contains("Scores 0.50 higher than the rest of the team on average, over 9 scores compared with the team&#39;s (the review points at 0.50 or more either way)."),
         "the rule in words: {flagged}"
     );
     assert!(
@@ -166,23 +169,45 @@ async fn review_points_at_the_scorer_who_stands_apart_and_says_why() {
         "{flagged}"
     );
     assert!(!flagged.contains("bob@"), "bob is 0.25 below: {flagged}");
-    assert!(!flagged.contains("Far from the rest"), "no outlier rule: {flagged}");
+    assert!(
+        !flagged.contains("Far from the rest"),
+        "no outlier rule: {flagged}"
+    );
     // Jargon the page no longer uses.
     for word in ["ISO week", "round", "SD)"] {
         assert!(!html.contains(word), "{word:?} on the review page");
     }
-    assert!(html.contains("standard deviation"), "the spread is explained");
+    assert!(
+        html.contains("standard deviation"),
+        "the spread is explained"
+    );
 
     let ann_row = {
-        let i = html.find("<th scope=\"row\">User ann@agency.example").unwrap();
-        html[..i].rfind("<tr ").map(|s| &html[s..]).unwrap().split("</tr>").next().unwrap()
+        let i = html
+            .find("<th scope=\"row\">User ann@agency.example")
+            .unwrap();
+        html[..i]
+            .rfind("<tr ")
+            .map(|s| &html[s..])
+            .unwrap()
+            .split("</tr>")
+            .next()
+            .unwrap()
     };
     assert!(ann_row.contains("class=\"flagged\""), "{ann_row}");
     assert!(ann_row.contains("Look at this"));
     // The weekly chart: one bar up this week, in the SVG, with its figure in words.
     assert!(ann_row.contains("<svg class=\"spark\""), "{ann_row}");
-    assert!(ann_row.contains("<rect class=\"up\" x=\"224\" y=\"24\" width=\"12\" height=\"6\"><title>week of "), "{ann_row}");
-    assert!(ann_row.contains(": +0.50 over 9 jobs</title>"), "{ann_row}");
+    assert!(
+        ann_row.contains(
+            "<rect class=\"up\" x=\"224\" y=\"24\" width=\"12\" height=\"6\"><title>week of "
+        ),
+        "{ann_row}"
+    );
+    assert!(
+        ann_row.contains(": +0.50 over 9 scores</title>"),
+        "{ann_row}"
+    );
     assert!(!html.contains("style="), "the CSP allows no inline style");
 
     let factors = &html[html.find("id=\"factor-deviation\"").unwrap()..];

@@ -28,6 +28,14 @@ fn signed(d: f64) -> String {
     }
 }
 
+/// "twice", "3 times".
+fn times(n: usize) -> String {
+    match n {
+        2 => "twice".into(),
+        n => format!("{n} times"),
+    }
+}
+
 /// "12 of 96 (13%)".
 fn share(part: usize, whole: usize) -> String {
     if whole == 0 {
@@ -121,10 +129,10 @@ impl ScorersView {
 fn reason(flag: &Flag, compared: usize) -> String {
     match flag {
         Flag::Deviation { deviation } => format!(
-            "Scores {:.2} {} than the rest of the team on average, over {} scored alongside others (the review points at {FLAG_DEVIATION:.2} or more either way).",
+            "Scores {:.2} {} than the rest of the team on average, over {} compared with the team's (the review points at {FLAG_DEVIATION:.2} or more either way).",
             deviation.abs(),
             if *deviation > 0.0 { "higher" } else { "lower" },
-            plural(compared, "job", "jobs"),
+            plural(compared, "score", "scores"),
         ),
         Flag::OutlierRate {
             outliers,
@@ -132,8 +140,9 @@ fn reason(flag: &Flag, compared: usize) -> String {
             rest_outliers,
             rest_compared,
         } => format!(
-            "Far from the rest of the team ({OUTLIER_DISTANCE:.2} or more) on {}, at least {FLAG_OUTLIER_RATIO} times as often as the others ({}).",
+            "Far from the rest of the team ({OUTLIER_DISTANCE:.2} or more) on {} of their scores, at least {} as often as the others ({} of theirs).",
             share(*outliers, *compared),
+            times(FLAG_OUTLIER_RATIO),
             share(*rest_outliers, *rest_compared),
         ),
     }
@@ -169,7 +178,11 @@ fn spark(name: &str, r: &ScorerReview, now: DateTime<Utc>) -> Spark {
     let width = (slot * 0.6).round() as i64;
     let mut bars = Vec::new();
     let mut words = Vec::new();
-    for w in r.weekly.iter().filter(|w| w.week >= first && w.week <= last) {
+    for w in r
+        .weekly
+        .iter()
+        .filter(|w| w.week >= first && w.week <= last)
+    {
         let i = (w.week - first).num_weeks() as f64;
         let d = w.deviation.clamp(-2.0, 2.0);
         let h = (d.abs() * SPARK_PER_POINT).round().max(1.0);
@@ -179,7 +192,7 @@ fn spark(name: &str, r: &ScorerReview, now: DateTime<Utc>) -> Spark {
             "week of {}: {} over {}",
             day(w.week),
             signed(w.deviation),
-            plural(w.compared, "job", "jobs")
+            plural(w.compared, "score", "scores")
         );
         bars.push(SparkBar {
             x,
@@ -193,7 +206,7 @@ fn spark(name: &str, r: &ScorerReview, now: DateTime<Utc>) -> Spark {
     }
     let desc = if words.is_empty() {
         format!(
-            "{name} scored no job alongside others in the {CHART_WEEKS} weeks shown."
+            "None of {name}'s scores could be compared with the team's in the {CHART_WEEKS} weeks shown."
         )
     } else {
         format!(
@@ -235,8 +248,7 @@ pub fn scorers_view(
                 .map(|n| n.to_string())
                 .unwrap_or_else(|| "former user".into());
             let most = r.factor_deviation.as_ref().and_then(most_factor);
-            let mut reasons: Vec<String> =
-                r.flags.iter().map(|f| reason(f, r.compared)).collect();
+            let mut reasons: Vec<String> = r.flags.iter().map(|f| reason(f, r.compared)).collect();
             if let (false, Some((_, words))) = (reasons.is_empty(), &most) {
                 reasons.push(words.clone());
             }
@@ -246,8 +258,12 @@ pub fn scorers_view(
                 mean: format!("{:.2}", r.mean_composite),
                 spread: format!("{:.2}", r.spread),
                 deviation: match r.mean_deviation {
-                    Some(d) => format!("{} over {}", signed(d), plural(r.compared, "job", "jobs")),
-                    None => "no job scored alongside others".into(),
+                    Some(d) => format!(
+                        "{} over {}",
+                        signed(d),
+                        plural(r.compared, "score", "scores")
+                    ),
+                    None => "no score compared yet".into(),
                 },
                 outlier_share: share(r.outliers.len(), r.compared),
                 outliers: r
@@ -283,7 +299,8 @@ pub fn scorers_view(
         rows,
         factor_names: Factor::ALL.iter().map(|f| f.label()).collect(),
         rules: format!(
-            "The review points at a scorer, once at least {FLAG_MIN_COMPARED} of their scores can be compared with the team's, when their scores are {FLAG_DEVIATION:.2} or more above or below the rest of the team's on average, or when they are far from the team ({OUTLIER_DISTANCE:.2} or more) at least {FLAG_OUTLIER_RATIO} times as often as the others are."
+            "The review points at a scorer, once at least {FLAG_MIN_COMPARED} of their scores can be compared with the team's, when their scores are {FLAG_DEVIATION:.2} or more above or below the rest of the team's on average, or when they are far from the team ({OUTLIER_DISTANCE:.2} or more) at least {} as often as the others are.",
+            times(FLAG_OUTLIER_RATIO)
         ),
     }
 }
@@ -332,8 +349,8 @@ mod tests {
         assert_eq!(
             row.reasons,
             [
-                "Scores 0.62 higher than the rest of the team on average, over 12 jobs scored alongside others (the review points at 0.50 or more either way).",
-                "Far from the rest of the team (1.00 or more) on 3 of 12 (25%), at least 2 times as often as the others (2 of 40 (5%)).",
+                "Scores 0.62 higher than the rest of the team on average, over 12 scores compared with the team's (the review points at 0.50 or more either way).",
+                "Far from the rest of the team (1.00 or more) on 3 of 12 (25%) of their scores, at least twice as often as the others (2 of 40 (5%) of theirs).",
                 "Differs most on client engagement (+1.10 levels).",
             ]
         );
@@ -342,8 +359,12 @@ mod tests {
         assert_eq!(most, [true, false, false, false]);
         assert_eq!(row.factors[2].text, "-0.05");
         assert_eq!(row.factors[3].text, "0.00");
-        assert_eq!(row.deviation, "+0.62 over 12 jobs");
-        assert!(v.rules.contains("at least 8 of their scores"), "{}", v.rules);
+        assert_eq!(row.deviation, "+0.62 over 12 scores");
+        assert!(
+            v.rules.contains("at least 8 of their scores"),
+            "{}",
+            v.rules
+        );
     }
 
     #[test]
@@ -366,9 +387,9 @@ mod tests {
         assert_eq!((b[0].x, b[0].y, b[0].height, b[0].up), (4, 24, 6, true));
         assert_eq!((b[1].y, b[1].height, b[1].up), (30, 3, false));
         assert_eq!((b[2].x, b[2].y, b[2].height), (224, 6, 24), "clipped at +2");
-        assert_eq!(b[2].title, "week of 23 Nov 2026: +3.00 over 4 jobs");
+        assert_eq!(b[2].title, "week of 23 Nov 2026: +3.00 over 4 scores");
         assert!(
-            s.desc.starts_with("Priya Shah's difference from the rest of the team, week of 7 Sep 2026: +0.50 over 4 jobs; "),
+            s.desc.starts_with("Priya Shah's difference from the rest of the team, week of 7 Sep 2026: +0.50 over 4 scores; "),
             "{}",
             s.desc
         );
@@ -376,7 +397,7 @@ mod tests {
         assert!(quiet.bars.is_empty());
         assert_eq!(
             quiet.desc,
-            "Tom scored no job alongside others in the 12 weeks shown."
+            "None of Tom's scores could be compared with the team's in the 12 weeks shown."
         );
     }
 }
