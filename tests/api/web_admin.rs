@@ -370,7 +370,7 @@ async fn previewing_weights_shows_the_jobs_that_would_move_and_stores_nothing() 
     assert!(html.contains("id=\"settings-preview\""), "{html}");
     assert!(html.contains("Preview: nothing is saved yet"));
     assert!(
-        html.contains("client engagement weight 25% → 100%; search difficulty weight 25% → 0%; time open weight 25% → 0%; fee size weight 25% → 0%."),
+        html.contains("Changes: client engagement weight 25% → 100%; search difficulty weight 25% → 0%; time open weight 25% → 0%; fee size weight 25% → 0%."),
         "the change in words: {html}"
     );
     assert!(
@@ -424,7 +424,7 @@ async fn previewing_weights_shows_the_jobs_that_would_move_and_stores_nothing() 
         html.contains("No open job would change rank (4 open jobs)."),
         "{html}"
     );
-    assert!(html.contains("nothing changed."), "{html}");
+    assert!(html.contains("Changes: nothing changed."), "{html}");
     assert!(!html.contains("id=\"preview-moves\""));
 
     // Saving what was previewed does what the preview said.

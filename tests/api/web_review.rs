@@ -200,7 +200,7 @@ async fn review_points_at_the_scorer_who_stands_apart_and_says_why() {
     assert!(ann_row.contains("<svg class=\"spark\""), "{ann_row}");
     assert!(
         ann_row.contains(
-            "<rect class=\"up\" x=\"224\" y=\"24\" width=\"12\" height=\"6\"><title>week of "
+            "<rect class=\"up\" x=\"224\" y=\"32\" width=\"12\" height=\"8\"><title>week of "
         ),
         "{ann_row}"
     );

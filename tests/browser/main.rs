@@ -9,6 +9,8 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod ceo;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -67,8 +67,8 @@ pub struct FactorCell {
     pub most: bool,
 }
 
-/// One week's bar of a scorer's chart (a 240 x 70 SVG; the zero line at y = 30, one
-/// point of difference 12 units high, bars clipped at two points).
+/// One week's bar of a scorer's chart (a 240 x 90 SVG; the zero line at y = 40, one
+/// point of difference 16 units high, bars clipped at two points and a quarter).
 pub struct SparkBar {
     pub x: i64,
     pub y: i64,
@@ -168,8 +168,9 @@ fn most_factor(f: &[f64; 4]) -> Option<(usize, String)> {
 }
 
 const SPARK_W: f64 = 240.0;
-const SPARK_ZERO: f64 = 30.0;
-const SPARK_PER_POINT: f64 = 12.0;
+const SPARK_ZERO: f64 = 40.0;
+const SPARK_PER_POINT: f64 = 16.0;
+const SPARK_CLIP: f64 = 2.25;
 
 fn spark(name: &str, r: &ScorerReview, now: DateTime<Utc>) -> Spark {
     let last = week_of(now);
@@ -184,7 +185,7 @@ fn spark(name: &str, r: &ScorerReview, now: DateTime<Utc>) -> Spark {
         .filter(|w| w.week >= first && w.week <= last)
     {
         let i = (w.week - first).num_weeks() as f64;
-        let d = w.deviation.clamp(-2.0, 2.0);
+        let d = w.deviation.clamp(-SPARK_CLIP, SPARK_CLIP);
         let h = (d.abs() * SPARK_PER_POINT).round().max(1.0);
         let x = (i * slot + (slot - width as f64) / 2.0).round() as i64;
         let up = w.deviation >= 0.0;
@@ -368,7 +369,7 @@ mod tests {
     }
 
     #[test]
-    fn the_weekly_chart_draws_up_for_higher_down_for_lower_and_clips_at_two_points() {
+    fn the_weekly_chart_draws_up_for_higher_down_for_lower_and_clips_far_ones() {
         let now = at("2026-11-25T12:00:00Z");
         let this_week = week_of(now);
         let w = |weeks_ago: i64, deviation: f64| WeekDeviation {
@@ -384,9 +385,13 @@ mod tests {
         assert_eq!(s.bars.len(), 3, "13 weeks ago is off the chart");
         assert_eq!((s.first.as_str(), s.last.as_str()), ("7 Sep", "23 Nov"));
         let b = &s.bars;
-        assert_eq!((b[0].x, b[0].y, b[0].height, b[0].up), (4, 24, 6, true));
-        assert_eq!((b[1].y, b[1].height, b[1].up), (30, 3, false));
-        assert_eq!((b[2].x, b[2].y, b[2].height), (224, 6, 24), "clipped at +2");
+        assert_eq!((b[0].x, b[0].y, b[0].height, b[0].up), (4, 32, 8, true));
+        assert_eq!((b[1].y, b[1].height, b[1].up), (40, 4, false));
+        assert_eq!(
+            (b[2].x, b[2].y, b[2].height),
+            (224, 4, 36),
+            "clipped at +2.25"
+        );
         assert_eq!(b[2].title, "week of 23 Nov 2026: +3.00 over 4 scores");
         assert!(
             s.desc.starts_with("Priya Shah's difference from the rest of the team, week of 7 Sep 2026: +0.50 over 4 scores; "),
