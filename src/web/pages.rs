@@ -42,7 +42,7 @@ impl Chrome {
         Chrome {
             user: Some(ChromeUser {
                 name: session.user.name.clone(),
-                role: session.user.role.label(),
+                role: session.user.role.label_for(session.user.scores),
                 is_ceo: session.user.role.administers(),
                 scores: session.user.scores,
             }),

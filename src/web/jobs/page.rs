@@ -112,6 +112,7 @@ async fn job_page(
     let now = store::now();
     let cache = state.dashboard.clone();
     let recruiterflow_on = state.config.recruiterflow.api_key.is_some();
+    let viewer_scores = session.user.scores;
     let page = state
         .store
         .read(move |c| {
@@ -143,7 +144,13 @@ async fn job_page(
                 .map(|s| score_row(s, &names, &current))
                 .collect();
             let history = ranks::history_for_job(c, id)?;
-            let q = queue(&cache, c, &viewer, now)?;
+            // Only a scorer has a queue: anyone else would be sent to forms they may
+            // not open.
+            let q = if viewer_scores {
+                queue(&cache, c, &viewer, now)?
+            } else {
+                Vec::new()
+            };
             Ok(JobPage {
                 chrome: Chrome::anonymous(),
                 job: job_view(&job, &rank, now),
