@@ -63,14 +63,6 @@ impl Chrome {
             nav: "",
         }
     }
-
-    /// The chrome for whoever made this request (signed in or not).
-    pub fn from_request(req: &Request) -> Chrome {
-        match req.extensions().get::<Session>() {
-            Some(s) => Chrome::for_session(s, ""),
-            None => Chrome::anonymous(),
-        }
-    }
 }
 
 /// Whether a request came from htmx and wants a fragment (not a history restore,

@@ -30,6 +30,6 @@ mod web_refresh;
 mod web_review;
 mod web_roles;
 mod web_scoring;
-mod web_week;
 mod web_support;
+mod web_week;
 mod webhooks;
