@@ -34,6 +34,8 @@ pub struct Chrome {
     pub app_js: &'static str,
     /// Which navigation entry is current ("dashboard", "review", "admin", "").
     pub nav: &'static str,
+    /// The confirmation of the action before this page, shown once at the top.
+    pub flash: Option<String>,
 }
 
 impl Chrome {
@@ -48,6 +50,7 @@ impl Chrome {
             }),
             csrf: session.csrf.clone(),
             nav,
+            flash: session.flash.clone(),
             ..Chrome::anonymous()
         }
     }
@@ -61,6 +64,7 @@ impl Chrome {
             htmx_js: assets::url("htmx.min.js"),
             app_js: assets::url("app.js"),
             nav: "",
+            flash: None,
         }
     }
 }
