@@ -64,8 +64,6 @@ pub struct FactorView {
     pub label: &'static str,
     /// Which end of the scale is 5 ("5 = easy to fill").
     pub scale: &'static str,
-    /// The label with its scale, as tables head it.
-    pub heading: &'static str,
     pub levels: Vec<LevelView>,
     pub error: Option<String>,
     pub note: String,
@@ -106,7 +104,6 @@ fn factor_views(
                 key: f.key(),
                 label: f.label(),
                 scale: f.scale(),
-                heading: f.heading(),
                 levels: Level::ALL_DESC
                     .iter()
                     .map(|l| LevelView {
