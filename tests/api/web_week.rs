@@ -496,3 +496,35 @@ async fn a_scorers_week_confirms_each_step_and_ends_all_caught_up() {
     assert_eq!(res.headers()[LOCATION], "/jobs/944/score");
     assert_eq!(sam.get("/queue").await.status(), 403);
 }
+
+/// Issue 13, item 4: each factor's scale is said where levels are shown (the form, its
+/// confirmation, the job page's tables), from one place in `domain`; the CSV column
+/// keeps its name.
+#[tokio::test]
+async fn the_scale_of_each_factor_is_said_where_its_levels_are_shown() {
+    let app = spawn_app().await;
+    add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    add_job(&app, 951, "Fleet Manager", "Northwind", 10, true, "").await;
+    let ceo = sign_in(&app, "ceo@agency.example").await;
+    let form = ceo.get("/jobs/951/score").await.text().await.unwrap();
+    assert!(
+        form.contains("Search difficulty <span class=\"scale\">5 = easy to fill</span>"),
+        "{form}"
+    );
+    let mut review = LEVELS.to_vec();
+    review.push(("action", "review"));
+    let confirm = ceo.post("/jobs/951/score", &review).await.text().await.unwrap();
+    assert!(confirm.contains("(5 = easy to fill)"), "{confirm}");
+    let mut submit = LEVELS.to_vec();
+    submit.push(("action", "submit"));
+    assert_eq!(ceo.post("/jobs/951/score", &submit).await.status(), 303);
+    let job = ceo.get("/jobs/951").await.text().await.unwrap();
+    for f in jobrank::domain::Factor::ALL {
+        // Each scores table (everyone's latest, mine) heads the factor with its scale.
+        assert_eq!(job.matches(&format!("<th scope=\"col\">{}</th>", f.heading())).count(), 2, "{job}");
+    }
+    assert!(job.contains("Search difficulty — 5 = easy to fill"));
+    let csv = ceo.get("/export/submissions.csv").await.text().await.unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.split(',').any(|c| c == "search_difficulty"), "{header}");
+}
