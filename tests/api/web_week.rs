@@ -513,7 +513,12 @@ async fn the_scale_of_each_factor_is_said_where_its_levels_are_shown() {
     );
     let mut review = LEVELS.to_vec();
     review.push(("action", "review"));
-    let confirm = ceo.post("/jobs/951/score", &review).await.text().await.unwrap();
+    let confirm = ceo
+        .post("/jobs/951/score", &review)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(confirm.contains("(5 = easy to fill)"), "{confirm}");
     let mut submit = LEVELS.to_vec();
     submit.push(("action", "submit"));
@@ -521,10 +526,23 @@ async fn the_scale_of_each_factor_is_said_where_its_levels_are_shown() {
     let job = ceo.get("/jobs/951").await.text().await.unwrap();
     for f in jobrank::domain::Factor::ALL {
         // Each scores table (everyone's latest, mine) heads the factor with its scale.
-        assert_eq!(job.matches(&format!("<th scope=\"col\">{}</th>", f.heading())).count(), 2, "{job}");
+        assert_eq!(
+            job.matches(&format!("<th scope=\"col\">{}</th>", f.heading()))
+                .count(),
+            2,
+            "{job}"
+        );
     }
     assert!(job.contains("Search difficulty — 5 = easy to fill"));
-    let csv = ceo.get("/export/submissions.csv").await.text().await.unwrap();
+    let csv = ceo
+        .get("/export/submissions.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
     let header = csv.lines().next().unwrap();
-    assert!(header.split(',').any(|c| c == "search_difficulty"), "{header}");
+    assert!(
+        header.split(',').any(|c| c == "search_difficulty"),
+        "{header}"
+    );
 }

@@ -11,8 +11,8 @@ use jobrank::store::users::{self, NewUser};
 use jobrank::store::{commands, jobs};
 use serde_json::json;
 
-use super::helpers::{TestApp, spawn_app};
 use super::Browser;
+use super::helpers::{TestApp, spawn_app};
 
 const PHONE: (u32, u32) = (390, 844);
 const DESKTOP: (u32, u32) = (1366, 900);
@@ -154,10 +154,12 @@ impl Browser {
 
     /// The confirmation at the top of the page, if any.
     async fn flash(&self) -> Option<String> {
-        self.js("const f = document.getElementById('flash'); return f ? f.textContent.trim() : null")
-            .await
-            .as_str()
-            .map(str::to_string)
+        self.js(
+            "const f = document.getElementById('flash'); return f ? f.textContent.trim() : null",
+        )
+        .await
+        .as_str()
+        .map(str::to_string)
     }
 
     /// Clicks the element `css` picks.
@@ -202,7 +204,10 @@ async fn walk(size: (u32, u32), label: &str) {
             break;
         }
         steps += 1;
-        assert!(steps <= JOBS.len(), "the walk never reached All caught up: {path}");
+        assert!(
+            steps <= JOBS.len(),
+            "the walk never reached All caught up: {path}"
+        );
         let id: i64 = path
             .strip_prefix("/jobs/")
             .and_then(|p| p.strip_suffix("/score"))
@@ -250,7 +255,9 @@ async fn walk(size: (u32, u32), label: &str) {
             let before = submissions(&app).await;
             b.click("details#skip button[value=skip]").await;
             b.wait_until(
-                &format!("location.pathname !== '/jobs/{id}/score' && document.readyState === 'complete'"),
+                &format!(
+                    "location.pathname !== '/jobs/{id}/score' && document.readyState === 'complete'"
+                ),
                 "the next page after setting the job aside",
             )
             .await;
@@ -293,7 +300,9 @@ async fn walk(size: (u32, u32), label: &str) {
         let before = submissions(&app).await;
         b.click("button[value=submit]").await;
         b.wait_until(
-            &format!("location.pathname !== '/jobs/{id}/score' && document.readyState === 'complete'"),
+            &format!(
+                "location.pathname !== '/jobs/{id}/score' && document.readyState === 'complete'"
+            ),
             "the next page after submitting",
         )
         .await;
@@ -324,8 +333,16 @@ async fn walk(size: (u32, u32), label: &str) {
             )
             .await;
             assert_eq!(b.path().await, landed, "the same next page");
-            assert_eq!(b.flash().await.as_deref(), Some(flash.as_str()), "the same confirmation");
-            assert_eq!(submissions(&app).await, before + 1, "the replay stored nothing");
+            assert_eq!(
+                b.flash().await.as_deref(),
+                Some(flash.as_str()),
+                "the same confirmation"
+            );
+            assert_eq!(
+                submissions(&app).await,
+                before + 1,
+                "the replay stored nothing"
+            );
             replay_pending = false;
         }
     }
@@ -345,7 +362,10 @@ async fn walk(size: (u32, u32), label: &str) {
         .js("return document.getElementById('skipped').textContent")
         .await;
     assert!(
-        skipped.as_str().unwrap().contains("Night Porter: New to the client"),
+        skipped
+            .as_str()
+            .unwrap()
+            .contains("Night Porter: New to the client"),
         "{skipped}"
     );
     b.assert_no_sideways_scroll(&format!("all caught up at {label}"))
@@ -354,8 +374,11 @@ async fn walk(size: (u32, u32), label: &str) {
 
     // The job page shows the skip to its scorer.
     b.goto(&app.url(&format!("/jobs/{SKIPPED}"))).await;
-    b.wait_until("document.getElementById('my-skip')", "the skip on the job page")
-        .await;
+    b.wait_until(
+        "document.getElementById('my-skip')",
+        "the skip on the job page",
+    )
+    .await;
     b.assert_no_sideways_scroll(&format!("job page at {label}"))
         .await;
     // At a desk the keyboard hints show; on a touch screen of the same width they do
@@ -366,7 +389,11 @@ async fn walk(size: (u32, u32), label: &str) {
         assert_ne!(b.js(shown).await, json!("none"));
         b.touch_screen().await;
         b.goto(&app.url("/jobs/9101/score")).await;
-        assert_eq!(b.js(shown).await, json!("none"), "keyboard hints on a touch screen");
+        assert_eq!(
+            b.js(shown).await,
+            json!("none"),
+            "keyboard hints on a touch screen"
+        );
     }
     // And the dashboard no longer says my queue has work.
     b.goto(&app.url("/?needs=1")).await;

@@ -31,7 +31,7 @@ use crate::credentials::random_token;
 use crate::domain::{
     Composite, DomainError, Factor, FactorScores, JobRank as Standing, Level, QueueLinks,
     RankChange, SKIP_REASONS, Suggestions, check_skip_reason, check_text, composite, week_end,
-    week_of, week_start,
+    week_of,
 };
 use crate::store::drafts::{self, Draft};
 use crate::store::idempotency::{self, Purpose};
@@ -666,7 +666,7 @@ impl Scoring<'_> {
                     flash: format!(
                         "{title} is set aside for this week ({}): it leaves your queue until Monday {}, and nothing was scored.",
                         skip.reason,
-                        date(week_start(week) + chrono::Duration::weeks(1)),
+                        date(week_end(week)),
                     ),
                 })
             })
