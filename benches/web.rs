@@ -388,7 +388,11 @@ async fn run() {
                 let next = (job + 2).to_string();
                 let l = |x: usize| (1 + x % 5).to_string();
                 let (a, b, c, d) = (l(i), l(i / 5), l(i / 25), l(i + 2));
+                // Each form carries its one-time key (checked and recorded with the
+                // submission).
+                let key = format!("bench-{scorers}-{i}-{job}");
                 let body = form_body(&[
+                    ("form_key", &key),
                     ("client_engagement", &a),
                     ("search_difficulty", &b),
                     ("time_open", &c),

@@ -107,7 +107,15 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(config.log_format == crate::config::LogFormat::Json);
+    let audience = if matches!(cli.command, Command::Serve { .. }) {
+        crate::telemetry::Audience::Server
+    } else {
+        crate::telemetry::Audience::Command
+    };
+    crate::telemetry::init(
+        config.log_format == crate::config::LogFormat::Json,
+        audience,
+    );
     crate::install_crypto();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

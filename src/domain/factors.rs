@@ -40,6 +40,28 @@ impl Factor {
         }
     }
 
+    /// Which end of the scale is 5, in words, so that no reader takes it the wrong way
+    /// round (a 5 in search difficulty is a large pool, an easy search).
+    pub fn scale(self) -> &'static str {
+        match self {
+            Factor::ClientEngagement => "5 = very responsive client",
+            Factor::SearchDifficulty => "5 = easy to fill",
+            Factor::TimeOpen => "5 = newly opened",
+            Factor::FeeSize => "5 = largest fee",
+        }
+    }
+
+    /// The name with its scale, as forms, tables and the review head a factor:
+    /// "Search difficulty — 5 = easy to fill". Exports keep [`Factor::key`].
+    pub fn heading(self) -> &'static str {
+        match self {
+            Factor::ClientEngagement => "Client engagement — 5 = very responsive client",
+            Factor::SearchDifficulty => "Search difficulty — 5 = easy to fill",
+            Factor::TimeOpen => "Time open — 5 = newly opened",
+            Factor::FeeSize => "Fee size — 5 = largest fee",
+        }
+    }
+
     /// The rubric text for a level of this factor, from the team's scoring model.
     /// Time open and fee size describe the default bands.
     pub fn rubric(self, level: Level) -> &'static str {
@@ -175,6 +197,22 @@ mod tests {
     }
 
     #[test]
+    fn each_heading_is_the_label_and_the_scale_that_matches_the_rubric() {
+        for f in Factor::ALL {
+            assert_eq!(f.heading(), format!("{} — {}", f.label(), f.scale()));
+            assert!(f.scale().starts_with("5 = "), "{f:?}");
+        }
+        // 5 in search difficulty is the large, easy pool of the rubric.
+        assert_eq!(Factor::SearchDifficulty.scale(), "5 = easy to fill");
+        assert!(
+            Factor::SearchDifficulty
+                .rubric(Level(5))
+                .contains("Large talent pool")
+        );
+        assert!(Factor::TimeOpen.rubric(Level(5)).starts_with("New"));
+    }
+
+    #[test]
     fn every_bad_factor_is_reported() {
         let errs = FactorScores::from_values([0, 3, 9, 2]).unwrap_err();
         let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
@@ -216,7 +254,22 @@ impl Role {
             Role::Ceo => "CEO",
             Role::AccountManager => "Account manager",
             Role::SalesPerson => "Sales person",
-            Role::Other => "Other",
+            Role::Other => "Read-only",
+        }
+    }
+
+    /// How the page header names a user of this role: the role's label, except that a
+    /// user of role `other` who scores is a "Scorer", and anyone else who does not score
+    /// (the CEO aside) is said to be read-only.
+    pub fn label_for(self, scores: bool) -> &'static str {
+        match (self, scores) {
+            (Role::Ceo, _) => "CEO",
+            (Role::Other, true) => "Scorer",
+            (Role::Other, false) => "Read-only",
+            (Role::AccountManager, true) => "Account manager",
+            (Role::AccountManager, false) => "Account manager, read-only",
+            (Role::SalesPerson, true) => "Sales person",
+            (Role::SalesPerson, false) => "Sales person, read-only",
         }
     }
 

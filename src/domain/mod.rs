@@ -29,7 +29,8 @@ pub use participation::{
 pub use pipeline::{PipelineSnapshot, PipelineStatus, StageCount};
 pub use preview::{PreviewMove, RankCounts, SettingsPreview, preview_settings};
 pub use queue::{
-    MAX_SKIP_REASON_CHARS, QueueLinks, check_skip_reason, next_in_queue, scoring_queue,
+    MAX_SKIP_REASON_CHARS, QueueLinks, SKIP_REASONS, check_skip_reason, next_in_queue,
+    scoring_queue,
 };
 pub use ranking::{
     Composite, JobRank, Rank, RankChange, RankOutcome, ScorerComposite, ScorerInput, Standing,

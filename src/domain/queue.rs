@@ -29,6 +29,14 @@ pub fn check_skip_reason(reason: &str) -> Result<String, DomainError> {
     Ok(reason.to_string())
 }
 
+/// Reasons offered for skipping a job (the scorer may write their own instead).
+pub const SKIP_REASONS: [&str; 4] = [
+    "New to the client",
+    "On leave this week",
+    "Not my market",
+    "Waiting for the client's brief",
+];
+
 /// The ids of the jobs that need the viewer's score, in the order given (the
 /// dashboard's default order, so the best-ranked jobs come first). A job the viewer
 /// skipped this week does not need their score ([`super::viewer_jobs`]), so it is not

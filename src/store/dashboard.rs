@@ -83,14 +83,21 @@ struct Pipelines {
 /// when no pipeline snapshot changed since and they cover every open job: a score
 /// submission then costs a re-read of the jobs and ranks only.
 fn read_shared(conn: &Connection, previous: Option<&SharedDashboard>) -> Result<SharedDashboard> {
-    // One read transaction: the generation and everything read with it agree.
-    let tx = conn.unchecked_transaction()?;
+    // One read transaction (or the caller's, when one is open: a submission reads its
+    // scorer's queue inside its write): the generation and everything read with it
+    // agree.
+    let own = if conn.is_autocommit() {
+        Some(conn.unchecked_transaction()?)
+    } else {
+        None
+    };
+    let tx: &Connection = own.as_deref().unwrap_or(conn);
     let (generation, pipelines_generation): (i64, i64) = tx
         .prepare_cached("SELECT n, pipelines FROM store_generation WHERE singleton = 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let current = settings::current_settings(&tx)?.settings;
+    let current = settings::current_settings(tx)?.settings;
     let cadence_days = current.cadence_days;
-    let mut jobs = open_jobs(&tx)?;
+    let mut jobs = open_jobs(tx)?;
     let reusable = previous.map(|p| p.pipelines.clone()).filter(|p| {
         p.generation == pipelines_generation && jobs.iter().all(|j| p.covered.contains(&j.id))
     });
@@ -99,7 +106,7 @@ fn read_shared(conn: &Connection, previous: Option<&SharedDashboard>) -> Result<
         None => Arc::new(Pipelines {
             generation: pipelines_generation,
             covered: jobs.iter().map(|j| j.id).collect(),
-            by_job: latest_pipelines(&tx)?,
+            by_job: latest_pipelines(tx)?,
         }),
     };
     for j in &mut jobs {
@@ -108,9 +115,11 @@ fn read_shared(conn: &Connection, previous: Option<&SharedDashboard>) -> Result<
             current.stalled_after_days,
         );
     }
-    let clients = open_clients(&tx)?;
-    let freshness = freshness(&tx)?;
-    tx.finish()?;
+    let clients = open_clients(tx)?;
+    let freshness = freshness(tx)?;
+    if let Some(own) = own {
+        own.finish()?;
+    }
     Ok(SharedDashboard {
         generation,
         jobs,

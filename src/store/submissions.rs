@@ -227,6 +227,21 @@ pub fn latest_for_job_and_scorer(
     Ok(stmt.query_row((job_id, scorer_id), |r| col_ts_opt(r, 0))?)
 }
 
+/// How many jobs a scorer submitted a score for from `since` on (each job once, however
+/// often it was scored): "N jobs scored this week".
+pub fn count_jobs_scored_since(
+    conn: &Connection,
+    scorer_id: &str,
+    since: DateTime<Utc>,
+) -> Result<usize> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(DISTINCT job_id) FROM submissions WHERE scorer_id = ?1 AND submitted_at >= ?2",
+        )?
+        .query_row(rusqlite::params![scorer_id, ts(&since)], |r| r.get(0))?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
 /// Every submission for a job, newest first.
 pub fn list_for_job(conn: &Connection, job_id: i64) -> Result<Vec<Submission>> {
     query_all(

@@ -16,6 +16,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
+use super::auth::Session;
 use super::pages::Chrome;
 use crate::domain::DomainError;
 use crate::store::StoreError;
@@ -68,11 +69,37 @@ pub enum WebError {
     Internal(#[source] anyhow::Error),
 }
 
+/// "Please correct: fee_size must be a whole number from 1 to 5, got 9; comment: ...":
+/// each field once (a message that already names its field is not prefixed again).
 fn join_fields(f: &[FieldError]) -> String {
-    f.iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
+    let each = f
+        .iter()
+        .map(|e| {
+            if e.message.starts_with(&e.field) {
+                e.message.clone()
+            } else {
+                format!("{}: {}", e.field, e.message)
+            }
+        })
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    format!("Please correct: {each}")
+}
+
+/// A message as a sentence, as every error answer words it: the first letter a
+/// capital, and a full stop at the end unless it ends with one, `?` or `!`.
+pub fn sentence(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.chars();
+    let mut out = String::with_capacity(text.len() + 1);
+    if let Some(first) = chars.next() {
+        out.extend(first.to_uppercase());
+        out.push_str(chars.as_str());
+    }
+    if !out.is_empty() && !out.ends_with(['.', '?', '!']) {
+        out.push('.');
+    }
+    out
 }
 
 impl WebError {
@@ -246,7 +273,7 @@ impl IntoResponse for WebError {
         }
         let info = ErrorInfo {
             status: self.status(),
-            detail: self.to_string(),
+            detail: sentence(&self.to_string()),
             fields: match &self {
                 WebError::Invalid(f) => f.clone(),
                 _ => Vec::new(),
@@ -325,7 +352,6 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let is_api = path.starts_with("/api/") || path == "/api";
     let is_htmx = super::pages::is_htmx(req.headers());
-    let chrome = Chrome::from_request(&req);
     let res = next.run(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -350,6 +376,12 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
                 fields: Vec::new(),
             }
         }
+    };
+    // The session layer (inside this one) leaves the signed-in user's session on an
+    // error answer, so the error page keeps the navigation.
+    let chrome = match res.extensions().get::<Session>() {
+        Some(s) => Chrome::for_session(s, ""),
+        None => Chrome::anonymous(),
     };
     let (mut parts, _) = res.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);

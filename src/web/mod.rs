@@ -10,6 +10,7 @@ pub mod auth;
 mod dashboard;
 mod error;
 mod export;
+pub mod flash;
 mod health;
 mod jobs;
 mod metrics;

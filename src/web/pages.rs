@@ -34,6 +34,8 @@ pub struct Chrome {
     pub app_js: &'static str,
     /// Which navigation entry is current ("dashboard", "review", "admin", "").
     pub nav: &'static str,
+    /// The confirmation of the action before this page, shown once at the top.
+    pub flash: Option<String>,
 }
 
 impl Chrome {
@@ -42,12 +44,13 @@ impl Chrome {
         Chrome {
             user: Some(ChromeUser {
                 name: session.user.name.clone(),
-                role: session.user.role.label(),
+                role: session.user.role.label_for(session.user.scores),
                 is_ceo: session.user.role.administers(),
                 scores: session.user.scores,
             }),
             csrf: session.csrf.clone(),
             nav,
+            flash: session.flash.clone(),
             ..Chrome::anonymous()
         }
     }
@@ -61,14 +64,7 @@ impl Chrome {
             htmx_js: assets::url("htmx.min.js"),
             app_js: assets::url("app.js"),
             nav: "",
-        }
-    }
-
-    /// The chrome for whoever made this request (signed in or not).
-    pub fn from_request(req: &Request) -> Chrome {
-        match req.extensions().get::<Session>() {
-            Some(s) => Chrome::for_session(s, ""),
-            None => Chrome::anonymous(),
+            flash: None,
         }
     }
 }

@@ -278,3 +278,68 @@ fn http_get(addr: &str, path: &str) -> String {
     let _ = s.read_to_string(&mut out);
     out
 }
+
+/// Issue 13, item 18: a command other than `serve` prints its result and nothing else;
+/// the migration library's chatter ("going to batch apply ...") stays out of sight
+/// (shown only when `RUST_LOG` asks for it), while `serve` keeps its structured logs.
+#[test]
+fn commands_print_only_their_result_and_serve_keeps_its_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str], rust_log: Option<&str>| {
+        let mut cmd = jobrank_command();
+        cmd.arg("--data-dir").arg(&data).args(args);
+        cmd.env_remove("RUST_LOG");
+        if let Some(l) = rust_log {
+            cmd.env("RUST_LOG", l);
+        }
+        cmd.stdin(std::process::Stdio::null());
+        cmd.output().expect("jobrank runs")
+    };
+    // A fresh data directory: the first command creates and migrates the store.
+    let out = run(&["user", "list"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{:<32} {:<24} {:<16} {:<6} ACTIVE\n",
+            "EMAIL", "NAME", "ROLE", "SCORES"
+        ),
+        "only the list"
+    );
+    assert_eq!(stderr(&out), "", "nothing on stderr");
+    let out = run(&["migrate"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+    assert_eq!(stderr(&out), "", "nothing on stderr");
+
+    // Asked for, the library's lines are there.
+    let fresh = dir.path().join("other");
+    let mut cmd = jobrank_command();
+    cmd.arg("--data-dir").arg(&fresh).args(["user", "list"]);
+    cmd.env("RUST_LOG", "debug");
+    let out = cmd.output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("going to batch apply"),
+        "{}",
+        stderr(&out)
+    );
+
+    // `serve` logs as before, without the library's chatter.
+    let mut cmd = jobrank_command();
+    cmd.env_remove("RUST_LOG");
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("served"));
+    let mut server = serve_command(cmd);
+    let resp = http_get(&server.addr.to_string(), "/healthz");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    server.sigterm();
+    assert!(server.wait_exit().success());
+    let logged = server.output();
+    assert!(
+        logged.contains("applied store migrations"),
+        "serve keeps its own logs: {logged}"
+    );
+    assert!(!logged.contains("going to batch apply"), "{logged}");
+}

@@ -31,4 +31,5 @@ mod web_review;
 mod web_roles;
 mod web_scoring;
 mod web_support;
+mod web_week;
 mod webhooks;

@@ -174,9 +174,15 @@ async fn submissions_csv_is_for_the_ceo_only() {
         let res = who.get("/export/submissions.csv").await;
         assert_eq!(res.status(), 403, "only the CEO exports submissions");
         let body = res.text().await.unwrap();
-        assert!(body.contains("only the CEO"), "{body}");
+        assert!(body.contains("Only the CEO"), "{body}");
         assert!(!body.contains("private remark"));
-        assert!(!body.contains("tom@agency.example"));
+        // The error page names the signed-in user (here "User tom@agency.example") in
+        // its header; no export column or other scorer's email is there.
+        assert!(!body.contains("scorer_email"));
+        assert_eq!(
+            body.matches("tom@agency.example").count(),
+            usize::from(who.cookie == tom.cookie)
+        );
         assert_eq!(who.get("/export/jobs.csv").await.status(), 200);
     }
     assert!(

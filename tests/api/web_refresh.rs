@@ -168,7 +168,7 @@ async fn refresh_now_is_for_scorers_and_the_ceo_at_most_once_a_minute() {
     let res = sam.post("/sync/recruiterflow", &[]).await;
     assert_eq!(res.status(), 403);
     let body = res.text().await.unwrap();
-    assert!(body.contains("only scorers and the CEO"), "{body}");
+    assert!(body.contains("Only scorers and the CEO"), "{body}");
     assert_eq!(full_syncs(&app).await, 1, "nothing started");
 
     // A scorer starts one; a press 20 seconds after it started is refused with the

@@ -177,11 +177,11 @@ async fn the_form_names_the_next_job_and_a_stale_or_bad_hint_falls_back_to_the_q
     assert_eq!(done.status(), 303);
     assert_eq!(done.headers()[LOCATION], format!("/jobs/{last}/score"));
 
-    // A closed job is never a destination; with the queue empty, back to the dashboard.
+    // A closed job is never a destination; with the queue empty, "All caught up".
     let done = tom
         .post(&format!("/jobs/{last}/score"), &submit("804"))
         .await;
-    assert_eq!(done.headers()[LOCATION], format!("/?scored={last}"));
+    assert_eq!(done.headers()[LOCATION], "/queue");
     assert_eq!(submission_count(&app).await, 3);
 
     // A malformed hint is ignored, not an error.

@@ -73,6 +73,9 @@ pub struct Session {
     pub user: User,
     /// This session's CSRF token.
     pub csrf: String,
+    /// The confirmation this request carries from the action before it, shown once
+    /// (see [`super::flash`]).
+    pub flash: Option<String>,
     id_hash: String,
 }
 
@@ -96,7 +99,14 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool, same_site: &str) -> HeaderValue {
+/// A `Set-Cookie` value: HttpOnly, on the whole site, `Secure` when asked.
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age: i64,
+    secure: bool,
+    same_site: &str,
+) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}"
@@ -106,31 +116,71 @@ fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool, same_site: &s
 
 /// Middleware: resolves the session cookie, enforces CSRF protection, and keeps
 /// answers to signed-in requests out of every cache.
+/// An error answer to a signed-in request carries the [`Session`] in its extensions,
+/// so the error page (drawn by `render_errors`, outside this layer) keeps the
+/// navigation and the sign-out button.
 pub async fn session_and_csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let req = match resolve(&state, req).await {
-        Ok(req) => req,
-        Err(e) => return e.into_response(),
+    let mut req = req;
+    if let Err(e) = attach_session(&state, &mut req).await {
+        return e.into_response();
+    }
+    let session = req.extensions().get::<Session>().cloned();
+    let page_request = !is_htmx(req.headers()) && !req.uri().path().starts_with(API_PREFIX);
+    let mut res = match check_csrf(&state, req).await {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
     };
-    let signed_in = req.extensions().get::<Session>().is_some();
-    let mut res = next.run(req).await;
-    if signed_in {
+    if let Some(session) = session {
         res.headers_mut()
             .entry(header::CACHE_CONTROL)
             .or_insert(HeaderValue::from_static("no-store"));
+        let error = res.status().is_client_error() || res.status().is_server_error();
+        // A flash is gone once a whole page (or the error page drawn from this
+        // answer) has shown it; a redirect passes it on.
+        let html = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+        if session.flash.is_some() && page_request && (html || error) {
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                super::flash::clear(state.config.secure_cookies()),
+            );
+        }
+        if error {
+            res.extensions_mut().insert(session);
+        }
     }
     res
 }
 
-async fn resolve(state: &AppState, mut req: Request) -> Result<Request> {
-    let path = req.uri().path().to_owned();
+/// Whether the request authenticates by bearer token or signature (and so neither reads
+/// the session cookie nor needs a CSRF token).
+fn exempt_path(req: &Request) -> bool {
+    let path = req.uri().path();
     let bearer = path.starts_with(API_PREFIX) && req.headers().contains_key(header::AUTHORIZATION);
-    let exempt = bearer || CSRF_EXEMPT.iter().any(|p| path.starts_with(p));
-    if !exempt && let Some(token) = cookie(req.headers(), SESSION_COOKIE) {
+    bearer || CSRF_EXEMPT.iter().any(|p| path.starts_with(p))
+}
+
+/// Resolves the session cookie into a [`Session`] request extension.
+async fn attach_session(state: &AppState, req: &mut Request) -> Result<()> {
+    if !exempt_path(req)
+        && let Some(token) = cookie(req.headers(), SESSION_COOKIE)
+    {
         let id_hash = hash_token(token);
-        if let Some(s) = session_cache::current_session(state, id_hash).await? {
+        if let Some(mut s) = session_cache::current_session(state, id_hash).await? {
+            s.flash = super::flash::read(req.headers(), &s.csrf, crate::store::now());
             req.extensions_mut().insert(s);
         }
     }
+    Ok(())
+}
+
+/// Refuses a state-changing request with a foreign `Origin` or without the right CSRF
+/// token; passes every other request on.
+async fn check_csrf(state: &AppState, req: Request) -> Result<Request> {
+    let path = req.uri().path().to_owned();
+    let exempt = exempt_path(&req);
     let unsafe_method = !matches!(
         *req.method(),
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE

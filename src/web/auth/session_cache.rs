@@ -94,6 +94,7 @@ pub(super) async fn current_session(state: &AppState, id_hash: String) -> Result
     Ok(Some(Session {
         user: s.user,
         csrf: s.csrf_token,
+        flash: None,
         id_hash,
     }))
 }

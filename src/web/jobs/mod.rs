@@ -1,7 +1,8 @@
 //! The job page `/jobs/{id}` and the scoring form `/jobs/{id}/score` (the id is the
 //! Recruiterflow job id): [`page`] shows a job, its pipeline, scores and the chart of
-//! its team score ([`chart`]); [`score`] is the form and its submission; [`queue`]
-//! links the jobs that need my score.
+//! its team score ([`chart`]); [`score`] is the form, its submission and "Can't judge
+//! this one"; [`queue`] links the jobs that need my score and answers `/queue` (the
+//! next job to score, or "All caught up").
 
 mod chart;
 mod page;
@@ -23,7 +24,10 @@ use crate::store::settings::SettingsVersion;
 use crate::store::submissions::Submission;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(page::router()).merge(score::router())
+    Router::new()
+        .merge(page::router())
+        .merge(score::router())
+        .merge(queue::router())
 }
 
 /// Parses the job id of a path: 400 when it is not a number.

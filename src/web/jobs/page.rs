@@ -12,11 +12,11 @@ use axum::routing::get;
 use super::chart::{Chart, chart};
 use super::queue::queue;
 use super::{JobView, ScoreRow, job_id, job_view, score_row};
-use crate::domain::{QueueLinks, latest_per_scorer, needs_score};
+use crate::domain::{QueueLinks, latest_per_scorer, needs_score, week_end, week_of};
 use crate::store::jobs::{self, Job};
 use crate::store::pipeline::{self, PipelineSnapshot};
 use crate::store::submissions::{self, Submission};
-use crate::store::{self, StoreError, ranks, recruiterflow_users, settings, users};
+use crate::store::{self, StoreError, ranks, recruiterflow_users, settings, skips, users};
 use crate::web::auth::CurrentUser;
 use crate::web::pages::{Chrome, date, render};
 use crate::web::{AppState, Result};
@@ -100,6 +100,9 @@ struct JobPage {
     can_score: bool,
     needs_me: bool,
     queue: QueueLinks,
+    /// The viewer's reason for setting the job aside this week, and the Monday it
+    /// comes back to their queue.
+    my_skip: Option<(String, String)>,
 }
 
 async fn job_page(
@@ -112,6 +115,7 @@ async fn job_page(
     let now = store::now();
     let cache = state.dashboard.clone();
     let recruiterflow_on = state.config.recruiterflow.api_key.is_some();
+    let viewer_scores = session.user.scores;
     let page = state
         .store
         .read(move |c| {
@@ -143,7 +147,16 @@ async fn job_page(
                 .map(|s| score_row(s, &names, &current))
                 .collect();
             let history = ranks::history_for_job(c, id)?;
-            let q = queue(&cache, c, &viewer, now)?;
+            let week = week_of(now);
+            let my_skip =
+                skips::find_skip(c, id, &viewer, week)?.map(|s| (s.reason, date(week_end(week))));
+            // Only a scorer has a queue: anyone else would be sent to forms they may
+            // not open.
+            let q = if viewer_scores {
+                queue(&cache, c, &viewer, now)?
+            } else {
+                Vec::new()
+            };
             Ok(JobPage {
                 chrome: Chrome::anonymous(),
                 job: job_view(&job, &rank, now),
@@ -159,6 +172,7 @@ async fn job_page(
                 can_score: false,
                 needs_me,
                 queue: QueueLinks::around(&q, id),
+                my_skip,
             })
         })
         .await?;

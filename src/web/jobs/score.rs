@@ -3,8 +3,16 @@
 //! Scoring without JavaScript: the form posts `action=draft` (save and come back),
 //! `action=review` (validate and show the confirmation step, `score_confirm.html`) or,
 //! from the confirmation step, `action=submit` (store the submission, then go straight
-//! to the next job that needs my score); `action=edit` goes back from the confirmation
-//! step to the form. A submission is never edited afterwards.
+//! to the next job that needs my score, or to "All caught up"); `action=edit` goes back
+//! from the confirmation step to the form; `action=skip` ("Can't judge this one", with
+//! a `reason`) sets the job aside for this week. A submission is never edited
+//! afterwards.
+//!
+//! Each form and confirmation page carries a one-time `form_key`: the first submission
+//! with a key is recorded with it, and a repeat (Back then submit again, a
+//! double-click) is answered as the first was (the same confirmation, the same next
+//! page) and stores nothing. After a submission or a skip the next page shows what
+//! happened ("Fleet Manager scored 3.50; team 3.60, B (was C).", see `web::flash`).
 
 use std::collections::HashMap;
 
@@ -15,20 +23,26 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::queue::{next_after_submit, queue};
 use super::{JobView, ScoreRow, job_fee, job_id, job_view, score_row};
+use crate::credentials::random_token;
 use crate::domain::{
-    DomainError, Factor, FactorScores, Level, QueueLinks, Suggestions, check_text, composite,
+    Composite, DomainError, Factor, FactorScores, JobRank as Standing, Level, QueueLinks,
+    RankChange, SKIP_REASONS, Suggestions, check_skip_reason, check_text, composite, week_end,
+    week_of,
 };
 use crate::store::drafts::{self, Draft};
+use crate::store::idempotency::{self, Purpose};
 use crate::store::jobs::{self, Job};
 use crate::store::ranks::{self, JobRank};
 use crate::store::settings::{self, SettingsVersion};
+use crate::store::skips::{self, Skip};
 use crate::store::submissions::{self, NewSubmission};
 use crate::store::{self, StoreError, commands, users};
 use crate::web::auth::{RequireScorer, Session};
+use crate::web::flash;
 use crate::web::pages::{Chrome, Form, Query, date, render, render_with};
 use crate::web::{AppState, FieldError, Result, WebError};
 
@@ -48,6 +62,8 @@ pub struct LevelView {
 pub struct FactorView {
     pub key: &'static str,
     pub label: &'static str,
+    /// Which end of the scale is 5 ("5 = easy to fill").
+    pub scale: &'static str,
     pub levels: Vec<LevelView>,
     pub error: Option<String>,
     pub note: String,
@@ -87,6 +103,7 @@ fn factor_views(
             FactorView {
                 key: f.key(),
                 label: f.label(),
+                scale: f.scale(),
                 levels: Level::ALL_DESC
                     .iter()
                     .map(|l| LevelView {
@@ -110,6 +127,33 @@ fn factor_views(
         .collect()
 }
 
+/// "Can't judge this one" on the form: the reasons offered, what was typed, and
+/// whether (and why) the job is already set aside this week.
+pub struct SkipView {
+    pub reasons: &'static [&'static str],
+    /// The offered reason picked, or the reason typed, when the form comes back.
+    pub chosen: String,
+    pub other: String,
+    pub error: Option<String>,
+    /// This week's skip of the job by the viewer, if any: its reason.
+    pub done: Option<String>,
+    /// The Monday the job comes back to the queue.
+    pub back_on: String,
+}
+
+impl SkipView {
+    fn new(done: Option<&Skip>, now: DateTime<Utc>) -> SkipView {
+        SkipView {
+            reasons: &SKIP_REASONS,
+            chosen: String::new(),
+            other: String::new(),
+            error: None,
+            done: done.map(|s| s.reason.clone()),
+            back_on: date(week_end(week_of(now))),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "score.html")]
 struct ScorePage {
@@ -122,6 +166,9 @@ struct ScorePage {
     notice: String,
     mine: Vec<ScoreRow>,
     queue: QueueLinks,
+    /// This form's one-time key.
+    form_key: String,
+    skip: SkipView,
 }
 
 #[derive(Template)]
@@ -134,6 +181,8 @@ struct ConfirmPage {
     composite: String,
     /// Carried from the form: where to go after submitting.
     next: Option<i64>,
+    /// Carried from the form: its one-time key.
+    form_key: String,
 }
 
 /// Everything the scoring handlers read, in one store call.
@@ -144,6 +193,8 @@ struct ScoringContext {
     draft: Option<Draft>,
     mine: Vec<ScoreRow>,
     queue: Vec<i64>,
+    /// The viewer's skip of this job this week, if any.
+    skip: Option<Skip>,
 }
 
 /// `with_queue` reads the viewer's queue too, which after any submission means
@@ -174,6 +225,7 @@ async fn scoring_context(
             Ok(ScoringContext {
                 rank: ranks::find_job_rank(c, id)?,
                 draft: drafts::find_draft(c, id, &viewer)?,
+                skip: skips::find_skip(c, id, &viewer, week_of(now))?,
                 queue: if with_queue {
                     queue(&cache, c, &viewer, now)?
                 } else {
@@ -240,6 +292,8 @@ async fn score_page(
         notice,
         mine: ctx.mine,
         queue: QueueLinks::around(&ctx.queue, id),
+        form_key: random_token(),
+        skip: SkipView::new(ctx.skip.as_ref(), now),
     })
 }
 
@@ -254,6 +308,11 @@ struct ScoreForm {
     action: Option<String>,
     /// The job the form's page named as next in my queue (a hint; checked on use).
     next: Option<String>,
+    /// The form's one-time key.
+    form_key: Option<String>,
+    /// "Can't judge this one": an offered reason, or one in the scorer's words.
+    reason: Option<String>,
+    reason_other: Option<String>,
 }
 
 /// What the form's button asks for.
@@ -267,6 +326,8 @@ enum Action {
     Edit,
     /// Store the submission.
     Submit,
+    /// Set the job aside for this week ("Can't judge this one").
+    Skip,
     /// Anything else: refused once the job is known to take scores.
     Other(String),
 }
@@ -278,6 +339,7 @@ impl Action {
             "review" => Action::Review,
             "edit" => Action::Edit,
             "submit" => Action::Submit,
+            "skip" => Action::Skip,
             other => Action::Other(other.to_string()),
         }
     }
@@ -293,17 +355,35 @@ struct Posted {
     errors: Vec<FieldError>,
     /// The next job the form named, when it reads as another job id.
     hint: Option<i64>,
+    /// The form's one-time key, when it carries one.
+    key: Option<String>,
+}
+
+/// The form's one-time key: absent (an older page, a script) or well formed; anything
+/// else is a 400 naming the field.
+fn read_key(raw: Option<&str>) -> Result<Option<String>> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(k) if idempotency::is_valid_key(k) => Ok(Some(k.to_string())),
+        Some(_) => Err(WebError::BadRequest(
+            "the form's one-time key (form_key) is not one this site made: reload the form and try again".into(),
+        )),
+    }
 }
 
 impl Posted {
-    /// Every level is required except for a draft and for going back to the form.
-    fn read(form: &ScoreForm, id: i64) -> Posted {
+    /// Every level is required except for a draft, for going back to the form and for
+    /// a skip (which stores no levels).
+    fn read(form: &ScoreForm, id: i64) -> Result<Posted> {
         let action = Action::parse(form.action.as_deref());
-        let required = !matches!(action, Action::Draft | Action::Edit);
+        let required = !matches!(action, Action::Draft | Action::Edit | Action::Skip);
         let (levels, mut errors) = read_levels(form, required);
         let comment = form.comment.as_deref().map(str::trim).unwrap_or("");
-        errors.extend(comment_error(comment));
-        Posted {
+        if action != Action::Skip {
+            errors.extend(comment_error(comment));
+        }
+        Ok(Posted {
+            key: read_key(form.form_key.as_deref())?,
             action,
             levels,
             comment: comment.to_string(),
@@ -314,7 +394,12 @@ impl Posted {
                 .as_deref()
                 .and_then(|n| n.trim().parse::<i64>().ok())
                 .filter(|n| *n > 0 && *n != id),
-        }
+        })
+    }
+
+    /// This form's key, or a new one for a page that is to carry one.
+    fn key_or_new(&self) -> String {
+        self.key.clone().unwrap_or_else(random_token)
     }
 
     fn comment(&self) -> Option<String> {
@@ -337,14 +422,14 @@ fn read_levels(form: &ScoreForm, required: bool) -> ([Option<u8>; 4], Vec<FieldE
         match raw[i].as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             None if required => errors.push(FieldError {
                 field: f.key().into(),
-                message: format!("{}: pick a level from 1 to 5", f.label()),
+                message: format!("{}: pick a level from 1 to 5.", f.label()),
             }),
             None => {}
             Some(v) => match Level::parse(f.key(), v) {
                 Ok(l) => levels[i] = Some(l.get()),
                 Err(e) => errors.push(FieldError {
                     field: f.key().into(),
-                    message: format!("{}: {e}", f.label()),
+                    message: format!("{}: {e}.", f.label()),
                 }),
             },
         }
@@ -355,10 +440,10 @@ fn read_levels(form: &ScoreForm, required: bool) -> ([Option<u8>; 4], Vec<FieldE
 /// The comment's refusal, if any: a control character, or too long.
 fn comment_error(comment: &str) -> Option<FieldError> {
     let message = if let Err(DomainError::Invalid { reason, .. }) = check_text("comment", comment) {
-        format!("Comment: {reason}")
+        format!("Comment: {reason}.")
     } else if comment.chars().count() > submissions::MAX_COMMENT_CHARS {
         format!(
-            "Comment: must be at most {} characters",
+            "Comment: must be at most {} characters.",
             submissions::MAX_COMMENT_CHARS
         )
     } else {
@@ -386,9 +471,10 @@ async fn score_post(
     Form(form): Form<ScoreForm>,
 ) -> Result<Response> {
     let id = job_id(&raw)?;
-    let posted = Posted::read(&form, id);
-    // Only the form page (errors, "Change") shows queue links.
-    let with_queue = !posted.errors.is_empty() || posted.action == Action::Edit;
+    let posted = Posted::read(&form, id)?;
+    // Only the form page (errors, "Change", a refused skip) shows queue links.
+    let with_queue =
+        !posted.errors.is_empty() || matches!(posted.action, Action::Edit | Action::Skip);
     let ctx = scoring_context(&state, &session, id, with_queue).await?;
     let now = store::now();
     let scoring = Scoring {
@@ -406,8 +492,9 @@ async fn score_post(
         Action::Draft => scoring.save_draft(&state, posted).await,
         Action::Review => scoring.confirm(posted),
         Action::Submit => scoring.submit(&state, posted).await,
+        Action::Skip => scoring.skip(&state, posted, &form).await,
         Action::Other(other) => Err(WebError::BadRequest(format!(
-            "action must be draft, review, edit or submit, got {other:?}"
+            "action must be draft, review, edit, submit or skip, got {other:?}"
         ))),
     }
 }
@@ -415,6 +502,12 @@ async fn score_post(
 impl Scoring<'_> {
     /// The form again with what was typed, and the errors by their fields.
     fn form_again(self, status: StatusCode, posted: Posted) -> Result<Response> {
+        let skip = SkipView::new(self.ctx.skip.as_ref(), self.now);
+        self.form_with(status, posted, skip)
+    }
+
+    /// The form again, with "Can't judge this one" as given.
+    fn form_with(self, status: StatusCode, posted: Posted, skip: SkipView) -> Result<Response> {
         let id = self.job.id;
         render_with(
             status,
@@ -422,6 +515,7 @@ impl Scoring<'_> {
                 chrome: Chrome::for_session(self.session, "dashboard"),
                 factors: factor_views(posted.levels, &self.suggestions, &posted.errors, &self.job),
                 job: self.job,
+                form_key: posted.key_or_new(),
                 comment: posted.comment,
                 comment_error: posted
                     .errors
@@ -432,6 +526,7 @@ impl Scoring<'_> {
                 notice: String::new(),
                 mine: Vec::new(),
                 queue: QueueLinks::around(&self.ctx.queue, id),
+                skip,
             },
         )
     }
@@ -473,17 +568,20 @@ impl Scoring<'_> {
             factors: factor_views(posted.levels, &self.suggestions, &[], &self.job),
             composite: composite(&scores, &self.ctx.current.settings.weights).to_string(),
             job: self.job,
+            form_key: posted.key_or_new(),
             comment: posted.comment,
             next: posted.hint,
         })
     }
 
-    /// Stores the submission, then goes to the next job that needs my score, or back
-    /// to the dashboard when none does.
+    /// Stores the submission, then goes to the next job that needs my score, or to "All
+    /// caught up" when none does, with a confirmation of the new team score and rank.
+    /// A key used before gets the first answer again and stores nothing.
     async fn submit(self, state: &AppState, posted: Posted) -> Result<Response> {
         let id = self.job.id;
         let scores = Self::scores(&posted)?;
         let overrides = self.suggestions.overrides(&scores);
+        let mine = composite(&scores, &self.ctx.current.settings.weights);
         let new = NewSubmission {
             job_id: id,
             scorer_id: self.session.user.id.clone(),
@@ -493,17 +591,200 @@ impl Scoring<'_> {
             comment: posted.comment(),
         };
         let now = self.now;
-        state
+        let viewer = self.session.user.id.clone();
+        let title = self.job.title.clone();
+        let cadence = self.ctx.current.settings.cadence_days;
+        let (key, hint) = (posted.key, posted.hint);
+        let answer = state
             .store
-            .write(move |tx| commands::submit_score(tx, &new, now).map(|_| ()))
+            .write(move |tx| {
+                if let Some(k) = &key
+                    && let Some(used) =
+                        idempotency::find_used_key(tx, &viewer, Purpose::ScoreForm, k)?
+                {
+                    return FormAnswer::from_json(&used.answer);
+                }
+                let out = commands::submit_score(tx, &new, now)?;
+                let (saved, rank) = &out.result;
+                let answer = FormAnswer {
+                    to: destination(next_after_submit(tx, &viewer, id, hint, cadence, now)?),
+                    flash: scored_flash(&title, mine, rank, out.rank_changes.first()),
+                };
+                if let Some(k) = &key {
+                    idempotency::record_used_key(
+                        tx,
+                        &viewer,
+                        Purpose::ScoreForm,
+                        k,
+                        None,
+                        &saved.id,
+                        &answer.to_json()?,
+                        now,
+                    )?;
+                }
+                Ok(answer)
+            })
             .await
             .map_err(|e| WebError::from(e).not_saved("your score was not saved"))?;
+        Ok(answer.redirect(self.session, state, now))
+    }
+
+    /// "Can't judge this one": sets the job aside for this week with the reason given,
+    /// then goes on as after a submission. A job already set aside this week is
+    /// answered as the first time (a double-click stores one skip).
+    async fn skip(self, state: &AppState, posted: Posted, form: &ScoreForm) -> Result<Response> {
+        let picked = form.reason.as_deref().map(str::trim).unwrap_or("");
+        let other = form.reason_other.as_deref().map(str::trim).unwrap_or("");
+        let given = if other.is_empty() { picked } else { other };
+        if let Err(e) = check_skip_reason(given) {
+            let mut view = SkipView::new(self.ctx.skip.as_ref(), self.now);
+            view.chosen = picked.to_string();
+            view.other = other.to_string();
+            view.error = Some(match e {
+                DomainError::Invalid { reason, .. } => format!("Reason: {reason}."),
+                other => other.to_string(),
+            });
+            return self.form_with(StatusCode::UNPROCESSABLE_ENTITY, posted, view);
+        }
+        let id = self.job.id;
+        let now = self.now;
         let viewer = self.session.user.id.clone();
+        let title = self.job.title.clone();
         let cadence = self.ctx.current.settings.cadence_days;
-        let to = match next_after_submit(state, viewer, id, posted.hint, cadence, now).await? {
-            Some(next) => format!("/jobs/{next}/score"),
-            None => format!("/?scored={id}"),
+        let hint = posted.hint;
+        let reason = given.to_string();
+        let answer = state
+            .store
+            .write(move |tx| {
+                let week = week_of(now);
+                let skip = match skips::find_skip(tx, id, &viewer, week)? {
+                    Some(earlier) => earlier,
+                    None => skips::insert_skip(tx, id, &viewer, &reason, now)?,
+                };
+                Ok(FormAnswer {
+                    to: destination(next_after_submit(tx, &viewer, id, hint, cadence, now)?),
+                    flash: format!(
+                        "{title} is set aside for this week ({}): it leaves your queue until Monday {}, and nothing was scored.",
+                        skip.reason,
+                        date(week_end(week)),
+                    ),
+                })
+            })
+            .await
+            .map_err(|e| WebError::from(e).not_saved("the job was not set aside"))?;
+        Ok(answer.redirect(self.session, state, now))
+    }
+}
+
+/// Where a scorer goes after a submission or a skip: the next job, or "All caught up".
+fn destination(next: Option<i64>) -> String {
+    match next {
+        Some(n) => format!("/jobs/{n}/score"),
+        None => "/queue".into(),
+    }
+}
+
+/// What a submission was answered, as recorded with the form's key.
+#[derive(Debug, Serialize, Deserialize)]
+struct FormAnswer {
+    /// Where it led.
+    to: String,
+    /// The confirmation the next page showed.
+    flash: String,
+}
+
+impl FormAnswer {
+    fn to_json(&self) -> store::Result<String> {
+        serde_json::to_string(self).map_err(|e| StoreError::Data(e.to_string()))
+    }
+
+    fn from_json(text: &str) -> store::Result<FormAnswer> {
+        serde_json::from_str(text)
+            .map_err(|e| StoreError::Data(format!("a recorded form answer: {e}")))
+    }
+
+    fn redirect(&self, session: &Session, state: &AppState, now: DateTime<Utc>) -> Response {
+        flash::redirect(
+            session,
+            &self.to,
+            &self.flash,
+            state.config.secure_cookies(),
+            now,
+        )
+    }
+}
+
+/// The confirmation of a submission: "Fleet Manager scored 3.50; team 3.60, B (was
+/// C).", or "still B" when the rank held, or "ranked B for the first time".
+pub fn scored_flash(
+    title: &str,
+    mine: Composite,
+    now: &Standing,
+    change: Option<&RankChange>,
+) -> String {
+    let (team, rank) = (now.team, now.rank);
+    let standing = match change.map(|c| c.old) {
+        Some(None) => format!("team {team}, ranked {rank} for the first time"),
+        Some(Some(old)) if old.rank != rank => format!("team {team}, {rank} (was {})", old.rank),
+        Some(Some(old)) => format!("team {team} (was {}), still {rank}", old.team),
+        None => format!("team {team}, still {rank}"),
+    };
+    format!("{title} scored {mine}; {standing}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Rank, TeamScore};
+
+    fn standing(sum: i64, count: i64, rank: Rank) -> crate::domain::Standing {
+        crate::domain::Standing {
+            rank,
+            team: TeamScore::from_parts(sum, count).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_confirmation_says_the_score_the_team_score_and_the_rank_movement() {
+        let now = Standing {
+            job_id: 7,
+            team: TeamScore::from_parts(72_000, 2).unwrap(),
+            rank: Rank::B,
+            previous: None,
+            settings_version: 1,
+            last_scored_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
         };
-        Ok(Redirect::to(&to).into_response())
+        let mine = Composite::from_ten_thousandths(35_000).unwrap();
+        let change = |old| RankChange {
+            job_id: 7,
+            old,
+            new: Some(now.standing()),
+        };
+        assert_eq!(
+            scored_flash(
+                "Fleet Manager",
+                mine,
+                &now,
+                Some(&change(Some(standing(30_000, 1, Rank::C))))
+            ),
+            "Fleet Manager scored 3.50; team 3.60, B (was C)."
+        );
+        assert_eq!(
+            scored_flash(
+                "Fleet Manager",
+                mine,
+                &now,
+                Some(&change(Some(standing(34_000, 1, Rank::B))))
+            ),
+            "Fleet Manager scored 3.50; team 3.60 (was 3.40), still B."
+        );
+        assert_eq!(
+            scored_flash("Fleet Manager", mine, &now, Some(&change(None))),
+            "Fleet Manager scored 3.50; team 3.60, ranked B for the first time."
+        );
+        assert_eq!(
+            scored_flash("Fleet Manager", mine, &now, None),
+            "Fleet Manager scored 3.50; team 3.60, still B."
+        );
     }
 }
