@@ -120,21 +120,26 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
         b.assert_no_sideways_scroll(&format!("dashboard at {label}"))
             .await;
 
-        // The menu folds away on the phone and is open on the desktop.
+        // The menu folds away on the phone and is shown on the desktop.
         let nav_shown = b
             .js("return document.querySelector(\"header.site nav a[href='/']\").checkVisibility()")
             .await;
         assert_eq!(nav_shown, json!(label == "desktop"), "the menu at {label}");
         if label == "phone" {
             b.screenshot("readonly-dashboard-phone").await;
-            click(&b, "details.menu > summary").await;
+            click(&b, "a.menu-open").await;
             b.wait_until(
                 "document.querySelector(\"header.site nav a[href='/']\").checkVisibility()",
                 "the menu opens",
             )
             .await;
             b.screenshot("readonly-menu-phone").await;
-            click(&b, "details.menu > summary").await;
+            click(&b, "a.menu-close").await;
+            b.wait_until(
+                "!document.querySelector(\"header.site nav a[href='/']\").checkVisibility()",
+                "the menu folds again",
+            )
+            .await;
         } else {
             b.screenshot("readonly-dashboard-desktop").await;
         }
