@@ -107,19 +107,13 @@
     });
   }
   document.addEventListener("htmx:historyRestore", syncFiltersFromUrl);
+  document.addEventListener("jobrank:syncFilters", syncFiltersFromUrl);
 
   document.addEventListener("click", function (e) {
     var t = e.target;
     if (t && t.closest && t.closest("[data-shortcuts]")) showShortcuts();
   });
 })();
-
-// "Download this view as CSV" follows the dashboard's current filters, which htmx keeps
-// in the address bar's query string. Without JavaScript the link exports every open job.
-document.addEventListener("click", function (e) {
-  var a = e.target && e.target.closest ? e.target.closest("a[data-export-view]") : null;
-  if (a) a.setAttribute("href", "/export/jobs.csv" + window.location.search);
-});
 
 // A refused "Refresh now" (409: a sync started less than a minute ago) answers with the
 // control and the time left; htmx leaves error answers unswapped unless told to.
@@ -204,3 +198,36 @@ if (document.querySelector("form[action='/login']")) {
     if (e.target && names.indexOf(e.target.id) >= 0) update();
   });
 })();
+// ---- Dashboard (issue 13) ----
+// Filter URLs carry only the filters in use: htmx leaves out the form's empty fields
+// and those at their default (data-default), as the server's redirect does for a
+// plain form.
+document.addEventListener("htmx:configRequest", function (e) {
+  var form = e.detail.elt;
+  if (!form || !form.matches || !form.matches("form.filters")) return;
+  var params = e.detail.parameters;
+  Array.prototype.forEach.call(form.elements, function (el) {
+    if (!el.name) return;
+    var v = (el.value || "").trim();
+    var unchecked = (el.type === "checkbox" || el.type === "radio") && !el.checked;
+    if (!unchecked && (v === "" || v === el.getAttribute("data-default"))) {
+      if (typeof params.delete === "function") params.delete(el.name);
+      else delete params[el.name];
+    }
+  });
+});
+
+// A count or pager link swapped the list and pushed its URL: set the filter form
+// from the URL so the form and the list agree.
+document.addEventListener("htmx:pushedIntoHistory", function () {
+  document.dispatchEvent(new CustomEvent("jobrank:syncFilters"));
+});
+
+// A page past the end answers 404 with the list and a link to the last page: show it.
+document.addEventListener("htmx:beforeSwap", function (e) {
+  var t = e.detail.target;
+  if (e.detail.xhr.status === 404 && t && t.id === "job-list") {
+    e.detail.shouldSwap = true;
+    e.detail.isError = false;
+  }
+});

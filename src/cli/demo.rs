@@ -137,6 +137,11 @@ const STAGES: [&str; 5] = [
     "Offer",
 ];
 
+/// How long candidates wait in each of [`STAGES`] relative to the longest waits: a
+/// demo pipeline stalls (at the default 14 days) only where a client is slow to give
+/// feedback on submitted candidates or interviews.
+const STAGE_WAIT_SCALE: [f64; 5] = [0.4, 0.5, 1.0, 0.85, 0.5];
+
 /// Whether the store holds no users and no jobs (the demo may fill it).
 pub async fn is_empty(store: &Store) -> Result<bool> {
     store
@@ -241,11 +246,17 @@ fn draw_agency(scorers: &[&users::User], origin: &str, now: DateTime<Utc>) -> Re
             .enumerate()
             .map(|(k, s)| {
                 let base = [14, 7, 4, 2, 1][k];
+                let candidates = rng.random_range(0..=base);
+                // A draw from 0.5 to 18, scaled by how long candidates usually wait in
+                // the stage: days in the early stages, up to a few weeks where the
+                // client gives feedback, so a minority of pipelines is stalled.
+                let draw = f64::from(rng.random_range(5..=180u32)) / 10.0;
+                let scale = STAGE_WAIT_SCALE[k];
                 StageCount {
                     stage: (*s).into(),
                     stage_order: k as i64,
-                    candidates: rng.random_range(0..=base),
-                    avg_days_in_stage: Some(f64::from(rng.random_range(5..=180u32)) / 10.0),
+                    candidates,
+                    avg_days_in_stage: Some((draw * scale * 10.0).round() / 10.0),
                 }
             })
             .collect();

@@ -52,6 +52,49 @@ pub struct RecruiterflowConfig {
     pub webhook_secret: Option<SecretString>,
     pub webhook_token: Option<SecretString>,
     pub base_url: Url,
+    /// Where a job's page is in the Recruiterflow app ("Open in Recruiterflow" links);
+    /// no link when unset.
+    pub job_url: Option<JobUrl>,
+}
+
+/// The address of a job's page in the Recruiterflow app, as a pattern with `{id}`
+/// where the job's id goes (`RECRUITERFLOW_JOB_URL`): an http(s) URL once the id is in,
+/// https unless on a loopback address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobUrl(String);
+
+impl JobUrl {
+    /// Checks a pattern; the error says what is wrong.
+    pub fn parse(pattern: &str) -> Result<JobUrl, String> {
+        let pattern = pattern.trim();
+        if !pattern.contains("{id}") {
+            return Err(format!(
+                "{pattern:?} has no {{id}}: copy a job's address from Recruiterflow and put {{id}} where the job's number is"
+            ));
+        }
+        let url = Url::parse(&pattern.replace("{id}", "4101"))
+            .map_err(|e| format!("{pattern:?} is not a URL once {{id}} is a job's number ({e})"))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if settings::is_loopback(&url) => {}
+            _ => {
+                return Err(format!(
+                    "{pattern:?} must start with https:// (http:// only for a loopback address such as 127.0.0.1)"
+                ));
+            }
+        }
+        Ok(JobUrl(pattern.to_string()))
+    }
+
+    /// The address of job `id`'s page.
+    pub fn for_job(&self, id: i64) -> String {
+        self.0.replace("{id}", &id.to_string())
+    }
+
+    /// The pattern as set.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +111,7 @@ impl std::fmt::Debug for RecruiterflowConfig {
             .field("webhook_secret", &self.webhook_secret)
             .field("webhook_token", &self.webhook_token)
             .field("base_url", &self.base_url.as_str())
+            .field("job_url", &self.job_url.as_ref().map(JobUrl::as_str))
             .finish()
     }
 }
@@ -216,6 +260,7 @@ impl Config {
                 webhook_secret: None,
                 webhook_token: None,
                 base_url: Url::parse("http://unset.invalid/").expect("constant URL"),
+                job_url: None,
             },
             sync_interval: Duration::ZERO,
             supabase_db_url: None,
@@ -374,6 +419,53 @@ mod tests {
             err.contains("JOBRANK_TRUSTED_PROXIES") && err.contains("\"caddy\""),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_recruiterflow_job_url_needs_its_id_and_https() {
+        let c = layers(&[(
+            "RECRUITERFLOW_JOB_URL",
+            "https://recruiterflow.example/jobs/{id}/overview",
+        )])
+        .build()
+        .unwrap();
+        let url = c.recruiterflow.job_url.expect("set");
+        assert_eq!(
+            url.for_job(4107),
+            "https://recruiterflow.example/jobs/4107/overview"
+        );
+        assert!(
+            Layers::default()
+                .build()
+                .unwrap()
+                .recruiterflow
+                .job_url
+                .is_none()
+        );
+        assert!(
+            layers(&[("RECRUITERFLOW_JOB_URL", "http://127.0.0.1:9/job?id={id}")])
+                .build()
+                .is_ok(),
+            "http on loopback"
+        );
+        for (bad, why) in [
+            ("https://recruiterflow.example/jobs/4107", "has no {id}"),
+            (
+                "http://recruiterflow.example/jobs/{id}",
+                "must start with https://",
+            ),
+            ("javascript:alert({id})", "must start with https://"),
+            ("recruiterflow/jobs/{id}", "is not a URL"),
+        ] {
+            let err = layers(&[("RECRUITERFLOW_JOB_URL", bad)])
+                .build()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("RECRUITERFLOW_JOB_URL") && err.contains(why),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use super::{Config, LogFormat};
+use super::{Config, JobUrl, LogFormat};
 
 /// One setting jobrank reads.
 pub struct Setting {
@@ -178,6 +178,27 @@ pub const SETTINGS: &[Setting] = &[
         show: |c| Some(c.recruiterflow.base_url.to_string()),
     },
     Setting {
+        env: "RECRUITERFLOW_JOB_URL",
+        key: "recruiterflow_job_url",
+        secret: false,
+        default: "",
+        description: "A job's page in the Recruiterflow app, with {id} where the job's number goes, for \"Open in Recruiterflow\" links (https; none when unset)",
+        parse: |c, v| {
+            c.recruiterflow.job_url = if v.trim().is_empty() {
+                None
+            } else {
+                Some(JobUrl::parse(v)?)
+            };
+            Ok(())
+        },
+        show: |c| {
+            c.recruiterflow
+                .job_url
+                .as_ref()
+                .map(|u| u.as_str().to_string())
+        },
+    },
+    Setting {
         env: "JOBRANK_SYNC_INTERVAL",
         key: "sync_interval",
         secret: false,
@@ -307,15 +328,9 @@ fn web_url(v: &str) -> Result<Url, String> {
 /// HTTP anyone on the path reads it. The error says what is wrong, in words for a
 /// configuration error naming the setting.
 pub fn https_unless_loopback(url: &Url) -> Result<(), String> {
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
     match url.scheme() {
         "https" => Ok(()),
-        "http" if loopback => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
         "http" => Err(format!(
             "{:?} must start with https:// (plain http:// is accepted only for a loopback address such as 127.0.0.1, since the secret would cross the network unencrypted)",
             url.as_str()
@@ -324,6 +339,16 @@ pub fn https_unless_loopback(url: &Url) -> Result<(), String> {
             "{:?} must start with https:// (not {other}://)",
             url.as_str()
         )),
+    }
+}
+
+/// Whether a URL's host is a loopback one (`localhost`, 127.0.0.0/8, `::1`).
+pub(super) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 

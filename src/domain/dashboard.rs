@@ -207,41 +207,73 @@ fn present_first<T>(a: Option<T>, b: Option<T>, cmp: impl FnOnce(T, T) -> Orderi
     }
 }
 
+/// How many jobs each quick filter above the dashboard list would show: each count
+/// honours every filter in use except its own (the A count ignores the rank filter but
+/// keeps the search, client, days, pipeline and "needs my score" filters), so a count
+/// is the number of jobs its link lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DashboardCounts {
+    pub a: usize,
+    pub b: usize,
+    pub c: usize,
+    /// Jobs nobody has scored yet.
+    pub unscored: usize,
+    /// Jobs that need the viewer's score.
+    pub needs_my_score: usize,
+    /// Jobs whose pipeline is stalled.
+    pub stalled: usize,
+}
+
+/// The filters a job fails, one bit each, so one pass both selects and counts.
+mod miss {
+    pub const SEARCH: u8 = 1;
+    pub const CLIENT: u8 = 1 << 1;
+    pub const RANK: u8 = 1 << 2;
+    pub const DAYS: u8 = 1 << 3;
+    pub const PIPELINE: u8 = 1 << 4;
+    pub const NEEDS: u8 = 1 << 5;
+}
+
 impl DashboardQuery {
     /// Keeps the jobs that pass every filter, in the chosen order.
     pub fn apply(&self, jobs: Vec<DashboardJob>) -> Vec<DashboardJob> {
         self.select(&jobs).into_iter().cloned().collect()
     }
 
-    /// Whether a job passes every filter; `words` are the search's, lower-cased.
-    fn keeps(&self, j: &DashboardJob, words: &[String]) -> bool {
+    /// The filters a job fails ([`miss`] bits; 0 when it passes every one); `words`
+    /// are the search's, lower-cased.
+    fn misses(&self, j: &DashboardJob, words: &[String]) -> u8 {
+        let mut out = 0;
         if !words.is_empty() {
             let hay = format!("{} {}", j.title, j.client).to_lowercase();
             if !words.iter().all(|w| hay.contains(w.as_str())) {
-                return false;
+                out |= miss::SEARCH;
             }
         }
         if let Some(c) = &self.client
             && !j.client.eq_ignore_ascii_case(c)
         {
-            return false;
+            out |= miss::CLIENT;
         }
         match self.rank {
             Some(RankFilter::Rank(r)) if j.rank.as_ref().map(|x| x.rank) != Some(r) => {
-                return false;
+                out |= miss::RANK;
             }
-            Some(RankFilter::Unscored) if j.rank.is_some() => return false,
+            Some(RankFilter::Unscored) if j.rank.is_some() => out |= miss::RANK,
             _ => {}
         }
         if self.min_days.is_some_and(|d| j.days_open < d)
             || self.max_days.is_some_and(|d| j.days_open > d)
         {
-            return false;
+            out |= miss::DAYS;
         }
         if self.pipeline.is_some_and(|p| j.pipeline_status() != p) {
-            return false;
+            out |= miss::PIPELINE;
         }
-        !self.needs_my_score || j.needs_my_score
+        if self.needs_my_score && !j.needs_my_score {
+            out |= miss::NEEDS;
+        }
+        out
     }
 
     /// The sort key's natural order of two jobs (before `reverse` and tie-breaks).
@@ -261,17 +293,61 @@ impl DashboardQuery {
         }
     }
 
-    /// The jobs that pass every filter, in the chosen order, without copying them.
-    /// Ties are broken by client, title and id, so the order is always the same.
-    pub fn select<'a>(&self, jobs: &'a [DashboardJob]) -> Vec<&'a DashboardJob> {
-        let words: Vec<String> = self
-            .search
+    /// The search's words, lower-cased.
+    fn words(&self) -> Vec<String> {
+        self.search
             .as_deref()
             .unwrap_or("")
             .split_whitespace()
             .map(str::to_lowercase)
+            .collect()
+    }
+
+    /// The jobs that pass every filter, in the chosen order, without copying them.
+    /// Ties are broken by client, title and id, so the order is always the same.
+    pub fn select<'a>(&self, jobs: &'a [DashboardJob]) -> Vec<&'a DashboardJob> {
+        let words = self.words();
+        let out = jobs
+            .iter()
+            .filter(|j| self.misses(j, &words) == 0)
             .collect();
-        let mut out: Vec<&DashboardJob> = jobs.iter().filter(|j| self.keeps(j, &words)).collect();
+        self.sorted(out)
+    }
+
+    /// [`DashboardQuery::select`] and the quick filters' [`DashboardCounts`], in one
+    /// pass over the jobs.
+    pub fn select_counted<'a>(
+        &self,
+        jobs: &'a [DashboardJob],
+    ) -> (Vec<&'a DashboardJob>, DashboardCounts) {
+        let words = self.words();
+        let mut counts = DashboardCounts::default();
+        let mut out = Vec::new();
+        for j in jobs {
+            let misses = self.misses(j, &words);
+            if misses & !miss::RANK == 0 {
+                match j.rank.as_ref().map(|r| r.rank) {
+                    Some(Rank::A) => counts.a += 1,
+                    Some(Rank::B) => counts.b += 1,
+                    Some(Rank::C) => counts.c += 1,
+                    None => counts.unscored += 1,
+                }
+            }
+            if misses & !miss::NEEDS == 0 && j.needs_my_score {
+                counts.needs_my_score += 1;
+            }
+            if misses & !miss::PIPELINE == 0 && j.pipeline_status() == PipelineStatus::Stalled {
+                counts.stalled += 1;
+            }
+            if misses == 0 {
+                out.push(j);
+            }
+        }
+        (self.sorted(out), counts)
+    }
+
+    /// The jobs in the chosen order.
+    fn sorted<'a>(&self, mut out: Vec<&'a DashboardJob>) -> Vec<&'a DashboardJob> {
         // `jobs` usually comes in the default order already, which the sort only
         // checks (a run of sorted input costs one comparison per job).
         out.sort_by(|&a, &b| {
@@ -416,6 +492,84 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(ids(&q.apply(sample())), [4, 2]);
+    }
+
+    #[test]
+    fn each_count_honours_every_filter_but_its_own() {
+        let mut jobs = sample();
+        let stalled = Arc::new(PipelineSnapshot {
+            job_id: 4,
+            taken_at: at(),
+            stages: vec![StageCount {
+                stage: "Interview".into(),
+                stage_order: 0,
+                candidates: 1,
+                avg_days_in_stage: Some(30.0),
+            }],
+        });
+        jobs[3].set_pipeline(Some(stalled), 14);
+        // No filter: every open job counts; jobs 2 and 4 need my score.
+        let (shown, counts) = DashboardQuery::default().select_counted(&jobs);
+        assert_eq!(shown.len(), 4);
+        let all = DashboardCounts {
+            a: 1,
+            b: 2,
+            c: 0,
+            unscored: 1,
+            needs_my_score: 2,
+            stalled: 1,
+        };
+        assert_eq!(counts, all);
+        // Filtering by rank B lists two jobs, and the rank counts stay those of every
+        // rank (clicking A lists the one A job); the other counts are within the B jobs.
+        let q = DashboardQuery {
+            rank: Some(RankFilter::Rank(Rank::B)),
+            ..Default::default()
+        };
+        let (shown, counts) = q.select_counted(&jobs);
+        assert_eq!(shown.iter().map(|j| j.id).collect::<Vec<_>>(), [4, 1]);
+        assert_eq!(
+            counts,
+            DashboardCounts {
+                needs_my_score: 1,
+                stalled: 1,
+                ..all
+            }
+        );
+        // A search narrows every count; each count equals what its link would list.
+        let q = DashboardQuery {
+            search: Some("alpha".into()),
+            needs_my_score: true,
+            ..Default::default()
+        };
+        let (shown, counts) = q.select_counted(&jobs);
+        assert_eq!(shown.len(), 2);
+        assert_eq!((counts.a, counts.b, counts.unscored), (0, 1, 1));
+        for rank in [Rank::A, Rank::B, Rank::C] {
+            let with_rank = DashboardQuery {
+                rank: Some(RankFilter::Rank(rank)),
+                ..q.clone()
+            };
+            let n = with_rank.select(&jobs).len();
+            let counted = match rank {
+                Rank::A => counts.a,
+                Rank::B => counts.b,
+                Rank::C => counts.c,
+            };
+            assert_eq!(n, counted, "{rank:?}");
+        }
+        let without_needs = DashboardQuery {
+            needs_my_score: false,
+            ..q.clone()
+        };
+        assert_eq!(counts.needs_my_score, 2);
+        assert_eq!(without_needs.select(&jobs).len(), 2);
+        let stalled_only = DashboardQuery {
+            pipeline: Some(PipelineStatus::Stalled),
+            ..q
+        };
+        assert_eq!(stalled_only.select(&jobs).len(), counts.stalled);
+        assert_eq!(counts.stalled, 1);
     }
 
     #[test]

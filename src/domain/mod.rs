@@ -20,7 +20,9 @@ mod settings;
 mod suggestion;
 mod text;
 
-pub use dashboard::{DashboardJob, DashboardQuery, Movement, RankFilter, SortKey, viewer_jobs};
+pub use dashboard::{
+    DashboardCounts, DashboardJob, DashboardQuery, Movement, RankFilter, SortKey, viewer_jobs,
+};
 pub use factors::{Factor, FactorScores, Level, Role};
 pub use money::{Money, currency_exponent};
 pub use participation::{

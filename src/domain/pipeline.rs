@@ -43,12 +43,18 @@ impl PipelineSnapshot {
         if self.total_candidates() <= 0 {
             return PipelineStatus::Empty;
         }
-        match self.bottleneck() {
-            Some(b) if b.avg_days_in_stage.unwrap_or(0.0) >= f64::from(stalled_after_days) => {
-                PipelineStatus::Stalled
-            }
-            _ => PipelineStatus::Moving,
+        match self.stalled_stage(stalled_after_days) {
+            Some(_) => PipelineStatus::Stalled,
+            None => PipelineStatus::Moving,
         }
+    }
+
+    /// The stage that makes the pipeline stalled under `stalled_after_days`: the
+    /// bottleneck, when its candidates have waited that long or longer on average.
+    /// Pages mark a stage only then, never a merely slowest one.
+    pub fn stalled_stage(&self, stalled_after_days: u32) -> Option<&StageCount> {
+        self.bottleneck()
+            .filter(|b| b.avg_days_in_stage.unwrap_or(0.0) >= f64::from(stalled_after_days))
     }
 }
 
@@ -125,6 +131,15 @@ mod tests {
         assert_eq!(p.status(20), PipelineStatus::Stalled);
         assert_eq!(p.status(21), PipelineStatus::Moving);
         assert_eq!(PipelineStatus::of(Some(&p), 30), PipelineStatus::Moving);
+        assert_eq!(
+            p.stalled_stage(20).map(|s| s.stage.as_str()),
+            Some("Interview")
+        );
+        assert_eq!(
+            p.stalled_stage(21),
+            None,
+            "the slowest stage, but not stalled"
+        );
     }
 
     #[test]

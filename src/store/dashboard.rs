@@ -43,6 +43,8 @@ pub struct SharedDashboard {
     clients: Vec<String>,
     freshness: Freshness,
     cadence_days: u32,
+    /// The `stalled_after_days` setting the pipelines' state was judged by.
+    stalled_after_days: u32,
     pipelines: Arc<Pipelines>,
     /// Each viewer's jobs, filled on first use.
     personal: Mutex<HashMap<String, Arc<Personal>>>,
@@ -126,6 +128,7 @@ fn read_shared(conn: &Connection, previous: Option<&SharedDashboard>) -> Result<
         clients,
         freshness,
         cadence_days,
+        stalled_after_days: current.stalled_after_days,
         pipelines,
         personal: Mutex::new(HashMap::new()),
     })
@@ -286,6 +289,11 @@ impl DashboardView {
 
     pub fn freshness(&self) -> &Freshness {
         &self.shared.freshness
+    }
+
+    /// The `stalled_after_days` setting the jobs' pipeline states follow.
+    pub fn stalled_after_days(&self) -> u32 {
+        self.shared.stalled_after_days
     }
 }
 
@@ -467,6 +475,8 @@ pub struct Freshness {
     /// Changes that could not be pushed and were set aside.
     pub outbox_dead: i64,
     pub last_push: Option<DateTime<Utc>>,
+    /// When the oldest change waiting to be pushed was made.
+    pub oldest_pending: Option<DateTime<Utc>>,
 }
 
 /// Reads the freshness figures.
@@ -477,5 +487,6 @@ pub fn freshness(conn: &Connection) -> Result<Freshness> {
         outbox_pending: outbox::pending_count(conn)?,
         outbox_dead: outbox::dead_count(conn)?,
         last_push: outbox::last_pushed_at(conn)?,
+        oldest_pending: outbox::oldest_pending_at(conn)?,
     })
 }

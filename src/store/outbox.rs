@@ -1,7 +1,7 @@
 //! The replication outbox: every change to a replicated row is recorded here, in the
 //! same transaction as the change, as a JSON snapshot of the whole row.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::{Result, Tx, now, ts};
 
@@ -174,6 +174,19 @@ pub fn dead_count(conn: &Connection) -> Result<i64> {
             r.get(0)
         })?,
     )
+}
+
+/// When the oldest change still waiting to be pushed was made (none waiting: `None`).
+pub fn oldest_pending_at(conn: &Connection) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let s: Option<String> = conn
+        .query_row(
+            "SELECT created_at FROM outbox WHERE pushed_at IS NULL AND dead = 0
+             ORDER BY seq LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    s.map(|s| super::parse_ts(&s)).transpose()
 }
 
 /// When the last change was pushed, if ever.

@@ -1,23 +1,29 @@
 //! The dashboard `/`: every open job ranked, with filters and sorts carried in the
 //! query string. A plain GET form works without JavaScript; with htmx the form
 //! swaps only the job list (`partials/job_list.html`, the same partial the full page
-//! includes) and pushes the URL, so links, reload and Back keep the view.
+//! includes, with the counts above the list and the pagers) and pushes the URL, so
+//! links, reload and Back keep the view.
+//!
+//! Filter URLs carry only the filters in use: a plain form's empty fields (and the
+//! default sort and order) are dropped by a redirect to the same view's short URL,
+//! and `app.js` leaves them out of htmx's requests in the first place.
 
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
-use super::pages::{Chrome, Query, ago, is_htmx, render};
+use super::pages::{Chrome, Query, ago, is_htmx, render_with};
 use super::{AppState, Result, WebError};
 use crate::config::Config;
 use crate::domain::{
-    DashboardJob, DashboardQuery, Money, Movement, PipelineStatus, Rank, RankFilter, SortKey,
+    DashboardCounts, DashboardJob, DashboardQuery, Money, Movement, PipelineStatus, Rank,
+    RankFilter, SortKey,
 };
 use crate::store::dashboard::Freshness;
 use crate::store::{self};
@@ -27,7 +33,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The dashboard's query string, as typed (empty fields from a plain form are fine).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct DashboardParams {
     pub q: Option<String>,
     pub client: Option<String>,
@@ -50,6 +56,17 @@ fn non_empty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// Whether a query parameter's value says nothing: empty, or the default a form
+/// always sends (the usual sort and order, the first page). The short URL drops it.
+fn says_nothing(name: &str, value: &str) -> bool {
+    let value = value.trim();
+    value.is_empty()
+        || matches!(
+            (name, value),
+            ("sort", "rank") | ("dir", "natural") | ("page", "1")
+        )
+}
+
 impl DashboardParams {
     /// The page asked for (1-based); a bad value is a 400 naming it.
     pub fn page(&self) -> Result<usize> {
@@ -61,8 +78,9 @@ impl DashboardParams {
         }
     }
 
-    /// This view's query string for `page`, keeping every filter that is set.
-    pub fn href(&self, page: usize) -> String {
+    /// This view's query string (without `?`) for `page`, with only the parameters
+    /// that say something (see [`says_nothing`]); empty for the plain dashboard.
+    pub fn query_string(&self, page: usize) -> String {
         let mut qs = url::form_urlencoded::Serializer::new(String::new());
         for (name, value) in [
             ("q", &self.q),
@@ -75,14 +93,26 @@ impl DashboardParams {
             ("sort", &self.sort),
             ("dir", &self.dir),
         ] {
-            if let Some(v) = non_empty(value) {
+            if let Some(v) = non_empty(value).filter(|v| !says_nothing(name, v)) {
                 qs.append_pair(name, v);
             }
         }
         if page > 1 {
             qs.append_pair("page", &page.to_string());
         }
-        format!("/?{}", qs.finish())
+        qs.finish()
+    }
+
+    /// This view's address for `page`, keeping every filter that is set.
+    pub fn href(&self, page: usize) -> String {
+        with_query("/", &self.query_string(page))
+    }
+
+    /// The same view with `change` made to the filters, from its first page.
+    fn href_with(&self, change: impl FnOnce(&mut DashboardParams)) -> String {
+        let mut p = self.clone();
+        change(&mut p);
+        p.href(1)
     }
 
     /// The filters these parameters ask for; a bad value is a 400 naming it.
@@ -145,14 +175,41 @@ impl DashboardParams {
             reverse,
         })
     }
+
+    /// Where "← Dashboard" leads from a job opened from this view: the view itself
+    /// when these parameters make a valid one, else the plain dashboard.
+    pub fn back_href(&self) -> String {
+        match (self.to_query(), self.page()) {
+            (Ok(_), Ok(page)) => self.href(page),
+            _ => "/".into(),
+        }
+    }
 }
 
-/// One stage in a job's compact pipeline bar.
+/// `path` with a query string, when there is one.
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// Whether a raw query string holds a parameter that says nothing (an empty field of
+/// a plain form, the default sort): the page then redirects to the short URL.
+fn has_noise(raw: &str) -> bool {
+    url::form_urlencoded::parse(raw.as_bytes()).any(|(name, value)| says_nothing(&name, &value))
+}
+
+/// One stage in a job's pipeline: its name and candidates in words, and its segment
+/// of the bar.
 pub struct StageBar {
     pub name: String,
     pub candidates: i64,
-    /// CSS classes: relative width `w1`..`w10`, and `bottleneck`.
+    /// CSS classes: relative width `w1`..`w10`, and `stalled` for the stage that makes
+    /// the pipeline stalled.
     pub class: String,
+    pub stalled: bool,
 }
 
 /// One job row of the list.
@@ -164,15 +221,19 @@ pub struct JobRow {
     /// "A", "B", "C", or "" while unscored.
     pub rank: &'static str,
     pub score: String,
+    /// How many scorers' latest scores the team score rests on (0 while unscored).
+    pub scorers: u32,
     pub movement_class: &'static str,
     pub movement_text: String,
     pub candidates: i64,
     pub stages: Vec<StageBar>,
-    pub bottleneck: String,
-    pub stalled: bool,
+    /// Why the pipeline is stalled, in words; empty when it is not.
+    pub stalled_text: String,
     pub needs_me: bool,
     pub last_scored: String,
     pub fee: String,
+    /// The job's page in Recruiterflow, when `RECRUITERFLOW_JOB_URL` is set.
+    pub recruiterflow_url: Option<String>,
 }
 
 /// A fee as pages show it ([`Money`]'s format: "GBP 45,000", "JPY 1,250,000",
@@ -181,7 +242,21 @@ pub fn fee_text(fee: Option<&Money>) -> String {
     fee.map_or_else(|| "no fee set".into(), Money::to_string)
 }
 
-fn row(j: &DashboardJob, now: DateTime<Utc>, viewer_scores: bool) -> JobRow {
+/// Why a pipeline is stalled, in words: "Stalled: Interview averages 16 days (stalled
+/// from 14)".
+pub fn stalled_text(stage: &str, avg_days: f64, stalled_after_days: u32) -> String {
+    format!("Stalled: {stage} averages {avg_days:.0} days (stalled from {stalled_after_days})")
+}
+
+/// What a row needs besides its job.
+struct RowContext<'a> {
+    now: DateTime<Utc>,
+    viewer_scores: bool,
+    stalled_after_days: u32,
+    config: &'a Config,
+}
+
+fn row(j: &DashboardJob, cx: &RowContext) -> JobRow {
     let (movement_class, movement_text) = match j.movement() {
         None => ("", String::new()),
         Some(Movement::New) => ("new", "new".into()),
@@ -193,31 +268,31 @@ fn row(j: &DashboardJob, now: DateTime<Utc>, viewer_scores: bool) -> JobRow {
         ),
         Some(Movement::Same(_)) => ("same", "no change".into()),
     };
-    let (stages, bottleneck) = match &j.pipeline {
+    let (stages, stalled_text) = match &j.pipeline {
         Some(p) => {
             let total = p.total_candidates().max(1);
-            let neck = p.bottleneck().map(|b| b.stage.clone());
+            let stalled = p.stalled_stage(cx.stalled_after_days);
             let stages = p
                 .stages
                 .iter()
                 .filter(|s| s.candidates > 0)
                 .map(|s| {
                     let w = ((s.candidates * 10 + total - 1) / total).clamp(1, 10);
-                    let is_neck = neck.as_deref() == Some(s.stage.as_str());
+                    let is_stalled = stalled.is_some_and(|b| b.stage == s.stage);
                     StageBar {
                         name: s.stage.clone(),
                         candidates: s.candidates,
-                        class: format!("w{w}{}", if is_neck { " bottleneck" } else { "" }),
+                        class: format!("w{w}{}", if is_stalled { " stalled" } else { "" }),
+                        stalled: is_stalled,
                     }
                 })
                 .collect();
-            let text = p
-                .bottleneck()
+            let text = stalled
                 .map(|b| {
-                    format!(
-                        "{}: {:.0} days avg",
-                        b.stage,
-                        b.avg_days_in_stage.unwrap_or(0.0)
+                    stalled_text(
+                        &b.stage,
+                        b.avg_days_in_stage.unwrap_or(0.0),
+                        cx.stalled_after_days,
                     )
                 })
                 .unwrap_or_default();
@@ -236,35 +311,218 @@ fn row(j: &DashboardJob, now: DateTime<Utc>, viewer_scores: bool) -> JobRow {
             .as_ref()
             .map(|r| r.team.to_string())
             .unwrap_or_else(|| "–".into()),
+        scorers: j.rank.as_ref().map_or(0, |r| r.team.count()),
         movement_class,
         movement_text,
         candidates: j.total_candidates(),
         stages,
-        bottleneck,
-        stalled: j.pipeline_status() == PipelineStatus::Stalled,
-        needs_me: viewer_scores && j.needs_my_score,
+        stalled_text,
+        needs_me: cx.viewer_scores && j.needs_my_score,
         last_scored: j
             .rank
             .as_ref()
-            .map(|r| ago(r.last_scored_at, now))
+            .map(|r| ago(r.last_scored_at, cx.now))
             .unwrap_or_else(|| "never".into()),
         fee: fee_text(j.fee.as_ref()),
+        recruiterflow_url: cx
+            .config
+            .recruiterflow
+            .job_url
+            .as_ref()
+            .map(|u| u.for_job(j.id)),
     }
+}
+
+/// A quick filter above the list: a count that is a link to the jobs it counts.
+pub struct CountLink {
+    /// What it counts, in words ("A", "Needs my score").
+    pub label: &'static str,
+    pub count: usize,
+    /// The view with this filter on (or off again, when it is the one in use).
+    pub href: String,
+    /// The filter is in use: the link turns it off.
+    pub on: bool,
+    /// A class for its look (`rank-A`, `needs`, `stalled`).
+    pub class: &'static str,
+    /// What following the link does, for screen readers and the tooltip.
+    pub title: String,
+}
+
+/// The counts above the list, each honouring every filter in use but its own (see
+/// [`DashboardCounts`]).
+fn count_links(
+    params: &DashboardParams,
+    query: &DashboardQuery,
+    counts: &DashboardCounts,
+    viewer_scores: bool,
+    stalled_after_days: u32,
+) -> Vec<CountLink> {
+    let mut links = Vec::new();
+    for (rank, label, count, class) in [
+        (Some(Rank::A), "A", counts.a, "rank-A"),
+        (Some(Rank::B), "B", counts.b, "rank-B"),
+        (Some(Rank::C), "C", counts.c, "rank-C"),
+        (None, "Not scored", counts.unscored, "rank-none"),
+    ] {
+        let filter = rank.map_or(RankFilter::Unscored, RankFilter::Rank);
+        let on = query.rank == Some(filter);
+        if rank.is_none() && count == 0 && !on {
+            continue;
+        }
+        let value = rank.map_or("unscored", Rank::as_str);
+        links.push(CountLink {
+            label,
+            count,
+            href: params.href_with(|p| p.rank = (!on).then(|| value.to_string())),
+            on,
+            class,
+            title: match (on, rank) {
+                (true, _) => "Show every rank again".into(),
+                (false, Some(r)) => format!("Show only the {} jobs", r.as_str()),
+                (false, None) => "Show only the jobs nobody has scored yet".into(),
+            },
+        });
+    }
+    if viewer_scores {
+        let on = query.needs_my_score;
+        links.push(CountLink {
+            label: "Needs my score",
+            count: counts.needs_my_score,
+            href: params.href_with(|p| p.needs = (!on).then(|| "1".to_string())),
+            on,
+            class: "needs",
+            title: if on {
+                "Show the jobs I scored recently too".into()
+            } else {
+                "Show only the jobs that need my score".into()
+            },
+        });
+    }
+    let on = query.pipeline == Some(PipelineStatus::Stalled);
+    links.push(CountLink {
+        label: "Stalled",
+        count: counts.stalled,
+        href: params.href_with(|p| p.pipeline = (!on).then(|| "stalled".to_string())),
+        on,
+        class: "stalled",
+        title: if on {
+            "Show every pipeline again".into()
+        } else {
+            format!(
+                "Show only the stalled pipelines: the candidates of the slowest stage have waited {stalled_after_days} days or more on average"
+            )
+        },
+    });
+    links
 }
 
 /// The job list: what htmx swaps.
 pub struct JobList {
     pub rows: Vec<JobRow>,
+    pub counts: Vec<CountLink>,
+    /// The `stalled_after_days` setting, to explain "stalled".
+    pub stalled_after_days: u32,
     pub total_open: usize,
     /// Jobs that pass the filters (on every page).
     pub matching: usize,
     /// Position of the first row shown (1-based; 0 when none).
     pub first: usize,
-    pub needs_me: usize,
     pub page: usize,
     pub pages: usize,
     pub prev_href: Option<String>,
     pub next_href: Option<String>,
+    /// Asked for a page past the end: (that page, the last page's address).
+    pub beyond: Option<(usize, String)>,
+    /// This view's query string (without the page), for the CSV link.
+    pub query: String,
+    /// This view's query string with its page, carried by the job links so the job
+    /// page's "← Dashboard" returns to it.
+    pub job_query: String,
+}
+
+/// One thing wrong with the integrations, shown above the list.
+pub struct Problem {
+    pub id: &'static str,
+    /// "amber" or "red".
+    pub class: &'static str,
+    pub text: String,
+}
+
+/// How long the last good Recruiterflow sync may be old before the data counts as
+/// out of date for everyone (not only for the CEO).
+pub const STALE_FOR_EVERYONE: chrono::Duration = chrono::Duration::days(1);
+
+/// A Supabase backlog counts as stuck when a change has waited this long to be pushed
+/// (pushes run every few seconds, with backoff up to 5 minutes while PostgreSQL is
+/// down).
+pub const BACKLOG_STUCK_AFTER: chrono::Duration = chrono::Duration::minutes(10);
+
+/// What is wrong with the integrations, for this viewer; nothing when all is well.
+/// The CEO sees every problem: a failed or late Recruiterflow sync, changes waiting
+/// for Supabase for more than [`BACKLOG_STUCK_AFTER`], changes Supabase refused. Everyone sees what affects everyone: jobs that
+/// may be out of date, because the last good Recruiterflow sync is more than a day
+/// old (or there has been none and the latest failed).
+pub fn integration_problems(
+    f: &Freshness,
+    config: &Config,
+    now: DateTime<Utc>,
+    is_ceo: bool,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if config.recruiterflow.api_key.is_some() {
+        let last_ok = f
+            .recruiterflow_ok
+            .as_ref()
+            .map(|ok| ok.finished_at.unwrap_or(ok.started_at));
+        let failing = f
+            .recruiterflow_latest
+            .as_ref()
+            .is_some_and(|l| l.status == "failed");
+        let stale = match last_ok {
+            Some(at) => now - at > STALE_FOR_EVERYONE,
+            None => failing,
+        };
+        if stale {
+            problems.push(Problem {
+                id: "problem-stale",
+                class: "red",
+                text: match last_ok {
+                    Some(at) => format!(
+                        "Jobs may be out of date: the last good Recruiterflow sync was {}.",
+                        ago(at, now)
+                    ),
+                    None => {
+                        "Jobs may be out of date: Recruiterflow has not synced successfully yet."
+                            .into()
+                    }
+                },
+            });
+        }
+        if is_ceo {
+            let fresh = freshness_view(f, config, now);
+            if matches!(fresh.sync_class, "amber" | "red") {
+                problems.push(Problem {
+                    id: "problem-sync",
+                    class: fresh.sync_class,
+                    text: fresh.sync_text,
+                });
+            }
+        }
+    }
+    if is_ceo && config.supabase_db_url.is_some() {
+        let stuck = f
+            .oldest_pending
+            .is_some_and(|t| now - t > BACKLOG_STUCK_AFTER);
+        if f.outbox_dead > 0 || stuck {
+            let fresh = freshness_view(f, config, now);
+            problems.push(Problem {
+                id: "problem-replication",
+                class: if f.outbox_dead > 0 { "red" } else { "amber" },
+                text: fresh.replication_text,
+            });
+        }
+    }
+    problems
 }
 
 /// The header strip's two indicators.
@@ -353,13 +611,22 @@ pub struct FilterForm {
     pub more_open: bool,
 }
 
+/// "Score my queue (N)": the whole queue's length and its first job.
+pub struct QueueButton {
+    pub count: usize,
+    pub first: i64,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     chrome: Chrome,
+    problems: Vec<Problem>,
     fresh: FreshnessView,
+    is_ceo: bool,
     sync: super::sync::SyncView,
     form: FilterForm,
+    queue: Option<QueueButton>,
     list: JobList,
 }
 
@@ -373,10 +640,16 @@ async fn dashboard_page(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     Query(params): Query<DashboardParams>,
 ) -> Result<Response> {
     let query = params.to_query()?;
     let page = params.page()?;
+    let htmx = is_htmx(&headers);
+    if !htmx && raw.as_deref().is_some_and(has_noise) {
+        // A plain form sends every field: show the same view under its short URL.
+        return Ok(Redirect::to(&params.href(page)).into_response());
+    }
     let now = store::now();
     let viewer = session.user.id.clone();
     let cache = state.dashboard.clone();
@@ -392,38 +665,63 @@ async fn dashboard_page(
     };
     let jobs = view.jobs();
     let scores = session.user.scores;
-    let total_open = jobs.len();
-    let needs_me = if scores {
-        jobs.iter().filter(|j| j.needs_my_score).count()
-    } else {
-        0
-    };
-    let shown = query.select(jobs);
+    let stalled_after_days = view.stalled_after_days();
+    let (shown, counts) = query.select_counted(jobs);
     let matching = shown.len();
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
-    // A page past the end (the list shrank since the link was made) shows the last one.
-    let page = page.min(pages);
-    let skip = (page - 1) * PAGE_SIZE;
+    // A page past the end (the list shrank since the link was made) lists nothing
+    // and says so, with a link to the last page.
+    let beyond = (page > pages).then(|| (page, params.href(pages)));
+    let skip = (page.min(pages + 1) - 1) * PAGE_SIZE;
+    let cx = RowContext {
+        now,
+        viewer_scores: scores,
+        stalled_after_days,
+        config: &state.config,
+    };
     let list = JobList {
         rows: shown
             .iter()
             .skip(skip)
             .take(PAGE_SIZE)
-            .map(|j| row(j, now, scores))
+            .map(|j| row(j, &cx))
             .collect(),
-        total_open,
+        counts: count_links(&params, &query, &counts, scores, stalled_after_days),
+        stalled_after_days,
+        total_open: jobs.len(),
         matching,
-        first: if matching == 0 { 0 } else { skip + 1 },
-        needs_me,
+        first: if matching == 0 || beyond.is_some() {
+            0
+        } else {
+            skip + 1
+        },
         page,
         pages,
-        prev_href: (page > 1).then(|| params.href(page - 1)),
+        prev_href: (page > 1 && page <= pages).then(|| params.href(page - 1)),
         next_href: (page < pages).then(|| params.href(page + 1)),
+        beyond,
+        query: params.query_string(1),
+        job_query: params.query_string(page.min(pages)),
     };
-    if is_htmx(&headers) {
-        return render(&JobListFragment { list });
+    let status = if list.beyond.is_some() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    if htmx {
+        return render_with(status, &JobListFragment { list });
     }
-    let fresh = freshness_view(view.freshness(), &state.config, now);
+    let is_ceo = session.user.role.administers();
+    let freshness = view.freshness();
+    let queue = if scores {
+        let mut due = jobs.iter().filter(|j| j.needs_my_score);
+        due.next().map(|first| QueueButton {
+            count: 1 + due.count(),
+            first: first.id,
+        })
+    } else {
+        None
+    };
     let form = FilterForm {
         q: params.q.clone().unwrap_or_default(),
         client: params.client.clone().unwrap_or_default(),
@@ -441,13 +739,19 @@ async fn dashboard_page(
             || query.pipeline.is_some()
             || query.reverse,
     };
-    render(&DashboardPage {
-        chrome: Chrome::for_session(&session, "dashboard"),
-        fresh,
-        sync: super::sync::SyncView::from_syncer(state.syncer.as_ref(), &session),
-        form,
-        list,
-    })
+    render_with(
+        status,
+        &DashboardPage {
+            chrome: Chrome::for_session(&session, "dashboard"),
+            problems: integration_problems(freshness, &state.config, now, is_ceo),
+            fresh: freshness_view(freshness, &state.config, now),
+            is_ceo,
+            sync: super::sync::SyncView::from_syncer(state.syncer.as_ref(), &session),
+            form,
+            queue,
+            list,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -487,5 +791,155 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.to_query().unwrap_err().to_string().contains("max_days"));
+    }
+
+    #[test]
+    fn short_urls_keep_only_the_filters_that_say_something() {
+        let raw = "q=&client=&rank=A&min_days=&max_days=&pipeline=&sort=rank&dir=natural&page=1";
+        assert!(has_noise(raw));
+        assert!(!has_noise("rank=A&sort=days"));
+        assert!(!has_noise(""));
+        let p: DashboardParams = serde_urlencoded_like(raw);
+        assert_eq!(p.href(1), "/?rank=A");
+        assert_eq!(p.href(3), "/?rank=A&page=3");
+        assert_eq!(DashboardParams::default().href(1), "/");
+        let p: DashboardParams = serde_urlencoded_like("q=data+eng&sort=days&dir=reverse");
+        assert_eq!(p.query_string(1), "q=data+eng&sort=days&dir=reverse");
+        // Back from a job: the view it came from, or the plain dashboard when the
+        // parameters make no valid view.
+        let p: DashboardParams = serde_urlencoded_like("rank=B&page=2");
+        assert_eq!(p.back_href(), "/?rank=B&page=2");
+        let p: DashboardParams = serde_urlencoded_like("rank=Z");
+        assert_eq!(p.back_href(), "/");
+    }
+
+    fn serde_urlencoded_like(raw: &str) -> DashboardParams {
+        let mut p = DashboardParams::default();
+        for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
+            let v = Some(v.into_owned());
+            match &*k {
+                "q" => p.q = v,
+                "client" => p.client = v,
+                "rank" => p.rank = v,
+                "min_days" => p.min_days = v,
+                "max_days" => p.max_days = v,
+                "pipeline" => p.pipeline = v,
+                "needs" => p.needs = v,
+                "sort" => p.sort = v,
+                "dir" => p.dir = v,
+                "page" => p.page = v,
+                _ => {}
+            }
+        }
+        p
+    }
+
+    #[test]
+    fn count_links_toggle_their_own_filter_and_keep_the_others() {
+        let p = serde_urlencoded_like("q=eng&rank=B&page=2");
+        let q = p.to_query().unwrap();
+        let counts = DashboardCounts {
+            a: 2,
+            b: 3,
+            c: 0,
+            unscored: 0,
+            needs_my_score: 1,
+            stalled: 4,
+        };
+        let links = count_links(&p, &q, &counts, true, 14);
+        let by = |label: &str| links.iter().find(|l| l.label == label).unwrap();
+        assert_eq!(by("A").href, "/?q=eng&rank=A");
+        assert!(by("B").on);
+        assert_eq!(by("B").href, "/?q=eng", "the filter in use turns off");
+        assert_eq!(by("C").count, 0);
+        assert!(
+            links.iter().all(|l| l.label != "Not scored"),
+            "no unscored jobs, no link"
+        );
+        assert_eq!(by("Needs my score").href, "/?q=eng&rank=B&needs=1");
+        assert_eq!(by("Stalled").href, "/?q=eng&rank=B&pipeline=stalled");
+        assert!(by("Stalled").title.contains("14 days or more"));
+        let read_only = count_links(&p, &q, &counts, false, 14);
+        assert!(read_only.iter().all(|l| l.label != "Needs my score"));
+    }
+
+    #[test]
+    fn integration_problems_show_to_the_ceo_and_stale_data_to_everyone() {
+        use crate::store::sync_runs::SyncRun;
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let run = |status: &str, hours_ago: i64| SyncRun {
+            id: 1,
+            kind: "recruiterflow".into(),
+            started_at: now - chrono::Duration::hours(hours_ago),
+            finished_at: Some(now - chrono::Duration::hours(hours_ago)),
+            status: status.into(),
+            jobs_seen: 0,
+            jobs_changed: 0,
+            jobs_closed: 0,
+            errors: 0,
+            message: None,
+            report: None,
+        };
+        let mut config = Config::for_data_dir("/tmp/unused");
+        let ids = |f: &Freshness, ceo: bool, c: &Config| {
+            integration_problems(f, c, now, ceo)
+                .iter()
+                .map(|p| p.id)
+                .collect::<Vec<_>>()
+        };
+        let fresh = Freshness {
+            recruiterflow_latest: Some(run("ok", 0)),
+            recruiterflow_ok: Some(run("ok", 0)),
+            outbox_pending: 3,
+            outbox_dead: 0,
+            last_push: Some(now),
+            oldest_pending: Some(now - chrono::Duration::minutes(9)),
+        };
+        // Nothing configured: nothing to say.
+        assert!(ids(&fresh, true, &config).is_empty());
+        config.recruiterflow.api_key = Some("key".to_string().into());
+        config.supabase_db_url = Some("postgresql://u@h/db".to_string().into());
+        assert!(ids(&fresh, true, &config).is_empty(), "all is well");
+        // A failed sync an hour after a good one: the CEO is told, the others not.
+        let failed = Freshness {
+            recruiterflow_latest: Some(run("failed", 0)),
+            recruiterflow_ok: Some(run("ok", 1)),
+            ..fresh.clone()
+        };
+        assert_eq!(ids(&failed, true, &config), ["problem-sync"]);
+        assert!(ids(&failed, false, &config).is_empty());
+        // Failing for more than a day: the data is stale for everyone.
+        let stale = Freshness {
+            recruiterflow_ok: Some(run("ok", 25)),
+            ..failed.clone()
+        };
+        assert_eq!(ids(&stale, false, &config), ["problem-stale"]);
+        assert_eq!(
+            ids(&stale, true, &config),
+            ["problem-stale", "problem-sync"]
+        );
+        let never = Freshness {
+            recruiterflow_ok: None,
+            ..failed.clone()
+        };
+        assert_eq!(ids(&never, false, &config), ["problem-stale"]);
+        // Supabase: a stuck backlog or refused changes, for the CEO only.
+        let stuck = Freshness {
+            oldest_pending: Some(now - chrono::Duration::minutes(11)),
+            ..fresh.clone()
+        };
+        assert_eq!(ids(&stuck, true, &config), ["problem-replication"]);
+        assert!(ids(&stuck, false, &config).is_empty());
+        let refused = Freshness {
+            outbox_dead: 1,
+            ..fresh
+        };
+        let problems = integration_problems(&refused, &config, now, true);
+        assert_eq!(problems[0].class, "red");
+        assert!(
+            problems[0].text.contains("1 refused"),
+            "{}",
+            problems[0].text
+        );
     }
 }

@@ -25,6 +25,7 @@ mod web_admin;
 mod web_auth;
 mod web_dashboard;
 mod web_export;
+mod web_job_page;
 mod web_money;
 mod web_refresh;
 mod web_review;

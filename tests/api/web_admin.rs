@@ -455,6 +455,13 @@ async fn the_settings_form_keeps_the_settings_it_does_not_show() {
         .await
         .unwrap();
     let ceo = sign_in(&app, "ceo@agency.example").await;
+    // The stalled rule is on the form, showing the value in force; a post without it
+    // (a form drawn before it was added) keeps it.
+    let html = ceo.get("/admin").await.text().await.unwrap();
+    assert!(
+        html.contains("name=\"stalled_after_days\" value=\"21\""),
+        "{html}"
+    );
     let res = ceo
         .post("/admin/settings", &settings_with(&[("cadence_days", "10")]))
         .await;

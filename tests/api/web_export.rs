@@ -87,8 +87,20 @@ async fn jobs_csv_follows_the_dashboard_query_and_defuses_formulas() {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1][0], "2");
 
+    // The page's link exports the view it shows, with or without JavaScript; so does
+    // the list htmx swaps in.
     let dashboard = b.get("/?rank=A").await.text().await.unwrap();
-    assert!(dashboard.contains("href=\"/export/jobs.csv\" data-export-view"));
+    assert!(
+        dashboard.contains("id=\"export-view\" href=\"/export/jobs.csv?rank=A\""),
+        "{dashboard}"
+    );
+    let fragment = b.htmx_get("/?rank=unscored").await.text().await.unwrap();
+    assert!(
+        fragment.contains("id=\"export-view\" href=\"/export/jobs.csv?rank=unscored\""),
+        "{fragment}"
+    );
+    let plain = b.get("/").await.text().await.unwrap();
+    assert!(plain.contains("id=\"export-view\" href=\"/export/jobs.csv\""));
 
     let res = b.get("/export/jobs.csv?rank=Q").await;
     assert_eq!(res.status(), 400);

@@ -12,6 +12,8 @@ mod scorer;
 
 mod ceo;
 
+mod readonly;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -181,10 +183,14 @@ impl Browser {
         let v = self
             .js("return [document.documentElement.scrollWidth, window.innerWidth]")
             .await;
-        assert!(
-            v[0].as_u64() <= v[1].as_u64(),
-            "{page} is wider than the viewport (scrollWidth, innerWidth) = {v}"
-        );
+        if v[0].as_u64() > v[1].as_u64() {
+            let wide = self
+                .js("return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))")
+                .await;
+            panic!(
+                "{page} is wider than the viewport (scrollWidth, innerWidth) = {v}; too wide: {wide}"
+            );
+        }
     }
 
     async fn sign_in(&self, app: &TestApp, email: &str, password: &str) {

@@ -96,7 +96,7 @@ pub fn hundredths(h: u32) -> String {
 
 /// The form's fieldsets in page order; each field is described here and nowhere else.
 #[rustfmt::skip]
-const GROUPS: [Group; 5] = [
+const GROUPS: [Group; 6] = [
     Group {
         id: "weights",
         legend: "Weights",
@@ -146,6 +146,14 @@ const GROUPS: [Group; 5] = [
         fields: &[
             Field { name: "fee_currency", label: "Fee currency", what: "Fee currency", parser: Parser::Text, shown: |s| s.fee_currency.clone() },
             Field { name: "cadence_days", label: "Cadence (days)", what: "Cadence", parser: Parser::Days, shown: |s| s.cadence_days.to_string() },
+        ],
+    },
+    Group {
+        id: "pipelines",
+        legend: "Stalled pipelines",
+        hint: "A job's pipeline is stalled when the candidates of its slowest stage have waited this many days or more on average (1 to 365). The dashboard marks, counts and filters stalled jobs by it.",
+        fields: &[
+            Field { name: "stalled_after_days", label: "Stalled after (days)", what: "Stalled after", parser: Parser::Days, shown: |s| s.stalled_after_days.to_string() },
         ],
     },
 ];
@@ -307,6 +315,17 @@ impl SettingsForm {
         SettingsForm(fields.map(|f| (f.name.to_string(), (f.shown)(s))).collect())
     }
 
+    /// Fills the fields the form did not send with their values under `current`: a
+    /// field not sent keeps its value in force (a form drawn before a field was added
+    /// to it still saves), while a field sent empty is refused as usual.
+    pub fn fill_missing(&mut self, current: &Settings) {
+        for f in GROUPS.iter().flat_map(|g| g.fields) {
+            self.0
+                .entry(f.name.to_string())
+                .or_insert_with(|| (f.shown)(current));
+        }
+    }
+
     /// The text typed into a field (empty when it was not sent).
     fn value(&self, name: &str) -> &str {
         self.0.get(name).map_or("", String::as_str)
@@ -334,7 +353,7 @@ impl SettingsForm {
     /// Validates the form into settings, or every problem, each naming its field.
     pub fn parse(&self) -> std::result::Result<Settings, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let [weights, thresholds, time_open, fees, rest] =
+        let [weights, thresholds, time_open, fees, rest, pipelines] =
             GROUPS.each_ref().map(|g| self.read(g, &mut errors));
         let mut refusals = Vec::new();
         let weights = typed_weights(&weights)
@@ -355,6 +374,10 @@ impl SettingsForm {
             ),
             _ => (None, None),
         };
+        let stalled_after_days = match pipelines.as_slice() {
+            [Some(Read::Whole(d))] => check(&mut refusals, Settings::check_stalled_after_days(*d)),
+            _ => None,
+        };
         errors.extend(refusals.into_iter().map(refusal));
         match (
             weights,
@@ -363,6 +386,7 @@ impl SettingsForm {
             fee_bands,
             fee_currency,
             cadence_days,
+            stalled_after_days,
         ) {
             (
                 Some(weights),
@@ -371,6 +395,7 @@ impl SettingsForm {
                 Some(fee_bands),
                 Some(fee_currency),
                 Some(cadence_days),
+                Some(stalled_after_days),
             ) if errors.is_empty() => Ok(Settings {
                 version: 0,
                 weights,
@@ -379,6 +404,7 @@ impl SettingsForm {
                 fee_bands,
                 fee_currency,
                 cadence_days,
+                stalled_after_days,
                 // Not on the form yet: `save_settings` keeps their current values.
                 ..Settings::default()
             }),
@@ -532,7 +558,6 @@ impl SettingsAction {
 /// the fields it does not show.
 fn with_unshown(parsed: Settings, current: &Settings) -> Settings {
     Settings {
-        stalled_after_days: current.stalled_after_days,
         score_expiry_weeks: current.score_expiry_weeks,
         min_scorers: current.min_scorers,
         ..parsed
@@ -542,9 +567,11 @@ fn with_unshown(parsed: Settings, current: &Settings) -> Settings {
 async fn post_settings(
     State(state): State<AppState>,
     RequireCeo(session): RequireCeo,
-    Form(form): Form<SettingsForm>,
+    Form(mut form): Form<SettingsForm>,
 ) -> Result<Response> {
     let action = SettingsAction::of(&form)?;
+    let current = state.store.read(stored::current_settings).await?;
+    form.fill_missing(&current.settings);
     let parsed = match form.parse() {
         Ok(s) => s,
         Err(errors) => {
@@ -741,6 +768,11 @@ fn settings_changes(old: &Settings, new: &Settings) -> String {
         format!("{} days", old.cadence_days),
         format!("{} days", new.cadence_days),
     );
+    note(
+        "stalled after".into(),
+        format!("{} days", old.stalled_after_days),
+        format!("{} days", new.stalled_after_days),
+    );
     if changes.is_empty() {
         "nothing changed".into()
     } else {
@@ -789,6 +821,7 @@ mod tests {
             ("time_open_2", "def"),
             ("fee_currency", "pounds"),
             ("cadence_days", "weekly"),
+            ("stalled_after_days", "0"),
         ])
         .parse()
         .unwrap_err();
@@ -800,7 +833,8 @@ mod tests {
                 "threshold_a",
                 "time_open_bands",
                 "cadence_days",
-                "fee_currency"
+                "fee_currency",
+                "stalled_after_days"
             ]
         );
         assert_eq!(
@@ -817,5 +851,36 @@ mod tests {
         );
         let sum = form(&[("weight_fee_size", "50")]).parse().unwrap_err();
         assert_eq!(sum[0].field, "weights");
+    }
+
+    #[test]
+    fn a_field_not_sent_keeps_its_value_and_one_sent_empty_is_refused() {
+        let current = Settings {
+            stalled_after_days: 30,
+            ..Settings::default()
+        };
+        let mut f = form(&[("cadence_days", "10")]);
+        f.0.remove("stalled_after_days");
+        f.fill_missing(&current);
+        let read = f.parse().unwrap();
+        assert_eq!((read.cadence_days, read.stalled_after_days), (10, 30));
+        let mut f = form(&[("stalled_after_days", "")]);
+        f.fill_missing(&current);
+        assert_eq!(f.parse().unwrap_err()[0].field, "stalled_after_days");
+    }
+
+    #[test]
+    fn the_stalled_rule_is_on_the_form_and_its_change_is_said_in_words() {
+        let read = form(&[("stalled_after_days", "21")]).parse().unwrap();
+        assert_eq!(read.stalled_after_days, 21);
+        for bad in ["0", "366", "two weeks"] {
+            let errors = form(&[("stalled_after_days", bad)]).parse().unwrap_err();
+            assert_eq!(errors.len(), 1, "{bad}");
+            assert_eq!(errors[0].field, "stalled_after_days", "{bad}");
+        }
+        assert_eq!(
+            settings_changes(&Settings::default(), &read),
+            "stalled after 14 days → 21 days"
+        );
     }
 }

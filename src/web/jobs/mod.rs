@@ -1,10 +1,12 @@
 //! The job page `/jobs/{id}` and the scoring form `/jobs/{id}/score` (the id is the
 //! Recruiterflow job id): [`page`] shows a job, its pipeline, scores and the chart of
-//! its team score ([`chart`]); [`score`] is the form, its submission and "Can't judge
-//! this one"; [`queue`] links the jobs that need my score and answers `/queue` (the
-//! next job to score, or "All caught up").
+//! its team score ([`chart`]) and its description ([`description`], sanitized);
+//! [`score`] is the form, its submission and "Can't judge this one"; [`queue`] links
+//! the jobs that need my score and answers `/queue` (the next job to score, or "All
+//! caught up").
 
 mod chart;
+mod description;
 mod page;
 mod queue;
 mod score;
@@ -17,7 +19,7 @@ use chrono::{DateTime, Utc};
 use super::dashboard::fee_text;
 use super::pages::date;
 use super::{AppState, Result, WebError};
-use crate::domain::{Money, composite};
+use crate::domain::{Factor, Money, composite};
 use crate::store::jobs::Job;
 use crate::store::ranks::JobRank;
 use crate::store::settings::SettingsVersion;
@@ -49,8 +51,6 @@ pub struct JobView {
     pub opened: String,
     pub days_open: i64,
     pub fee: String,
-    /// Recruiterflow's HTML, shown as text (escaped by the template, never `|safe`).
-    pub description: String,
     pub rank: &'static str,
     pub team_score: String,
     pub scorers_counted: u32,
@@ -72,7 +72,6 @@ fn job_view(job: &Job, rank: &Option<JobRank>, now: DateTime<Utc>) -> JobView {
         opened: date(job.opened()),
         days_open: job.days_open(now),
         fee: fee_text(job_fee(job).as_ref()),
-        description: job.description_html.clone().unwrap_or_default(),
         rank: rank.as_ref().map(|r| r.rank.as_str()).unwrap_or(""),
         team_score: rank
             .as_ref()
@@ -86,11 +85,25 @@ fn job_view(job: &Job, rank: &Option<JobRank>, now: DateTime<Utc>) -> JobView {
     }
 }
 
+/// A factor's level in a listed submission, with the factor's name (the label a
+/// table cell carries when a phone shows the row as a card); shows as the level.
+pub struct FactorLevel {
+    pub label: &'static str,
+    pub level: u8,
+}
+
+impl std::fmt::Display for FactorLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.level)
+    }
+}
+
 /// A submission as the job page and the scoring form list it.
 pub struct ScoreRow {
     pub scorer: String,
     pub date: String,
-    pub levels: [u8; 4],
+    /// In the order of [`Factor::ALL`].
+    pub levels: [FactorLevel; 4],
     pub composite: String,
     pub comment: String,
     pub overridden: String,
@@ -119,12 +132,15 @@ fn score_row(
             .cloned()
             .unwrap_or_else(|| "former user".into()),
         date: date(s.submitted_at),
-        levels: [
-            s.client_engagement,
-            s.search_difficulty,
-            s.time_open,
-            s.fee_size,
-        ],
+        levels: Factor::ALL.map(|f| FactorLevel {
+            label: f.heading(),
+            level: match f {
+                Factor::ClientEngagement => s.client_engagement,
+                Factor::SearchDifficulty => s.search_difficulty,
+                Factor::TimeOpen => s.time_open,
+                Factor::FeeSize => s.fee_size,
+            },
+        }),
         composite,
         comment: s.comment.clone().unwrap_or_default(),
         overridden: overridden.join(", "),

@@ -1,5 +1,10 @@
-//! The job page `/jobs/{id}`: the job as Recruiterflow describes it, its hiring team,
-//! its pipeline, each scorer's latest scores and mine, and its team score over time.
+//! The job page `/jobs/{id}`: the job as Recruiterflow describes it (its description
+//! sanitized, see [`super::description`]), its hiring team, its pipeline, each
+//! scorer's latest scores and mine, and its team score over time.
+//!
+//! A job opened from the dashboard carries the dashboard's query string (`/jobs/4101?
+//! rank=A&page=2`), so "← Dashboard" returns to the same filtered view; parameters
+//! that do not make a valid view lead back to the plain dashboard.
 
 use std::collections::HashMap;
 
@@ -10,6 +15,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::chart::{Chart, chart};
+use super::description::{SanitizedHtml, sanitize};
 use super::queue::queue;
 use super::{JobView, ScoreRow, job_id, job_view, score_row};
 use crate::domain::{QueueLinks, latest_per_scorer, needs_score, week_end, week_of};
@@ -18,7 +24,8 @@ use crate::store::pipeline::{self, PipelineSnapshot};
 use crate::store::submissions::{self, Submission};
 use crate::store::{self, StoreError, ranks, recruiterflow_users, settings, skips, users};
 use crate::web::auth::CurrentUser;
-use crate::web::pages::{Chrome, date, render};
+use crate::web::dashboard::{DashboardParams, stalled_text};
+use crate::web::pages::{Chrome, Query, date, render};
 use crate::web::{AppState, Result};
 
 pub fn router() -> Router<AppState> {
@@ -30,15 +37,19 @@ pub struct StageRow {
     pub stage: String,
     pub candidates: i64,
     pub avg_days: String,
-    pub bottleneck: bool,
+    /// The stage makes the pipeline stalled (marked only then, never a merely slowest
+    /// stage).
+    pub stalled: bool,
 }
 
-fn stage_rows(p: &Option<PipelineSnapshot>) -> Vec<StageRow> {
+/// The stages of a pipeline, and why it is stalled in words (empty when it is not).
+fn stage_rows(p: &Option<PipelineSnapshot>, stalled_after_days: u32) -> (Vec<StageRow>, String) {
     let Some(p) = p else {
-        return Vec::new();
+        return (Vec::new(), String::new());
     };
-    let neck = p.bottleneck().map(|b| b.stage.clone());
-    p.stages
+    let stalled = p.stalled_stage(stalled_after_days);
+    let rows = p
+        .stages
         .iter()
         .map(|s| StageRow {
             stage: s.stage.clone(),
@@ -47,9 +58,19 @@ fn stage_rows(p: &Option<PipelineSnapshot>) -> Vec<StageRow> {
                 .avg_days_in_stage
                 .map(|d| format!("{d:.1}"))
                 .unwrap_or_else(|| "–".into()),
-            bottleneck: neck.as_deref() == Some(s.stage.as_str()),
+            stalled: stalled.is_some_and(|b| b.stage == s.stage),
         })
-        .collect()
+        .collect();
+    let why = stalled
+        .map(|b| {
+            stalled_text(
+                &b.stage,
+                b.avg_days_in_stage.unwrap_or(0.0),
+                stalled_after_days,
+            )
+        })
+        .unwrap_or_default();
+    (rows, why)
 }
 
 /// A member of the job's hiring team, as Recruiterflow names them.
@@ -91,8 +112,17 @@ fn hiring_team(
 struct JobPage {
     chrome: Chrome,
     job: JobView,
+    /// Recruiterflow's description, sanitized.
+    description: SanitizedHtml,
+    /// The job's page in Recruiterflow, when `RECRUITERFLOW_JOB_URL` is set.
+    recruiterflow_url: Option<String>,
+    /// "← Dashboard": the dashboard view the job was opened from.
+    back: String,
     hiring_team: Vec<TeamMemberView>,
     stages: Vec<StageRow>,
+    /// Why the pipeline is stalled; empty when it is not.
+    stalled: String,
+    stalled_after_days: u32,
     pipeline_date: String,
     latest: Vec<ScoreRow>,
     mine: Vec<ScoreRow>,
@@ -109,6 +139,7 @@ async fn job_page(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path(raw): Path<String>,
+    Query(from): Query<DashboardParams>,
 ) -> Result<Response> {
     let id = job_id(&raw)?;
     let viewer = session.user.id.clone();
@@ -157,15 +188,22 @@ async fn job_page(
             } else {
                 Vec::new()
             };
+            let stalled_after_days = current.settings.stalled_after_days;
+            let (stages, stalled) = stage_rows(&snapshot, stalled_after_days);
             Ok(JobPage {
                 chrome: Chrome::anonymous(),
                 job: job_view(&job, &rank, now),
+                description: sanitize(job.description_html.as_deref().unwrap_or_default()),
+                recruiterflow_url: None,
+                back: String::new(),
                 hiring_team: team,
                 pipeline_date: snapshot
                     .as_ref()
                     .map(|p| date(p.taken_at))
                     .unwrap_or_default(),
-                stages: stage_rows(&snapshot),
+                stages,
+                stalled,
+                stalled_after_days,
                 latest,
                 mine,
                 chart: chart(&history, &current),
@@ -178,6 +216,13 @@ async fn job_page(
         .await?;
     let page = JobPage {
         chrome: Chrome::for_session(&session, "dashboard"),
+        recruiterflow_url: state
+            .config
+            .recruiterflow
+            .job_url
+            .as_ref()
+            .map(|u| u.for_job(id)),
+        back: from.back_href(),
         can_score: session.user.scores && page.job.is_open,
         needs_me: session.user.scores && page.needs_me,
         ..page
