@@ -192,10 +192,10 @@ async fn the_scores_tables_carry_their_column_names_for_phone_cards() {
         );
     }
     for cell in [
-        "<td data-label=\"Client engagement\">4</td>",
-        "<td data-label=\"Search difficulty\">3</td>",
-        "<td data-label=\"Time open\">5</td>",
-        "<td data-label=\"Fee size\">2</td>",
+        "<td data-label=\"Client engagement — 5 = very responsive client\">4</td>",
+        "<td data-label=\"Search difficulty — 5 = easy to fill\">3</td>",
+        "<td data-label=\"Time open — 5 = newly opened\">5</td>",
+        "<td data-label=\"Fee size — 5 = largest fee\">2</td>",
     ] {
         assert_eq!(html.matches(cell).count(), 2, "{cell}: {html}");
     }

@@ -84,11 +84,16 @@ impl FromRequestParts<AppState> for ApiUser {
             .is_none_or(|at| now - at > api_tokens::TOUCH_EVERY)
         {
             let id = t.id.clone();
-            state
+            // Noting when a token was last used is bookkeeping: on a full disk the
+            // request goes on (its own write, if any, says what was not saved).
+            match state
                 .store
                 .write(move |tx| api_tokens::touch_token(tx, &id, now))
                 .await
-                .map_err(|e| WebError::from(e).into_response())?;
+            {
+                Ok(()) | Err(store::StoreError::DiskFull { .. }) => {}
+                Err(e) => return Err(WebError::from(e).into_response()),
+            }
         }
         Ok(ApiUser(user))
     }
