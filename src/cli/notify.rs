@@ -50,7 +50,9 @@ async fn run_digest(config: &Config, dry_run: bool) -> anyhow::Result<()> {
             println!(
                 "The digest of the week of {} was already made on {} ({}); nothing new was sent.",
                 crate::notify::compose::day(week),
-                made_at.with_timezone(&chrono::Local).format("%-d %b %Y, %H:%M"),
+                made_at
+                    .with_timezone(&chrono::Local)
+                    .format("%-d %b %Y, %H:%M"),
                 crate::notify::compose::count(messages as usize, "message", "messages")
             );
             Ok(())
@@ -108,7 +110,9 @@ async fn print_digest(
     {
         println!(
             "This week's digest was already made on {}: a real run now would send nothing new.",
-            made_at.with_timezone(&chrono::Local).format("%-d %b %Y, %H:%M")
+            made_at
+                .with_timezone(&chrono::Local)
+                .format("%-d %b %Y, %H:%M")
         );
     }
     if planned.is_empty() {

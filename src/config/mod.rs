@@ -127,7 +127,11 @@ impl WeeklyAt {
     pub fn in_words(&self) -> String {
         let day = full_day_name(self.weekday);
         let mut cs = day.chars();
-        let day = cs.next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default() + cs.as_str();
+        let day = cs
+            .next()
+            .map(|c| c.to_ascii_uppercase().to_string())
+            .unwrap_or_default()
+            + cs.as_str();
         format!("{day} at {}", self.time.format("%H:%M"))
     }
 }
@@ -528,7 +532,10 @@ mod tests {
             assert!(text.contains(name), "{name} missing from {text}");
         }
         assert!(text.contains("e.g. mon 08:30"), "{text}");
-        assert!(!text.contains("hunter2") && !text.contains("s3cr3tpart"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("s3cr3tpart"),
+            "{text}"
+        );
 
         let err = layers(&[("JOBRANK_SMTP_URL", "smtp://127.0.0.1:25")])
             .build()
@@ -591,7 +598,10 @@ mod tests {
                 "marker-webhook-token-0123456789abcdef",
             ),
             ("SUPABASE_DB_URL", "postgresql://u:marker-pg@localhost/db"),
-            ("JOBRANK_SMTP_URL", "smtp://u:marker-smtp@mail.example.com:587"),
+            (
+                "JOBRANK_SMTP_URL",
+                "smtp://u:marker-smtp@mail.example.com:587",
+            ),
             (
                 "JOBRANK_SLACK_WEBHOOK_URL",
                 "https://hooks.slack.com/services/T0/B0/marker-slack",

@@ -310,7 +310,12 @@ pub const SETTINGS: &[Setting] = &[
             c.notify.smtp_ca_file = (!v.trim().is_empty()).then(|| PathBuf::from(v.trim()));
             Ok(())
         },
-        show: |c| c.notify.smtp_ca_file.as_ref().map(|p| p.display().to_string()),
+        show: |c| {
+            c.notify
+                .smtp_ca_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+        },
     },
     Setting {
         env: "JOBRANK_MAIL_FROM",
@@ -339,8 +344,9 @@ pub const SETTINGS: &[Setting] = &[
         parse: |c, v| {
             let url = secret(v);
             if let Some(u) = &url {
-                let parsed = Url::parse(u.expose_secret())
-                    .map_err(|_| "is not a URL (https://hooks.slack.com/services/...)".to_string())?;
+                let parsed = Url::parse(u.expose_secret()).map_err(|_| {
+                    "is not a URL (https://hooks.slack.com/services/...)".to_string()
+                })?;
                 // Its own words: the URL is a secret and must not be quoted.
                 https_unless_loopback(&parsed).map_err(|_| {
                     "must start with https:// (plain http:// only to a loopback address such as 127.0.0.1)"

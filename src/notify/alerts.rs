@@ -29,9 +29,7 @@ use super::{Channels, Result};
 use crate::domain::{PipelineStatus, Role};
 use crate::store::jobs::{self, Job};
 use crate::store::notification_prefs::{self, Prefs};
-use crate::store::notifications::{
-    self, AlertEvent, AlertKind, Channel, Kind, NewMessage, TEAM,
-};
+use crate::store::notifications::{self, AlertEvent, AlertKind, Channel, Kind, NewMessage, TEAM};
 use crate::store::recruiterflow_users::{self, RecruiterflowUser, match_hiring_team};
 use crate::store::users::{self, User};
 use crate::store::{Store, dashboard};
@@ -78,7 +76,10 @@ pub async fn check(store: &Store, now: DateTime<Utc>) -> Result<CheckReport> {
                 let unscored = j.rank.is_none()
                     && now - j.opened >= UNSCORED_AFTER
                     && crate::store::ranks::find_job_rank(tx, j.id)?.is_none();
-                if unscored && notifications::watch_job(tx, AlertKind::Unscored, j.id, now)? && !first {
+                if unscored
+                    && notifications::watch_job(tx, AlertKind::Unscored, j.id, now)?
+                    && !first
+                {
                     let detail = serde_json::json!({"days_open": j.days_open});
                     notifications::insert_alert_event(tx, AlertKind::Unscored, j.id, &detail, now)?;
                     report.unscored += 1;
@@ -90,7 +91,13 @@ pub async fn check(store: &Store, now: DateTime<Utc>) -> Result<CheckReport> {
                             "stage": slowest.as_ref().map(|s| s.stage.clone()),
                             "avg_days": slowest.and_then(|s| s.avg_days_in_stage),
                         });
-                        notifications::insert_alert_event(tx, AlertKind::Stalled, j.id, &detail, now)?;
+                        notifications::insert_alert_event(
+                            tx,
+                            AlertKind::Stalled,
+                            j.id,
+                            &detail,
+                            now,
+                        )?;
                         report.stalled += 1;
                     }
                 } else {
@@ -120,7 +127,11 @@ pub struct BatchReport {
 /// Makes an alert batch of the events waiting at `now`, unless the last batch was made
 /// less than [`BATCH_EVERY`] before: one message per recipient (of the events about
 /// jobs they follow) and one Slack post, recorded with the batch in one transaction.
-pub async fn make_batch(store: &Store, channels: &Channels, now: DateTime<Utc>) -> Result<BatchReport> {
+pub async fn make_batch(
+    store: &Store,
+    channels: &Channels,
+    now: DateTime<Utc>,
+) -> Result<BatchReport> {
     let inputs = store.read(Inputs::read).await?;
     let next_possible = inputs.last_batch.map(|at| at + BATCH_EVERY);
     if inputs.events.is_empty() || next_possible.is_some_and(|at| now < at) {
@@ -152,7 +163,11 @@ pub async fn make_batch(store: &Store, channels: &Channels, now: DateTime<Utc>) 
         .await?;
     Ok(BatchReport {
         messages: made.unwrap_or(0),
-        waiting: if made.is_some() { 0 } else { inputs.events.len() },
+        waiting: if made.is_some() {
+            0
+        } else {
+            inputs.events.len()
+        },
         next_possible: Some(now + BATCH_EVERY),
     })
 }
@@ -210,12 +225,18 @@ impl Inputs {
         if channels.email_on() {
             for (i, lines) in by_user {
                 let Some(u) = self.users.get(i) else { continue };
-                if !self.prefs.get(&u.id).copied().unwrap_or_default().alerts_email {
+                if !self
+                    .prefs
+                    .get(&u.id)
+                    .copied()
+                    .unwrap_or_default()
+                    .alerts_email
+                {
                     continue;
                 }
                 let Some(to) = mailbox(u) else { continue };
                 let email = AlertsEmail {
-                    name: u.name.clone(),
+                    name: compose::first_name(&u.name),
                     lines,
                     me: channels.link("/me"),
                 };
@@ -252,7 +273,11 @@ impl Inputs {
 
 /// Who is alerted about `job`: the active CEO, and the job's hiring-team members who
 /// are active jobrank users, or every active scorer when none of them is.
-pub fn recipients<'a>(job: &Job, users: &'a [User], recruiterflow: &[RecruiterflowUser]) -> Vec<&'a User> {
+pub fn recipients<'a>(
+    job: &Job,
+    users: &'a [User],
+    recruiterflow: &[RecruiterflowUser],
+) -> Vec<&'a User> {
     let mut out: Vec<&User> = users
         .iter()
         .filter(|u| u.active && u.role == Role::Ceo)
@@ -288,7 +313,10 @@ fn alert_line(e: &AlertEvent, job: &Job, channels: &Channels) -> AlertLine {
         AlertKind::Unscored => {
             let days = d["days_open"].as_i64().unwrap_or(2);
             (
-                format!("open {} and nobody has scored it yet", compose::count(days.max(0) as usize, "day", "days")),
+                format!(
+                    "open {} and nobody has scored it yet",
+                    compose::count(days.max(0) as usize, "day", "days")
+                ),
                 "is not scored yet".to_string(),
             )
         }

@@ -12,6 +12,11 @@ pub fn day(d: chrono::NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()
 }
 
+/// How a message greets someone: their first name ("Tom" for "Tom Okafor").
+pub fn first_name(full: &str) -> String {
+    full.split_whitespace().next().unwrap_or(full).to_string()
+}
+
 /// "1 job", "3 jobs".
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -34,7 +39,10 @@ impl JobLine {
         } else {
             self.rank.clone()
         };
-        with_url(format!("{} ({}), {rank}", self.title, self.client), &self.url)
+        with_url(
+            format!("{} ({}), {rank}", self.title, self.client),
+            &self.url,
+        )
     }
 }
 
@@ -60,7 +68,10 @@ pub struct MoveLine {
 impl MoveLine {
     fn text(&self) -> String {
         with_url(
-            format!("{} ({}): {} → {}", self.title, self.client, self.from, self.to),
+            format!(
+                "{} ({}): {} → {}",
+                self.title, self.client, self.from, self.to
+            ),
             &self.url,
         )
     }
@@ -112,7 +123,10 @@ impl DigestEmail {
 
     pub fn subject(&self) -> String {
         let n = self.to_score.len();
-        let jobs = format!("{} your score this week", count(n, "job needs", "jobs need"));
+        let jobs = format!(
+            "{} your score this week",
+            count(n, "job needs", "jobs need")
+        );
         match (n > 0, self.participation.is_some() || self.moves.is_some()) {
             (true, true) => format!("{jobs}; last week's participation and rank changes"),
             (true, false) => jobs,
@@ -125,7 +139,11 @@ impl DigestEmail {
         if !self.to_score.is_empty() {
             t += &format!(
                 "{}:\n\n",
-                count(self.to_score.len(), "job needs your score this week", "jobs need your score this week")
+                count(
+                    self.to_score.len(),
+                    "job needs your score this week",
+                    "jobs need your score this week"
+                )
             );
             for j in &self.to_score {
                 t += &format!("- {}\n", j.text());
@@ -133,7 +151,10 @@ impl DigestEmail {
             t += "\n";
         }
         if let Some(p) = &self.participation {
-            t += &format!("Participation last week ({}): jobs scored of those due\n\n", p.period);
+            t += &format!(
+                "Participation last week ({}): jobs scored of those due\n\n",
+                p.period
+            );
             if p.scorers.is_empty() {
                 t += "- Nobody had jobs due.\n";
             }
@@ -191,8 +212,7 @@ pub fn slack_digest(
             .map(|(name, n)| format!("{} {n}", escape(name)))
             .collect();
         let line = format!(
-            "*Scores due this week:* {} in all ({})",
-            count(total, "job", "jobs"),
+            "*Scores due this week:* {} ({total} in all)",
             who.join(", ")
         );
         text += &format!("\n{}", line.replace('*', ""));
@@ -369,13 +389,30 @@ mod tests {
         assert!(d.has_news());
         assert_eq!(d.subject(), "2 jobs need your score this week");
         let text = d.text();
-        assert!(text.contains("- Head of <Data> (Acme <R&D>), rank B\n  https://jobrank.example/jobs/7/score"), "{text}");
-        assert!(text.contains("- Analyst (Acme <R&D>), no rank yet"), "{text}");
-        assert!(text.contains("My settings: https://jobrank.example/me"), "{text}");
+        assert!(
+            text.contains(
+                "- Head of <Data> (Acme <R&D>), rank B\n  https://jobrank.example/jobs/7/score"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("- Analyst (Acme <R&D>), no rank yet"),
+            "{text}"
+        );
+        assert!(
+            text.contains("My settings: https://jobrank.example/me"),
+            "{text}"
+        );
         let html = d.html().unwrap();
-        assert!(html.contains("Head of &#60;Data&#62;") || html.contains("Head of &lt;Data&gt;"), "{html}");
+        assert!(
+            html.contains("Head of &#60;Data&#62;") || html.contains("Head of &lt;Data&gt;"),
+            "{html}"
+        );
         assert!(!html.contains("<Data>"), "{html}");
-        assert!(html.contains("href=\"https://jobrank.example/jobs/7/score\""), "{html}");
+        assert!(
+            html.contains("href=\"https://jobrank.example/jobs/7/score\""),
+            "{html}"
+        );
     }
 
     #[test]
@@ -403,7 +440,10 @@ mod tests {
             me: None,
         };
         assert!(d.has_news());
-        assert_eq!(d.subject(), "Weekly digest: last week's participation and rank changes");
+        assert_eq!(
+            d.subject(),
+            "Weekly digest: last week's participation and rank changes"
+        );
         let text = d.text();
         assert!(text.contains("- Tom: 8 of 10\n"), "{text}");
         assert!(text.contains("- Fleet Manager (Beta): B → C\n"), "{text}");
@@ -427,7 +467,10 @@ mod tests {
             Some("https://jobrank.example/"),
         );
         let json = serde_json::to_string(&m).unwrap();
-        assert!(json.contains("5 jobs in all (Tom &lt;@U1&gt; 3, Priya 2)"), "{json}");
+        assert!(
+            json.contains("Tom &lt;@U1&gt; 3, Priya 2 (5 in all)"),
+            "{json}"
+        );
         let line = AlertLine {
             job: "Head of <Data> (Acme)".into(),
             what: "dropped to C (was B; team score 2.75)".into(),
@@ -436,14 +479,20 @@ mod tests {
         };
         let a = slack_alerts(std::slice::from_ref(&line));
         let json = serde_json::to_string(&a).unwrap();
-        assert!(json.contains("<https://jobrank.example/jobs/7|Head of &lt;Data&gt; (Acme)>"), "{json}");
+        assert!(
+            json.contains("<https://jobrank.example/jobs/7|Head of &lt;Data&gt; (Acme)>"),
+            "{json}"
+        );
         assert_eq!(a.text, "jobrank alerts: 1 job needs attention");
         let email = AlertsEmail {
             name: "Tom".into(),
             lines: vec![line],
             me: None,
         };
-        assert_eq!(email.subject(), "jobrank alert: Head of <Data> (Acme) dropped to C");
+        assert_eq!(
+            email.subject(),
+            "jobrank alert: Head of <Data> (Acme) dropped to C"
+        );
         assert!(email.text().contains(
             "- Head of <Data> (Acme): dropped to C (was B; team score 2.75).\n  https://jobrank.example/jobs/7"
         ));

@@ -129,14 +129,27 @@ pub async fn make(
     Ok(made)
 }
 
+/// A job that needs someone's score.
+struct ToScore {
+    id: i64,
+    title: String,
+    client: String,
+    rank: Option<String>,
+}
+
+/// Last week's participation: its Monday and each scorer who had jobs due.
+struct LastWeek {
+    monday: NaiveDate,
+    scorers: Vec<ScorerLine>,
+}
+
 /// Everything a digest says, read from the store at one moment.
 struct Inputs {
     users: Vec<User>,
     prefs: HashMap<String, Prefs>,
     /// Each active scorer's jobs that need their score, in the dashboard's order.
-    to_score: HashMap<String, Vec<(i64, String, String, Option<String>)>>,
-    /// Last week: its Monday and each counted scorer's (name, done, due).
-    last_week: Option<(NaiveDate, Vec<(String, usize, usize)>)>,
+    to_score: HashMap<String, Vec<ToScore>>,
+    last_week: Option<LastWeek>,
     moves: Vec<RankMove>,
 }
 
@@ -149,25 +162,31 @@ impl Inputs {
             let jobs = dashboard::dashboard_jobs(c, &u.id, now)?
                 .into_iter()
                 .filter(|j| j.needs_my_score)
-                .map(|j| {
-                    let rank = j.rank.as_ref().map(|r| r.rank.as_str().to_string());
-                    (j.id, j.title, j.client, rank)
+                .map(|j| ToScore {
+                    rank: j.rank.as_ref().map(|r| r.rank.as_str().to_string()),
+                    id: j.id,
+                    title: j.title,
+                    client: j.client,
                 })
                 .collect();
             to_score.insert(u.id.clone(), jobs);
         }
         let report = participation::participation(c, 2, now)?;
-        let last_week = report.weeks.iter().find(|w| w.complete).map(|w| {
-            let scorers = w
+        let last_week = report.weeks.iter().find(|w| w.complete).map(|w| LastWeek {
+            monday: w.week,
+            scorers: w
                 .scorers
                 .iter()
                 .filter(|s| s.due_count() > 0)
-                .map(|s| {
-                    let name = report.name_of(&s.scorer_id).unwrap_or("A former scorer");
-                    (name.to_string(), s.done_count(), s.due_count())
+                .map(|s| ScorerLine {
+                    name: report
+                        .name_of(&s.scorer_id)
+                        .unwrap_or("A former scorer")
+                        .to_string(),
+                    done: s.done_count(),
+                    due: s.due_count(),
                 })
-                .collect();
-            (w.week, scorers)
+                .collect(),
         });
         let moves = notifications::rank_moves_between(c, now - Duration::days(7), now)?;
         Ok(Inputs {
@@ -195,24 +214,22 @@ impl Inputs {
                 url: channels.link(&format!("/jobs/{}", m.job_id)),
             })
             .collect();
-        let participation = self.last_week.as_ref().map(|(monday, scorers)| WeekLines {
+        let participation = self.last_week.as_ref().map(|w| WeekLines {
             period: format!(
                 "{} to {}",
-                compose::day(week_start(*monday).date_naive()),
-                compose::day((week_end(*monday) - Duration::days(1)).date_naive())
+                compose::day(week_start(w.monday).date_naive()),
+                compose::day((week_end(w.monday) - Duration::days(1)).date_naive())
             ),
-            scorers: scorers
-                .iter()
-                .map(|(name, done, due)| ScorerLine {
-                    name: name.clone(),
-                    done: *done,
-                    due: *due,
-                })
-                .collect(),
+            scorers: w.scorers.clone(),
         });
         let mut out = Vec::new();
         for u in self.users.iter().filter(|u| u.active) {
-            let wants = self.prefs.get(&u.id).copied().unwrap_or_default().digest_email;
+            let wants = self
+                .prefs
+                .get(&u.id)
+                .copied()
+                .unwrap_or_default()
+                .digest_email;
             if !email || !wants {
                 continue;
             }
@@ -222,17 +239,17 @@ impl Inputs {
                 .get(&u.id)
                 .map(|jobs| {
                     jobs.iter()
-                        .map(|(id, title, client, rank)| JobLine {
-                            title: title.clone(),
-                            client: client.clone(),
-                            rank: rank.clone().unwrap_or_else(|| "no rank yet".into()),
-                            url: channels.link(&format!("/jobs/{id}/score")),
+                        .map(|j| JobLine {
+                            title: j.title.clone(),
+                            client: j.client.clone(),
+                            rank: j.rank.clone().unwrap_or_else(|| "no rank yet".into()),
+                            url: channels.link(&format!("/jobs/{}/score", j.id)),
                         })
                         .collect()
                 })
                 .unwrap_or_default();
             let d = DigestEmail {
-                name: u.name.clone(),
+                name: compose::first_name(&u.name),
                 week: week_words.clone(),
                 to_score,
                 participation: if ceo { participation.clone() } else { None },

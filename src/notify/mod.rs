@@ -102,7 +102,11 @@ impl Channels {
         Ok(Channels::new(mailer, slack, config.public_url.clone()))
     }
 
-    pub fn new(mailer: Option<Mailer>, slack: Option<SlackWebhook>, public_url: Option<Url>) -> Self {
+    pub fn new(
+        mailer: Option<Mailer>,
+        slack: Option<SlackWebhook>,
+        public_url: Option<Url>,
+    ) -> Self {
         Channels {
             mailer,
             slack,
@@ -215,7 +219,13 @@ impl Notifier {
 
     /// Starts `notify_digest`, `notify_alerts` and `notify_sender`, each looking every
     /// `every` (and when woken), reading the time from `now`.
-    pub fn spawn(&self, store: &Store, now: Now, every: Duration, stop: &StopSignal) -> Vec<Running> {
+    pub fn spawn(
+        &self,
+        store: &Store,
+        now: Now,
+        every: Duration,
+        stop: &StopSignal,
+    ) -> Vec<Running> {
         vec![
             self.spawn_digest(store, now.clone(), every, stop),
             self.spawn_alerts(store, now.clone(), every, stop),

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use super::{Channels, Result};
 use crate::mail::Email;
 use crate::slack::SlackMessage;
-use crate::store::notifications::{self, Channel, Kind, Message};
 use crate::store::Store;
+use crate::store::notifications::{self, Channel, Kind, Message};
 
 /// Failed attempts before a message becomes a dead letter.
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -171,7 +171,11 @@ async fn send_one(channels: &Channels, m: &Message, now: DateTime<Utc>) -> Attem
             let Some(hook) = channels.slack() else {
                 return refused("Slack is not set up (JOBRANK_SLACK_WEBHOOK_URL)".into());
             };
-            let body = match m.payload.as_deref().map(serde_json::from_str::<serde_json::Value>) {
+            let body = match m
+                .payload
+                .as_deref()
+                .map(serde_json::from_str::<serde_json::Value>)
+            {
                 Some(Ok(body)) => body,
                 _ => return refused("the stored Slack message could not be read".into()),
             };
@@ -198,7 +202,9 @@ mod tests {
 
     #[test]
     fn backoff_doubles_from_a_minute_to_an_hour() {
-        let minutes: Vec<i64> = (1..=MAX_ATTEMPTS).map(|n| backoff(n).num_minutes()).collect();
+        let minutes: Vec<i64> = (1..=MAX_ATTEMPTS)
+            .map(|n| backoff(n).num_minutes())
+            .collect();
         assert_eq!(minutes, [1, 2, 4, 8, 16, 32, 60, 60]);
         assert_eq!(backoff(0).num_minutes(), 1);
         assert_eq!(backoff(1000).num_minutes(), 60);

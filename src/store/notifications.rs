@@ -364,7 +364,9 @@ pub fn retry_dead_message(tx: &Tx<'_>, id: i64, at: DateTime<Utc>) -> Result<Mes
 pub fn list_dead_messages(conn: &Connection, limit: i64) -> Result<Vec<Message>> {
     query_all(
         conn,
-        &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'dead' ORDER BY id DESC LIMIT ?1"),
+        &format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'dead' ORDER BY id DESC LIMIT ?1"
+        ),
         [limit],
         message_from_row,
     )
@@ -403,7 +405,9 @@ pub fn record_digest(
     messages: usize,
 ) -> Result<bool> {
     let n = tx
-        .prepare_cached("INSERT OR IGNORE INTO digests (week, made_at, messages) VALUES (?1, ?2, ?3)")?
+        .prepare_cached(
+            "INSERT OR IGNORE INTO digests (week, made_at, messages) VALUES (?1, ?2, ?3)",
+        )?
         .execute((week.to_string(), ts(&at), messages as i64))?;
     Ok(n == 1)
 }
@@ -565,8 +569,9 @@ pub fn record_batch(
     tx.prepare_cached("INSERT INTO alert_batches (made_at, messages) VALUES (?1, ?2)")?
         .execute((ts(&at), messages as i64))?;
     let id = tx.last_insert_rowid();
-    let mut take =
-        tx.prepare_cached("UPDATE alert_events SET batch_id = ?1 WHERE id = ?2 AND batch_id IS NULL")?;
+    let mut take = tx.prepare_cached(
+        "UPDATE alert_events SET batch_id = ?1 WHERE id = ?2 AND batch_id IS NULL",
+    )?;
     for e in event_ids {
         take.execute((id, e))?;
     }
@@ -612,7 +617,9 @@ pub fn watched_jobs(conn: &Connection, kind: AlertKind) -> Result<HashSet<i64>> 
 /// Remembers that the check alerted `job_id` for `kind`; `false` when it already had.
 pub fn watch_job(tx: &Tx<'_>, kind: AlertKind, job_id: i64, at: DateTime<Utc>) -> Result<bool> {
     let n = tx
-        .prepare_cached("INSERT OR IGNORE INTO alert_watch (kind, job_id, since) VALUES (?1, ?2, ?3)")?
+        .prepare_cached(
+            "INSERT OR IGNORE INTO alert_watch (kind, job_id, since) VALUES (?1, ?2, ?3)",
+        )?
         .execute((watch_kind(kind)?, job_id, ts(&at)))?;
     Ok(n == 1)
 }
@@ -680,4 +687,153 @@ pub fn rank_moves_between(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::store::Store;
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-12-07T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+            + Duration::minutes(minutes)
+    }
+
+    fn message(recipient: &str, kind: Kind, batch: &str) -> NewMessage {
+        NewMessage {
+            channel: Channel::Email,
+            recipient: recipient.into(),
+            kind,
+            batch: batch.into(),
+            to_address: Some(format!("{recipient} <{recipient}@agency.example>")),
+            subject: "Subject".into(),
+            body_text: "Text with a link".into(),
+            body_html: Some("<p>HTML</p>".into()),
+            payload: None,
+        }
+    }
+
+    #[test]
+    fn a_message_is_recorded_once_per_recipient_kind_and_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let insert = |m: NewMessage| store.write_blocking(move |tx| insert_message(tx, &m, at(0)));
+        assert!(insert(message("tom", Kind::Digest, "2026-12-07")).unwrap());
+        assert!(!insert(message("tom", Kind::Digest, "2026-12-07")).unwrap());
+        assert!(insert(message("tom", Kind::Digest, "2026-12-14")).unwrap());
+        assert!(insert(message("tom", Kind::Alerts, "2026-12-07")).unwrap());
+        assert!(insert(message("priya", Kind::Digest, "2026-12-07")).unwrap());
+        assert_eq!(
+            store
+                .read_blocking(|c| list_messages(c, Kind::Digest))
+                .unwrap()
+                .len(),
+            3
+        );
+    }
+
+    #[test]
+    fn a_claimed_message_waits_for_its_sender_and_comes_back_if_the_sender_dies() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let m = message("tom", Kind::Digest, "w");
+        store
+            .write_blocking(|tx| insert_message(tx, &m, at(0)))
+            .unwrap();
+        let claim = |now: i64| {
+            store
+                .write_blocking(|tx| claim_due(tx, at(now), at(now + 5), 10))
+                .unwrap()
+                .len()
+        };
+        assert_eq!(claim(0), 1);
+        assert_eq!(claim(1), 0, "claimed by the first sender");
+        assert_eq!(
+            store.read_blocking(next_due_at).unwrap(),
+            Some(at(5)),
+            "due again when the claim runs out"
+        );
+        // The first sender died without a word: the message is taken up again.
+        assert_eq!(claim(5), 1);
+        let id = store
+            .read_blocking(|c| list_messages(c, Kind::Digest))
+            .unwrap()[0]
+            .id;
+        store.write_blocking(|tx| mark_sent(tx, id, at(6))).unwrap();
+        assert_eq!(claim(20), 0);
+        assert_eq!(store.read_blocking(next_due_at).unwrap(), None);
+    }
+
+    #[test]
+    fn a_reset_links_text_is_kept_only_until_it_is_sent_or_given_up_and_never_retried() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for (batch, sent) in [("a", true), ("b", false)] {
+            let m = message("tom", Kind::PasswordReset, batch);
+            store
+                .write_blocking(|tx| insert_message(tx, &m, at(0)))
+                .unwrap();
+            let id = store
+                .read_blocking(|c| list_messages(c, Kind::PasswordReset))
+                .unwrap()
+                .iter()
+                .find(|m| m.batch == batch)
+                .unwrap()
+                .id;
+            store
+                .write_blocking(|tx| {
+                    if sent {
+                        mark_sent(tx, id, at(1))
+                    } else {
+                        mark_failed(tx, id, "refused", None)
+                    }
+                })
+                .unwrap();
+            let m = store
+                .read_blocking(|c| find_message(c, id))
+                .unwrap()
+                .unwrap();
+            assert!(m.body_text.is_empty() && m.body_html.is_none(), "{batch}");
+            if !sent {
+                assert_eq!(m.status, Status::Dead);
+                let err = store
+                    .write_blocking(|tx| retry_dead_message(tx, id, at(2)))
+                    .unwrap_err();
+                assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+            }
+        }
+        // A digest keeps its text when it fails, and only a dead letter is retried.
+        let m = message("tom", Kind::Digest, "w");
+        store
+            .write_blocking(|tx| insert_message(tx, &m, at(0)))
+            .unwrap();
+        let id = store
+            .read_blocking(|c| list_messages(c, Kind::Digest))
+            .unwrap()[0]
+            .id;
+        let err = store
+            .write_blocking(|tx| retry_dead_message(tx, id, at(1)))
+            .unwrap_err();
+        assert!(err.to_string().contains("still waiting"), "{err}");
+        store
+            .write_blocking(|tx| mark_failed(tx, id, "refused", None))
+            .unwrap();
+        let back = store
+            .write_blocking(|tx| retry_dead_message(tx, id, at(3)))
+            .unwrap();
+        assert_eq!(back.body_text, "Text with a link");
+        let again = store
+            .read_blocking(|c| find_message(c, id))
+            .unwrap()
+            .unwrap();
+        assert_eq!((again.status, again.attempts), (Status::Pending, 0));
+        assert!(matches!(
+            store.write_blocking(|tx| retry_dead_message(tx, 999, at(3))),
+            Err(StoreError::NotFound(_))
+        ));
+    }
 }

@@ -106,3 +106,97 @@ pub fn count_reset_requests(
         .query_row((client_ip, &since), |r| r.get(0))?;
     Ok((by_email, by_ip))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::domain::Role;
+    use crate::store::Store;
+    use crate::store::users::{self, NewUser};
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-12-07T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+            + Duration::minutes(minutes)
+    }
+
+    #[test]
+    fn a_link_works_once_before_it_expires_and_a_new_one_ends_the_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let new = NewUser {
+            email: "tom@agency.example".into(),
+            name: "Tom".into(),
+            role: Role::AccountManager,
+            scores: true,
+            password_hash: "x".into(),
+        };
+        let tom = store
+            .write_blocking(|tx| users::insert_user(tx, &new, at(0)))
+            .unwrap();
+        let issue = |hash: &str, now: i64| {
+            store
+                .write_blocking(|tx| issue_reset(tx, &tom.id, hash, at(now), at(now + 30)))
+                .unwrap()
+        };
+        let valid = |hash: &str, now: i64| {
+            store
+                .read_blocking(|c| find_valid_reset(c, hash, at(now)))
+                .unwrap()
+        };
+        issue("first", 0);
+        assert_eq!(valid("first", 29).as_deref(), Some(tom.id.as_str()));
+        assert_eq!(valid("first", 30), None, "expired at 30 minutes");
+        issue("second", 10);
+        assert_eq!(valid("first", 11), None, "the new link ends the last");
+        let used = store
+            .write_blocking(|tx| use_reset(tx, "second", at(12)))
+            .unwrap();
+        assert_eq!(used.as_deref(), Some(tom.id.as_str()));
+        assert_eq!(
+            store
+                .write_blocking(|tx| use_reset(tx, "second", at(13)))
+                .unwrap(),
+            None,
+            "once"
+        );
+        issue("third", 20);
+        assert_eq!(
+            store
+                .write_blocking(|tx| use_reset(tx, "third", at(50)))
+                .unwrap(),
+            None,
+            "too late"
+        );
+    }
+
+    #[test]
+    fn requests_are_counted_per_address_and_per_client_within_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let limits = |now: i64| AttemptLimits {
+            since: at(now) - Duration::minutes(15),
+            per_email: 2,
+            per_address: 3,
+        };
+        let ask = |email: &str, ip: &str, now: i64| {
+            store
+                .write_blocking(|tx| reserve_reset_request(tx, email, ip, at(now), limits(now)))
+                .unwrap()
+        };
+        assert!(ask("tom@agency.example", "10.0.0.1", 0));
+        assert!(ask("TOM@agency.example", "10.0.0.2", 1));
+        assert!(!ask("tom@agency.example", "10.0.0.3", 2), "two per address");
+        assert!(ask("a@agency.example", "10.0.0.9", 2));
+        assert!(ask("b@agency.example", "10.0.0.9", 2));
+        assert!(ask("c@agency.example", "10.0.0.9", 2));
+        assert!(!ask("d@agency.example", "10.0.0.9", 2), "three per client");
+        assert!(
+            ask("tom@agency.example", "10.0.0.3", 16),
+            "the window moved on"
+        );
+    }
+}

@@ -49,9 +49,8 @@ impl Stored {
             prefs: notification_prefs::list_prefs(c)?,
             counts: notifications::count_messages(c, now - Duration::days(7))?,
             dead: notifications::list_dead_messages(c, DEAD_SHOWN)?,
-            last_digest: last_digest.and_then(|(week, at)| {
-                Some((week.parse().ok()?, store::parse_ts(&at).ok()?))
-            }),
+            last_digest: last_digest
+                .and_then(|(week, at)| Some((week.parse().ok()?, store::parse_ts(&at).ok()?))),
         })
     }
 }
@@ -106,7 +105,9 @@ pub fn view(state: &AppState, stored: Stored, people: &[User], now: DateTime<Utc
                 state.config.notify.mail_from.as_deref().unwrap_or("")
             )
         }
-        None => "Email: off (JOBRANK_SMTP_URL is not set), so nobody gets email from jobrank.".into(),
+        None => {
+            "Email: off (JOBRANK_SMTP_URL is not set), so nobody gets email from jobrank.".into()
+        }
     };
     let slack = if channels.is_some_and(|c| c.slack_on()) {
         "Slack: on; the team's channel gets one post per weekly digest and per alert batch.".into()
@@ -137,7 +138,13 @@ pub fn view(state: &AppState, stored: Stored, people: &[User], now: DateTime<Utc
     );
     let people_rows = people
         .iter()
-        .map(|u| receives(u, stored.prefs.get(&u.id).copied().unwrap_or_default(), email_on))
+        .map(|u| {
+            receives(
+                u,
+                stored.prefs.get(&u.id).copied().unwrap_or_default(),
+                email_on,
+            )
+        })
         .collect();
     let names: HashMap<&str, &User> = people.iter().map(|u| (u.id.as_str(), u)).collect();
     let dead_rows = stored
@@ -242,7 +249,11 @@ async fn retry_message(
                 tx,
                 &actor,
                 Action::DeadLetterRetried,
-                &format!("message {id} ({} by {} to {to})", m.kind.label(), m.channel.as_str()),
+                &format!(
+                    "message {id} ({} by {} to {to})",
+                    m.kind.label(),
+                    m.channel.as_str()
+                ),
                 &format!(
                     "queued again after {}",
                     audit::count(m.attempts, "failed attempt")

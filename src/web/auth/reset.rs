@@ -114,7 +114,14 @@ async fn ask_for_link(
     Form(form): Form<AskForm>,
 ) -> Result<Response> {
     let Some(notifier) = state.notifier.clone().filter(|_| reset_by_email(&state)) else {
-        return forgot(&state, &headers, StatusCode::NOT_FOUND, String::new(), None, None);
+        return forgot(
+            &state,
+            &headers,
+            StatusCode::NOT_FOUND,
+            String::new(),
+            None,
+            None,
+        );
     };
     let email = form.email.trim().to_string();
     if email.is_empty() || !email.contains('@') || email.chars().any(char::is_control) {
@@ -155,7 +162,7 @@ async fn ask_for_link(
             let hash = hash_token(&token);
             password_resets::issue_reset(tx, &user.id, &hash, now, now + RESET_LINK_VALID)?;
             let message = ResetEmail {
-                name: user.name.clone(),
+                name: crate::notify::compose::first_name(&user.name),
                 url: link,
                 minutes: RESET_LINK_VALID.num_minutes(),
             };
@@ -192,7 +199,14 @@ async fn ask_for_link(
         );
     }
     notifier.wake_sender();
-    forgot(&state, &headers, StatusCode::OK, String::new(), None, Some(email))
+    forgot(
+        &state,
+        &headers,
+        StatusCode::OK,
+        String::new(),
+        None,
+        Some(email),
+    )
 }
 
 #[derive(Deserialize)]
@@ -272,27 +286,33 @@ async fn choose_password(
         return expired(&state, &headers);
     }
     let refuse = |error: String| {
-        signed_out_page(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, |chrome| ResetPage {
-            chrome,
-            token: form.token.clone(),
-            error: Some(error),
-        })
+        signed_out_page(
+            &state,
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            |chrome| ResetPage {
+                chrome,
+                token: form.token.clone(),
+                error: Some(error),
+            },
+        )
     };
     if form.password != form.confirm {
         return refuse("The two passwords differ; type the same new password twice.".into());
     }
     let password = form.password.clone();
-    let new_hash = match tokio::task::spawn_blocking(move || credentials::hash_password(&password)).await {
-        Ok(Ok(h)) => h,
-        Ok(Err(credentials::CredentialError::Invalid(_))) => {
-            return refuse(format!(
-                "The new password must be at least {} characters.",
-                credentials::MIN_PASSWORD_LEN
-            ));
-        }
-        Ok(Err(e)) => return Err(WebError::Internal(e.into())),
-        Err(e) => return Err(WebError::Internal(e.into())),
-    };
+    let new_hash =
+        match tokio::task::spawn_blocking(move || credentials::hash_password(&password)).await {
+            Ok(Ok(h)) => h,
+            Ok(Err(credentials::CredentialError::Invalid(_))) => {
+                return refuse(format!(
+                    "The new password must be at least {} characters.",
+                    credentials::MIN_PASSWORD_LEN
+                ));
+            }
+            Ok(Err(e)) => return Err(WebError::Internal(e.into())),
+            Err(e) => return Err(WebError::Internal(e.into())),
+        };
     let changed = state
         .store
         .write(move |tx| {

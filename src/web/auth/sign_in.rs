@@ -50,7 +50,8 @@ struct NextQuery {
 }
 
 /// The sign-in page's words after a new password was chosen with a reset link.
-pub const PASSWORD_CHANGED: &str = "Your password was changed and every session of yours ended. Sign in with the new password.";
+pub const PASSWORD_CHANGED: &str =
+    "Your password was changed and every session of yours ended. Sign in with the new password.";
 
 /// Where to go after signing in: [`local_path`] of `next`, else the dashboard.
 fn safe_next(next: Option<&str>) -> String {
