@@ -18,7 +18,7 @@
 //! hiring team uses jobrank; each by email unless they switched alerts off on `/me`.
 //! The team's Slack channel gets one post per batch with every alert.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -51,11 +51,53 @@ pub struct CheckReport {
 
 /// Looks at every open job at `now`: records an alert for each job open for
 /// [`UNSCORED_AFTER`] that nobody has scored and each pipeline that became stalled
-/// since the last check, once per job.
+/// since the last check, once per job. Writes only when something changed.
 pub async fn check(store: &Store, now: DateTime<Utc>) -> Result<CheckReport> {
-    let jobs = store
-        .read(move |c| dashboard::dashboard_jobs(c, "", now))
+    let (jobs, unscored_seen, stalled_seen, seeded) = store
+        .read(move |c| {
+            Ok((
+                dashboard::dashboard_jobs(c, "", now)?,
+                notifications::watched_jobs(c, AlertKind::Unscored)?,
+                notifications::watched_jobs(c, AlertKind::Stalled)?,
+                notifications::watch_seeded_at(c)?.is_some(),
+            ))
+        })
         .await?;
+    let open: HashSet<i64> = jobs.iter().map(|j| j.id).collect();
+    let gone: Vec<(AlertKind, i64)> = unscored_seen
+        .iter()
+        .map(|id| (AlertKind::Unscored, *id))
+        .chain(stalled_seen.iter().map(|id| (AlertKind::Stalled, *id)))
+        .filter(|(_, id)| !open.contains(id))
+        .collect();
+    let unscored: Vec<(i64, i64)> = jobs
+        .iter()
+        .filter(|j| j.rank.is_none() && now - j.opened >= UNSCORED_AFTER)
+        .filter(|j| !unscored_seen.contains(&j.id))
+        .map(|j| (j.id, j.days_open))
+        .collect();
+    let mut stalled = Vec::new();
+    let mut moving = Vec::new();
+    for j in &jobs {
+        let is_stalled = j.pipeline_status == PipelineStatus::Stalled;
+        match (is_stalled, stalled_seen.contains(&j.id)) {
+            (true, false) => {
+                let slowest = j.pipeline.as_ref().and_then(|p| p.bottleneck().cloned());
+                stalled.push((
+                    j.id,
+                    serde_json::json!({
+                        "stage": slowest.as_ref().map(|s| s.stage.clone()),
+                        "avg_days": slowest.and_then(|s| s.avg_days_in_stage),
+                    }),
+                ));
+            }
+            (false, true) => moving.push(j.id),
+            _ => {}
+        }
+    }
+    if seeded && gone.is_empty() && unscored.is_empty() && stalled.is_empty() && moving.is_empty() {
+        return Ok(CheckReport::default());
+    }
     let report = store
         .write(move |tx| {
             let first = notifications::watch_seeded_at(tx)?.is_none();
@@ -63,45 +105,27 @@ pub async fn check(store: &Store, now: DateTime<Utc>) -> Result<CheckReport> {
                 first,
                 ..CheckReport::default()
             };
-            let open: std::collections::HashSet<i64> = jobs.iter().map(|j| j.id).collect();
-            for kind in [AlertKind::Unscored, AlertKind::Stalled] {
-                for id in notifications::watched_jobs(tx, kind)? {
-                    if !open.contains(&id) {
-                        notifications::unwatch_job(tx, kind, id)?;
-                    }
-                }
+            for (kind, id) in gone {
+                notifications::unwatch_job(tx, kind, id)?;
             }
-            for j in &jobs {
-                // Scored since the read began: not unscored.
-                let unscored = j.rank.is_none()
-                    && now - j.opened >= UNSCORED_AFTER
-                    && crate::store::ranks::find_job_rank(tx, j.id)?.is_none();
-                if unscored
-                    && notifications::watch_job(tx, AlertKind::Unscored, j.id, now)?
-                    && !first
-                {
-                    let detail = serde_json::json!({"days_open": j.days_open});
-                    notifications::insert_alert_event(tx, AlertKind::Unscored, j.id, &detail, now)?;
+            for id in moving {
+                notifications::unwatch_job(tx, AlertKind::Stalled, id)?;
+            }
+            for (id, days_open) in unscored {
+                // Scored since the read: not unscored any more.
+                if crate::store::ranks::find_job_rank(tx, id)?.is_some() {
+                    continue;
+                }
+                if notifications::watch_job(tx, AlertKind::Unscored, id, now)? && !first {
+                    let detail = serde_json::json!({"days_open": days_open});
+                    notifications::insert_alert_event(tx, AlertKind::Unscored, id, &detail, now)?;
                     report.unscored += 1;
                 }
-                if j.pipeline_status == PipelineStatus::Stalled {
-                    if notifications::watch_job(tx, AlertKind::Stalled, j.id, now)? && !first {
-                        let slowest = j.pipeline.as_ref().and_then(|p| p.bottleneck().cloned());
-                        let detail = serde_json::json!({
-                            "stage": slowest.as_ref().map(|s| s.stage.clone()),
-                            "avg_days": slowest.and_then(|s| s.avg_days_in_stage),
-                        });
-                        notifications::insert_alert_event(
-                            tx,
-                            AlertKind::Stalled,
-                            j.id,
-                            &detail,
-                            now,
-                        )?;
-                        report.stalled += 1;
-                    }
-                } else {
-                    notifications::unwatch_job(tx, AlertKind::Stalled, j.id)?;
+            }
+            for (id, detail) in stalled {
+                if notifications::watch_job(tx, AlertKind::Stalled, id, now)? && !first {
+                    notifications::insert_alert_event(tx, AlertKind::Stalled, id, &detail, now)?;
+                    report.stalled += 1;
                 }
             }
             if first {

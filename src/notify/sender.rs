@@ -77,6 +77,12 @@ pub async fn drain(
     now: &(dyn Fn() -> DateTime<Utc> + Send + Sync),
 ) -> Result<DrainReport> {
     let mut report = DrainReport::default();
+    // A read first: a sender with nothing due writes nothing.
+    let first_due = store.read(notifications::next_due_at).await?;
+    if first_due.is_none_or(|at| at > now()) {
+        report.next_due = first_due;
+        return Ok(report);
+    }
     loop {
         let at = now();
         let until = at + chrono::Duration::from_std(CLAIM).unwrap_or_default();
