@@ -141,11 +141,16 @@ impl Channels {
         self.public_url.as_ref()
     }
 
-    /// The absolute link to `path` on this site, when the public URL is known.
+    /// The absolute link to `path` on this site, when the public URL is known (under
+    /// its path, when jobrank is served under one).
     pub fn link(&self, path: &str) -> Option<String> {
-        self.public_url
-            .as_ref()
-            .and_then(|u| u.join(path.trim_start_matches('/')).ok())
+        let base = self.public_url.as_ref()?;
+        let mut base = base.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        base.join(path.trim_start_matches('/'))
+            .ok()
             .map(|u| u.to_string())
     }
 }
@@ -299,4 +304,29 @@ impl Notifier {
 /// How long from `now` until `at` (nothing when it has passed).
 fn until(now: DateTime<Utc>, at: DateTime<Utc>) -> Duration {
     (at - now).to_std().unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_point_under_the_public_url() {
+        let at = |base: &str| Channels::new(None, None, Some(Url::parse(base).unwrap()));
+        assert_eq!(
+            at("https://jobrank.example").link("/jobs/7/score").unwrap(),
+            "https://jobrank.example/jobs/7/score"
+        );
+        assert_eq!(
+            at("https://agency.example/jobrank").link("/me").unwrap(),
+            "https://agency.example/jobrank/me"
+        );
+        assert_eq!(
+            at("https://agency.example/jobrank/")
+                .link("/login/reset?token=ab")
+                .unwrap(),
+            "https://agency.example/jobrank/login/reset?token=ab"
+        );
+        assert_eq!(Channels::default().link("/me"), None);
+    }
 }
