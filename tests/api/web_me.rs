@@ -8,6 +8,7 @@
 
 use jobrank::domain::Role;
 use jobrank::notify::digest;
+use jobrank::store::commands;
 use jobrank::store::notifications::{self, Kind, Status};
 use jobrank::store::recruiterflow_users::{self, RecruiterflowUserUpsert};
 use jobrank::store::users;
@@ -558,6 +559,37 @@ async fn forgot_password_sends_a_link_that_works_once_within_30_minutes() {
     assert_eq!(
         audit,
         ["chose a new password with an emailed reset link; all their sessions ended"]
+    );
+}
+
+#[tokio::test]
+async fn a_reset_link_of_someone_deactivated_since_changes_nothing() {
+    let smtp = SmtpServer::plain().await;
+    let app = notifying_app(&smtp, None).await;
+    let tom = add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    assert_eq!(ask_for_link(&app, "tom@agency.example").await.0, 200);
+    let token = token_in(&messages(&smtp, 1).await[0]);
+    let set_active = |active: bool| {
+        let id = tom.id.clone();
+        app.store.write(move |tx| {
+            commands::set_user_active(tx, &id, active, jobrank::store::now()).map(|_| ())
+        })
+    };
+    set_active(false).await.unwrap();
+    let away = "a password chosen while away";
+    assert_eq!(choose_password(&app, &token, away).await.status(), 410);
+    // Back in the team: the old password still signs in and the link stays used up.
+    set_active(true).await.unwrap();
+    assert_eq!(choose_password(&app, &token, away).await.status(), 410);
+    assert_eq!(
+        post_login(&app, "tom@agency.example", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        post_login(&app, "tom@agency.example", away).await.status(),
+        401
     );
 }
 

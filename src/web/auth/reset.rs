@@ -319,6 +319,10 @@ async fn choose_password(
             let Some(user_id) = password_resets::use_reset(tx, &hash, now)? else {
                 return Ok(false);
             };
+            // Deactivated since the link was sent: the link is used up, nothing changes.
+            if !users::find_user(tx, &user_id)?.is_some_and(|u| u.active) {
+                return Ok(false);
+            }
             let user = commands::reset_password(tx, &user_id, &new_hash, now, None)?;
             audit::record_for_user(
                 tx,
