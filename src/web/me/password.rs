@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::settings::{Extras, done, render_me};
 use crate::credentials::{self, CredentialError, PasswordChecks};
 use crate::store::audit::{self, Action, Actor};
-use crate::store::{commands, sessions, users};
+use crate::store::{self, commands, sessions, users};
 use crate::web::auth::{
     CurrentUser, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, Session, THROTTLE_WINDOW,
     client_address,
@@ -94,7 +94,8 @@ async fn change_password(
     // The current password is checked like a sign-in: the attempt is reserved (counted
     // as failed) before the check, and only a match turns it into a success.
     let ip = client_address(peer.ip(), &headers, &state.config.trusted_proxies).to_string();
-    let now = state.clock.now();
+    // Sign-in's clock: the attempts count together with sign-in's.
+    let now = store::now();
     let limits = sessions::AttemptLimits {
         since: now - THROTTLE_WINDOW,
         per_email: MAX_FAILURES_PER_ACCOUNT,
