@@ -72,12 +72,16 @@ pub struct TaskDelays {
     pub backup_check: Duration,
     /// How long a stop waits, in all, for the background tasks to end.
     pub stop_wait: Duration,
+    /// How often the notification tasks look whether the digest is due, what to alert
+    /// and what to send (they are also woken when there is work).
+    pub notify_check: Duration,
 }
 
 impl TaskDelays {
     pub const DEFAULT: TaskDelays = TaskDelays {
         backup_check: Duration::from_secs(60),
         stop_wait: Duration::from_secs(5),
+        notify_check: Duration::from_secs(60),
     };
 }
 
@@ -147,6 +151,14 @@ impl Application {
             .context("while reading the bound address")?;
         let syncer = crate::recruiterflow::Syncer::from_config(&config, &store)
             .context("while setting up the Recruiterflow sync")?;
+        let notifier = notifier_from_config(&config)?;
+        // The store commands record rank drops for alerts only while this replica
+        // sends them.
+        let alerts_on = notifier.is_some();
+        store
+            .write(move |tx| crate::store::notifications::set_alerts_on(tx, alerts_on))
+            .await
+            .context("while recording whether alerts are sent")?;
         if let Some(url) = &config.supabase_db_url {
             // Start-up refuses a bad URL; an unreachable server only delays replication.
             match crate::replication::connect_and_migrate(url).await {
@@ -174,6 +186,7 @@ impl Application {
             clock: Default::default(),
             inbox_writer,
             password_checks: Default::default(),
+            notifier,
         };
         Ok(Application {
             listener,
@@ -368,10 +381,20 @@ async fn body_deadline(State(limit): State<Duration>, req: Request, next: Next) 
 }
 
 /// Starts the background tasks ([`crate::tasks`]): the nightly backup always; the
+/// notification tasks with `JOBRANK_SMTP_URL` or `JOBRANK_SLACK_WEBHOOK_URL`; the
 /// Recruiterflow poller and inbox worker with `RECRUITERFLOW_API_KEY`; Supabase push,
 /// pull and reconciliation with `SUPABASE_DB_URL`.
 fn spawn_background(state: &AppState, delays: TaskDelays, stop: &StopSignal) -> Vec<Running> {
     let mut tasks = vec![spawn_backup_task(state, delays.backup_check, stop)];
+    if let Some(notifier) = &state.notifier {
+        let clock = state.clock.clone();
+        tasks.extend(notifier.spawn(
+            &state.store,
+            Arc::new(move || clock.now()),
+            delays.notify_check,
+            stop,
+        ));
+    }
     if let Some(syncer) = &state.syncer {
         tasks.extend(syncer.spawn(state.config.sync_interval, stop));
     }
@@ -390,6 +413,20 @@ fn spawn_background(state: &AppState, delays: TaskDelays, stop: &StopSignal) -> 
         }
     }
     tasks
+}
+
+/// The notifications the configuration sets up (none without SMTP and Slack); a wrong
+/// mail or Slack setting is a configuration error naming it.
+pub fn notifier_from_config(config: &Config) -> anyhow::Result<Option<crate::notify::Notifier>> {
+    crate::notify::Notifier::from_config(config).map_err(|e| {
+        if e.is_config() {
+            anyhow::Error::new(crate::config::ConfigError {
+                problems: vec![e.to_string()],
+            })
+        } else {
+            anyhow::Error::new(e).context("while setting up notifications")
+        }
+    })
 }
 
 /// The nightly online backup (`backup`): checked every `check`, taken once a day at or

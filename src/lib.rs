@@ -3,7 +3,8 @@
 //! Data flows one way: Recruiterflow -> [`recruiterflow`] -> [`store`] (SQLite, the
 //! working store) -> [`domain`] (pure scoring) -> [`web`]. [`replication`] reads the
 //! store's outbox and talks to Supabase PostgreSQL beside it. [`mail`] (SMTP) and
-//! [`slack`] (an incoming webhook) take messages to the team.
+//! [`slack`] (an incoming webhook) take messages to the team; [`notify`] makes them
+//! (the weekly digest, alerts, password reset links) and sends them from a durable queue.
 
 pub mod app;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod credentials;
 pub mod domain;
 pub mod mail;
+pub mod notify;
 pub mod recruiterflow;
 pub mod replication;
 pub mod slack;

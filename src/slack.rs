@@ -166,11 +166,17 @@ impl SlackWebhook {
 
     /// Posts one message.
     pub async fn post(&self, message: &SlackMessage) -> Result<(), SlackError> {
-        tracing::debug!(blocks = message.blocks.len(), "posting to Slack");
         let body = serde_json::to_value(message).map_err(|e| SlackError::Permanent {
             detail: format!("the message could not be written: {e}"),
         })?;
-        let (status, answer, retry_after) = self.send(&body).await?;
+        self.post_json(&body).await
+    }
+
+    /// Posts one message already written as Slack's JSON (`{"text", "blocks"}`), as a
+    /// queue stores it.
+    pub async fn post_json(&self, body: &serde_json::Value) -> Result<(), SlackError> {
+        tracing::debug!("posting to Slack");
+        let (status, answer, retry_after) = self.send(body).await?;
         if status.is_success() {
             return Ok(());
         }

@@ -1,6 +1,7 @@
 //! The command line: one binary with subcommands, each a small function.
 
 mod demo;
+mod notify;
 mod supabase;
 mod token;
 mod user;
@@ -78,6 +79,9 @@ pub enum Command {
     /// Sync now from an external system.
     #[command(subcommand)]
     Sync(SyncCommand),
+    /// Notifications: the weekly digest now.
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
 }
 
 /// What `jobrank sync` syncs.
@@ -206,6 +210,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Sync(SyncCommand::Recruiterflow) => sync_recruiterflow(&config).await,
         Command::Sync(SyncCommand::Supabase) => supabase::sync(&config).await,
         Command::Reconcile { dry_run } => supabase::run_reconcile(&config, dry_run).await,
+        Command::Notify(cmd) => notify::run(cmd, &config).await,
     }
 }
 
@@ -330,10 +335,59 @@ async fn check(config: &Config) -> anyhow::Result<()> {
         },
         None => println!("supabase: not configured (SUPABASE_DB_URL is not set)"),
     }
+    check_notifications(config, &mut failed).await;
     if !failed.is_empty() {
         anyhow::bail!("check failed for {}", failed.join(" and "));
     }
     Ok(())
+}
+
+/// Says whether the SMTP server accepts the configuration (connects, starts TLS as
+/// configured and authenticates, sending nothing) and whether the Slack webhook
+/// answers (a post without text, which Slack refuses with `no_text` once it found the
+/// webhook).
+async fn check_notifications(config: &Config, failed: &mut Vec<&'static str>) {
+    let channels = match crate::notify::Channels::from_config(config) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("notifications: FAILED: {e}");
+            failed.push("notifications");
+            return;
+        }
+    };
+    match channels.mailer() {
+        Some(m) => match m.check().await {
+            Ok(()) => {
+                let e = m.endpoint();
+                let how = match e.security {
+                    crate::mail::Security::ImplicitTls => "over TLS",
+                    crate::mail::Security::StartTls => "with STARTTLS",
+                    crate::mail::Security::Plain => "in plain text (a loopback address)",
+                };
+                let login = if e.credentials.is_some() {
+                    "and accepted the login"
+                } else {
+                    "(no login configured)"
+                };
+                println!("email: ok ({} answered {how} {login})", e.server());
+            }
+            Err(e) => {
+                println!("email: FAILED: {e}");
+                failed.push("email");
+            }
+        },
+        None => println!("email: not configured (JOBRANK_SMTP_URL is not set)"),
+    }
+    match channels.slack() {
+        Some(s) => match s.check().await {
+            Ok(()) => println!("slack: ok (the webhook answered)"),
+            Err(e) => {
+                println!("slack: FAILED: {e}");
+                failed.push("Slack");
+            }
+        },
+        None => println!("slack: not configured (JOBRANK_SLACK_WEBHOOK_URL is not set)"),
+    }
 }
 
 /// Connects to Supabase and says where and whether jobrank's schema is there. Errors

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::NaiveTime;
+use chrono::{NaiveTime, Weekday};
 use ipnet::IpNet;
 use secrecy::SecretString;
 use url::Url;
@@ -43,6 +43,104 @@ pub struct Config {
     pub backup_at: NaiveTime,
     pub backup_keep_daily: u32,
     pub backup_keep_weekly: u32,
+    pub notify: NotifyConfig,
+}
+
+/// Email, Slack and the weekly digest's time; without SMTP and Slack nothing is sent.
+#[derive(Clone)]
+pub struct NotifyConfig {
+    /// `JOBRANK_SMTP_URL`: `smtp://user:password@host:port` or `smtps://...`.
+    pub smtp_url: Option<SecretString>,
+    /// `JOBRANK_SMTP_CA_FILE`: PEM certificates of a private CA to trust as well.
+    pub smtp_ca_file: Option<PathBuf>,
+    /// `JOBRANK_MAIL_FROM`: the sender, required with `JOBRANK_SMTP_URL`.
+    pub mail_from: Option<String>,
+    /// `JOBRANK_SLACK_WEBHOOK_URL`: the team channel's incoming webhook.
+    pub slack_webhook_url: Option<SecretString>,
+    /// `JOBRANK_DIGEST_AT`: when the weekly digest goes out, local time.
+    pub digest_at: WeeklyAt,
+}
+
+impl std::fmt::Debug for NotifyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifyConfig")
+            .field("smtp_url", &self.smtp_url)
+            .field("smtp_ca_file", &self.smtp_ca_file)
+            .field("mail_from", &self.mail_from)
+            .field("slack_webhook_url", &self.slack_webhook_url)
+            .field("digest_at", &self.digest_at.to_string())
+            .finish()
+    }
+}
+
+/// A day of the week and a local time of day: `mon 08:30`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeeklyAt {
+    pub weekday: Weekday,
+    pub time: NaiveTime,
+}
+
+impl WeeklyAt {
+    /// Reads `mon 08:30` (a day's first three letters or its whole name, any case, then
+    /// HH:MM).
+    pub fn parse(v: &str) -> Result<WeeklyAt, String> {
+        let bad = || format!("{v:?} is not a day of the week and a time as HH:MM, e.g. mon 08:30");
+        let mut parts = v.split_whitespace();
+        let (Some(day), Some(time), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad());
+        };
+        let day = day.to_ascii_lowercase();
+        let weekday = [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ]
+        .into_iter()
+        .find(|w| {
+            let name = format!("{w:?}").to_ascii_lowercase();
+            day == name || day == full_day_name(*w)
+        })
+        .ok_or_else(bad)?;
+        let time = NaiveTime::parse_from_str(time, "%H:%M").map_err(|_| bad())?;
+        Ok(WeeklyAt { weekday, time })
+    }
+}
+
+fn full_day_name(w: Weekday) -> &'static str {
+    match w {
+        Weekday::Mon => "monday",
+        Weekday::Tue => "tuesday",
+        Weekday::Wed => "wednesday",
+        Weekday::Thu => "thursday",
+        Weekday::Fri => "friday",
+        Weekday::Sat => "saturday",
+        Weekday::Sun => "sunday",
+    }
+}
+
+impl WeeklyAt {
+    /// "Monday at 08:30".
+    pub fn in_words(&self) -> String {
+        let day = full_day_name(self.weekday);
+        let mut cs = day.chars();
+        let day = cs
+            .next()
+            .map(|c| c.to_ascii_uppercase().to_string())
+            .unwrap_or_default()
+            + cs.as_str();
+        format!("{day} at {}", self.time.format("%H:%M"))
+    }
+}
+
+impl std::fmt::Display for WeeklyAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let day = format!("{:?}", self.weekday).to_ascii_lowercase();
+        write!(f, "{day} {}", self.time.format("%H:%M"))
+    }
 }
 
 /// Recruiterflow settings; all optional, jobrank runs on its local store alone.
@@ -237,6 +335,12 @@ impl Layers {
                 problems.push(format!("{} (from {source}): {why}", s.env));
             }
         }
+        if config.notify.smtp_url.is_some() && config.notify.mail_from.is_none() {
+            problems.push(
+                "JOBRANK_MAIL_FROM: must be set when JOBRANK_SMTP_URL is, e.g. jobrank <jobrank@agency.example>"
+                    .into(),
+            );
+        }
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -269,6 +373,16 @@ impl Config {
             backup_at: NaiveTime::MIN,
             backup_keep_daily: 0,
             backup_keep_weekly: 0,
+            notify: NotifyConfig {
+                smtp_url: None,
+                smtp_ca_file: None,
+                mail_from: None,
+                slack_webhook_url: None,
+                digest_at: WeeklyAt {
+                    weekday: Weekday::Mon,
+                    time: NaiveTime::MIN,
+                },
+            },
         }
     }
 
@@ -322,6 +436,13 @@ impl Config {
         }
         if self.supabase_db_url.is_none() {
             w.push("SUPABASE_DB_URL is not set: changes stay in the local store only".into());
+        }
+        let notifies = self.notify.smtp_url.is_some() || self.notify.slack_webhook_url.is_some();
+        if notifies && self.public_url.is_none() {
+            w.push(
+                "JOBRANK_PUBLIC_URL is not set: digests and alerts carry no links, and \"Forgot password\" is off"
+                    .into(),
+            );
         }
         w
     }
@@ -469,6 +590,56 @@ mod tests {
     }
 
     #[test]
+    fn the_notification_settings_are_checked_and_named() {
+        let c = layers(&[
+            ("JOBRANK_DIGEST_AT", "Friday 16:00"),
+            ("JOBRANK_SMTP_URL", "smtps://u:p@mail.example.com"),
+            ("JOBRANK_MAIL_FROM", "jobrank <jobrank@agency.example>"),
+            ("JOBRANK_SLACK_WEBHOOK_URL", "http://127.0.0.1:9/services/x"),
+        ])
+        .build()
+        .unwrap();
+        assert_eq!(c.notify.digest_at.to_string(), "fri 16:00");
+        assert_eq!(c.notify.digest_at.in_words(), "Friday at 16:00");
+        let d = Layers::default().build().unwrap();
+        assert_eq!(d.notify.digest_at.to_string(), "mon 08:30");
+        assert!(d.notify.smtp_url.is_none() && d.notify.slack_webhook_url.is_none());
+
+        let err = layers(&[
+            ("JOBRANK_DIGEST_AT", "someday 8"),
+            ("JOBRANK_SMTP_URL", "http://u:hunter2@mail.example.com"),
+            (
+                "JOBRANK_SLACK_WEBHOOK_URL",
+                "HTTP://Hooks.Slack.com/services/T0/B0/s3cr3tpart",
+            ),
+        ])
+        .build()
+        .unwrap_err();
+        let text = err.to_string();
+        for name in [
+            "JOBRANK_DIGEST_AT",
+            "JOBRANK_SMTP_URL",
+            "JOBRANK_SLACK_WEBHOOK_URL",
+        ] {
+            assert!(text.contains(name), "{name} missing from {text}");
+        }
+        assert!(text.contains("e.g. mon 08:30"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("s3cr3tpart"),
+            "{text}"
+        );
+
+        let err = layers(&[("JOBRANK_SMTP_URL", "smtp://127.0.0.1:25")])
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("JOBRANK_MAIL_FROM") && err.contains("JOBRANK_SMTP_URL"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn unknown_file_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("jobrank.toml");
@@ -519,6 +690,15 @@ mod tests {
                 "marker-webhook-token-0123456789abcdef",
             ),
             ("SUPABASE_DB_URL", "postgresql://u:marker-pg@localhost/db"),
+            (
+                "JOBRANK_SMTP_URL",
+                "smtp://u:marker-smtp@mail.example.com:587",
+            ),
+            (
+                "JOBRANK_SLACK_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T0/B0/marker-slack",
+            ),
+            ("JOBRANK_MAIL_FROM", "jobrank <jobrank@agency.example>"),
         ];
         for s in SETTINGS.iter().filter(|s| s.secret) {
             assert!(

@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use super::{Config, JobUrl, LogFormat};
+use super::{Config, JobUrl, LogFormat, WeeklyAt};
 
 /// One setting jobrank reads.
 pub struct Setting {
@@ -296,6 +296,100 @@ pub const SETTINGS: &[Setting] = &[
             Ok(())
         },
         show: |c| Some(c.backup_keep_weekly.to_string()),
+    },
+    Setting {
+        env: "JOBRANK_SMTP_URL",
+        key: "smtp_url",
+        secret: true,
+        default: "",
+        description: "SMTP server for email, smtp://user:password@host:port (STARTTLS required except to a loopback address) or smtps://... (TLS); without it no email is sent",
+        parse: |c, v| {
+            let url = secret(v);
+            if let Some(u) = &url {
+                match Url::parse(u.expose_secret()) {
+                    Ok(u) if u.scheme() == "smtp" || u.scheme() == "smtps" => {}
+                    _ => {
+                        return Err(
+                            "is not an smtp:// or smtps:// URL (smtp://user:password@host:port)"
+                                .into(),
+                        );
+                    }
+                }
+            }
+            c.notify.smtp_url = url;
+            Ok(())
+        },
+        show: |c| exposed(&c.notify.smtp_url),
+    },
+    Setting {
+        env: "JOBRANK_SMTP_CA_FILE",
+        key: "smtp_ca_file",
+        secret: false,
+        default: "",
+        description: "PEM file of a private certificate authority the SMTP server's certificate may chain to (besides the usual public ones)",
+        parse: |c, v| {
+            c.notify.smtp_ca_file = (!v.trim().is_empty()).then(|| PathBuf::from(v.trim()));
+            Ok(())
+        },
+        show: |c| {
+            c.notify
+                .smtp_ca_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+        },
+    },
+    Setting {
+        env: "JOBRANK_MAIL_FROM",
+        key: "mail_from",
+        secret: false,
+        default: "",
+        description: "Sender of jobrank's email, e.g. jobrank <jobrank@agency.example> (required with JOBRANK_SMTP_URL)",
+        parse: |c, v| {
+            let v = v.trim();
+            if !v.is_empty() && !v.contains('@') {
+                return Err(format!(
+                    "{v:?} is not an email address, e.g. jobrank <jobrank@agency.example>"
+                ));
+            }
+            c.notify.mail_from = (!v.is_empty()).then(|| v.to_string());
+            Ok(())
+        },
+        show: |c| c.notify.mail_from.clone(),
+    },
+    Setting {
+        env: "JOBRANK_SLACK_WEBHOOK_URL",
+        key: "slack_webhook_url",
+        secret: true,
+        default: "",
+        description: "Slack incoming webhook that gets one team message per weekly digest and per alert batch (https only, http on loopback)",
+        parse: |c, v| {
+            let url = secret(v);
+            if let Some(u) = &url {
+                let parsed = Url::parse(u.expose_secret()).map_err(|_| {
+                    "is not a URL (https://hooks.slack.com/services/...)".to_string()
+                })?;
+                // Its own words: the URL is a secret and must not be quoted.
+                https_unless_loopback(&parsed).map_err(|_| {
+                    "must start with https:// (plain http:// only to a loopback address such as 127.0.0.1)"
+                        .to_string()
+                })?;
+            }
+            c.notify.slack_webhook_url = url;
+            Ok(())
+        },
+        show: |c| exposed(&c.notify.slack_webhook_url),
+    },
+    Setting {
+        env: "JOBRANK_DIGEST_AT",
+        key: "digest_at",
+        secret: false,
+        default: "mon 08:30",
+        description: "Day and local time of the weekly digest, e.g. fri 16:00 (default mon 08:30)",
+        parse: |c, v| {
+            c.notify.digest_at = WeeklyAt::parse(v)?;
+            Ok(())
+        },
+        show: |c| Some(c.notify.digest_at.to_string()),
     },
 ];
 

@@ -13,6 +13,7 @@ mod export;
 pub mod flash;
 mod health;
 mod jobs;
+mod me;
 mod metrics;
 pub mod pages;
 mod review;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub inbox_writer: crate::store::inbox::InboxWriter,
     /// Turns for password checks (see [`crate::credentials::PasswordChecks`]).
     pub password_checks: Arc<crate::credentials::PasswordChecks>,
+    /// Email and Slack notifications, when either is set up.
+    pub notifier: Option<crate::notify::Notifier>,
 }
 
 /// The whole application's routes.
@@ -88,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sync::router())
         .merge(api::router())
         .merge(admin::router())
+        .merge(me::router())
         .merge(review::router())
         .merge(export::router())
         .fallback(|| async { WebError::NotFound("page".into()) })

@@ -203,13 +203,70 @@ pub async fn spawn_app_on(
     extra: &[(&'static str, String)],
     limits: ServeLimits,
 ) -> TestApp {
+    spawn_app_clocked(data_dir, store, extra, limits, TestClock::default(), false).await
+}
+
+/// Spawns jobrank on a fresh data directory with `JOBRANK_PUBLIC_URL` set to the
+/// address it is bound to (known only once bound), as a browser sees it: links in its
+/// messages point there and a browser's `Origin` matches it.
+pub async fn spawn_app_public(extra: &[(&'static str, String)]) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let dir = data_dir.path().to_owned();
+    let store = tokio::task::spawn_blocking(move || Store::open(&dir))
+        .await
+        .unwrap()
+        .expect("store opens");
+    spawn_app_clocked(
+        data_dir,
+        store,
+        extra,
+        ServeLimits::DEFAULT,
+        TestClock::default(),
+        true,
+    )
+    .await
+}
+
+/// Spawns jobrank on a fresh data directory with its clock stopped at `at` from the
+/// start (before any background task runs): it moves only when the test moves it.
+pub async fn spawn_app_at(
+    extra: &[(&'static str, String)],
+    at: chrono::DateTime<chrono::Utc>,
+) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let dir = data_dir.path().to_owned();
+    let store = tokio::task::spawn_blocking(move || Store::open(&dir))
+        .await
+        .unwrap()
+        .expect("store opens");
+    let clock = TestClock::default();
+    clock.set(at);
+    spawn_app_clocked(data_dir, store, extra, ServeLimits::DEFAULT, clock, false).await
+}
+
+/// Spawns jobrank serving `store` with `clock` as its clock, and with its public URL
+/// set to the bound address when `public`.
+async fn spawn_app_clocked(
+    data_dir: TempDir,
+    store: Store,
+    extra: &[(&'static str, String)],
+    limits: ServeLimits,
+    clock: TestClock,
+    public: bool,
+) -> TestApp {
     jobrank::install_crypto();
     let config = test_config(data_dir.path(), extra);
     let mut app = Application::build(config, store.clone())
         .await
         .expect("app builds")
         .with_limits(limits);
-    let clock = TestClock::default();
+    if public {
+        let mut config = (*app.state().config).clone();
+        config.public_url =
+            Some(url::Url::parse(&format!("http://{}/", app.local_addr())).unwrap());
+        app.state_mut().notifier = jobrank::notify::Notifier::from_config(&config).unwrap();
+        app.state_mut().config = Arc::new(config);
+    }
     app.state_mut().clock = clock.as_clock();
     let addr = app.local_addr();
     let state = app.state().clone();

@@ -4,7 +4,7 @@
 //! higher one, and on any cycle between the modules inside `store/`:
 //!
 //! ```text
-//! domain <- store <- {recruiterflow, replication, mail, slack} <- web <- app <- cli
+//! domain <- store <- {recruiterflow, replication, mail, slack, notify} <- web <- app <- cli
 //! ```
 //!
 //! The leaf modules `config`, `credentials`, `tasks` and `telemetry` may be used by any
@@ -42,6 +42,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("replication", Layer::Rank(2)),
     ("mail", Layer::Rank(2)),
     ("slack", Layer::Rank(2)),
+    ("notify", Layer::Rank(2)),
     ("web", Layer::Rank(3)),
     ("app", Layer::Rank(4)),
     ("cli", Layer::Rank(5)),

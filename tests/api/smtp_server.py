@@ -4,7 +4,9 @@
 It listens on a port the system picks and prints "PORT <n>" on stdout once it accepts
 connections. Every message it accepts is written to --dir as one JSON file (written
 under a temporary name, then renamed, so a reader never sees half a file):
-{"mail_from", "rcpt_tos", "data", "tls", "login"}.
+{"mail_from", "rcpt_tos", "data", "tls", "login", "to", "subject", "text", "html"},
+the last four decoded from the message by Python's email package (headers decoded,
+parts decoded from their transfer encoding), so tests read what a mail client shows.
 
 Variants:
   --tls none|starttls|implicit   plain SMTP, STARTTLS required before MAIL, or TLS from
@@ -14,10 +16,14 @@ Variants:
                                  451: temporary), naming the address as servers do
   --drop                         take the whole message, then close the connection
                                  without answering it
+  --times N                      refuse or drop only the first N times, then accept
+                                 (a server that recovers)
 """
 
 import argparse
 import asyncio
+import email
+import email.policy
 import json
 import os
 import ssl
@@ -36,7 +42,18 @@ def main():
     p.add_argument("--auth")
     p.add_argument("--refuse", type=int)
     p.add_argument("--drop", action="store_true")
+    p.add_argument("--times", type=int)
     args = p.parse_args()
+    # How many more times to refuse or drop (None: always).
+    remaining = {"n": args.times}
+
+    def misbehave():
+        if remaining["n"] is None:
+            return True
+        if remaining["n"] > 0:
+            remaining["n"] -= 1
+            return True
+        return False
 
     context = None
     if args.tls != "none":
@@ -56,21 +73,33 @@ def main():
 
     class Handler:
         async def handle_RCPT(self, server, session, envelope, address, options):
-            if args.refuse:
+            if args.refuse and misbehave():
                 status = "5.7.1" if args.refuse >= 500 else "4.3.0"
                 return f"{args.refuse} {status} Refused for <{address}>"
             envelope.rcpt_tos.append(address)
             return "250 OK"
 
         async def handle_DATA(self, server, session, envelope):
-            if args.drop:
+            if args.drop and misbehave():
                 server.transport.abort()
                 return "250 never sent"
             tls = session.ssl is not None or (
                 server.transport.get_extra_info("ssl_object") is not None
             )
             login = getattr(session.auth_data, "login", None)
+            parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+
+            def part(kind):
+                body = parsed.get_body(preferencelist=(kind,))
+                if body is None:
+                    return None
+                return body.get_content().replace("\r\n", "\n")
+
             record = {
+                "to": str(parsed.get("To", "")),
+                "subject": str(parsed.get("Subject", "")),
+                "text": part("plain"),
+                "html": part("html"),
                 "mail_from": envelope.mail_from,
                 "rcpt_tos": envelope.rcpt_tos,
                 "data": envelope.content.decode("utf-8", "replace"),

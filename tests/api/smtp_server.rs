@@ -102,6 +102,9 @@ pub struct Variant {
     pub refuse: Option<u16>,
     /// Drop the connection once the message data has arrived, before answering.
     pub drop: bool,
+    /// Refuse or drop only the first this many times, then accept (a server that
+    /// recovers); every time when `None`.
+    pub times: Option<u32>,
 }
 
 /// A message the server accepted.
@@ -115,6 +118,18 @@ pub struct Received {
     pub tls: bool,
     /// The user it authenticated as.
     pub login: Option<String>,
+    /// The `To` header, decoded.
+    #[serde(default)]
+    pub to: String,
+    /// The subject, decoded.
+    #[serde(default)]
+    pub subject: String,
+    /// The plain-text part, decoded.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// The HTML part, decoded.
+    #[serde(default)]
+    pub html: Option<String>,
 }
 
 /// A running SMTP server; stopped when dropped.
@@ -156,6 +171,9 @@ impl SmtpServer {
         }
         if variant.drop {
             cmd.arg("--drop");
+        }
+        if let Some(n) = variant.times {
+            cmd.arg("--times").arg(n.to_string());
         }
         let mut child = cmd
             .stdin(Stdio::null())

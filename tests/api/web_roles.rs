@@ -213,6 +213,28 @@ impl Walk<'_> {
                 .unwrap(),
             // Signing in as a known user, with the sign-in form's own token.
             ("POST", "/login") => post_login(app, "walker@agency.example", PASSWORD).await,
+            // The other signed-out forms take the sign-in form's token too, whoever sends
+            // them (a link asked for, a new password chosen with a stale link).
+            ("POST", "/login/forgot" | "/login/reset") => {
+                let (cookie, token) = login_form(app).await;
+                let mut req = app.client.post(url);
+                if let Some(b) = browser {
+                    req = req.header(
+                        COOKIE,
+                        format!("jobrank_session={}; jobrank_login={cookie}", b.cookie),
+                    );
+                } else {
+                    req = req.header(COOKIE, format!("jobrank_login={cookie}"));
+                }
+                req.form(&[
+                    ("email", "walker@agency.example"),
+                    ("token", "not-a-link"),
+                    ("csrf", token.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+            }
             // Signing out ends a session of that role made for the purpose.
             ("POST", "/logout") => match who {
                 0 => app.client.post(url).form(&[]).send().await.unwrap(),

@@ -14,6 +14,8 @@ mod ceo;
 
 mod readonly;
 
+mod notify;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;

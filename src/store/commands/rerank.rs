@@ -9,7 +9,7 @@ use super::{Outcome, RankChange, Standing};
 use crate::domain::{JobRank, ScorerInput, rank_job};
 use crate::store::ranks::{self, RankHistoryRow};
 use crate::store::settings::{self, SettingsVersion};
-use crate::store::{Result, Tx, jobs, now, submissions};
+use crate::store::{Result, Tx, jobs, notifications, now, submissions};
 
 /// Recomputes ranks within one command and gathers the changes, job by job, from the
 /// standing before the command first recomputed a job to its standing after the last.
@@ -129,21 +129,26 @@ impl Reranker {
         self.seen.entry(job_id).or_insert((before, after)).1 = after;
     }
 
-    /// The changes: jobs whose standing now differs from before the command.
-    pub(super) fn changes(self) -> Vec<RankChange> {
-        self.seen
+    /// The changes: jobs whose standing now differs from before the command. Those
+    /// that alert (an open job dropped to C) are recorded in the command's transaction
+    /// as they are returned ([`notifications::record_rank_drops`]).
+    pub(super) fn changes(self, tx: &Tx<'_>) -> Result<Vec<RankChange>> {
+        let changes: Vec<RankChange> = self
+            .seen
             .into_iter()
             .filter(|(_, (old, new))| old != new)
             .map(|(job_id, (old, new))| RankChange { job_id, old, new })
-            .collect()
+            .collect();
+        notifications::record_rank_drops(tx, &changes, &self.current.settings, now())?;
+        Ok(changes)
     }
 
     /// The command's outcome: `result` and the changes.
-    pub(super) fn outcome<T>(self, result: T) -> Outcome<T> {
-        Outcome {
+    pub(super) fn outcome<T>(self, tx: &Tx<'_>, result: T) -> Result<Outcome<T>> {
+        Ok(Outcome {
             result,
-            rank_changes: self.changes(),
-        }
+            rank_changes: self.changes(tx)?,
+        })
     }
 }
 
@@ -152,7 +157,7 @@ impl Reranker {
 pub fn rerank_all_jobs(tx: &Tx<'_>) -> Result<Outcome<()>> {
     let mut rerank = Reranker::new(tx)?;
     rerank.all(tx)?;
-    Ok(rerank.outcome(()))
+    rerank.outcome(tx, ())
 }
 
 /// Each open job with the submissions its rank is computed from, read as

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::Outcome;
 use super::rerank::Reranker;
 use crate::store::users::{self, User};
-use crate::store::{Result, Tx, sessions};
+use crate::store::{Result, Tx, password_resets, sessions};
 
 /// Activates or deactivates a user and recomputes every job's rank: a deactivated
 /// scorer's submissions stop counting, a reactivated one's count again. (The store
@@ -35,13 +35,14 @@ pub fn set_user_scores(
 fn rerank_after(tx: &Tx<'_>, user: User) -> Result<Outcome<User>> {
     let mut rerank = Reranker::new(tx)?;
     rerank.all(tx)?;
-    Ok(rerank.outcome(user))
+    rerank.outcome(tx, user)
 }
 
 /// Sets a user's password hash and ends every session of theirs except `keep_session`
 /// (the id hash of the session making the change, when it is theirs): whoever resets a
-/// password, and however (admin page, `jobrank user set-password`), the other devices
-/// are signed out. Changes no rank.
+/// password, and however (admin page, `jobrank user set-password`, "My settings", a
+/// reset link), the other devices are signed out, and every reset link of theirs ends.
+/// Changes no rank.
 pub fn reset_password(
     tx: &Tx<'_>,
     id: &str,
@@ -50,6 +51,7 @@ pub fn reset_password(
     keep_session: Option<&str>,
 ) -> Result<User> {
     let user = users::set_password_hash(tx, id, hash, at)?;
+    password_resets::delete_resets_of_user(tx, id)?;
     match keep_session {
         Some(keep) => sessions::delete_other_sessions_of_user(tx, id, keep)?,
         None => sessions::delete_sessions_of_user(tx, id)?,

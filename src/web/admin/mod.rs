@@ -15,6 +15,7 @@
 
 mod audit;
 mod dead_letters;
+mod notifications;
 mod settings;
 mod sync_state;
 mod tokens;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(tokens::router())
         .merge(dead_letters::router())
+        .merge(notifications::router())
         .merge(audit::router())
 }
 
@@ -89,6 +91,7 @@ struct AdminPage {
     /// The data directory's free space in words, or why the disk counts as full.
     disk: String,
     disk_full: bool,
+    notifications: notifications::View,
 }
 
 impl AdminPage {
@@ -125,6 +128,7 @@ struct Stored {
     outbox_dead: i64,
     recruiterflow: Option<RecruiterflowMatches>,
     audit: (Vec<AuditRow>, Option<String>),
+    notifications: notifications::Stored,
 }
 
 impl Stored {
@@ -141,6 +145,7 @@ impl Stored {
             outbox_dead: outbox::dead_count(c)?,
             recruiterflow: users::recruiterflow_matches(c, recruiterflow_on)?,
             audit: audit::audit_rows(c, None, RECENT)?,
+            notifications: notifications::Stored::read(c, store::now())?,
         })
     }
 }
@@ -207,6 +212,7 @@ fn admin_page_of(
         audit_older,
         disk: sync_state::disk_line(state),
         disk_full: state.store.disk_full().is_some(),
+        notifications: notifications::view(state, stored.notifications, &stored.users, now),
     }
 }
 
@@ -217,7 +223,7 @@ struct DoneQuery {
 
 /// The acts whose success the page announces: the act, its key in the redirect
 /// (`/admin?done=...`) and the notice shown.
-const NOTICES: [(Action, &str, &str); 8] = [
+const NOTICES: [(Action, &str, &str); 9] = [
     (
         Action::SettingsSaved,
         "settings",
@@ -245,6 +251,11 @@ const NOTICES: [(Action, &str, &str); 8] = [
         Action::DeadLetterRetried,
         "retried",
         "The webhook event is queued again.",
+    ),
+    (
+        Action::DeadLetterRetried,
+        "message",
+        "The message is queued again and goes out within a minute.",
     ),
 ];
 

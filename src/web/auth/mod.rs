@@ -22,6 +22,7 @@
 
 mod client_address;
 mod csrf;
+mod reset;
 mod session_cache;
 mod sign_in;
 
@@ -35,7 +36,7 @@ use chrono::Duration;
 
 pub use self::client_address::client_address;
 pub use self::session_cache::SessionCache;
-pub use self::sign_in::{local_path, router};
+pub use self::sign_in::local_path;
 use super::pages::is_htmx;
 use super::{AppState, Result, WebError};
 use crate::credentials::{hash_token, same_secret};
@@ -58,6 +59,10 @@ pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 /// The one message for every failed sign-in: it never says whether the email exists.
 pub const SIGN_IN_FAILED: &str =
     "Email or password is wrong, or too many attempts; try again later.";
+/// The forms used before signing in (sign-in, "forgot password", choosing a new
+/// password with a reset link): their CSRF token is the login cookie's, not a
+/// session's.
+pub const SIGNED_OUT_FORMS: [&str; 3] = ["/login", "/login/forgot", "/login/reset"];
 /// Path prefixes that authenticate by bearer token or signature, never by the session
 /// cookie, and so need no CSRF token.
 pub const CSRF_EXEMPT: [&str; 1] = ["/webhooks/"];
@@ -84,6 +89,11 @@ impl Session {
     pub fn id_hash(&self) -> &str {
         &self.id_hash
     }
+}
+
+/// Signing in and out, and resetting a forgotten password.
+pub fn router() -> axum::Router<AppState> {
+    sign_in::router().merge(reset::router())
 }
 
 /// The value of a cookie in the request, if sent.
@@ -193,7 +203,7 @@ async fn check_csrf(state: &AppState, req: Request) -> Result<Request> {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     csrf::check_origin(state, req.headers(), peer)?;
-    let expected = if path == "/login" {
+    let expected = if SIGNED_OUT_FORMS.contains(&path.as_str()) {
         cookie(req.headers(), LOGIN_COOKIE).map(str::to_owned)
     } else {
         req.extensions().get::<Session>().map(|s| s.csrf.clone())

@@ -36,12 +36,22 @@ struct LoginPage {
     email: String,
     next: String,
     error: Option<&'static str>,
+    /// Said after a password was changed with a reset link.
+    notice: Option<&'static str>,
+    /// Whether to offer "Forgot password?".
+    forgot: bool,
 }
 
 #[derive(Deserialize)]
 struct NextQuery {
     next: Option<String>,
+    /// `done` after choosing a new password with a reset link.
+    reset: Option<String>,
 }
+
+/// The sign-in page's words after a new password was chosen with a reset link.
+pub const PASSWORD_CHANGED: &str =
+    "Your password was changed and every session of yours ended. Sign in with the new password.";
 
 /// Where to go after signing in: [`local_path`] of `next`, else the dashboard.
 fn safe_next(next: Option<&str>) -> String {
@@ -72,19 +82,65 @@ pub fn local_path(next: &str) -> Option<String> {
     single_slash.then(|| path.to_string())
 }
 
+/// The CSRF token of the forms used before signing in (sign-in, "forgot password",
+/// choosing a new password): the login cookie's, or a new one when it is missing.
+/// Returns the token and whether it is new (and so must be set, see
+/// [`set_login_cookie`]).
+pub(super) fn login_token(headers: &HeaderMap) -> (String, bool) {
+    match cookie(headers, LOGIN_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        Some(t) => (t.to_owned(), false),
+        None => (random_token(), true),
+    }
+}
+
+/// Sets the login cookie to `token` on a response, when it is new.
+pub(super) fn set_login_cookie(state: &AppState, res: &mut Response, token: &str, fresh: bool) {
+    if fresh {
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(
+                LOGIN_COOKIE,
+                token,
+                7200,
+                state.config.secure_cookies(),
+                "Strict",
+            ),
+        );
+    }
+}
+
+/// Whether "Forgot password" works here: email is set up and links can point to
+/// `JOBRANK_PUBLIC_URL` (never to the address a request claims, which anyone can set).
+pub(super) fn reset_by_email(state: &AppState) -> bool {
+    state
+        .notifier
+        .as_ref()
+        .is_some_and(|n| n.channels().email_on() && n.channels().public_url().is_some())
+}
+
+/// What the sign-in page says above the form.
+enum Said {
+    Nothing,
+    Error(&'static str),
+    Notice(&'static str),
+}
+
 fn login_form(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
     email: String,
     next: String,
-    error: Option<&'static str>,
+    said: Said,
 ) -> Result<Response> {
-    let token = cookie(headers, LOGIN_COOKIE)
-        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_owned);
-    let fresh = token.is_none();
-    let token = token.unwrap_or_else(random_token);
+    let (error, notice) = match said {
+        Said::Nothing => (None, None),
+        Said::Error(e) => (Some(e), None),
+        Said::Notice(n) => (None, Some(n)),
+    };
+    let (token, fresh) = login_token(headers);
     let mut chrome = Chrome::anonymous();
     chrome.csrf = token.clone();
     let mut res = render_with(
@@ -94,20 +150,11 @@ fn login_form(
             email,
             next,
             error,
+            notice,
+            forgot: reset_by_email(state),
         },
     )?;
-    if fresh {
-        res.headers_mut().append(
-            header::SET_COOKIE,
-            set_cookie(
-                LOGIN_COOKIE,
-                &token,
-                7200,
-                state.config.secure_cookies(),
-                "Strict",
-            ),
-        );
-    }
+    set_login_cookie(state, &mut res, &token, fresh);
     Ok(res)
 }
 
@@ -121,7 +168,11 @@ async fn login_page(
     if session.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
-    login_form(&state, &headers, StatusCode::OK, String::new(), next, None)
+    let said = match q.reset.as_deref() {
+        Some("done") => Said::Notice(PASSWORD_CHANGED),
+        _ => Said::Nothing,
+    };
+    login_form(&state, &headers, StatusCode::OK, String::new(), next, said)
 }
 
 #[derive(Deserialize)]
@@ -162,7 +213,7 @@ async fn sign_in(
             status,
             email.clone(),
             next.clone(),
-            Some(SIGN_IN_FAILED),
+            Said::Error(SIGN_IN_FAILED),
         )
     };
     // A read first, so a flood of throttled guesses costs no write.
