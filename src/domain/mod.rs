@@ -9,6 +9,7 @@
 
 mod dashboard;
 mod factors;
+mod freshness;
 mod money;
 mod participation;
 mod pipeline;
@@ -21,6 +22,7 @@ mod text;
 
 pub use dashboard::{DashboardJob, DashboardQuery, Movement, RankFilter, SortKey, viewer_jobs};
 pub use factors::{Factor, FactorScores, Level, Role};
+pub use freshness::{ExpiredScore, FreshRank, RankFreshness, expiry_instant, rank_job_fresh};
 pub use money::{Money, currency_exponent};
 pub use participation::{
     OpenJob, Participant, Participation, ScorerWeek, WeekParticipation, WeekSkip,

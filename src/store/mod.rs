@@ -15,6 +15,7 @@ pub mod backup;
 pub mod commands;
 pub mod dashboard;
 pub mod drafts;
+pub mod expired;
 pub mod inbox;
 pub mod jobs;
 pub mod outbox;
