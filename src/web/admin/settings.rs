@@ -35,6 +35,10 @@ enum Parser {
     Band { level: u8 },
     /// A whole number of days.
     Days,
+    /// A whole number of weeks, or empty for none (the rule is off).
+    OptionalWeeks,
+    /// A whole number of scorers.
+    Scorers,
     /// Text, checked by the scoring rules alone (a currency code).
     Text,
 }
@@ -44,7 +48,7 @@ impl Parser {
     fn step(self) -> &'static str {
         match self {
             Parser::Decimal => "0.01",
-            Parser::Band { .. } | Parser::Days => "1",
+            Parser::Band { .. } | Parser::Days | Parser::OptionalWeeks | Parser::Scorers => "1",
             Parser::Text => "",
         }
     }
@@ -78,7 +82,7 @@ pub fn hundredths(h: u32) -> String {
 
 /// The form's fieldsets in page order; each field is described here and nowhere else.
 #[rustfmt::skip]
-const GROUPS: [Group; 5] = [
+const GROUPS: [Group; 6] = [
     Group {
         id: "weights",
         legend: "Weights (%)",
@@ -130,6 +134,15 @@ const GROUPS: [Group; 5] = [
             Field { name: "cadence_days", label: "Cadence (days)", what: "Cadence", parser: Parser::Days, shown: |s| s.cadence_days.to_string() },
         ],
     },
+    Group {
+        id: "freshness",
+        legend: "Score freshness",
+        hint: "Both are off as they come. Scores older than this many weeks stop counting toward the team score (1 to 52; leave empty and scores never expire); a job whose score rests on fewer scorers than the minimum keeps its rank but is marked provisional, sorts after the other jobs of its rank and sends no rank alert (1 means no minimum; at most 10).",
+        fields: &[
+            Field { name: "score_expiry_weeks", label: "Scores expire after (weeks)", what: "Score expiry", parser: Parser::OptionalWeeks, shown: |s| s.score_expiry_weeks.map(|w| w.to_string()).unwrap_or_default() },
+            Field { name: "min_scorers", label: "Minimum scorers", what: "Minimum scorers", parser: Parser::Scorers, shown: |s| s.min_scorers.to_string() },
+        ],
+    },
 ];
 
 /// A field's text as its parser read it.
@@ -137,6 +150,8 @@ const GROUPS: [Group; 5] = [
 enum Read {
     Decimal(f64),
     Whole(i64),
+    /// An optional field left empty.
+    Empty,
     Text(String),
 }
 
@@ -168,6 +183,21 @@ impl Field {
                 refuse(
                     self.name,
                     format!("{what}: must be a whole number of days, got {raw:?}"),
+                )
+            }),
+            Parser::OptionalWeeks if raw.is_empty() => Ok(Read::Empty),
+            Parser::OptionalWeeks => raw.parse().map(Read::Whole).map_err(|_| {
+                refuse(
+                    self.name,
+                    format!(
+                        "{what}: must be a whole number of weeks, or empty for scores that never expire, got {raw:?}"
+                    ),
+                )
+            }),
+            Parser::Scorers => raw.parse().map(Read::Whole).map_err(|_| {
+                refuse(
+                    self.name,
+                    format!("{what}: must be a whole number of scorers, got {raw:?}"),
                 )
             }),
             Parser::Text => Ok(Read::Text(raw.to_string())),
@@ -262,7 +292,7 @@ impl SettingsForm {
     /// Validates the form into settings, or every problem, each naming its field.
     pub fn parse(&self) -> std::result::Result<Settings, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let [weights, thresholds, time_open, fees, rest] =
+        let [weights, thresholds, time_open, fees, rest, freshness] =
             GROUPS.each_ref().map(|g| self.read(g, &mut errors));
         let mut refusals = Vec::new();
         let weights =
@@ -282,6 +312,22 @@ impl SettingsForm {
             ),
             _ => (None, None),
         };
+        let (score_expiry_weeks, min_scorers) = match freshness.as_slice() {
+            [expiry, minimum] => (
+                match expiry {
+                    Some(Read::Empty) => Some(None),
+                    Some(Read::Whole(w)) => {
+                        check(&mut refusals, Settings::check_score_expiry_weeks(Some(*w)))
+                    }
+                    _ => None,
+                },
+                match minimum {
+                    Some(Read::Whole(n)) => check(&mut refusals, Settings::check_min_scorers(*n)),
+                    _ => None,
+                },
+            ),
+            _ => (None, None),
+        };
         errors.extend(refusals.into_iter().map(FieldError::from));
         match (
             weights,
@@ -290,6 +336,8 @@ impl SettingsForm {
             fee_bands,
             fee_currency,
             cadence_days,
+            score_expiry_weeks,
+            min_scorers,
         ) {
             (
                 Some(weights),
@@ -298,6 +346,8 @@ impl SettingsForm {
                 Some(fee_bands),
                 Some(fee_currency),
                 Some(cadence_days),
+                Some(score_expiry_weeks),
+                Some(min_scorers),
             ) if errors.is_empty() => Ok(Settings {
                 version: 0,
                 weights,
@@ -306,7 +356,9 @@ impl SettingsForm {
                 fee_bands,
                 fee_currency,
                 cadence_days,
-                // Not on the form yet: `save_settings` keeps their current values.
+                score_expiry_weeks,
+                min_scorers,
+                // Not on the form yet: `save_settings` keeps its current value.
                 ..Settings::default()
             }),
             _ => Err(errors),
@@ -422,8 +474,6 @@ async fn save_settings(
         // The fields the form does not show keep their current values.
         let parsed = Settings {
             stalled_after_days: before.settings.stalled_after_days,
-            score_expiry_weeks: before.settings.score_expiry_weeks,
-            min_scorers: before.settings.min_scorers,
             ..parsed
         };
         let after = commands::save_settings(tx, &parsed, now, Some(&by))?.into_result();
@@ -484,6 +534,17 @@ fn settings_changes(old: &Settings, new: &Settings) -> String {
         "cadence".into(),
         format!("{} days", old.cadence_days),
         format!("{} days", new.cadence_days),
+    );
+    let expiry = |w: Option<u32>| w.map_or_else(|| "never".into(), |w| format!("{w} weeks"));
+    note(
+        "score expiry".into(),
+        expiry(old.score_expiry_weeks),
+        expiry(new.score_expiry_weeks),
+    );
+    note(
+        "minimum scorers".into(),
+        old.min_scorers.to_string(),
+        new.min_scorers.to_string(),
     );
     if changes.is_empty() {
         "nothing changed".into()
@@ -557,5 +618,29 @@ mod tests {
         );
         let sum = form(&[("weight_fee_size", "50")]).parse().unwrap_err();
         assert_eq!(sum[0].field, "weights");
+    }
+
+    #[test]
+    fn the_freshness_rules_are_read_from_the_form_and_empty_expiry_means_never() {
+        let on = form(&[("score_expiry_weeks", "8"), ("min_scorers", "2")])
+            .parse()
+            .unwrap();
+        assert_eq!((on.score_expiry_weeks, on.min_scorers), (Some(8), 2));
+        let off = form(&[("score_expiry_weeks", " "), ("min_scorers", "1")])
+            .parse()
+            .unwrap();
+        assert_eq!((off.score_expiry_weeks, off.min_scorers), (None, 1));
+        let errors = form(&[("score_expiry_weeks", "soon"), ("min_scorers", "11")])
+            .parse()
+            .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["score_expiry_weeks", "min_scorers"]);
+        let errors = form(&[("score_expiry_weeks", "53")]).parse().unwrap_err();
+        assert_eq!(errors[0].field, "score_expiry_weeks");
+        assert!(
+            errors[0].message.contains("1 to 52"),
+            "{}",
+            errors[0].message
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! links the jobs that need my score.
 
 mod chart;
+mod freshness;
 mod page;
 mod queue;
 mod score;
@@ -40,6 +41,8 @@ pub struct JobView {
     pub id: i64,
     pub title: String,
     pub client: String,
+    /// The client's page.
+    pub client_href: String,
     pub status: String,
     pub is_open: bool,
     pub opened: String,
@@ -63,6 +66,7 @@ fn job_view(job: &Job, rank: &Option<JobRank>, now: DateTime<Utc>) -> JobView {
         id: job.id,
         title: job.title.clone(),
         client: job.client.clone(),
+        client_href: super::clients::client_href(&job.client),
         status: job.status.clone(),
         is_open: job.is_open,
         opened: date(job.opened()),
@@ -93,7 +97,7 @@ pub struct ScoreRow {
 }
 
 /// `names`: user id -> name; the composite is under the weights in force.
-fn score_row(
+pub(crate) fn score_row(
     s: &Submission,
     names: &HashMap<String, String>,
     current: &SettingsVersion,

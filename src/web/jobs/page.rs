@@ -10,6 +10,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::chart::{Chart, chart};
+use super::freshness::{FreshnessView, freshness_view};
 use super::queue::queue;
 use super::{JobView, ScoreRow, job_id, job_view, score_row};
 use crate::domain::{QueueLinks, latest_per_scorer, needs_score};
@@ -100,6 +101,7 @@ struct JobPage {
     can_score: bool,
     needs_me: bool,
     queue: QueueLinks,
+    freshness: FreshnessView,
 }
 
 async fn job_page(
@@ -142,6 +144,7 @@ async fn job_page(
                 .into_iter()
                 .map(|s| score_row(s, &names, &current))
                 .collect();
+            let freshness = freshness_view(c, &job, &rank, &current, &names)?;
             let history = ranks::history_for_job(c, id)?;
             let q = queue(&cache, c, &viewer, now)?;
             Ok(JobPage {
@@ -159,6 +162,7 @@ async fn job_page(
                 can_score: false,
                 needs_me,
                 queue: QueueLinks::around(&q, id),
+                freshness,
             })
         })
         .await?;
