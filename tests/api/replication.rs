@@ -1138,7 +1138,8 @@ async fn settings_pushed_before_the_upgrade_get_the_defaults_and_matching_digest
         })
         .await
         .unwrap();
-    assert_eq!(replication::migrate(&mut c).await.unwrap(), 1);
+    // Every migration after version 2 (the settings columns, and the rank at close).
+    assert_eq!(replication::migrate(&mut c).await.unwrap(), 2);
     let row = c
         .query_one(
             "SELECT stalled_after_days, score_expiry_weeks, min_scorers FROM jobrank.settings",

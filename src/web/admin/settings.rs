@@ -265,6 +265,21 @@ impl SettingsForm {
         SettingsForm(fields.map(|f| (f.name.to_string(), (f.shown)(s))).collect())
     }
 
+    /// Fills the fields of the groups in `groups` that the form did not send at all
+    /// with their value under `current`: a page drawn before those fields existed
+    /// keeps their current values (a field sent empty is read as typed).
+    fn keep_unsent(&mut self, current: &Settings, groups: &[&str]) {
+        for f in GROUPS
+            .iter()
+            .filter(|g| groups.contains(&g.id))
+            .flat_map(|g| g.fields)
+        {
+            self.0
+                .entry(f.name.to_string())
+                .or_insert_with(|| (f.shown)(current));
+        }
+    }
+
     /// The text typed into a field (empty when it was not sent).
     fn value(&self, name: &str) -> &str {
         self.0.get(name).map_or("", String::as_str)
@@ -455,8 +470,13 @@ pub fn version_rows(
 async fn save_settings(
     State(state): State<AppState>,
     RequireCeo(session): RequireCeo,
-    Form(form): Form<SettingsForm>,
+    Form(mut form): Form<SettingsForm>,
 ) -> Result<Response> {
+    let current = state
+        .store
+        .read(|c| Ok(stored::current_settings(c)?.settings))
+        .await?;
+    form.keep_unsent(&current, &["freshness"]);
     let parsed = match form.parse() {
         Ok(s) => s,
         Err(errors) => {
