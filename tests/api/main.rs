@@ -12,6 +12,7 @@ mod helpers;
 mod layering;
 mod mail;
 mod ops;
+mod outcomes;
 mod pg;
 mod rank_field;
 mod recruiterflow;
