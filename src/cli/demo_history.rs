@@ -95,9 +95,21 @@ pub fn draw_past_quarter(
         let currency = if euros { "EUR" } else { "GBP" };
         let engagement: f64 = rng.random_range(1.3..4.9);
         let difficulty: f64 = rng.random_range(1.3..4.9);
-        // Engaged clients and easy searches fill more often: the ranks should tell.
-        let chance = ((engagement + difficulty) / 2.0 - 1.4) / 3.2;
-        let filled = rng.random_bool(chance.clamp(0.1, 0.9));
+        // Jobs the factors favour fill more often: the ranks should tell, with noise.
+        let fee = Money::new(fee_whole * 100, Some(currency));
+        let worth = (engagement
+            + difficulty
+            + f64::from(
+                defaults
+                    .time_open_bands
+                    .suggest_from_dates(opened, closed)
+                    .get(),
+            )
+            + defaults
+                .suggest_fee_size(Some(&fee))
+                .map_or(3.0, |l| f64::from(l.get())))
+            / 4.0;
+        let filled = rng.random_bool(((worth - 2.2) / 1.8).clamp(0.1, 0.9));
         agency.jobs.push(DemoJob {
             job: JobUpsert {
                 id,
