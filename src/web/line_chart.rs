@@ -6,8 +6,8 @@
 /// The chart's size in SVG units (it scales to the width it is given).
 pub const WIDTH: i64 = 600;
 pub const HEIGHT: i64 = 220;
-const LEFT: f64 = 40.0;
-const RIGHT: f64 = 16.0;
+const LEFT: f64 = 48.0;
+const RIGHT: f64 = 32.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 32.0;
 /// At most this many column labels, so they never overlap on a phone.
@@ -156,7 +156,7 @@ mod tests {
         .unwrap();
         let s = &c.series[0];
         assert_eq!(s.dots.len(), 11, "the missing week has no dot");
-        assert_eq!((s.dots[0].x, s.dots[0].y), (40, c.bottom));
+        assert_eq!((s.dots[0].x, s.dots[0].y), (c.left, c.bottom));
         assert_eq!((s.dots[10].x, s.dots[10].y), (c.right, 16));
         assert_eq!(c.y_ticks[1].at, 16);
         // Twelve weeks: every second label, ending on the latest.
