@@ -13,7 +13,7 @@ use jobrank::store::submissions::{self, NewSubmission};
 use jobrank::store::{self, Store, commands};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, eventually, spawn_app, spawn_app_in};
 use crate::pg;
 use crate::replication::{migrated, pull_all, push_all, replica, score, seed, t0};
 use crate::web_support::*;
@@ -718,6 +718,73 @@ async fn provisional_jobs_and_expired_scores_show_on_the_pages_the_api_and_the_e
 
 async fn api_jobs(b: &Browser<'_>) -> Value {
     b.get("/api/jobs").await.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_score_expiry_task_expires_old_scores_as_the_server_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let now = store::now();
+    let given = now - Duration::weeks(2);
+    tokio::task::spawn_blocking(move || {
+        let s = Store::open(&path).unwrap();
+        let ann = s
+            .write_blocking(|tx| {
+                store::users::insert_user(
+                    tx,
+                    &store::users::NewUser {
+                        email: "ann@agency.example".into(),
+                        name: "Ann".into(),
+                        role: Role::AccountManager,
+                        scores: true,
+                        password_hash: "x".into(),
+                    },
+                    now - Duration::weeks(4),
+                )
+            })
+            .unwrap();
+        // Scores expire after a week, a rule in force for three weeks; Ann's score,
+        // two weeks old, counted when she gave it and nothing recomputed since.
+        s.write_blocking(|tx| {
+            let one_week = Settings {
+                score_expiry_weeks: Some(1),
+                ..Settings::default()
+            };
+            commands::save_settings(tx, &one_week, now - Duration::weeks(3), None).map(|_| ())
+        })
+        .unwrap();
+        upsert(
+            &s,
+            &job(1, "Acme", now - Duration::weeks(3)),
+            now - Duration::weeks(3),
+        );
+        submit(&s, 1, &ann.id, 4, given);
+        assert!(
+            s.read_blocking(|c| store::ranks::find_job_rank(c, 1))
+                .unwrap()
+                .is_some()
+        );
+    })
+    .await
+    .unwrap();
+    // No request: the task's turn at start applies the rule.
+    let app = spawn_app_in(dir, &[]).await;
+    let expired = eventually("the two-week-old score stops counting", || async {
+        let (rank, expired) = app
+            .store
+            .read(|c| {
+                Ok((
+                    store::ranks::find_job_rank(c, 1)?,
+                    store::expired::list_for_job(c, 1)?,
+                ))
+            })
+            .await
+            .unwrap();
+        (rank.is_none() && !expired.is_empty()).then_some(expired)
+    })
+    .await;
+    assert_eq!(expired[0].expired_at, given + Duration::weeks(1));
+    app.stop().await;
 }
 
 /// Job columns and current ranks that must agree between replicas.
