@@ -259,7 +259,9 @@ fn draw_agency(scorers: &[&users::User], origin: &str, now: DateTime<Utc>) -> Re
         });
         agency.jobs.push(DemoJob {
             job,
-            first_seen: opened.max(now - Duration::weeks(9)),
+            // jobrank saw them from the open demo's first week of scores, so no week
+            // counts them due before anyone could score them.
+            first_seen: opened.max(now - Duration::weeks(7) - Duration::hours(60)),
             stages,
             stages_at: now - Duration::hours(2),
         });

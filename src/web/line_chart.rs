@@ -7,7 +7,7 @@
 pub const WIDTH: i64 = 600;
 pub const HEIGHT: i64 = 220;
 const LEFT: f64 = 48.0;
-const RIGHT: f64 = 32.0;
+const RIGHT: f64 = 40.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 32.0;
 /// At most this many column labels, so they never overlap on a phone.
