@@ -70,6 +70,8 @@ impl Default for ServeLimits {
 pub struct TaskDelays {
     /// How often the `backup` task looks whether the nightly backup is due.
     pub backup_check: Duration,
+    /// How often the `score_expiry` task applies the score expiry rule (and at start).
+    pub score_expiry: Duration,
     /// How long a stop waits, in all, for the background tasks to end.
     pub stop_wait: Duration,
     /// How often the notification tasks look whether the digest is due, what to alert
@@ -80,6 +82,7 @@ pub struct TaskDelays {
 impl TaskDelays {
     pub const DEFAULT: TaskDelays = TaskDelays {
         backup_check: Duration::from_secs(60),
+        score_expiry: Duration::from_secs(3600),
         stop_wait: Duration::from_secs(5),
         notify_check: Duration::from_secs(60),
     };
@@ -380,12 +383,16 @@ async fn body_deadline(State(limit): State<Duration>, req: Request, next: Next) 
     res
 }
 
-/// Starts the background tasks ([`crate::tasks`]): the nightly backup always; the
-/// notification tasks with `JOBRANK_SMTP_URL` or `JOBRANK_SLACK_WEBHOOK_URL`; the
-/// Recruiterflow poller and inbox worker with `RECRUITERFLOW_API_KEY`; Supabase push,
-/// pull and reconciliation with `SUPABASE_DB_URL`.
+/// Starts the background tasks ([`crate::tasks`]): the nightly backup and the score
+/// expiry always; the notification tasks with `JOBRANK_SMTP_URL` or
+/// `JOBRANK_SLACK_WEBHOOK_URL`; the Recruiterflow poller and inbox worker with
+/// `RECRUITERFLOW_API_KEY`; Supabase push, pull and reconciliation with
+/// `SUPABASE_DB_URL`.
 fn spawn_background(state: &AppState, delays: TaskDelays, stop: &StopSignal) -> Vec<Running> {
-    let mut tasks = vec![spawn_backup_task(state, delays.backup_check, stop)];
+    let mut tasks = vec![
+        spawn_backup_task(state, delays.backup_check, stop),
+        spawn_score_expiry_task(state, delays.score_expiry, stop),
+    ];
     if let Some(notifier) = &state.notifier {
         let clock = state.clock.clone();
         tasks.extend(notifier.spawn(
@@ -460,6 +467,43 @@ fn spawn_backup_task(state: &AppState, check: Duration, stop: &StopSignal) -> Ru
             Ok(())
         }
     })
+}
+
+/// The score expiry rule as the clock moves (`score_expiry`): at start and every
+/// `every`, the store command recomputes the open jobs' ranks when
+/// `score_expiry_weeks` is on, so scores that grew too old stop counting. A store
+/// whose rule is off is only read.
+fn spawn_score_expiry_task(state: &AppState, every: Duration, stop: &StopSignal) -> Running {
+    let store = state.store.clone();
+    Task::new("score_expiry")
+        .every(every)
+        .spawn(stop, move |_| {
+            let store = store.clone();
+            async move {
+                let on = store
+                    .read(|c| {
+                        Ok(store::settings::current_settings(c)?
+                            .settings
+                            .score_expiry_weeks)
+                    })
+                    .await?
+                    .is_some();
+                if !on {
+                    return Ok(());
+                }
+                let now = store::now();
+                let outcome = store
+                    .write(move |tx| store::commands::expire_scores(tx, now))
+                    .await?;
+                if !outcome.rank_changes.is_empty() {
+                    tracing::info!(
+                        jobs = outcome.rank_changes.len(),
+                        "expired scores changed ranks"
+                    );
+                }
+                Ok(())
+            }
+        })
 }
 
 /// Completes on SIGTERM or Ctrl-C (SIGINT). The handlers are installed when this is

@@ -1,5 +1,6 @@
 //! A realistic demo agency for a fresh store: four users, about 40 jobs at 12
-//! clients, pipelines, and 8 weeks of weekly scores with realistic disagreement.
+//! clients, pipelines, and 8 weeks of weekly scores with realistic disagreement, plus
+//! a past quarter of closed jobs and placements ([`super::demo_history`]).
 //! The same seed gives the same agency; only the passwords are random.
 
 use std::path::{Path, PathBuf};
@@ -197,7 +198,7 @@ pub async fn fill_demo(store: &Store) -> Result<DemoAccounts> {
     store
         .write(move |tx| {
             // The first settings are backdated to before the demo's history begins.
-            let start = now - Duration::weeks(9);
+            let start = now - Duration::weeks(super::demo_history::WEEKS_BACK + 1);
             commands::fill_demo(tx, start, &new_users, |added, origin| {
                 let scorers: Vec<&users::User> = added.iter().filter(|u| u.scores).collect();
                 draw_agency(&scorers, origin, now)
@@ -269,7 +270,9 @@ fn draw_agency(scorers: &[&users::User], origin: &str, now: DateTime<Utc>) -> Re
         });
         agency.jobs.push(DemoJob {
             job,
-            first_seen: opened.max(now - Duration::weeks(9)),
+            // jobrank saw them from the open demo's first week of scores, so no week
+            // counts them due before anyone could score them.
+            first_seen: opened.max(now - Duration::weeks(7) - Duration::hours(60)),
             stages,
             stages_at: now - Duration::hours(2),
         });
@@ -355,5 +358,6 @@ fn draw_agency(scorers: &[&users::User], origin: &str, now: DateTime<Utc>) -> Re
             .closed
             .push((job.id, "Filled".into(), now - Duration::days(3)));
     }
+    super::demo_history::draw_past_quarter(&mut agency, &CLIENTS, scorers, origin, now)?;
     Ok(agency)
 }

@@ -1,6 +1,7 @@
 //! The command line: one binary with subcommands, each a small function.
 
 mod demo;
+mod demo_history;
 mod notify;
 mod supabase;
 mod token;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::{JobRank, Money, PipelineSnapshot, PipelineStatus, Rank, TeamScore};
+use super::{JobRank, Money, PipelineSnapshot, PipelineStatus, Rank, RankFreshness, TeamScore};
 use super::{days_between, needs_score, week_end, week_of};
 
 /// One open job as the dashboard shows it.
@@ -34,6 +34,9 @@ pub struct DashboardJob {
     /// Whether the viewer skipped ("can't judge this one") this job for the current
     /// week.
     pub skipped_this_week: bool,
+    /// Whether the job is provisional and how many of its scores expired, under the
+    /// settings it was read with.
+    pub freshness: RankFreshness,
 }
 
 /// How a job's rank moved since the previous one.
@@ -281,9 +284,14 @@ impl DashboardQuery {
         // Higher first; unscored after every scored job.
         let by_score = || present_first(a.team_score(), b.team_score(), |x, y| y.cmp(&x));
         match self.sort {
+            // A provisional job comes after the others of its rank.
             SortKey::Rank => present_first(
-                a.rank.as_ref().map(|r| r.rank),
-                b.rank.as_ref().map(|r| r.rank),
+                a.rank
+                    .as_ref()
+                    .map(|r| (r.rank, a.freshness.is_provisional())),
+                b.rank
+                    .as_ref()
+                    .map(|r| (r.rank, b.freshness.is_provisional())),
                 |x, y| x.cmp(&y).then_with(by_score),
             ),
             SortKey::Score => by_score(),
@@ -396,6 +404,7 @@ mod tests {
             my_latest: None,
             needs_my_score: id % 2 == 0,
             skipped_this_week: false,
+            freshness: RankFreshness::default(),
         }
     }
 
@@ -423,6 +432,15 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(ids(&reversed.apply(sample())), [2, 1, 4, 3]);
+    }
+
+    #[test]
+    fn a_provisional_job_sorts_after_the_others_of_its_rank_whatever_its_score() {
+        let mut jobs = sample();
+        // Job 4 (B, 3.50) rests on too few scorers: after job 1 (B, 3.00), before C.
+        jobs[3].freshness.provisional = Some((1, 2));
+        jobs.push(job(5, "delta", Some((Rank::C, 20_000)), 1, 1));
+        assert_eq!(ids(&DashboardQuery::default().apply(jobs)), [3, 1, 4, 5, 2]);
     }
 
     #[test]

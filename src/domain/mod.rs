@@ -1,15 +1,18 @@
 //! Pure types and rules of the scoring model: factors, weights, composites, team
 //! scores, ranks, suggestions and overrides, the scoring queue, review rounds, the
-//! dashboard's filters and sorts, pipelines, participation and money. No I/O, no SQL,
-//! no HTTP.
+//! dashboard's filters and sorts, pipelines, participation, money, score freshness,
+//! outcomes and a client's engagement over time. No I/O, no SQL, no HTTP.
 //!
 //! Arithmetic is exact: weights are basis points (1/10,000), composites are
 //! ten-thousandths, thresholds are hundredths, and a team score is kept as the sum
 //! and count of its composites, so "exactly 4.00" is compared without rounding.
 
+mod clients;
 mod dashboard;
 mod factors;
+mod freshness;
 mod money;
+mod outcomes;
 mod participation;
 mod pipeline;
 mod preview;
@@ -20,11 +23,17 @@ mod settings;
 mod suggestion;
 mod text;
 
+pub use clients::{EngagementWeek, engagement_by_week};
 pub use dashboard::{
     DashboardCounts, DashboardJob, DashboardQuery, Movement, RankFilter, SortKey, viewer_jobs,
 };
 pub use factors::{Factor, FactorScores, Level, Role};
+pub use freshness::{ExpiredScore, FreshRank, RankFreshness, expiry_instant, rank_job_fresh};
 pub use money::{Money, currency_exponent};
+pub use outcomes::{
+    ClosedJob, OutcomeGroup, OutcomeReport, PlacedFee, outcome_report, quarter_of,
+    rank_held_longest, share_text,
+};
 pub use participation::{
     OpenJob, Participant, Participation, ScorerWeek, WeekParticipation, WeekSkip,
 };

@@ -1,9 +1,11 @@
 //! The effect of a settings change before it is saved: every open job ranked under the
 //! settings in force and under the proposed ones, with the same rule the store commands
-//! use ([`rank_job`]), so the preview shows exactly what saving would do to the open
-//! jobs.
+//! use ([`rank_job_fresh`]: scores that expired by now are left out), so the preview
+//! shows exactly what saving would do to the open jobs.
 
-use super::{Rank, ScorerInput, Settings, Standing, rank_job};
+use chrono::{DateTime, Utc};
+
+use super::{Rank, ScorerInput, Settings, Standing, rank_job_fresh};
 
 /// How many open jobs hold each rank, and how many have none yet.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,18 +49,23 @@ pub struct SettingsPreview {
 }
 
 /// Ranks each open job (its id and its scorers' submissions, as the store commands
-/// read them) under `current` and under `proposed`. Nothing is written: this is the
-/// preview of saving `proposed`.
+/// read them) at `now` under `current` (in force since `current_from`) and under
+/// `proposed` (which saving would put in force at `now`), with the freshness rules of
+/// each. Nothing is written: this is the preview of saving `proposed`.
 pub fn preview_settings(
     jobs: &[(i64, Vec<ScorerInput>)],
     current: &Settings,
+    current_from: DateTime<Utc>,
     proposed: &Settings,
+    now: DateTime<Utc>,
 ) -> SettingsPreview {
-    let standing = |inputs: &[ScorerInput], s: &Settings| {
-        rank_job(inputs, s).map(|o| Standing {
-            rank: o.rank,
-            team: o.team,
-        })
+    let standing = |inputs: &[ScorerInput], s: &Settings, from: DateTime<Utc>| {
+        rank_job_fresh(inputs, s, from, now)
+            .outcome
+            .map(|o| Standing {
+                rank: o.rank,
+                team: o.team,
+            })
     };
     let mut preview = SettingsPreview {
         jobs: jobs.len(),
@@ -68,8 +75,8 @@ pub fn preview_settings(
         after: RankCounts::default(),
     };
     for (job_id, inputs) in jobs {
-        let before = standing(inputs, current);
-        let after = standing(inputs, proposed);
+        let before = standing(inputs, current, current_from);
+        let after = standing(inputs, proposed, now);
         preview.before.add(before);
         preview.after.add(after);
         // A job nobody scored has no rank under any settings.
@@ -102,11 +109,16 @@ mod tests {
     use super::*;
     use crate::domain::{FactorScores, Thresholds, Weights};
 
+    /// The moment of every submission, and of the preview.
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
     fn input(scorer: &str, v: [i64; 4]) -> ScorerInput {
         ScorerInput {
             scorer_id: scorer.into(),
             submission_id: format!("{scorer}-{v:?}"),
-            submitted_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            submitted_at: at(),
             scores: FactorScores::from_values(v).unwrap(),
         }
     }
@@ -133,7 +145,7 @@ mod tests {
             weights: Weights::from_basis_points([10_000, 0, 0, 0]).unwrap(),
             ..Settings::default()
         };
-        let p = preview_settings(&jobs, &current, &proposed);
+        let p = preview_settings(&jobs, &current, at(), &proposed, at());
         assert_eq!(p.jobs, 5);
         let moved: Vec<(i64, Rank, Rank)> = p
             .moves
@@ -168,7 +180,7 @@ mod tests {
     fn the_settings_in_force_preview_no_change_and_thresholds_count_too() {
         let jobs = vec![(7, vec![input("ann", [4, 4, 4, 4])])];
         let s = Settings::default();
-        let same = preview_settings(&jobs, &s, &s);
+        let same = preview_settings(&jobs, &s, at(), &s, at());
         assert!(same.moves.is_empty());
         assert_eq!(same.scores_only, 0);
         assert_eq!(same.before, same.after);
@@ -176,8 +188,34 @@ mod tests {
             thresholds: Thresholds::new(450, 250).unwrap(),
             ..Settings::default()
         };
-        let p = preview_settings(&jobs, &s, &stricter);
+        let p = preview_settings(&jobs, &s, at(), &stricter, at());
         assert_eq!(p.moves.len(), 1, "4.00 is a B once A needs 4.50");
         assert_eq!(p.moves[0].after.rank, Rank::B);
+    }
+
+    #[test]
+    fn switching_score_expiry_on_previews_the_jobs_whose_old_scores_stop_counting() {
+        let old = ScorerInput {
+            submitted_at: at() - chrono::Duration::weeks(10),
+            ..input("bob", [1, 1, 1, 1])
+        };
+        // Ann's recent 4s and Bob's old 1s: 2.50, B; without Bob's, 4.00, A.
+        let jobs = vec![
+            (3, vec![input("ann", [4, 4, 4, 4]), old.clone()]),
+            (4, vec![old]),
+        ];
+        let s = Settings::default();
+        let expiring = Settings {
+            score_expiry_weeks: Some(8),
+            ..Settings::default()
+        };
+        let p = preview_settings(&jobs, &s, at(), &expiring, at());
+        assert_eq!(p.moves.len(), 1);
+        assert_eq!((p.moves[0].job_id, p.moves[0].after.rank), (3, Rank::A));
+        assert_eq!(
+            (p.before.unranked, p.after.unranked),
+            (0, 1),
+            "job 4's only score expires"
+        );
     }
 }

@@ -105,6 +105,7 @@ mod tests {
     fn the_queue_keeps_the_jobs_that_need_my_score_in_order() {
         let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let job = |id: i64, needs: bool| DashboardJob {
+            freshness: crate::domain::RankFreshness::default(),
             id,
             title: String::new(),
             client: String::new(),

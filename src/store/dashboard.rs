@@ -17,8 +17,10 @@ use rusqlite::Connection;
 use super::pipeline::{PipelineSnapshot, StageCount};
 use super::ranks::JobRank;
 use super::sync_runs::{self, SyncRun};
-use super::{ReadStamp, Result, Store, col_ts, col_ts_opt, outbox, settings, skips};
-use crate::domain::{DashboardJob, Money, PipelineStatus, Rank, TeamScore, viewer_jobs, week_of};
+use super::{ReadStamp, Result, Store, col_ts, col_ts_opt, expired, outbox, settings, skips};
+use crate::domain::{
+    DashboardJob, Money, PipelineStatus, Rank, RankFreshness, TeamScore, viewer_jobs, week_of,
+};
 
 /// Every open job for the dashboard, as seen by `viewer_id` at `now` (unsorted), read
 /// straight from the store. Pages use [`DashboardCache`], which reads the same thing
@@ -111,10 +113,16 @@ fn read_shared(conn: &Connection, previous: Option<&SharedDashboard>) -> Result<
             by_job: latest_pipelines(tx)?,
         }),
     };
+    let expired = expired::counts_on_open_jobs(&tx)?;
     for j in &mut jobs {
         j.set_pipeline(
             pipelines.by_job.get(&j.id).cloned(),
             current.stalled_after_days,
+        );
+        j.freshness = RankFreshness::of(
+            j.rank.as_ref().map(|r| r.team.count()),
+            expired.get(&j.id).copied().unwrap_or(0),
+            &current,
         );
     }
     let clients = open_clients(tx)?;
@@ -264,6 +272,7 @@ fn open_jobs(conn: &Connection) -> Result<Vec<DashboardJob>> {
             my_latest: None,
             needs_my_score: false,
             skipped_this_week: false,
+            freshness: RankFreshness::default(),
         });
     }
     Ok(out)

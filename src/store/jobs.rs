@@ -1,10 +1,12 @@
 //! Jobs, keyed by the Recruiterflow job id. Recruiterflow is their source of truth:
-//! jobrank stores what it says and never edits a job itself.
+//! jobrank stores what it says and never edits a job itself. A closed job also carries
+//! the rank it held when it closed (see [`Job::rank_at_close`]), written with the close.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row};
 
 use super::{Result, Tx, col_ts, col_ts_opt, outbox, query_all, query_opt, ts};
+use crate::domain::{Rank, Standing, TeamScore};
 
 /// A job as stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -25,6 +27,13 @@ pub struct Job {
     pub last_synced_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// The rank and team score the job held when it closed, computed once by the
+    /// replica that closed it (from the submissions made up to the close, under the
+    /// settings in force then) and replicated with the row: settings changes,
+    /// deactivations and pulled rows never change it. `None` while open, or when
+    /// nobody who counted had scored the job by its close.
+    #[serde(skip)]
+    pub rank_at_close: Option<Standing>,
 }
 
 impl Job {
@@ -63,7 +72,33 @@ pub enum Upserted {
 }
 
 pub(crate) const COLUMNS: &str = "id, title, client, status, is_open, opened_at, fee_minor, fee_currency, hiring_team, \
-    description_html, first_seen_at, last_synced_at, closed_at, updated_at";
+    description_html, first_seen_at, last_synced_at, closed_at, updated_at, rank_at_close, score_sum_at_close, \
+    scorer_count_at_close";
+
+/// A standing stored as its three columns (rank, sum, count), or `None` unless all three
+/// are there and make sense.
+pub(crate) fn standing_from_columns(
+    rank: Option<String>,
+    sum: Option<i64>,
+    count: Option<i64>,
+) -> Option<Standing> {
+    Some(Standing {
+        rank: Rank::parse(&rank?)?,
+        team: TeamScore::from_parts(sum?, count?)?,
+    })
+}
+
+/// A standing as its three columns (rank, sum, count).
+fn standing_columns(s: Option<&Standing>) -> (Option<&'static str>, Option<i64>, Option<i64>) {
+    match s {
+        Some(s) => (
+            Some(s.rank.as_str()),
+            Some(s.team.sum() as i64),
+            Some(i64::from(s.team.count())),
+        ),
+        None => (None, None, None),
+    }
+}
 
 pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
     let team: String = r.get(8)?;
@@ -82,6 +117,7 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
         last_synced_at: col_ts_opt(r, 11)?,
         closed_at: col_ts_opt(r, 12)?,
         updated_at: col_ts(r, 13)?,
+        rank_at_close: standing_from_columns(r.get(14)?, r.get(15)?, r.get(16)?),
     })
 }
 
@@ -108,22 +144,33 @@ pub fn count_jobs(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get(0))?)
 }
 
+/// Whether storing `j` over `existing` closes the job at this moment: a job seen closed
+/// for the first time, or an open one Recruiterflow now reports closed.
+pub(in crate::store) fn upsert_closes(existing: Option<&Job>, j: &JobUpsert) -> bool {
+    !j.is_open && existing.is_none_or(|old| old.is_open)
+}
+
 /// Stores a job as Recruiterflow describes it. A change bumps its version and is queued
-/// for replication; an unchanged job only records the sync time. The store command
+/// for replication; an unchanged job only records the sync time. `at_close` is the rank
+/// the job closes with when this upsert closes it ([`upsert_closes`]); a job that stays
+/// closed keeps the one it has, and a reopened job loses it. The store command
 /// `commands::upsert_job` calls this and recomputes the job's rank.
 pub(in crate::store) fn upsert_job(
     tx: &Tx<'_>,
     j: &JobUpsert,
     at: DateTime<Utc>,
+    at_close: Option<&Standing>,
 ) -> Result<Upserted> {
     let team = serde_json::to_string(&j.hiring_team).unwrap_or_else(|_| "[]".into());
     let existing = find_job(tx, j.id)?;
     let outcome = match &existing {
         None => {
+            let (rank, sum, count) = standing_columns(at_close.filter(|_| !j.is_open));
             tx.execute(
                 "INSERT INTO jobs (id, title, client, status, is_open, opened_at, fee_minor, fee_currency, hiring_team,
-                   description_html, first_seen_at, last_synced_at, closed_at, updated_at, version, origin)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?11, 1, ?13)",
+                   description_html, first_seen_at, last_synced_at, closed_at, updated_at, version, origin,
+                   rank_at_close, score_sum_at_close, scorer_count_at_close)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?11, 1, ?13, ?14, ?15, ?16)",
                 rusqlite::params![
                     j.id,
                     j.title,
@@ -137,7 +184,10 @@ pub(in crate::store) fn upsert_job(
                     j.description_html,
                     ts(&at),
                     (!j.is_open).then(|| ts(&at)),
-                    tx.origin()
+                    tx.origin(),
+                    rank,
+                    sum,
+                    count
                 ],
             )?;
             Upserted::Inserted
@@ -159,15 +209,17 @@ pub(in crate::store) fn upsert_job(
                 )?;
                 return Ok(Upserted::Unchanged);
             }
-            let closed_at = match (old.is_open, j.is_open) {
-                (true, false) => Some(ts(&at)),
-                (_, true) => None,
-                (false, false) => old.closed_at.as_ref().map(ts),
+            let (closed_at, frozen) = match (old.is_open, j.is_open) {
+                (true, false) => (Some(ts(&at)), at_close),
+                (_, true) => (None, None),
+                (false, false) => (old.closed_at.as_ref().map(ts), old.rank_at_close.as_ref()),
             };
+            let (rank, sum, count) = standing_columns(frozen);
             tx.execute(
                 "UPDATE jobs SET title = ?2, client = ?3, status = ?4, is_open = ?5, opened_at = ?6, fee_minor = ?7,
                    fee_currency = ?8, hiring_team = ?9, description_html = ?10, last_synced_at = ?11, closed_at = ?12,
-                   updated_at = ?11, version = version + 1, origin = ?13
+                   updated_at = ?11, version = version + 1, origin = ?13, rank_at_close = ?14,
+                   score_sum_at_close = ?15, scorer_count_at_close = ?16
                  WHERE id = ?1",
                 rusqlite::params![
                     j.id,
@@ -182,7 +234,10 @@ pub(in crate::store) fn upsert_job(
                     j.description_html,
                     ts(&at),
                     closed_at,
-                    tx.origin()
+                    tx.origin(),
+                    rank,
+                    sum,
+                    count
                 ],
             )?;
             Upserted::Changed
@@ -192,20 +247,23 @@ pub(in crate::store) fn upsert_job(
     Ok(outcome)
 }
 
-/// Marks a job closed (closed, archived, or gone from Recruiterflow's open list). Its
-/// scores and history stay. Returns whether it was open. Closing is the store command
-/// `commands::close_job`.
+/// Marks a job closed (closed, archived, or gone from Recruiterflow's open list) with
+/// the rank it closes with (`at_close`). Its scores and history stay. Returns whether
+/// it was open. Closing is the store command `commands::close_job`.
 pub(in crate::store) fn close_job(
     tx: &Tx<'_>,
     id: i64,
     status: Option<&str>,
     at: DateTime<Utc>,
+    at_close: Option<&Standing>,
 ) -> Result<bool> {
+    let (rank, sum, count) = standing_columns(at_close);
     let n = tx.execute(
         "UPDATE jobs SET is_open = 0, status = COALESCE(?2, status), closed_at = ?3, updated_at = ?3,
-           version = version + 1, origin = ?4
+           version = version + 1, origin = ?4, rank_at_close = ?5, score_sum_at_close = ?6,
+           scorer_count_at_close = ?7
          WHERE id = ?1 AND is_open = 1",
-        rusqlite::params![id, status, ts(&at), tx.origin()],
+        rusqlite::params![id, status, ts(&at), tx.origin(), rank, sum, count],
     )?;
     if n > 0 {
         outbox::enqueue(tx, "jobs", &id.to_string())?;
@@ -240,4 +298,92 @@ pub fn list_jobs_synced_since(conn: &Connection, since: DateTime<Utc>) -> Result
         [ts(&since)],
         |r| r.get(0),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{DB_FILE, Store, embedded, jobs, ranks};
+
+    #[test]
+    fn upgrading_gives_closed_jobs_the_rank_their_history_shows_at_the_close() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // A store as version 8 left it: job 1 closed as a B and then re-ranked to an
+            // A by a later settings change (as jobrank did until now); job 2 closed
+            // unscored; job 3 open. Job 1's change is still queued for push.
+            let mut conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+            embedded::migrations::runner()
+                .set_target(refinery::Target::Version(8))
+                .set_grouped(true)
+                .run(&mut conn)
+                .unwrap();
+            conn.pragma_update(None, "application_id", crate::store::APPLICATION_ID)
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO jobs (id, title, client, status, is_open, first_seen_at, closed_at, updated_at, origin)
+                 VALUES (1, 'Head of Data', 'Acme', 'Filled', 0, '2026-10-01T09:00:00.000000Z',
+                         '2026-11-01T09:00:00.000000Z', '2026-11-01T09:00:00.000000Z', 'r1'),
+                        (2, 'Paralegal', 'Acme', 'Closed', 0, '2026-10-01T09:00:00.000000Z',
+                         '2026-11-02T09:00:00.000000Z', '2026-11-02T09:00:00.000000Z', 'r1'),
+                        (3, 'Buyer', 'Acme', 'Open', 1, '2026-10-01T09:00:00.000000Z',
+                         NULL, '2026-10-01T09:00:00.000000Z', 'r1');
+                 INSERT INTO rank_history (id, job_id, at, score_sum, scorer_count, rank, composites, settings_version, origin)
+                 VALUES ('h1', 1, '2026-10-10T09:00:00.000000Z', 20000, 1, 'C', '[]', 1, 'r1'),
+                        ('h2', 1, '2026-10-20T09:00:00.000000Z', 60000, 2, 'B', '[]', 1, 'r1'),
+                        ('h3', 1, '2026-11-15T09:00:00.000000Z', 60000, 2, 'A', '[]', 2, 'r1'),
+                        ('h4', 3, '2026-10-20T09:00:00.000000Z', 40000, 1, 'A', '[]', 1, 'r1');
+                 INSERT INTO job_ranks (job_id, score_sum, scorer_count, rank, settings_version, last_scored_at, computed_at)
+                 VALUES (1, 60000, 2, 'A', 2, '2026-10-20T09:00:00.000000Z', '2026-11-15T09:00:00.000000Z'),
+                        (3, 40000, 1, 'A', 1, '2026-10-20T09:00:00.000000Z', '2026-10-20T09:00:00.000000Z');
+                 INSERT INTO outbox (table_name, row_id, payload, created_at)
+                 SELECT 'jobs', CAST(id AS TEXT), json_object('id', id, 'is_open', is_open), updated_at
+                 FROM jobs WHERE id IN (1, 3);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let job = |id| {
+            store
+                .read_blocking(|c| jobs::find_job(c, id))
+                .unwrap()
+                .unwrap()
+        };
+        let at_close = job(1).rank_at_close.unwrap();
+        assert_eq!(
+            (
+                at_close.rank.as_str(),
+                at_close.team.sum(),
+                at_close.team.count()
+            ),
+            ("B", 60_000, 2)
+        );
+        assert_eq!(job(2).rank_at_close, None);
+        assert_eq!(job(3).rank_at_close, None);
+        let rank = |id| {
+            store
+                .read_blocking(|c| ranks::find_job_rank(c, id))
+                .unwrap()
+                .map(|r| r.rank.as_str())
+        };
+        assert_eq!((rank(1), rank(2), rank(3)), (Some("B"), None, Some("A")));
+        let payloads: Vec<serde_json::Value> = store
+            .read_blocking(|c| {
+                let mut stmt = c.prepare(
+                    "SELECT payload FROM outbox WHERE table_name = 'jobs' ORDER BY row_id",
+                )?;
+                let rows = stmt
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            })
+            .unwrap()
+            .iter()
+            .map(|p| serde_json::from_str(p).unwrap())
+            .collect();
+        assert_eq!(payloads[0]["rank_at_close"], "B");
+        assert_eq!(payloads[0]["score_sum_at_close"], 60_000);
+        assert!(
+            payloads[1]["rank_at_close"].is_null() && payloads[1].get("rank_at_close").is_some()
+        );
+    }
 }

@@ -44,6 +44,9 @@ pub const REPLICATED: &[(&str, &str, &[&str])] = &[
             "updated_at",
             "version",
             "origin",
+            "rank_at_close",
+            "score_sum_at_close",
+            "scorer_count_at_close",
         ],
     ),
     (

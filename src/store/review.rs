@@ -1,5 +1,5 @@
 //! Reads for the CEO's review and the exports: every submission with its job and
-//! scorer, rank distributions per week, and placements (job outcomes).
+//! scorer, and rank distributions per week. (Outcomes are `store::outcomes`.)
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -67,60 +67,6 @@ pub fn rank_changes(conn: &Connection) -> Result<Vec<RankMark>> {
                 at: col_ts(r, 1)?,
                 rank: r.get(2)?,
                 closed_at: col_ts_opt(r, 3)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-/// A job's outcome as far as placements tell it, with its current rank.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobOutcome {
-    pub job_id: i64,
-    pub title: String,
-    pub client: String,
-    /// "A", "B", "C", or None while unscored.
-    pub rank: Option<String>,
-    pub is_open: bool,
-    pub opened: DateTime<Utc>,
-    /// The first placement, if any: the job was filled.
-    pub first_placed_at: Option<DateTime<Utc>>,
-    pub placements: i64,
-    /// Total placement fees in minor units, and their currency (when one).
-    pub fee_minor: Option<i64>,
-    pub fee_currency: Option<String>,
-}
-
-/// How many placements are stored.
-pub fn count_placements(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM placements", [], |r| r.get(0))?)
-}
-
-/// Every job that was ever scored or placed, with its placements summed.
-pub fn job_outcomes(conn: &Connection) -> Result<Vec<JobOutcome>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT j.id, j.title, j.client, r.rank, j.is_open, COALESCE(j.opened_at, j.first_seen_at),
-                MIN(p.placed_at), COUNT(p.id), SUM(p.fee_minor), MAX(p.fee_currency)
-         FROM jobs j
-         LEFT JOIN job_ranks r ON r.job_id = j.id
-         LEFT JOIN placements p ON p.job_id = j.id
-         WHERE r.job_id IS NOT NULL OR p.id IS NOT NULL
-         GROUP BY j.id
-         ORDER BY j.id",
-    )?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(JobOutcome {
-                job_id: r.get(0)?,
-                title: r.get(1)?,
-                client: r.get(2)?,
-                rank: r.get(3)?,
-                is_open: r.get(4)?,
-                opened: col_ts(r, 5)?,
-                first_placed_at: col_ts_opt(r, 6)?,
-                placements: r.get(7)?,
-                fee_minor: r.get(8)?,
-                fee_currency: r.get(9)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -79,6 +79,32 @@ pub fn find_current_settings(conn: &Connection) -> Result<Option<SettingsVersion
     .transpose()
 }
 
+/// The settings in force at `at`: the greatest version (by version, created at,
+/// origin) created at or before `at`, or the first version for a moment before any
+/// (the first settings applied from the start). A closed job's rank at close is
+/// computed under these, so every replica picks the same.
+pub fn settings_in_force_at(conn: &Connection, at: DateTime<Utc>) -> Result<SettingsVersion> {
+    let found = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM settings WHERE created_at <= ?1
+             ORDER BY version DESC, created_at DESC, origin DESC LIMIT 1"
+        ))?
+        .query_row([ts(&at)], from_row)
+        .optional()?
+        .transpose()?;
+    match found {
+        Some(v) => Ok(v),
+        None => conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM settings ORDER BY version, created_at, origin LIMIT 1"
+            ))?
+            .query_row([], from_row)
+            .optional()?
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound("settings".into())),
+    }
+}
+
 /// Every settings version, newest first.
 pub fn list_settings(conn: &Connection) -> Result<Vec<SettingsVersion>> {
     let mut stmt = conn.prepare_cached(&format!(

@@ -148,16 +148,44 @@ pub fn insert_row(tx: &Tx<'_>, s: &Submission) -> Result<bool> {
     Ok(n == 1)
 }
 
-/// The submissions that count for a job's rank: those of active scoring users.
+/// The submissions that count for a job's rank: the latest of each active scoring user.
 pub fn ranking_inputs(conn: &Connection, job_id: i64) -> Result<Vec<ScorerInput>> {
-    let mut stmt = conn.prepare_cached(
+    inputs_query(
+        conn,
         "SELECT s.id, s.scorer_id, s.submitted_at, s.client_engagement, s.search_difficulty, s.time_open, s.fee_size
          FROM submissions s JOIN users u ON u.id = s.scorer_id
          WHERE s.job_id = ?1 AND u.active = 1 AND u.scores = 1
            AND s.submitted_at = (SELECT MAX(submitted_at) FROM submissions WHERE job_id = s.job_id AND scorer_id = s.scorer_id)",
-    )?;
+        (job_id,),
+    )
+}
+
+/// As [`ranking_inputs`], from the submissions made up to `until` only (a job's rank at
+/// its close).
+pub fn ranking_inputs_until(
+    conn: &Connection,
+    job_id: i64,
+    until: DateTime<Utc>,
+) -> Result<Vec<ScorerInput>> {
+    inputs_query(
+        conn,
+        "SELECT s.id, s.scorer_id, s.submitted_at, s.client_engagement, s.search_difficulty, s.time_open, s.fee_size
+         FROM submissions s JOIN users u ON u.id = s.scorer_id
+         WHERE s.job_id = ?1 AND u.active = 1 AND u.scores = 1 AND s.submitted_at <= ?2
+           AND s.submitted_at = (SELECT MAX(submitted_at) FROM submissions
+                                 WHERE job_id = s.job_id AND scorer_id = s.scorer_id AND submitted_at <= ?2)",
+        (job_id, ts(&until)),
+    )
+}
+
+fn inputs_query<P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+) -> Result<Vec<ScorerInput>> {
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt
-        .query_map([job_id], |r| {
+        .query_map(params, |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,

@@ -217,6 +217,10 @@ pub struct JobRow {
     pub id: i64,
     pub title: String,
     pub client: String,
+    /// The client's page.
+    pub client_href: String,
+    /// Why the job is provisional and how many scores expired, or empty.
+    pub freshness_note: String,
     pub days_open: i64,
     /// "A", "B", "C", or "" while unscored.
     pub rank: &'static str,
@@ -304,6 +308,8 @@ fn row(j: &DashboardJob, cx: &RowContext) -> JobRow {
         id: j.id,
         title: j.title.clone(),
         client: j.client.clone(),
+        client_href: super::clients::client_href(&j.client),
+        freshness_note: j.freshness.explain(),
         days_open: j.days_open,
         rank: j.rank.as_ref().map(|r| r.rank.as_str()).unwrap_or(""),
         score: j

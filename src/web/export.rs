@@ -35,7 +35,11 @@ pub fn safe_cell(s: &str) -> String {
 }
 
 /// Writes rows as CSV into a download response named `filename`.
-fn csv_download(filename: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> Result<Response> {
+pub(super) fn csv_download(
+    filename: &str,
+    header_row: &[&str],
+    rows: Vec<Vec<String>>,
+) -> Result<Response> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header_row)?;
     for row in rows {
@@ -101,6 +105,11 @@ async fn jobs_csv(
                 } else {
                     "no".into()
                 },
+                if j.freshness.is_provisional() {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
             ]
         })
         .collect();
@@ -120,6 +129,7 @@ async fn jobs_csv(
             "fee",
             "fee_currency",
             "needs_my_score",
+            "provisional",
         ],
         rows,
     )

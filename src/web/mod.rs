@@ -7,15 +7,22 @@ mod admin;
 mod api;
 pub mod assets;
 pub mod auth;
+mod clients;
 mod dashboard;
 mod error;
 mod export;
 pub mod flash;
 mod health;
 mod jobs;
+mod line_chart;
 mod me;
 mod metrics;
+/// "My scores" (`/me/scores`), a file of the `me/` feature folder.
+#[path = "me/scores.rs"]
+mod my_scores;
+mod outcomes;
 pub mod pages;
+mod participation;
 mod review;
 mod sync;
 mod webhooks;
@@ -88,12 +95,15 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(dashboard::router())
         .merge(jobs::router())
+        .merge(clients::router())
+        .merge(my_scores::router())
         .merge(sync::router())
         .merge(api::router())
         .merge(admin::router())
         .merge(me::router())
         .merge(review::router())
         .merge(export::router())
+        .merge(outcomes::router())
         .fallback(|| async { WebError::NotFound("page".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,11 +1,12 @@
 //! The CEO's review `/review`: how each scorer scores compared with the rest of the
 //! team (rounds are a job in a week), pointing at a scorer whose scores stand apart
 //! ([`scorers`]), the A/B/C distribution per week as an SVG chart with the same figures
-//! in a table, and rank against outcome once Recruiterflow placements are synced.
+//! in a table, participation week by week ([`super::participation`]) and the outcome
+//! report of the jobs closed in a period (`?from=&to=`, [`super::outcomes`]).
 
 mod scorers;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
@@ -16,11 +17,12 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use self::scorers::{ScorersView, scorers_view};
 use super::auth::RequireCeo;
-use super::dashboard::fee_text;
-use super::pages::{Chrome, day, day_short, render};
+use super::outcomes::{OutcomeParams, OutcomesSection, outcomes_section};
+use super::pages::{Chrome, Query, day, day_short, render};
+use super::participation::{ParticipationSection, participation_section};
 use super::{AppState, Result};
-use crate::domain::{Money, ReviewSubmission, composite, review_scorers, week_of};
-use crate::store::review::{self, JobOutcome, RankMark};
+use crate::domain::{ReviewSubmission, composite, review_scorers, week_of};
+use crate::store::review::{self, RankMark};
 use crate::store::{self, settings, users};
 
 pub fn router() -> Router<AppState> {
@@ -179,69 +181,6 @@ fn chart(weeks: Vec<WeekCounts>) -> Option<DistributionChart> {
     })
 }
 
-/// Outcome figures for the jobs of one current rank.
-pub struct OutcomeRow {
-    pub rank: &'static str,
-    pub jobs: usize,
-    pub filled: usize,
-    pub fill_rate: String,
-    pub avg_days_to_fill: String,
-    pub fees: String,
-}
-
-/// Groups jobs by current rank (and unscored) with fill rate, time to fill and fees.
-pub fn outcome_rows(outcomes: &[JobOutcome]) -> Vec<OutcomeRow> {
-    ["A", "B", "C", ""]
-        .iter()
-        .map(|rank| {
-            let jobs: Vec<&JobOutcome> = outcomes
-                .iter()
-                .filter(|o| o.rank.as_deref().unwrap_or("") == *rank)
-                .collect();
-            let filled: Vec<&&JobOutcome> = jobs.iter().filter(|o| o.placements > 0).collect();
-            let days: Vec<i64> = filled
-                .iter()
-                .filter_map(|o| o.first_placed_at.map(|p| (p - o.opened).num_days().max(0)))
-                .collect();
-            let mut fees: BTreeMap<String, i64> = BTreeMap::new();
-            for o in &filled {
-                if let Some(f) = o.fee_minor {
-                    *fees
-                        .entry(o.fee_currency.clone().unwrap_or_default())
-                        .or_default() += f;
-                }
-            }
-            OutcomeRow {
-                rank: if rank.is_empty() { "Not scored" } else { rank },
-                jobs: jobs.len(),
-                filled: filled.len(),
-                fill_rate: if jobs.is_empty() {
-                    "–".into()
-                } else {
-                    format!("{:.0}%", filled.len() as f64 * 100.0 / jobs.len() as f64)
-                },
-                avg_days_to_fill: if days.is_empty() {
-                    "–".into()
-                } else {
-                    format!(
-                        "{:.0} days",
-                        days.iter().sum::<i64>() as f64 / days.len() as f64
-                    )
-                },
-                fees: if fees.is_empty() {
-                    "–".into()
-                } else {
-                    fees.iter()
-                        .map(|(cur, minor)| fee_text(Some(&Money::new(*minor, Some(cur)))))
-                        .collect::<Vec<_>>()
-                        .join(" + ")
-                },
-            }
-        })
-        .filter(|r| r.jobs > 0)
-        .collect()
-}
-
 #[derive(Template)]
 #[template(path = "review.html")]
 struct ReviewPage {
@@ -249,22 +188,23 @@ struct ReviewPage {
     scorers: ScorersView,
     total_submissions: usize,
     chart: Option<DistributionChart>,
-    placements: i64,
-    outcomes: Vec<OutcomeRow>,
+    participation: ParticipationSection,
+    outcomes: OutcomesSection,
 }
 
 async fn review_page(
     State(state): State<AppState>,
     RequireCeo(session): RequireCeo,
+    Query(period): Query<OutcomeParams>,
 ) -> Result<Response> {
-    let (subs, changes, placements, outcomes, current, all_users) = state
+    let outcomes = outcomes_section(&state, &period).await?;
+    let participation = participation_section(&state).await?;
+    let (subs, changes, current, all_users) = state
         .store
         .read(|c| {
             Ok((
                 review::named_submissions(c)?,
                 review::rank_changes(c)?,
-                review::count_placements(c)?,
-                review::job_outcomes(c)?,
                 settings::current_settings(c)?,
                 users::list_users(c)?,
             ))
@@ -297,12 +237,8 @@ async fn review_page(
         total_submissions: subs.len(),
         scorers,
         chart: chart(distribution(&changes, now, WEEKS_SHOWN)),
-        placements,
-        outcomes: if placements > 0 {
-            outcome_rows(&outcomes)
-        } else {
-            Vec::new()
-        },
+        participation,
+        outcomes,
     })
 }
 
@@ -312,31 +248,6 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    #[test]
-    fn outcome_fees_add_up_per_currency_in_its_own_units() {
-        let filled = |job_id, minor, currency: &str| JobOutcome {
-            job_id,
-            title: String::new(),
-            client: String::new(),
-            rank: Some("A".into()),
-            is_open: false,
-            opened: at("2026-11-01T00:00:00Z"),
-            first_placed_at: Some(at("2026-11-11T00:00:00Z")),
-            placements: 1,
-            fee_minor: Some(minor),
-            fee_currency: Some(currency.into()),
-        };
-        let rows = outcome_rows(&[
-            filled(1, 1_800_000, "GBP"),
-            filled(2, 2_000_000, "JPY"),
-            filled(3, 1_000_000, "JPY"),
-            filled(4, 1_250_500, "KWD"),
-        ]);
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].fees, "GBP 18,000 + JPY 3,000,000 + KWD 1,250.500");
-        assert_eq!(rows[0].avg_days_to_fill, "10 days");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod layering;
 mod mail;
 mod notify;
 mod ops;
+mod outcomes;
 mod pg;
 mod rank_field;
 mod recruiterflow;

@@ -14,13 +14,13 @@ use tempfile::TempDir;
 use crate::helpers::eventually;
 use crate::pg::{self, PgServer, TestDb};
 
-/// One replica: its own data directory and store.
-struct Replica {
+/// One replica: its own data directory and store (shared with `outcomes`).
+pub(crate) struct Replica {
     _dir: TempDir,
-    store: Store,
+    pub(crate) store: Store,
 }
 
-fn replica() -> Replica {
+pub(crate) fn replica() -> Replica {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     Replica { _dir: dir, store }
@@ -30,20 +30,20 @@ fn target(url: &str) -> PgTarget {
     PgTarget::parse(&SecretString::from(url.to_string())).unwrap()
 }
 
-async fn migrated(db: &TestDb) -> PgTarget {
+pub(crate) async fn migrated(db: &TestDb) -> PgTarget {
     let t = target(&db.url);
     let mut c = t.connect().await.unwrap();
     replication::migrate(&mut c).await.unwrap();
     t
 }
 
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     store::parse_ts("2026-03-02T09:00:00Z").unwrap()
 }
 
 /// Users and jobs every replica knows (as Recruiterflow and the admin would create them):
 /// written on one replica, pushed, then pulled by the others.
-async fn seed(store: &Store, scorers: usize, job_ids: &[i64]) -> Vec<String> {
+pub(crate) async fn seed(store: &Store, scorers: usize, job_ids: &[i64]) -> Vec<String> {
     let job_ids = job_ids.to_vec();
     store
         .write(move |tx| {
@@ -86,7 +86,13 @@ async fn seed(store: &Store, scorers: usize, job_ids: &[i64]) -> Vec<String> {
         .unwrap()
 }
 
-async fn score(store: &Store, job_id: i64, scorer: &str, v: [i64; 4], at: DateTime<Utc>) -> String {
+pub(crate) async fn score(
+    store: &Store,
+    job_id: i64,
+    scorer: &str,
+    v: [i64; 4],
+    at: DateTime<Utc>,
+) -> String {
     let scorer = scorer.to_string();
     store
         .write(move |tx| {
@@ -109,19 +115,19 @@ async fn score(store: &Store, job_id: i64, scorer: &str, v: [i64; 4], at: DateTi
         .unwrap()
 }
 
-async fn push_all(store: &Store, t: &PgTarget) -> push::PushReport {
+pub(crate) async fn push_all(store: &Store, t: &PgTarget) -> push::PushReport {
     let mut c = t.connect().await.unwrap();
     push::push(store, &mut c, &PushOptions::default())
         .await
         .unwrap()
 }
 
-async fn pull_all(store: &Store, t: &PgTarget) -> pull::PullReport {
+pub(crate) async fn pull_all(store: &Store, t: &PgTarget) -> pull::PullReport {
     let mut c = t.connect().await.unwrap();
     pull::pull(store, &mut c, 7).await.unwrap()
 }
 
-async fn pending(store: &Store) -> i64 {
+pub(crate) async fn pending(store: &Store) -> i64 {
     store.read(outbox::pending_count).await.unwrap()
 }
 
@@ -1138,7 +1144,8 @@ async fn settings_pushed_before_the_upgrade_get_the_defaults_and_matching_digest
         })
         .await
         .unwrap();
-    assert_eq!(replication::migrate(&mut c).await.unwrap(), 1);
+    // Every migration after version 2 (the settings columns, and the rank at close).
+    assert_eq!(replication::migrate(&mut c).await.unwrap(), 2);
     let row = c
         .query_one(
             "SELECT stalled_after_days, score_expiry_weeks, min_scorers FROM jobrank.settings",

@@ -389,7 +389,29 @@ async fn the_demo_is_a_realistic_agency_and_refuses_a_second_fill() {
         .await
         .unwrap();
     assert_eq!(users_n, 4);
-    assert_eq!(jobs_n, 40);
+    // The 40 jobs of the open demo (a few closed in the last days) and its past
+    // quarter of 24 closed jobs, about half of them filled.
+    assert_eq!(jobs_n, 64);
+    let (open_n, placed, frozen) = store
+        .read(|c| {
+            Ok((
+                jobs::list_open_jobs(c)?.len(),
+                jobrank::store::placements::count_placements(c)?,
+                c.query_row(
+                    "SELECT COUNT(*) FROM jobs WHERE is_open = 0 AND rank_at_close IS NOT NULL",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(open_n, 36);
+    assert!((10..=24).contains(&placed), "{placed} placements");
+    assert!(
+        frozen >= 20,
+        "closed jobs keep the rank they closed with: {frozen}"
+    );
     assert!(subs_n > 500, "8 weeks of scores from 3 scorers: {subs_n}");
     let mut seen = std::collections::HashSet::new();
     for (_, rank, _, _) in &ranked {

@@ -1,5 +1,6 @@
 //! The CEO's review page: scorer patterns with outliers, the weekly rank
-//! distribution chart, and rank against outcome once placements exist.
+//! distribution chart, and rank against outcome for the jobs closed this quarter
+//! (the report itself is tested in `outcomes`).
 
 use jobrank::domain::Role;
 use jobrank::store::submissions::{self, NewSubmission};
@@ -38,7 +39,7 @@ async fn review_is_for_the_ceo_and_says_when_there_is_nothing_yet() {
     let html = res.text().await.unwrap();
     assert!(html.contains("id=\"no-scores\""));
     assert!(html.contains("id=\"no-ranks\""));
-    assert!(html.contains("No placements synced yet"));
+    assert!(html.contains("id=\"no-outcomes\""));
 }
 
 #[tokio::test]
@@ -105,30 +106,32 @@ async fn review_shows_scorer_patterns_outliers_distribution_and_outcomes() {
         html.contains("<td>0</td><td>1</td><td>1</td>"),
         "the figures as a table"
     );
-    assert!(html.contains("No placements synced yet"));
+    assert!(html.contains("id=\"no-outcomes\""));
 
-    let now = jobrank::store::ts(&jobrank::store::now());
+    // Job 2 is filled and closes: this quarter's report counts it under C.
+    let now = jobrank::store::now();
+    let at = jobrank::store::ts(&now);
     app.store
         .write(move |tx| {
             tx.execute(
                 "INSERT INTO placements (id, job_id, candidate, placed_at, fee_minor, fee_currency, synced_at)
                  VALUES (900, 2, 'Jo Bloggs', ?1, 1800000, 'GBP', ?1)",
-                [&now],
+                [&at],
             )?;
-            Ok(())
+            jobrank::store::commands::close_job(tx, 2, Some("Filled"), now).map(|_| ())
         })
         .await
         .unwrap();
     let html = ceo.get("/review").await.text().await.unwrap();
-    assert!(!html.contains("No placements synced yet"));
-    let i = html.find("id=\"outcomes\"").unwrap();
+    assert!(!html.contains("id=\"no-outcomes\""));
+    let i = html.find("id=\"outcomes-at-close\"").unwrap();
     let table = &html[i..];
     assert!(
-        table.contains("<th scope=\"row\">C</th><td>1</td><td>1</td><td>100%</td><td>10 days</td><td>GBP 18,000</td>"),
+        table.contains("<th scope=\"row\" class=\"wrap\">C</th><td data-label=\"Jobs\">1</td><td data-label=\"Filled\">1 of 1</td><td data-label=\"Median days to fill\">10 days</td><td data-label=\"Fees placed\" class=\"wrap\">GBP 18,000</td>"),
         "{table}"
     );
     assert!(
-        table.contains("<th scope=\"row\">B</th><td>1</td><td>0</td><td>0%</td>"),
+        table.contains("<th scope=\"row\" class=\"wrap\">B</th><td data-label=\"Jobs\">0</td><td data-label=\"Filled\">0 of 0</td>"),
         "{table}"
     );
 }

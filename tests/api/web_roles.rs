@@ -195,6 +195,7 @@ impl Walk<'_> {
         path.replace("{id}", id)
             .replace("{file}", &self.css)
             .replace("{token}", "not-the-token")
+            .replace("{name}", "Acme")
     }
 
     /// Sends the row's request as role `who` (0 a visitor, then read-only, scorer, CEO).

@@ -16,6 +16,8 @@ mod readonly;
 
 mod notify;
 
+mod outcomes;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -8,6 +8,7 @@ use super::Outcome;
 use super::rerank::Reranker;
 use crate::store::jobs::{self, JobUpsert};
 use crate::store::pipeline::{self, StageCount};
+use crate::store::placements::{self, PlacementUpsert};
 use crate::store::submissions::{self, Submission};
 use crate::store::users::{self, NewUser, User};
 use crate::store::{Result, Tx, outbox, settings};
@@ -29,8 +30,11 @@ pub struct DemoAgency {
     /// Submissions week by week, oldest week first. Ranks are recomputed after each
     /// week, so every job's history shows how its rank moved.
     pub weeks: Vec<Vec<Submission>>,
-    /// Jobs closed along the way: (job id, status, when).
+    /// Jobs closed along the way: (job id, status, when). Each closes with the rank it
+    /// has then, after every week's submissions are in.
     pub closed: Vec<(i64, String, DateTime<Utc>)>,
+    /// Placements on the jobs (outcomes for the review and the client pages).
+    pub placements: Vec<PlacementUpsert>,
 }
 
 /// Fills an empty store with the demo: the first settings are backdated to `start`
@@ -50,9 +54,9 @@ pub fn fill_demo(
         added.push(users::insert_user(tx, u, start)?);
     }
     let agency = draw(&added, tx.origin())?;
-    let mut rerank = Reranker::new(tx)?;
+    let mut rerank = Reranker::new(tx, crate::store::now())?;
     for j in &agency.jobs {
-        jobs::upsert_job(tx, &j.job, j.first_seen)?;
+        jobs::upsert_job(tx, &j.job, j.first_seen, None)?;
         pipeline::record_snapshot(tx, j.job.id, &j.stages, j.stages_at)?;
         rerank.job(tx, j.job.id)?;
     }
@@ -67,9 +71,10 @@ pub fn fill_demo(
         rerank.jobs(tx, touched)?;
     }
     for (id, status, at) in &agency.closed {
-        if jobs::close_job(tx, *id, Some(status), *at)? {
-            rerank.job(tx, *id)?;
-        }
+        super::jobs::close(tx, &mut rerank, *id, Some(status), *at)?;
+    }
+    for p in &agency.placements {
+        placements::upsert_placement(tx, p, p.placed_at.unwrap_or(start))?;
     }
     rerank.outcome(tx, added)
 }

@@ -23,13 +23,15 @@ mod scoring;
 mod team;
 
 #[cfg(test)]
+mod frozen_tests;
+#[cfg(test)]
 mod tests;
 
 pub use crate::domain::{RankChange, Standing};
 pub use demo::{DemoAgency, DemoJob, fill_demo};
 pub use jobs::{close_job, close_jobs_not_in, upsert_job};
 pub use replication::{apply_pulled_rows, apply_repairs};
-pub use rerank::{open_jobs_ranking_inputs, rerank_all_jobs};
+pub use rerank::{expire_scores, open_jobs_ranking_inputs, rerank_all_jobs};
 pub use scoring::{save_settings, submit_score};
 pub use team::{reset_password, set_user_active, set_user_scores};
 

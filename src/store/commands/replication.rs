@@ -11,7 +11,8 @@ use crate::store::{Result, Tx};
 /// Applies rows of one table pulled from Postgres (see [`replicated::apply_rows`]) and
 /// recomputes the ranks they affect, in the same transaction, so a pull cut short never
 /// leaves applied rows with stale ranks: the jobs of pulled jobs and submissions, or
-/// every job when a user or a settings version arrived.
+/// every open job when a user or a settings version arrived. A closed job's rank stays
+/// the rank it closed with, as its (pulled) row says.
 pub fn apply_pulled_rows(tx: &Tx<'_>, table: &str, rows: &[String]) -> Result<Outcome<Applied>> {
     let applied = replicated::apply_rows(tx, table, rows)?;
     let rank_changes = rerank_affected(tx, applied.all_jobs, &applied.jobs)?;
@@ -41,7 +42,7 @@ pub fn apply_repairs(tx: &Tx<'_>, tables: &[(&str, Vec<String>)]) -> Result<Outc
 }
 
 fn rerank_affected(tx: &Tx<'_>, all: bool, jobs: &BTreeSet<i64>) -> Result<Vec<super::RankChange>> {
-    let Some(mut rerank) = Reranker::if_settings(tx)? else {
+    let Some(mut rerank) = Reranker::if_settings(tx, crate::store::now())? else {
         return Ok(Vec::new());
     };
     if all {

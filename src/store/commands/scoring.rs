@@ -37,7 +37,7 @@ pub fn submit_score(
     }
     let saved = submissions::insert_new(tx, new, at)?;
     drafts::delete_draft(tx, saved.job_id, &saved.scorer_id)?;
-    let mut rerank = Reranker::new(tx)?;
+    let mut rerank = Reranker::new(tx, at)?;
     let rank = rerank.job(tx, saved.job_id)?.ok_or_else(|| {
         StoreError::Data(format!(
             "job {} has no rank after a submission",
@@ -47,8 +47,8 @@ pub fn submit_score(
     rerank.outcome(tx, (saved, rank))
 }
 
-/// Saves new scoring settings as the next version and recomputes every job's rank
-/// with them.
+/// Saves new scoring settings as the next version and recomputes every open job's
+/// rank with them (closed jobs keep the rank they closed with).
 pub fn save_settings(
     tx: &Tx<'_>,
     s: &Settings,
@@ -56,7 +56,7 @@ pub fn save_settings(
     by: Option<&str>,
 ) -> Result<Outcome<SettingsVersion>> {
     let saved = settings::insert_next_version(tx, s, at, by)?;
-    let mut rerank = Reranker::new(tx)?;
+    let mut rerank = Reranker::new(tx, at)?;
     rerank.all(tx)?;
     rerank.outcome(tx, saved)
 }

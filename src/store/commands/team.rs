@@ -1,5 +1,6 @@
 //! Commands on the team: who is active and who scores decide whose submissions count,
-//! so both recompute every rank; a password reset ends the user's other sessions.
+//! so both recompute every open job's rank (closed jobs keep the rank they closed
+//! with); a password reset ends the user's other sessions.
 
 use chrono::{DateTime, Utc};
 
@@ -8,7 +9,7 @@ use super::rerank::Reranker;
 use crate::store::users::{self, User};
 use crate::store::{Result, Tx, password_resets, sessions};
 
-/// Activates or deactivates a user and recomputes every job's rank: a deactivated
+/// Activates or deactivates a user and recomputes every open job's rank: a deactivated
 /// scorer's submissions stop counting, a reactivated one's count again. (The store
 /// revokes the user's API tokens either way, by trigger.)
 pub fn set_user_active(
@@ -17,23 +18,23 @@ pub fn set_user_active(
     active: bool,
     at: DateTime<Utc>,
 ) -> Result<Outcome<User>> {
-    rerank_after(tx, users::set_active(tx, id, active, at)?)
+    rerank_after(tx, users::set_active(tx, id, active, at)?, at)
 }
 
-/// Switches a user's scoring on or off and recomputes every job's rank.
+/// Switches a user's scoring on or off and recomputes every open job's rank.
 pub fn set_user_scores(
     tx: &Tx<'_>,
     id: &str,
     scores: bool,
     at: DateTime<Utc>,
 ) -> Result<Outcome<User>> {
-    rerank_after(tx, users::set_scores(tx, id, scores, at)?)
+    rerank_after(tx, users::set_scores(tx, id, scores, at)?, at)
 }
 
-/// Recomputes every job's rank after a change to `user` decided whose submissions
+/// Recomputes every open job's rank after a change to `user` decided whose submissions
 /// count (the ranks stored until now are the "before").
-fn rerank_after(tx: &Tx<'_>, user: User) -> Result<Outcome<User>> {
-    let mut rerank = Reranker::new(tx)?;
+fn rerank_after(tx: &Tx<'_>, user: User, at: DateTime<Utc>) -> Result<Outcome<User>> {
+    let mut rerank = Reranker::new(tx, at)?;
     rerank.all(tx)?;
     rerank.outcome(tx, user)
 }

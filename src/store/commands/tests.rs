@@ -14,19 +14,19 @@ use crate::store::{Store, jobs, ranks, replicated, submissions, users};
 /// A fixed argon2 hash keeps these tests fast; nobody signs in here.
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 
-fn open() -> (tempfile::TempDir, Store) {
+pub(super) fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     (dir, store)
 }
 
-fn t0() -> DateTime<Utc> {
+pub(super) fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
         .unwrap()
         .with_timezone(&Utc)
 }
 
-fn add_user(store: &Store, email: &str, role: Role) -> User {
+pub(super) fn add_user(store: &Store, email: &str, role: Role) -> User {
     let new = NewUser {
         email: email.into(),
         name: email.split('@').next().unwrap().into(),
@@ -39,7 +39,7 @@ fn add_user(store: &Store, email: &str, role: Role) -> User {
         .unwrap()
 }
 
-fn job(id: i64) -> JobUpsert {
+pub(super) fn job(id: i64) -> JobUpsert {
     JobUpsert {
         id,
         title: format!("Job {id}"),
@@ -54,14 +54,14 @@ fn job(id: i64) -> JobUpsert {
     }
 }
 
-fn add_job(store: &Store, id: i64) {
+pub(super) fn add_job(store: &Store, id: i64) {
     let out = store
         .write_blocking(|tx| upsert_job(tx, &job(id), t0()))
         .unwrap();
     assert!(out.rank_changes.is_empty(), "an unscored job has no rank");
 }
 
-fn submit(
+pub(super) fn submit(
     store: &Store,
     job_id: i64,
     scorer: &User,
@@ -82,19 +82,19 @@ fn submit(
 }
 
 /// A standing from a rank and a team score given as sum (ten-thousandths) and count.
-fn st(rank: Rank, sum: i64, count: i64) -> Option<Standing> {
+pub(super) fn st(rank: Rank, sum: i64, count: i64) -> Option<Standing> {
     Some(Standing {
         rank,
         team: TeamScore::from_parts(sum, count).unwrap(),
     })
 }
 
-fn change(job_id: i64, old: Option<Standing>, new: Option<Standing>) -> RankChange {
+pub(super) fn change(job_id: i64, old: Option<Standing>, new: Option<Standing>) -> RankChange {
     RankChange { job_id, old, new }
 }
 
 /// Every change's `new` is what the store now holds for that job.
-fn assert_stored(store: &Store, changes: &[RankChange]) {
+pub(super) fn assert_stored(store: &Store, changes: &[RankChange]) {
     for c in changes {
         let stored = store
             .read_blocking(|conn| ranks::find_job_rank(conn, c.job_id))
@@ -104,7 +104,7 @@ fn assert_stored(store: &Store, changes: &[RankChange]) {
     }
 }
 
-fn history_len(store: &Store, job_id: i64) -> usize {
+pub(super) fn history_len(store: &Store, job_id: i64) -> usize {
     store
         .read_blocking(|c| ranks::history_for_job(c, job_id))
         .unwrap()
@@ -338,7 +338,7 @@ fn upserting_and_closing_jobs_change_no_rank_and_keep_it() {
 }
 
 /// Rows of `tables` as another replica would receive them: (table, JSON rows).
-fn rows_of(store: &Store, tables: &[&'static str]) -> Vec<(&'static str, Vec<String>)> {
+pub(super) fn rows_of(store: &Store, tables: &[&'static str]) -> Vec<(&'static str, Vec<String>)> {
     store
         .read_blocking(|c| {
             let mut out = Vec::new();
@@ -543,6 +543,7 @@ fn the_demo_returns_one_change_per_ranked_job_from_no_rank_to_its_rank() {
                         vec![row("s3", 1, ann, 2, 1)],
                     ],
                     closed: vec![(2, "Filled".into(), start + Duration::weeks(2))],
+                    placements: vec![],
                 })
             })
         })

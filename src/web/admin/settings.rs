@@ -44,6 +44,10 @@ enum Parser {
     Band { level: u8 },
     /// A whole number of days.
     Days,
+    /// A whole number of weeks, or empty for none (the rule is off).
+    OptionalWeeks,
+    /// A whole number of scorers.
+    Scorers,
     /// Text, checked by the scoring rules alone (a currency code).
     Text,
 }
@@ -53,7 +57,7 @@ impl Parser {
     fn step(self) -> &'static str {
         match self {
             Parser::Decimal => "0.01",
-            Parser::Band { .. } | Parser::Days => "1",
+            Parser::Band { .. } | Parser::Days | Parser::OptionalWeeks | Parser::Scorers => "1",
             Parser::Weight | Parser::Text => "",
         }
     }
@@ -96,7 +100,7 @@ pub fn hundredths(h: u32) -> String {
 
 /// The form's fieldsets in page order; each field is described here and nowhere else.
 #[rustfmt::skip]
-const GROUPS: [Group; 6] = [
+const GROUPS: [Group; 7] = [
     Group {
         id: "weights",
         legend: "Weights",
@@ -156,6 +160,15 @@ const GROUPS: [Group; 6] = [
             Field { name: "stalled_after_days", label: "Stalled after (days)", what: "Stalled after", parser: Parser::Days, shown: |s| s.stalled_after_days.to_string() },
         ],
     },
+    Group {
+        id: "freshness",
+        legend: "Score freshness",
+        hint: "Both are off as they come. Scores older than this many weeks stop counting toward the team score (1 to 52; leave empty and scores never expire); a job whose score rests on fewer scorers than the minimum keeps its rank but is marked provisional, sorts after the other jobs of its rank and sends no rank alert (1 means no minimum; at most 10).",
+        fields: &[
+            Field { name: "score_expiry_weeks", label: "Scores expire after (weeks)", what: "Score expiry", parser: Parser::OptionalWeeks, shown: |s| s.score_expiry_weeks.map(|w| w.to_string()).unwrap_or_default() },
+            Field { name: "min_scorers", label: "Minimum scorers", what: "Minimum scorers", parser: Parser::Scorers, shown: |s| s.min_scorers.to_string() },
+        ],
+    },
 ];
 
 /// A field's text as its parser read it.
@@ -164,6 +177,8 @@ enum Read {
     Decimal(f64),
     Weight(TypedWeight),
     Whole(i64),
+    /// An optional field left empty.
+    Empty,
     Text(String),
 }
 
@@ -198,6 +213,21 @@ impl Field {
                 refuse(
                     self.name,
                     format!("{what}: must be a whole number of days, got {raw:?}"),
+                )
+            }),
+            Parser::OptionalWeeks if raw.is_empty() => Ok(Read::Empty),
+            Parser::OptionalWeeks => raw.parse().map(Read::Whole).map_err(|_| {
+                refuse(
+                    self.name,
+                    format!(
+                        "{what}: must be a whole number of weeks, or empty for scores that never expire, got {raw:?}"
+                    ),
+                )
+            }),
+            Parser::Scorers => raw.parse().map(Read::Whole).map_err(|_| {
+                refuse(
+                    self.name,
+                    format!("{what}: must be a whole number of scorers, got {raw:?}"),
                 )
             }),
             Parser::Text => Ok(Read::Text(raw.to_string())),
@@ -353,8 +383,15 @@ impl SettingsForm {
     /// Validates the form into settings, or every problem, each naming its field.
     pub fn parse(&self) -> std::result::Result<Settings, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let [weights, thresholds, time_open, fees, rest, pipelines] =
-            GROUPS.each_ref().map(|g| self.read(g, &mut errors));
+        let [
+            weights,
+            thresholds,
+            time_open,
+            fees,
+            rest,
+            pipelines,
+            freshness,
+        ] = GROUPS.each_ref().map(|g| self.read(g, &mut errors));
         let mut refusals = Vec::new();
         let weights = typed_weights(&weights)
             .and_then(|w| check(&mut refusals, Weights::from_typed(w)))
@@ -378,6 +415,22 @@ impl SettingsForm {
             [Some(Read::Whole(d))] => check(&mut refusals, Settings::check_stalled_after_days(*d)),
             _ => None,
         };
+        let (score_expiry_weeks, min_scorers) = match freshness.as_slice() {
+            [expiry, minimum] => (
+                match expiry {
+                    Some(Read::Empty) => Some(None),
+                    Some(Read::Whole(w)) => {
+                        check(&mut refusals, Settings::check_score_expiry_weeks(Some(*w)))
+                    }
+                    _ => None,
+                },
+                match minimum {
+                    Some(Read::Whole(n)) => check(&mut refusals, Settings::check_min_scorers(*n)),
+                    _ => None,
+                },
+            ),
+            _ => (None, None),
+        };
         errors.extend(refusals.into_iter().map(refusal));
         match (
             weights,
@@ -387,6 +440,8 @@ impl SettingsForm {
             fee_currency,
             cadence_days,
             stalled_after_days,
+            score_expiry_weeks,
+            min_scorers,
         ) {
             (
                 Some(weights),
@@ -396,6 +451,8 @@ impl SettingsForm {
                 Some(fee_currency),
                 Some(cadence_days),
                 Some(stalled_after_days),
+                Some(score_expiry_weeks),
+                Some(min_scorers),
             ) if errors.is_empty() => Ok(Settings {
                 version: 0,
                 weights,
@@ -405,8 +462,8 @@ impl SettingsForm {
                 fee_currency,
                 cadence_days,
                 stalled_after_days,
-                // Not on the form yet: `save_settings` keeps their current values.
-                ..Settings::default()
+                score_expiry_weeks,
+                min_scorers,
             }),
             _ => Err(errors),
         }
@@ -554,16 +611,6 @@ impl SettingsAction {
     }
 }
 
-/// The settings a valid form stands for: what it shows, and the settings in force for
-/// the fields it does not show.
-fn with_unshown(parsed: Settings, current: &Settings) -> Settings {
-    Settings {
-        score_expiry_weeks: current.score_expiry_weeks,
-        min_scorers: current.min_scorers,
-        ..parsed
-    }
-}
-
 async fn post_settings(
     State(state): State<AppState>,
     RequireCeo(session): RequireCeo,
@@ -594,8 +641,14 @@ async fn post_settings(
                 ))
             })
             .await?;
-        let proposed = with_unshown(parsed, &current.settings);
-        let preview = preview_settings(&inputs, &current.settings, &proposed);
+        let proposed = parsed;
+        let preview = preview_settings(
+            &inputs,
+            &current.settings,
+            current.created_at,
+            &proposed,
+            crate::store::now(),
+        );
         let extras = Extras {
             settings_form: Some(form),
             settings_preview: Some(PreviewView::new(
@@ -611,7 +664,6 @@ async fn post_settings(
     let by = session.user.id.clone();
     record_act(&state, &session, Action::SettingsSaved, move |tx, now| {
         let before = stored::current_settings(tx)?;
-        let parsed = with_unshown(parsed, &before.settings);
         let after = commands::save_settings(tx, &parsed, now, Some(&by))?.into_result();
         let details = format!(
             "version {} → {}: {}",
@@ -773,6 +825,17 @@ fn settings_changes(old: &Settings, new: &Settings) -> String {
         format!("{} days", old.stalled_after_days),
         format!("{} days", new.stalled_after_days),
     );
+    let expiry = |w: Option<u32>| w.map_or_else(|| "never".into(), |w| format!("{w} weeks"));
+    note(
+        "score expiry".into(),
+        expiry(old.score_expiry_weeks),
+        expiry(new.score_expiry_weeks),
+    );
+    note(
+        "minimum scorers".into(),
+        old.min_scorers.to_string(),
+        new.min_scorers.to_string(),
+    );
     if changes.is_empty() {
         "nothing changed".into()
     } else {
@@ -881,6 +944,30 @@ mod tests {
         assert_eq!(
             settings_changes(&Settings::default(), &read),
             "stalled after 14 days → 21 days"
+        );
+    }
+
+    #[test]
+    fn the_freshness_rules_are_read_from_the_form_and_empty_expiry_means_never() {
+        let on = form(&[("score_expiry_weeks", "8"), ("min_scorers", "2")])
+            .parse()
+            .unwrap();
+        assert_eq!((on.score_expiry_weeks, on.min_scorers), (Some(8), 2));
+        let off = form(&[("score_expiry_weeks", " "), ("min_scorers", "1")])
+            .parse()
+            .unwrap();
+        assert_eq!((off.score_expiry_weeks, off.min_scorers), (None, 1));
+        let errors = form(&[("score_expiry_weeks", "soon"), ("min_scorers", "11")])
+            .parse()
+            .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["score_expiry_weeks", "min_scorers"]);
+        let errors = form(&[("score_expiry_weeks", "53")]).parse().unwrap_err();
+        assert_eq!(errors[0].field, "score_expiry_weeks");
+        assert!(
+            errors[0].message.contains("1 to 52"),
+            "{}",
+            errors[0].message
         );
     }
 }

@@ -9,8 +9,10 @@ use axum::routing::get;
 use serde::Serialize;
 
 use super::{ApiUser, ScoresDue, display_name, score_number, view_and_due};
-use crate::domain::{DashboardJob, composite, latest_per_scorer};
-use crate::store::{self, StoreError, jobs, pipeline, ranks, settings, submissions, users};
+use crate::domain::{DashboardJob, composite, is_provisional, latest_per_scorer};
+use crate::store::{
+    self, StoreError, expired, jobs, pipeline, ranks, settings, submissions, users,
+};
 use crate::web::dashboard::DashboardParams;
 use crate::web::jobs::job_id;
 use crate::web::pages::Query;
@@ -37,6 +39,11 @@ struct JobSummary<'a> {
     rank: Option<&'static str>,
     team_score: Option<f64>,
     scorers_counted: u32,
+    /// Ranked on fewer scorers than the `min_scorers` setting asks for: the rank
+    /// counts but is provisional.
+    provisional: bool,
+    /// How many scorers' latest scores expired and no longer count.
+    expired_scores: u32,
     last_scored_at: Option<String>,
     needs_score_from: Vec<String>,
     needs_my_score: bool,
@@ -56,6 +63,8 @@ impl<'a> JobSummary<'a> {
             rank: rank.map(|r| r.rank.as_str()),
             team_score: rank.and_then(|r| score_number(r.team)),
             scorers_counted: rank.map_or(0, |r| r.team.count()),
+            provisional: j.freshness.is_provisional(),
+            expired_scores: j.freshness.expired,
             last_scored_at: rank.map(|r| store::ts(&r.last_scored_at)),
             needs_score_from: due.needed_from(j.id),
             needs_my_score: j.needs_my_score,
@@ -94,12 +103,24 @@ struct JobDetail {
     days_open: i64,
     rank: Option<&'static str>,
     team_score: Option<f64>,
+    /// See [`JobSummary`]; never for a closed job, whose rank is the one it closed with.
+    provisional: bool,
+    expired_scores: Vec<ExpiredScore>,
     needs_score_from: Vec<String>,
     fee_minor: Option<i64>,
     fee_currency: Option<String>,
     pipeline: Vec<PipelineStage>,
     pipeline_taken_at: Option<String>,
     latest_scores: Vec<LatestScore>,
+}
+
+/// A scorer's latest score that expired and no longer counts.
+#[derive(Serialize)]
+struct ExpiredScore {
+    scorer: String,
+    submission_id: String,
+    submitted_at: String,
+    expired_at: String,
 }
 
 /// A stage of the job's latest pipeline snapshot.
@@ -134,7 +155,7 @@ async fn job_detail(
 ) -> Result<Response> {
     let id = job_id(&raw)?;
     let now = store::now();
-    let (job, rank, snapshot, subs, all_users, due, current) = state
+    let (job, rank, expired, snapshot, subs, all_users, due, current) = state
         .store
         .read(move |c| {
             let job =
@@ -143,6 +164,7 @@ async fn job_detail(
             Ok((
                 job,
                 ranks::find_job_rank(c, id)?,
+                expired::list_for_job(c, id)?,
                 pipeline::latest_snapshot(c, id)?,
                 submissions::list_for_job(c, id)?,
                 users::list_users(c)?,
@@ -191,6 +213,19 @@ async fn job_detail(
         days_open: job.days_open(now),
         rank: rank.as_ref().map(|r| r.rank.as_str()),
         team_score: rank.as_ref().and_then(|r| score_number(r.team)),
+        provisional: job.is_open
+            && rank
+                .as_ref()
+                .is_some_and(|r| is_provisional(r.team.count(), &current.settings)),
+        expired_scores: expired
+            .into_iter()
+            .map(|e| ExpiredScore {
+                scorer: name_of(&e.scorer_id),
+                submission_id: e.submission_id,
+                submitted_at: store::ts(&e.submitted_at),
+                expired_at: store::ts(&e.expired_at),
+            })
+            .collect(),
         needs_score_from: if job.is_open {
             due.needed_from(id)
         } else {

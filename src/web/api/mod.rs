@@ -10,6 +10,8 @@
 
 mod dashboard;
 mod jobs;
+mod my_scores;
+mod participation;
 mod scores;
 
 use std::collections::HashMap;
@@ -33,6 +35,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(jobs::router())
         .merge(scores::router())
+        .merge(my_scores::router())
+        .merge(participation::router())
         .merge(dashboard::router())
 }
 

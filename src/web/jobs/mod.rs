@@ -7,6 +7,7 @@
 
 mod chart;
 mod description;
+mod freshness;
 mod page;
 mod queue;
 mod score;
@@ -46,6 +47,8 @@ pub struct JobView {
     pub id: i64,
     pub title: String,
     pub client: String,
+    /// The client's page.
+    pub client_href: String,
     pub status: String,
     pub is_open: bool,
     pub opened: String,
@@ -67,6 +70,7 @@ fn job_view(job: &Job, rank: &Option<JobRank>, now: DateTime<Utc>) -> JobView {
         id: job.id,
         title: job.title.clone(),
         client: job.client.clone(),
+        client_href: super::clients::client_href(&job.client),
         status: job.status.clone(),
         is_open: job.is_open,
         opened: date(job.opened()),
@@ -110,7 +114,7 @@ pub struct ScoreRow {
 }
 
 /// `names`: user id -> name; the composite is under the weights in force.
-fn score_row(
+pub(crate) fn score_row(
     s: &Submission,
     names: &HashMap<String, String>,
     current: &SettingsVersion,

@@ -16,6 +16,7 @@ use axum::routing::get;
 
 use super::chart::{Chart, chart};
 use super::description::{SanitizedHtml, sanitize};
+use super::freshness::{FreshnessView, freshness_view};
 use super::queue::queue;
 use super::{JobView, ScoreRow, job_id, job_view, score_row};
 use crate::domain::{QueueLinks, latest_per_scorer, needs_score, week_end, week_of};
@@ -133,6 +134,7 @@ struct JobPage {
     /// The viewer's reason for setting the job aside this week, and the Monday it
     /// comes back to their queue.
     my_skip: Option<(String, String)>,
+    freshness: FreshnessView,
 }
 
 async fn job_page(
@@ -177,6 +179,7 @@ async fn job_page(
                 .into_iter()
                 .map(|s| score_row(s, &names, &current))
                 .collect();
+            let freshness = freshness_view(c, &job, &rank, &current, &names)?;
             let history = ranks::history_for_job(c, id)?;
             let week = week_of(now);
             let my_skip =
@@ -211,6 +214,7 @@ async fn job_page(
                 needs_me,
                 queue: QueueLinks::around(&q, id),
                 my_skip,
+                freshness,
             })
         })
         .await?;
