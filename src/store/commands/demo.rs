@@ -71,5 +71,5 @@ pub fn fill_demo(
             rerank.job(tx, *id)?;
         }
     }
-    Ok(rerank.outcome(added))
+    rerank.outcome(tx, added)
 }

@@ -16,7 +16,7 @@ pub fn upsert_job(tx: &Tx<'_>, j: &JobUpsert, at: DateTime<Utc>) -> Result<Outco
     let upserted = jobs::upsert_job(tx, j, at)?;
     let mut rerank = Reranker::new(tx)?;
     rerank.job(tx, j.id)?;
-    Ok(rerank.outcome(upserted))
+    rerank.outcome(tx, upserted)
 }
 
 /// Marks a job closed (closed, archived, or gone from Recruiterflow); its scores and
@@ -30,7 +30,7 @@ pub fn close_job(
 ) -> Result<Outcome<bool>> {
     let mut rerank = Reranker::new(tx)?;
     let closed = close(tx, &mut rerank, id, status, at)?;
-    Ok(rerank.outcome(closed))
+    rerank.outcome(tx, closed)
 }
 
 /// Closes every open job whose id is not in `open_ids`; returns how many.
@@ -43,7 +43,7 @@ pub fn close_jobs_not_in(tx: &Tx<'_>, open_ids: &[i64], at: DateTime<Utc>) -> Re
             closed += 1;
         }
     }
-    Ok(rerank.outcome(closed))
+    rerank.outcome(tx, closed)
 }
 
 fn close(

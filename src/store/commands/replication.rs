@@ -49,5 +49,5 @@ fn rerank_affected(tx: &Tx<'_>, all: bool, jobs: &BTreeSet<i64>) -> Result<Vec<s
     } else {
         rerank.jobs(tx, jobs.iter().copied())?;
     }
-    Ok(rerank.changes())
+    rerank.changes(tx)
 }

@@ -7,7 +7,7 @@ use super::{Outcome, RankChange, Standing};
 use crate::domain::{JobRank, rank_job};
 use crate::store::ranks::{self, RankHistoryRow};
 use crate::store::settings::{self, SettingsVersion};
-use crate::store::{Result, Tx, jobs, now, submissions};
+use crate::store::{Result, Tx, jobs, now, submissions, write_back};
 
 /// Recomputes ranks within one command and gathers the changes, job by job, from the
 /// standing before the command first recomputed a job to its standing after the last.
@@ -127,21 +127,26 @@ impl Reranker {
         self.seen.entry(job_id).or_insert((before, after)).1 = after;
     }
 
-    /// The changes: jobs whose standing now differs from before the command.
-    pub(super) fn changes(self) -> Vec<RankChange> {
-        self.seen
+    /// The changes: jobs whose standing now differs from before the command. Those of
+    /// open jobs are queued for the rank write-back here, in the command's
+    /// transaction, while write-back is on (see [`write_back::enqueue_changes`]).
+    pub(super) fn changes(self, tx: &Tx<'_>) -> Result<Vec<RankChange>> {
+        let changes: Vec<RankChange> = self
+            .seen
             .into_iter()
             .filter(|(_, (old, new))| old != new)
             .map(|(job_id, (old, new))| RankChange { job_id, old, new })
-            .collect()
+            .collect();
+        write_back::enqueue_changes(tx, &changes)?;
+        Ok(changes)
     }
 
-    /// The command's outcome: `result` and the changes.
-    pub(super) fn outcome<T>(self, result: T) -> Outcome<T> {
-        Outcome {
+    /// The command's outcome: `result` and the changes (see [`Reranker::changes`]).
+    pub(super) fn outcome<T>(self, tx: &Tx<'_>, result: T) -> Result<Outcome<T>> {
+        Ok(Outcome {
             result,
-            rank_changes: self.changes(),
-        }
+            rank_changes: self.changes(tx)?,
+        })
     }
 }
 
@@ -150,5 +155,5 @@ impl Reranker {
 pub fn rerank_all_jobs(tx: &Tx<'_>) -> Result<Outcome<()>> {
     let mut rerank = Reranker::new(tx)?;
     rerank.all(tx)?;
-    Ok(rerank.outcome(()))
+    rerank.outcome(tx, ())
 }

@@ -44,7 +44,7 @@ pub fn submit_score(
             saved.job_id
         ))
     })?;
-    Ok(rerank.outcome((saved, rank)))
+    rerank.outcome(tx, (saved, rank))
 }
 
 /// Saves new scoring settings as the next version and recomputes every job's rank
@@ -58,5 +58,5 @@ pub fn save_settings(
     let saved = settings::insert_next_version(tx, s, at, by)?;
     let mut rerank = Reranker::new(tx)?;
     rerank.all(tx)?;
-    Ok(rerank.outcome(saved))
+    rerank.outcome(tx, saved)
 }

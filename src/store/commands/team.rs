@@ -35,7 +35,7 @@ pub fn set_user_scores(
 fn rerank_after(tx: &Tx<'_>, user: User) -> Result<Outcome<User>> {
     let mut rerank = Reranker::new(tx)?;
     rerank.all(tx)?;
-    Ok(rerank.outcome(user))
+    rerank.outcome(tx, user)
 }
 
 /// Sets a user's password hash and ends every session of theirs except `keep_session`
