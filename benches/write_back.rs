@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use fake::{API_KEY, FakeRecruiterflow, select_field};
 use futures_util::StreamExt;
-use jobrank::domain::{Rank, TeamScore};
+use jobrank::domain::{Rank, Standing, TeamScore};
 use jobrank::recruiterflow::custom_fields::{self, FieldRole, FieldValue};
 use jobrank::recruiterflow::{Client, ClientOptions};
 use secrecy::SecretString;
@@ -44,7 +44,12 @@ async fn run() {
         let score = TeamScore::from_parts(20_000 + id % 30_000, 1).unwrap();
         vec![FieldValue {
             id: field.id,
-            value: custom_fields::field_value(&field, FieldRole::Rank, rank, score).unwrap(),
+            value: custom_fields::field_value(
+                &field,
+                FieldRole::Rank,
+                Some(Standing { rank, team: score }),
+            )
+            .unwrap(),
         }]
     };
 
