@@ -147,6 +147,12 @@ impl Application {
             .context("while reading the bound address")?;
         let syncer = crate::recruiterflow::Syncer::from_config(&config, &store)
             .context("while setting up the Recruiterflow sync")?;
+        // The store commands queue rank changes for Recruiterflow only while this is
+        // on: as this server's configuration says (turning it off empties the queue).
+        let writes_back = syncer.as_ref().is_some_and(|s| s.write_back().is_some());
+        crate::recruiterflow::write_back::switch(&store, writes_back)
+            .await
+            .context("while recording whether ranks are written back to Recruiterflow")?;
         if let Some(url) = &config.supabase_db_url {
             // Start-up refuses a bad URL; an unreachable server only delays replication.
             match crate::replication::connect_and_migrate(url).await {
@@ -368,8 +374,9 @@ async fn body_deadline(State(limit): State<Duration>, req: Request, next: Next) 
 }
 
 /// Starts the background tasks ([`crate::tasks`]): the nightly backup always; the
-/// Recruiterflow poller and inbox worker with `RECRUITERFLOW_API_KEY`; Supabase push,
-/// pull and reconciliation with `SUPABASE_DB_URL`.
+/// Recruiterflow poller and inbox worker with `RECRUITERFLOW_API_KEY` (and the rank
+/// write-back with `RECRUITERFLOW_RANK_FIELD` too); Supabase push, pull and
+/// reconciliation with `SUPABASE_DB_URL`.
 fn spawn_background(state: &AppState, delays: TaskDelays, stop: &StopSignal) -> Vec<Running> {
     let mut tasks = vec![spawn_backup_task(state, delays.backup_check, stop)];
     if let Some(syncer) = &state.syncer {
