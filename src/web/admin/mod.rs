@@ -5,8 +5,9 @@
 //! audit log ([`crate::store::audit`]) in the transaction that does it.
 //!
 //! One page, one file per feature: [`settings`], [`users`], [`tokens`], [`audit`],
-//! [`sync_state`] and [`dead_letters`] each hold their part of the page and the forms
-//! that change it; this module reads the store once and puts the page together.
+//! [`sync_state`], [`dead_letters`] and [`write_back`] (the rank written back to
+//! Recruiterflow) each hold their part of the page and the forms that change it; this
+//! module reads the store once and puts the page together.
 //!
 //! Every form is a plain POST with the CSRF field. A refused form re-renders the page
 //! with 422 and the errors next to the fields they name; a success redirects (303)
@@ -19,6 +20,7 @@ mod settings;
 mod sync_state;
 mod tokens;
 mod users;
+mod write_back;
 
 use std::collections::HashMap;
 
@@ -52,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(tokens::router())
         .merge(dead_letters::router())
+        .merge(write_back::router())
         .merge(audit::router())
 }
 
@@ -87,6 +90,7 @@ struct AdminPage {
     /// The data directory's free space in words, or why the disk counts as full.
     disk: String,
     disk_full: bool,
+    write_back: write_back::WriteBackView,
 }
 
 impl AdminPage {
@@ -122,6 +126,7 @@ struct Stored {
     outbox_dead: i64,
     recruiterflow: Option<RecruiterflowMatches>,
     audit: (Vec<AuditRow>, Option<String>),
+    write_back: write_back::Stored,
 }
 
 impl Stored {
@@ -138,6 +143,7 @@ impl Stored {
             outbox_dead: outbox::dead_count(c)?,
             recruiterflow: users::recruiterflow_matches(c, recruiterflow_on)?,
             audit: audit::audit_rows(c, None, RECENT)?,
+            write_back: write_back::Stored::read(c)?,
         })
     }
 }
@@ -203,6 +209,7 @@ fn admin_page_of(
         audit_older,
         disk: sync_state::disk_line(state),
         disk_full: state.store.disk_full().is_some(),
+        write_back: write_back::view(&state.config, stored.write_back, now),
     }
 }
 
@@ -213,7 +220,7 @@ struct DoneQuery {
 
 /// The acts whose success the page announces: the act, its key in the redirect
 /// (`/admin?done=...`) and the notice shown.
-const NOTICES: [(Action, &str, &str); 8] = [
+const NOTICES: [(Action, &str, &str); 9] = [
     (
         Action::SettingsSaved,
         "settings",
@@ -241,6 +248,11 @@ const NOTICES: [(Action, &str, &str); 8] = [
         Action::DeadLetterRetried,
         "retried",
         "The webhook event is queued again.",
+    ),
+    (
+        Action::WriteBackRetried,
+        "write_back_retried",
+        "The rank write-back is queued again.",
     ),
 ];
 
