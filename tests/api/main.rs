@@ -32,3 +32,4 @@ mod web_roles;
 mod web_scoring;
 mod web_support;
 mod webhooks;
+mod write_back;

@@ -8,6 +8,7 @@
 
 #[path = "../api/helpers.rs"]
 mod helpers;
+mod write_back;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
