@@ -23,7 +23,9 @@
 //! `job.updated` webhook Recruiterflow sends about it re-syncs an unchanged job: no rank
 //! change, nothing queued, no loop.
 
-use std::collections::{HashMap, VecDeque};
+mod bound;
+mod check;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,15 +33,15 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
 use super::client::Client;
-use super::custom_fields::{
-    self, Comparison, CustomField, FieldError, FieldRole, FieldValue, JobCustomField,
-};
+use super::custom_fields::{self, CustomField, FieldError, FieldRole, FieldValue};
 use super::error::{RecruiterflowError, Result};
 use crate::config::Config;
 use crate::domain::Standing;
 use crate::store::write_back::{self as queue, Queued};
 use crate::store::{self, Store};
 use crate::tasks::{Next, Running, StopSignal, Task};
+
+pub use bound::RateBound;
 
 /// The sender's bounds and delays; the defaults suit production, tests shorten them.
 #[derive(Debug, Clone)]
@@ -73,64 +75,6 @@ impl Default for WriteBackOptions {
             poll: Duration::from_secs(60),
             fields_for: Duration::from_secs(300),
         }
-    }
-}
-
-/// The bound on job updates: a token bucket of `per_minute` tokens in which each
-/// update spends one that comes back a minute after it was spent, so no minute (any
-/// 60 seconds, not only clock minutes) sees more than `per_minute` updates. The clock
-/// is a parameter: every method takes the time.
-#[derive(Debug, Clone)]
-pub struct RateBound {
-    per_minute: u32,
-    /// When each token now spent was spent, oldest first.
-    spent: VecDeque<DateTime<Utc>>,
-}
-
-const MINUTE: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
-
-impl RateBound {
-    /// A bound of `per_minute` updates in any minute; 0 for none.
-    pub fn new(per_minute: u32) -> RateBound {
-        RateBound {
-            per_minute,
-            spent: VecDeque::new(),
-        }
-    }
-
-    fn refill(&mut self, now: DateTime<Utc>) {
-        // A clock set back must not hold tokens for longer than a minute from now.
-        for t in self.spent.iter_mut() {
-            *t = (*t).min(now);
-        }
-        while self.spent.front().is_some_and(|t| *t + MINUTE <= now) {
-            self.spent.pop_front();
-        }
-    }
-
-    /// Takes up to `wanted` tokens at `now`; returns how many were taken (all of them
-    /// without a bound).
-    pub fn take(&mut self, wanted: usize, now: DateTime<Utc>) -> usize {
-        if self.per_minute == 0 {
-            return wanted;
-        }
-        self.refill(now);
-        let free = (self.per_minute as usize).saturating_sub(self.spent.len());
-        let n = wanted.min(free);
-        self.spent.extend(std::iter::repeat_n(now, n));
-        n
-    }
-
-    /// When the next token comes back, if none is free at `now`.
-    pub fn next_free_at(&mut self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        if self.per_minute == 0 {
-            return None;
-        }
-        self.refill(now);
-        if self.spent.len() < self.per_minute as usize {
-            return None;
-        }
-        self.spent.front().map(|t| *t + MINUTE)
     }
 }
 
@@ -590,71 +534,6 @@ impl WriteBack {
         }
     }
 
-    /// Compares what was last written for each open job with what the jobs report
-    /// (`reported`: each job's custom fields as a sync read them) and records the
-    /// outcome; a job that shows something else is listed on the admin page. Jobs
-    /// with a newer value queued, or missing from `reported`, are not compared.
-    pub async fn check_reported(&self, reported: &[(i64, Vec<JobCustomField>)]) -> Result<Checked> {
-        let sent = self.inner.store.read(queue::list_comparable).await?;
-        if sent.is_empty() {
-            return Ok(Checked::default());
-        }
-        let fields = self.fields().await?;
-        let by_job: HashMap<i64, &Vec<JobCustomField>> =
-            reported.iter().map(|(id, f)| (*id, f)).collect();
-        let mut checks = Vec::new();
-        for s in sent {
-            let Some(on_job) = by_job.get(&s.job_id) else {
-                continue;
-            };
-            let written: Vec<serde_json::Value> =
-                serde_json::from_str(&s.fields).unwrap_or_default();
-            let mut differs = Vec::new();
-            let mut compared = false;
-            for w in &written {
-                let Some(field) = w["id"].as_i64().and_then(|id| fields.by_id(id)) else {
-                    // The field was renamed or replaced since: nothing to compare.
-                    continue;
-                };
-                compared = true;
-                if let Comparison::Differs { reported } =
-                    custom_fields::compare(field, &w["value"], on_job)
-                {
-                    differs.push(format!(
-                        "{}: {}",
-                        field.label(),
-                        reported.map_or("no value".to_string(), |r| format!("{r:?}"))
-                    ));
-                }
-            }
-            if compared {
-                let mismatch = (!differs.is_empty()).then(|| differs.join("; "));
-                checks.push((s.job_id, s.fields, mismatch));
-            }
-        }
-        let out = Checked {
-            compared: checks.len(),
-            mismatches: checks.iter().filter(|c| c.2.is_some()).count(),
-        };
-        self.inner
-            .store
-            .write(move |tx| {
-                let now = store::now();
-                for (job, fields, mismatch) in &checks {
-                    queue::record_check(tx, *job, fields, mismatch.as_deref(), now)?;
-                }
-                Ok(())
-            })
-            .await?;
-        if out.mismatches > 0 {
-            tracing::warn!(
-                mismatches = out.mismatches,
-                "some jobs show another rank in Recruiterflow than jobrank wrote"
-            );
-        }
-        Ok(out)
-    }
-
     /// Starts the task `recruiterflow_write_back`: a round at start, whenever a store
     /// write in this process queues a value, when a retry or the bound falls due, and
     /// every [`WriteBackOptions::poll`].
@@ -701,53 +580,5 @@ pub async fn drain(store: &Store, write_back: Option<&WriteBack>) -> Result<(Rou
     match write_back {
         Some(w) => Ok((w.send_all(&|_| {}).await?, 0)),
         None => Ok((Round::default(), store.write(queue::clear).await?)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn t(secs: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap()
-    }
-
-    #[test]
-    fn the_bound_lets_per_minute_updates_through_in_any_minute() {
-        let mut b = RateBound::new(3);
-        assert_eq!(b.take(2, t(0)), 2);
-        assert_eq!(b.next_free_at(t(0)), None, "one token is still free");
-        assert_eq!(b.take(5, t(10)), 1);
-        assert_eq!(b.take(1, t(59)), 0);
-        // The first two tokens come back a minute after they were spent.
-        assert_eq!(b.next_free_at(t(59)), Some(t(60)));
-        assert_eq!(b.take(5, t(60)), 2);
-        assert_eq!(b.next_free_at(t(60)), Some(t(70)));
-        assert_eq!(b.take(5, t(70)), 1);
-        // Never more than 3 in any 60 seconds.
-        let mut b = RateBound::new(3);
-        let mut sent = Vec::new();
-        for s in 0..600 {
-            for _ in 0..b.take(2, t(s)) {
-                sent.push(s);
-            }
-        }
-        for (i, s) in sent.iter().enumerate() {
-            let in_minute = sent[i..].iter().take_while(|x| **x < s + 60).count();
-            assert!(in_minute <= 3, "{in_minute} updates in the minute from {s}");
-        }
-        assert_eq!(sent.len(), 30, "3 a minute for 10 minutes");
-    }
-
-    #[test]
-    fn no_bound_lets_everything_through_and_a_clock_set_back_holds_tokens_a_minute_at_most() {
-        let mut none = RateBound::new(0);
-        assert_eq!(none.take(10_000, t(0)), 10_000);
-        assert_eq!(none.next_free_at(t(0)), None);
-        let mut b = RateBound::new(1);
-        assert_eq!(b.take(1, t(3600)), 1);
-        // The clock goes back an hour: the token comes back a minute from then.
-        assert_eq!(b.next_free_at(t(0)), Some(t(60)));
-        assert_eq!(b.take(1, t(60)), 1);
     }
 }
