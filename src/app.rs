@@ -162,6 +162,12 @@ impl Application {
             .write(move |tx| crate::store::notifications::set_alerts_on(tx, alerts_on))
             .await
             .context("while recording whether alerts are sent")?;
+        // The store commands queue rank changes for Recruiterflow only while this is
+        // on: as this server's configuration says (turning it off empties the queue).
+        let writes_back = syncer.as_ref().is_some_and(|s| s.write_back().is_some());
+        crate::recruiterflow::write_back::switch(&store, writes_back)
+            .await
+            .context("while recording whether ranks are written back to Recruiterflow")?;
         if let Some(url) = &config.supabase_db_url {
             // Start-up refuses a bad URL; an unreachable server only delays replication.
             match crate::replication::connect_and_migrate(url).await {
@@ -386,8 +392,8 @@ async fn body_deadline(State(limit): State<Duration>, req: Request, next: Next) 
 /// Starts the background tasks ([`crate::tasks`]): the nightly backup and the score
 /// expiry always; the notification tasks with `JOBRANK_SMTP_URL` or
 /// `JOBRANK_SLACK_WEBHOOK_URL`; the Recruiterflow poller and inbox worker with
-/// `RECRUITERFLOW_API_KEY`; Supabase push, pull and reconciliation with
-/// `SUPABASE_DB_URL`.
+/// `RECRUITERFLOW_API_KEY` (and the rank write-back with `RECRUITERFLOW_RANK_FIELD`
+/// too); Supabase push, pull and reconciliation with `SUPABASE_DB_URL`.
 fn spawn_background(state: &AppState, delays: TaskDelays, stop: &StopSignal) -> Vec<Running> {
     let mut tasks = vec![
         spawn_backup_task(state, delays.backup_check, stop),

@@ -6,6 +6,7 @@ mod notify;
 mod supabase;
 mod token;
 mod user;
+mod write_back;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -89,7 +90,12 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
     /// Run one full Recruiterflow sync (jobs, pipelines, placements) and report it.
-    Recruiterflow,
+    Recruiterflow {
+        /// Then write every open job's current rank into RECRUITERFLOW_RANK_FIELD and
+        /// wait until it is written (exit 1 if any became a dead letter).
+        #[arg(long)]
+        write_back: bool,
+    },
     /// One push of the outbox to Supabase and one pull of other replicas' changes;
     /// exits non-zero with the reason when PostgreSQL cannot be reached.
     Supabase,
@@ -208,7 +214,9 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Check => check(&config).await,
-        Command::Sync(SyncCommand::Recruiterflow) => sync_recruiterflow(&config).await,
+        Command::Sync(SyncCommand::Recruiterflow { write_back }) => {
+            sync_recruiterflow(&config, write_back).await
+        }
         Command::Sync(SyncCommand::Supabase) => supabase::sync(&config).await,
         Command::Reconcile { dry_run } => supabase::run_reconcile(&config, dry_run).await,
         Command::Notify(cmd) => notify::run(cmd, &config).await,
@@ -326,6 +334,11 @@ async fn check(config: &Config) -> anyhow::Result<()> {
     } else {
         println!("recruiterflow: not configured (RECRUITERFLOW_API_KEY is not set)");
     }
+    let (line, rank_field_failed) = write_back::check_line(config, &store).await;
+    println!("{line}");
+    if rank_field_failed {
+        failed.push("the Recruiterflow rank field");
+    }
     match &config.supabase_db_url {
         Some(url) => match check_supabase(url).await {
             Ok(text) => println!("supabase: ok ({text})"),
@@ -415,13 +428,23 @@ async fn check_supabase(url: &secrecy::SecretString) -> anyhow::Result<String> {
     ))
 }
 
-/// `jobrank sync recruiterflow`: one full sync, recorded like the poller's.
-async fn sync_recruiterflow(config: &Config) -> anyhow::Result<()> {
+/// `jobrank sync recruiterflow [--write-back]`: one full sync, recorded like the
+/// poller's; with `--write-back`, then every open job's rank written into Recruiterflow.
+async fn sync_recruiterflow(config: &Config, write_back: bool) -> anyhow::Result<()> {
     let store = open_store(config).await?;
     let syncer = crate::recruiterflow::Syncer::from_config(config, &store)?.ok_or_else(|| {
         anyhow::anyhow!("RECRUITERFLOW_API_KEY is not set: there is nothing to sync from")
     })?;
+    let writer = match write_back {
+        true => Some(write_back::required(syncer.write_back())?),
+        false => None,
+    };
     let actor = command_line_actor();
+    let command = if write_back {
+        "jobrank sync recruiterflow --write-back"
+    } else {
+        "jobrank sync recruiterflow"
+    };
     store
         .write(move |tx| {
             store::audit::record(
@@ -429,7 +452,7 @@ async fn sync_recruiterflow(config: &Config) -> anyhow::Result<()> {
                 &actor,
                 store::audit::Action::SyncStarted,
                 "Recruiterflow (full sync)",
-                "jobrank sync recruiterflow",
+                command,
                 store::now(),
             )
         })
@@ -439,5 +462,8 @@ async fn sync_recruiterflow(config: &Config) -> anyhow::Result<()> {
         "recruiterflow sync ok (run {}): {}",
         report.run_id, report.message
     );
+    if let Some(w) = writer {
+        write_back::write_back_all(&store, w).await?;
+    }
     Ok(())
 }

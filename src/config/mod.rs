@@ -153,6 +153,12 @@ pub struct RecruiterflowConfig {
     /// Where a job's page is in the Recruiterflow app ("Open in Recruiterflow" links);
     /// no link when unset.
     pub job_url: Option<JobUrl>,
+    /// The job custom field the rank is written into; `None`: no write-back.
+    pub rank_field: Option<String>,
+    /// A second field for the team score (only beside `rank_field`).
+    pub score_field: Option<String>,
+    /// Most job updates the write-back sends in any minute; 0 for no bound.
+    pub write_back_per_minute: u32,
 }
 
 /// The address of a job's page in the Recruiterflow app, as a pattern with `{id}`
@@ -210,6 +216,9 @@ impl std::fmt::Debug for RecruiterflowConfig {
             .field("webhook_token", &self.webhook_token)
             .field("base_url", &self.base_url.as_str())
             .field("job_url", &self.job_url.as_ref().map(JobUrl::as_str))
+            .field("rank_field", &self.rank_field)
+            .field("score_field", &self.score_field)
+            .field("write_back_per_minute", &self.write_back_per_minute)
             .finish()
     }
 }
@@ -365,6 +374,9 @@ impl Config {
                 webhook_token: None,
                 base_url: Url::parse("http://unset.invalid/").expect("constant URL"),
                 job_url: None,
+                rank_field: None,
+                score_field: None,
+                write_back_per_minute: 0,
             },
             sync_interval: Duration::ZERO,
             supabase_db_url: None,
@@ -432,6 +444,11 @@ impl Config {
         if self.recruiterflow.api_key.is_none() {
             w.push(
                 "RECRUITERFLOW_API_KEY is not set: jobs are not synced from Recruiterflow".into(),
+            );
+        }
+        if self.recruiterflow.rank_field.is_some() && self.recruiterflow.api_key.is_none() {
+            w.push(
+                "RECRUITERFLOW_RANK_FIELD is set but RECRUITERFLOW_API_KEY is not: no rank is written back".into(),
             );
         }
         if self.supabase_db_url.is_none() {
@@ -636,6 +653,72 @@ mod tests {
         assert!(
             err.contains("JOBRANK_MAIL_FROM") && err.contains("JOBRANK_SMTP_URL"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn the_rank_write_back_settings_name_fields_and_bound_updates() {
+        let c = Layers::default().build().unwrap();
+        assert_eq!(c.recruiterflow.rank_field, None);
+        assert_eq!(c.recruiterflow.score_field, None);
+        assert_eq!(c.recruiterflow.write_back_per_minute, 60);
+        let c = layers(&[
+            ("RECRUITERFLOW_RANK_FIELD", "  jobrank rank "),
+            ("RECRUITERFLOW_SCORE_FIELD", "jobrank score"),
+            ("RECRUITERFLOW_WRITE_BACK_PER_MINUTE", "0"),
+        ])
+        .build()
+        .unwrap();
+        assert_eq!(c.recruiterflow.rank_field.as_deref(), Some("jobrank rank"));
+        assert_eq!(
+            c.recruiterflow.score_field.as_deref(),
+            Some("jobrank score")
+        );
+        assert_eq!(c.recruiterflow.write_back_per_minute, 0);
+        for (pairs, named, why) in [
+            (
+                vec![("RECRUITERFLOW_SCORE_FIELD", "jobrank score")],
+                "RECRUITERFLOW_SCORE_FIELD",
+                "needs RECRUITERFLOW_RANK_FIELD",
+            ),
+            (
+                vec![
+                    ("RECRUITERFLOW_RANK_FIELD", "Rank"),
+                    ("RECRUITERFLOW_SCORE_FIELD", "rank"),
+                ],
+                "RECRUITERFLOW_SCORE_FIELD",
+                "is also RECRUITERFLOW_RANK_FIELD",
+            ),
+            (
+                vec![("RECRUITERFLOW_RANK_FIELD", "rank\u{7}")],
+                "RECRUITERFLOW_RANK_FIELD",
+                "not a field name",
+            ),
+            (
+                vec![("RECRUITERFLOW_WRITE_BACK_PER_MINUTE", "-1")],
+                "RECRUITERFLOW_WRITE_BACK_PER_MINUTE",
+                "from 0 (no bound) to 10000",
+            ),
+            (
+                vec![("RECRUITERFLOW_WRITE_BACK_PER_MINUTE", "10001")],
+                "RECRUITERFLOW_WRITE_BACK_PER_MINUTE",
+                "from 0 (no bound) to 10000",
+            ),
+        ] {
+            let err = layers(&pairs).build().unwrap_err().to_string();
+            assert!(err.contains(named) && err.contains(why), "{err}");
+        }
+        // Set without a key: said at start.
+        let c = layers(&[("RECRUITERFLOW_RANK_FIELD", "jobrank rank")])
+            .build()
+            .unwrap();
+        assert!(
+            c.warnings()
+                .iter()
+                .any(|w| w
+                    .contains("RECRUITERFLOW_RANK_FIELD is set but RECRUITERFLOW_API_KEY is not")),
+            "{:?}",
+            c.warnings()
         );
     }
 

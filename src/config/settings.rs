@@ -215,6 +215,59 @@ pub const SETTINGS: &[Setting] = &[
         show: |c| Some(humantime::format_duration(c.sync_interval).to_string()),
     },
     Setting {
+        env: "RECRUITERFLOW_RANK_FIELD",
+        key: "recruiterflow_rank_field",
+        secret: false,
+        default: "",
+        description: "Name of the Recruiterflow job custom field jobrank writes each open job's rank into (a single select with choices A, B and C, a text or a number field); unset: no write-back",
+        parse: |c, v| {
+            c.recruiterflow.rank_field = field_name(v)?;
+            Ok(())
+        },
+        show: |c| c.recruiterflow.rank_field.clone(),
+    },
+    Setting {
+        env: "RECRUITERFLOW_SCORE_FIELD",
+        key: "recruiterflow_score_field",
+        secret: false,
+        default: "",
+        description: "Optional name of a second job custom field (text or number) jobrank writes the team score into",
+        parse: |c, v| {
+            let name = field_name(v)?;
+            match (&name, &c.recruiterflow.rank_field) {
+                (Some(_), None) => {
+                    return Err("needs RECRUITERFLOW_RANK_FIELD: the team score is written only beside the rank".into());
+                }
+                (Some(s), Some(r)) if s.eq_ignore_ascii_case(r) => {
+                    return Err(format!(
+                        "{s:?} is also RECRUITERFLOW_RANK_FIELD; name another field"
+                    ));
+                }
+                _ => {}
+            }
+            c.recruiterflow.score_field = name;
+            Ok(())
+        },
+        show: |c| c.recruiterflow.score_field.clone(),
+    },
+    Setting {
+        env: "RECRUITERFLOW_WRITE_BACK_PER_MINUTE",
+        key: "recruiterflow_write_back_per_minute",
+        secret: false,
+        default: "60",
+        description: "Most job updates the rank write-back sends to Recruiterflow in any minute (default 60; 0 for no bound)",
+        parse: |c, v| match v.trim().parse::<u32>() {
+            Ok(n) if n <= 10_000 => {
+                c.recruiterflow.write_back_per_minute = n;
+                Ok(())
+            }
+            _ => Err(format!(
+                "{v:?} is not a whole number from 0 (no bound) to 10000"
+            )),
+        },
+        show: |c| Some(c.recruiterflow.write_back_per_minute.to_string()),
+    },
+    Setting {
         env: "JOBRANK_SUPABASE_PULL_INTERVAL",
         key: "supabase_pull_interval",
         secret: false,
@@ -444,6 +497,22 @@ pub(super) fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
+}
+
+/// The name of a Recruiterflow custom field, trimmed (matched without regard to case);
+/// empty means unset.
+fn field_name(v: &str) -> Result<Option<String>, String> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if v.chars().count() > 200 || v.chars().any(char::is_control) {
+        return Err(format!(
+            "{:?} is not a field name (at most 200 characters, no control characters)",
+            v.chars().take(40).collect::<String>()
+        ));
+    }
+    Ok(Some(v.to_string()))
 }
 
 /// A local time of day as HH:MM.

@@ -18,7 +18,7 @@ use serde_json::{Number, Value};
 use super::client::{Client, merge_pages, snippet};
 use super::error::{RecruiterflowError, Result};
 use super::model::{ItemError, Page, de_id, de_lenient_vec, de_opt_i64, de_opt_string, value_i64};
-use crate::domain::{Rank, TeamScore};
+use crate::domain::{Rank, Standing, TeamScore};
 
 /// A choice of a select field.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -207,8 +207,8 @@ fn usable(field: &CustomField, role: FieldRole) -> Result<Kind, FieldError> {
     }
 }
 
-/// The value jobrank writes into `field` for a job ranked `rank` with team score
-/// `score`, by the field's type:
+/// The value jobrank writes into `field` for a job standing at `standing` (its rank
+/// and team score), by the field's type:
 /// - `single_select` (rank only): the id of the choice named `A`, `B` or `C` (any
 ///   case); a field lacking any of the three is an error naming the missing ones;
 /// - `text`, `long_text` and any type whose name says text: `"A · 4.10"` (rank) or
@@ -216,13 +216,22 @@ fn usable(field: &CustomField, role: FieldRole) -> Result<Kind, FieldError> {
 /// - `number`: the team score rounded half up to hundredths, as a JSON number (`4.1`
 ///   for 4.10: JSON keeps no trailing zero);
 /// - anything else (dates, yes/no, multi-selects): an error.
+///
+/// A job with no rank (`standing` `None`: nobody who counts has scored it any more,
+/// as when its last scorer was deactivated) gets JSON `null` whatever the type: the
+/// field is cleared, so Recruiterflow never shows a rank jobrank no longer holds (a
+/// job shows a field without a value by leaving it out). The field is still checked,
+/// so one set up wrong is an error here too.
 pub fn field_value(
     field: &CustomField,
     role: FieldRole,
-    rank: Rank,
-    score: TeamScore,
+    standing: Option<Standing>,
 ) -> Result<Value, FieldError> {
-    Ok(match usable(field, role)? {
+    let kind = usable(field, role)?;
+    let Some(Standing { rank, team: score }) = standing else {
+        return Ok(Value::Null);
+    };
+    Ok(match kind {
         Kind::SingleSelect => {
             let choice = field.choice(rank.as_str()).map(|c| c.id);
             choice.map(Value::from).ok_or(FieldError::MissingChoices {
@@ -339,10 +348,20 @@ pub fn reported_value<'a>(job: &'a [JobCustomField], field: &CustomField) -> Opt
 /// choice by name or by id (also inside `{"id", "name"}` or a one-element list); text
 /// when equal after trimming; a number when equal to the hundredth (also sent as a
 /// string).
+/// A cleared field (`null` written) matches a job that shows no value for it.
 pub fn compare(field: &CustomField, written: &Value, job: &[JobCustomField]) -> Comparison {
     let Some(reported) = reported_value(job, field) else {
-        return Comparison::Differs { reported: None };
+        return if written.is_null() {
+            Comparison::Matches
+        } else {
+            Comparison::Differs { reported: None }
+        };
     };
+    if written.is_null() {
+        return Comparison::Differs {
+            reported: Some(shown(reported)),
+        };
+    }
     let same = match field.kind() {
         Kind::SingleSelect => {
             let chosen = written.as_i64();
@@ -515,10 +534,14 @@ mod tests {
         TeamScore::from_parts(hundredths * 100, 1).unwrap()
     }
 
+    fn at(rank: Rank, team: TeamScore) -> Option<Standing> {
+        Some(Standing { rank, team })
+    }
+
     #[test]
     fn a_select_gets_the_id_of_the_choice_named_after_the_rank() {
         let f = select(&[(11, "A"), (12, "b"), (13, " C ")]);
-        let v = |r| field_value(&f, FieldRole::Rank, r, score(410)).unwrap();
+        let v = |r| field_value(&f, FieldRole::Rank, at(r, score(410))).unwrap();
         assert_eq!(v(Rank::A), json!(11));
         assert_eq!(v(Rank::B), json!(12));
         assert_eq!(v(Rank::C), json!(13));
@@ -527,7 +550,7 @@ mod tests {
     #[test]
     fn a_select_missing_choices_is_an_error_naming_the_field_and_the_choices() {
         let f = select(&[(11, "A"), (748, "choice 1")]);
-        let e = field_value(&f, FieldRole::Rank, Rank::A, score(410)).unwrap_err();
+        let e = field_value(&f, FieldRole::Rank, at(Rank::A, score(410))).unwrap_err();
         assert_eq!(
             e,
             FieldError::MissingChoices {
@@ -542,7 +565,7 @@ mod tests {
         assert!(msg.contains("no choice named B, C"), "{msg}");
         // Even the rank whose choice exists is refused: the field is set up wrong.
         let none = select(&[]);
-        let e = field_value(&none, FieldRole::Rank, Rank::B, score(300)).unwrap_err();
+        let e = field_value(&none, FieldRole::Rank, at(Rank::B, score(300))).unwrap_err();
         assert!(e.to_string().contains("A, B, C"), "{e}");
     }
 
@@ -551,18 +574,18 @@ mod tests {
         for t in ["text", "long_text", "rich_text", "Text"] {
             let f = field(json!({"id": 63, "name": "Input field", "type": t}));
             assert_eq!(
-                field_value(&f, FieldRole::Rank, Rank::A, score(410)).unwrap(),
+                field_value(&f, FieldRole::Rank, at(Rank::A, score(410))).unwrap(),
                 json!("A · 4.10"),
                 "{t}"
             );
             assert_eq!(
-                field_value(&f, FieldRole::Score, Rank::A, score(410)).unwrap(),
+                field_value(&f, FieldRole::Score, at(Rank::A, score(410))).unwrap(),
                 json!("4.10")
             );
         }
         let f = field(json!({"id": 63, "name": "Input field", "type": "long_text"}));
         assert_eq!(
-            field_value(&f, FieldRole::Rank, Rank::C, score(195)).unwrap(),
+            field_value(&f, FieldRole::Rank, at(Rank::C, score(195))).unwrap(),
             json!("C · 1.95")
         );
     }
@@ -571,24 +594,24 @@ mod tests {
     fn number_fields_get_the_team_score_to_the_hundredth() {
         let f = field(json!({"id": 64, "name": "Number field", "type": "number"}));
         assert_eq!(
-            field_value(&f, FieldRole::Rank, Rank::A, score(410)).unwrap(),
+            field_value(&f, FieldRole::Rank, at(Rank::A, score(410))).unwrap(),
             json!(4.1)
         );
         assert_eq!(
-            field_value(&f, FieldRole::Score, Rank::B, score(333)).unwrap(),
+            field_value(&f, FieldRole::Score, at(Rank::B, score(333))).unwrap(),
             json!(3.33)
         );
         // 10/3 = 3.3333... and 11/3 = 3.6666...: rounded half up like the pages.
         let thirds = TeamScore::from_parts(100_000, 3).unwrap();
         assert_eq!(
-            field_value(&f, FieldRole::Score, Rank::B, thirds).unwrap(),
+            field_value(&f, FieldRole::Score, at(Rank::B, thirds)).unwrap(),
             json!(3.33)
         );
         let two_thirds = TeamScore::from_parts(110_000, 3).unwrap();
-        let v = field_value(&f, FieldRole::Score, Rank::B, two_thirds).unwrap();
+        let v = field_value(&f, FieldRole::Score, at(Rank::B, two_thirds)).unwrap();
         assert_eq!(v.to_string(), "3.67");
         assert_eq!(
-            field_value(&f, FieldRole::Score, Rank::A, score(500))
+            field_value(&f, FieldRole::Score, at(Rank::A, score(500)))
                 .unwrap()
                 .to_string(),
             "5.0"
@@ -596,10 +619,50 @@ mod tests {
     }
 
     #[test]
+    fn a_job_without_a_rank_clears_every_type_of_field_and_a_cleared_field_matches_no_value() {
+        let select = select(&[(11, "A"), (12, "B"), (13, "C")]);
+        let text = field(json!({"id": 63, "name": "Input field", "type": "long_text"}));
+        let number = field(json!({"id": 64, "name": "Number field", "type": "number"}));
+        for (f, role) in [
+            (&select, FieldRole::Rank),
+            (&text, FieldRole::Rank),
+            (&text, FieldRole::Score),
+            (&number, FieldRole::Rank),
+            (&number, FieldRole::Score),
+        ] {
+            assert_eq!(field_value(f, role, None).unwrap(), Value::Null);
+            // Cleared: the job shows no value (left out, or null).
+            assert_eq!(compare(f, &Value::Null, &[]), Comparison::Matches);
+            let null = vec![JobCustomField {
+                id: Some(f.id),
+                name: None,
+                value: Value::Null,
+            }];
+            assert_eq!(compare(f, &Value::Null, &null), Comparison::Matches);
+        }
+        // A job still showing a value for a cleared field differs.
+        let shows_b = vec![JobCustomField {
+            id: Some(90),
+            name: None,
+            value: json!("B"),
+        }];
+        assert_eq!(
+            compare(&select, &Value::Null, &shows_b),
+            Comparison::Differs {
+                reported: Some("B".into())
+            }
+        );
+        // A field set up wrong is still an error with no rank to write.
+        let wrong = field(json!({"id": 50, "name": "Active", "type": "yes_no"}));
+        assert!(field_value(&wrong, FieldRole::Rank, None).is_err());
+        assert!(field_value(&select, FieldRole::Score, None).is_err());
+    }
+
+    #[test]
     fn other_types_are_configuration_errors() {
         for t in ["date", "yes_no", "multi_select", ""] {
             let f = field(json!({"id": 50, "name": "Active", "type": t}));
-            let e = field_value(&f, FieldRole::Rank, Rank::A, score(410)).unwrap_err();
+            let e = field_value(&f, FieldRole::Rank, at(Rank::A, score(410))).unwrap_err();
             assert!(
                 matches!(e, FieldError::UnsupportedType { .. }),
                 "{t}: {e:?}"
@@ -607,7 +670,7 @@ mod tests {
             assert!(e.to_string().contains("\"Active\""), "{e}");
         }
         let f = select(&[(1, "A"), (2, "B"), (3, "C")]);
-        let e = field_value(&f, FieldRole::Score, Rank::A, score(410)).unwrap_err();
+        let e = field_value(&f, FieldRole::Score, at(Rank::A, score(410))).unwrap_err();
         assert!(e.to_string().contains("RECRUITERFLOW_SCORE_FIELD"), "{e}");
     }
 

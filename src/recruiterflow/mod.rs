@@ -3,7 +3,8 @@
 //! Recruiterflow is the source of truth for jobs, clients and pipelines. A full sync
 //! (every `JOBRANK_SYNC_INTERVAL`, on "Refresh now", or `jobrank sync recruiterflow`)
 //! is complete on its own; webhooks only make changes arrive sooner. [`Syncer`] owns
-//! both background tasks and is the handle the web layer uses.
+//! the background tasks (and the rank write-back's, [`write_back`], when
+//! `RECRUITERFLOW_RANK_FIELD` is set) and is the handle the web layer uses.
 
 pub mod client;
 pub mod custom_fields;
@@ -12,6 +13,7 @@ pub mod mapping;
 pub mod model;
 pub mod sync;
 pub mod webhook;
+pub mod write_back;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +27,7 @@ use tokio::sync::Notify;
 pub use client::{Client, ClientOptions, UserList};
 pub use error::RecruiterflowError;
 pub use sync::{SyncProgress, SyncReport};
+pub use write_back::{WriteBack, WriteBackOptions};
 
 use crate::config::Config;
 use crate::store::{self, Store, inbox, sync_runs};
@@ -93,6 +96,8 @@ struct Inner {
     requested: AtomicBool,
     wake_inbox: Arc<Notify>,
     run_lock: tokio::sync::Mutex<()>,
+    /// The rank write-back, when `RECRUITERFLOW_RANK_FIELD` is set.
+    write_back: Option<WriteBack>,
 }
 
 /// The Recruiterflow sync: full syncs on a timer or on demand, and the webhook inbox
@@ -113,6 +118,18 @@ impl std::fmt::Debug for Syncer {
 impl Syncer {
     /// A syncer writing to `store` through `client`.
     pub fn new(store: Store, client: Client, inbox: InboxOptions) -> Syncer {
+        Syncer::with_write_back(store, client, inbox, None)
+    }
+
+    /// A syncer that also writes ranks back to Recruiterflow with `write_back`: it
+    /// starts its task and, after each full sync, compares what the jobs report with
+    /// what it wrote.
+    pub fn with_write_back(
+        store: Store,
+        client: Client,
+        inbox: InboxOptions,
+        write_back: Option<WriteBack>,
+    ) -> Syncer {
         Syncer {
             inner: Arc::new(Inner {
                 store,
@@ -123,11 +140,13 @@ impl Syncer {
                 requested: AtomicBool::new(false),
                 wake_inbox: Arc::default(),
                 run_lock: tokio::sync::Mutex::new(()),
+                write_back,
             }),
         }
     }
 
-    /// The syncer the configuration asks for: `None` without `RECRUITERFLOW_API_KEY`.
+    /// The syncer the configuration asks for: `None` without `RECRUITERFLOW_API_KEY`;
+    /// with the rank write-back when `RECRUITERFLOW_RANK_FIELD` is set too.
     pub fn from_config(
         config: &Config,
         store: &Store,
@@ -140,11 +159,18 @@ impl Syncer {
             key,
             ClientOptions::default(),
         )?;
-        Ok(Some(Syncer::new(
+        let write_back = WriteBack::from_config(config, store, &client);
+        Ok(Some(Syncer::with_write_back(
             store.clone(),
             client,
             InboxOptions::default(),
+            write_back,
         )))
+    }
+
+    /// The rank write-back, when `RECRUITERFLOW_RANK_FIELD` is set.
+    pub fn write_back(&self) -> Option<&WriteBack> {
+        self.inner.write_back.as_ref()
     }
 
     /// The API client in use.
@@ -205,6 +231,11 @@ impl Syncer {
                 Err(e) => e.to_string(),
             });
         });
+        if let (Ok(report), Some(w)) = (&result, &self.inner.write_back)
+            && let Err(e) = w.check_reported(&report.reported_fields).await
+        {
+            tracing::warn!(error = %e, "cannot compare the rank fields in Recruiterflow with what jobrank wrote");
+        }
         match &result {
             Ok(r) => {
                 tracing::info!(
@@ -346,14 +377,17 @@ impl Syncer {
     }
 
     /// Starts the background tasks: `recruiterflow_poll` (a full sync at start, every
-    /// `every`, and on [`Syncer::trigger`]) and `recruiterflow_inbox` (webhook events: at
+    /// `every`, and on [`Syncer::trigger`]), `recruiterflow_inbox` (webhook events: at
     /// start, when one is stored, when a retry falls due, and every
-    /// [`InboxOptions::poll`] in case another process stored one).
+    /// [`InboxOptions::poll`] in case another process stored one) and, with the rank
+    /// write-back, `recruiterflow_write_back` (see [`WriteBack::spawn`]).
     pub fn spawn(&self, every: Duration, stop: &StopSignal) -> Vec<Running> {
-        vec![
+        let mut tasks = vec![
             self.spawn_poller(every, stop),
             self.spawn_inbox_worker(stop),
-        ]
+        ];
+        tasks.extend(self.inner.write_back.as_ref().map(|w| w.spawn(stop)));
+        tasks
     }
 
     fn spawn_poller(&self, every: Duration, stop: &StopSignal) -> Running {
@@ -425,15 +459,14 @@ impl Syncer {
 /// once (a full batch) never make it spin.
 const INBOX_PAUSE: Duration = Duration::from_millis(5);
 
-/// Checks that Recruiterflow accepts the configured key; returns the open-job count.
-/// For `jobrank check` and the admin page.
-pub async fn check_key(config: &Config) -> Result<i64, RecruiterflowError> {
+/// A client for checks (`jobrank check`): fewer attempts and a shorter timeout.
+fn check_client(config: &Config) -> Result<Client, RecruiterflowError> {
     let key = config
         .recruiterflow
         .api_key
         .clone()
         .ok_or(RecruiterflowError::NotConfigured)?;
-    let client = Client::new(
+    Client::new(
         config.recruiterflow.base_url.clone(),
         key,
         ClientOptions {
@@ -441,6 +474,25 @@ pub async fn check_key(config: &Config) -> Result<i64, RecruiterflowError> {
             timeout: Duration::from_secs(15),
             ..ClientOptions::default()
         },
-    )?;
-    client.open_job_count().await
+    )
+}
+
+/// Checks that Recruiterflow accepts the configured key; returns the open-job count.
+/// For `jobrank check` and the admin page.
+pub async fn check_key(config: &Config) -> Result<i64, RecruiterflowError> {
+    check_client(config)?.open_job_count().await
+}
+
+/// Checks the rank write-back's fields in Recruiterflow (`jobrank check`): `None`
+/// when `RECRUITERFLOW_RANK_FIELD` is unset, else the fields found, each existing once
+/// with a type that can hold its value (a select with the choices A, B and C).
+pub async fn check_write_back_fields(
+    config: &Config,
+    store: &Store,
+) -> Result<Option<write_back::Fields>, RecruiterflowError> {
+    let client = check_client(config)?;
+    match WriteBack::from_config(config, store, &client) {
+        Some(w) => Ok(Some(w.check_fields().await?)),
+        None => Ok(None),
+    }
 }

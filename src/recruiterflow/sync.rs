@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::client::{Client, UserList};
+use super::custom_fields::JobCustomField;
 use super::error::{RecruiterflowError, Result};
 use super::mapping::{map_job, map_placement, map_user, pipeline_stages};
 use super::model::CandidateMovements;
@@ -52,6 +53,10 @@ pub struct SyncReport {
     /// The rank changes the run caused, in the order they happened.
     #[serde(skip)]
     pub rank_changes: Vec<RankChange>,
+    /// The custom fields each open job reported, by job id (for the rank write-back's
+    /// comparison with what it wrote).
+    #[serde(skip)]
+    pub reported_fields: Vec<(i64, Vec<JobCustomField>)>,
 }
 
 /// The user list as read, before anything is written.
@@ -100,6 +105,8 @@ impl FetchedUsers {
 pub struct FetchedJob {
     pub job: JobUpsert,
     pub stages: Vec<StageCount>,
+    /// The job's custom fields as Recruiterflow reported them (not stored).
+    pub custom_fields: Vec<JobCustomField>,
 }
 
 /// Everything one full sync read, before anything is written.
@@ -229,6 +236,7 @@ async fn fetch_everything(
                     Ok(Ok(FetchedJob {
                         job: mapped,
                         stages,
+                        custom_fields: job.custom_fields,
                     }))
                 }
             })
@@ -288,13 +296,18 @@ pub async fn full_sync(
     let run_id = store
         .write(move |tx| sync_runs::start_run(tx, RUN_KIND, started))
         .await?;
-    let fetched = match fetch_everything(client, progress).await {
+    let mut fetched = match fetch_everything(client, progress).await {
         Ok(f) => f,
         Err(e) => {
             record_failure(store, run_id, &e.to_string()).await;
             return Err(e);
         }
     };
+    let reported_fields: Vec<(i64, Vec<JobCustomField>)> = fetched
+        .jobs
+        .iter_mut()
+        .map(|j| (j.job.id, std::mem::take(&mut j.custom_fields)))
+        .collect();
     progress(SyncProgress {
         phase: "saving",
         done: 0,
@@ -304,7 +317,10 @@ pub async fn full_sync(
         .write(move |tx| write_fetched(tx, run_id, started, fetched))
         .await;
     match written {
-        Ok(report) => Ok(report),
+        Ok(report) => Ok(SyncReport {
+            reported_fields,
+            ..report
+        }),
         Err(e) => {
             let e = RecruiterflowError::from(e);
             record_failure(store, run_id, &e.to_string()).await;

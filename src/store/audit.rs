@@ -1,7 +1,8 @@
 //! The audit log: who did which administrative act (a user added, deactivated or
 //! reactivated, who scores changed, a password reset, an API token created or
-//! revoked, scoring settings saved, a dead letter retried, a sync started), when, on
-//! what, and what changed, in words. Never a secret: no password, hash or token.
+//! revoked, scoring settings saved, a dead letter retried (a webhook event or a rank
+//! write-back), a sync started), when, on what, and what changed, in words. Never a
+//! secret: no password, hash or token.
 //!
 //! Each act is recorded in the write transaction that does it, so there is no act
 //! without its record and no record of an act that was refused. The log is local
@@ -94,12 +95,14 @@ pub enum Action {
     SettingsSaved,
     /// A webhook event in the dead letters queued again.
     DeadLetterRetried,
+    /// A rank write-back to Recruiterflow in the dead letters queued again.
+    WriteBackRetried,
     /// A full Recruiterflow sync started by hand ("Refresh now", `jobrank sync`).
     SyncStarted,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::UserAdded,
         Action::UserDeactivated,
         Action::UserReactivated,
@@ -109,6 +112,7 @@ impl Action {
         Action::TokenRevoked,
         Action::SettingsSaved,
         Action::DeadLetterRetried,
+        Action::WriteBackRetried,
         Action::SyncStarted,
     ];
 
@@ -124,6 +128,7 @@ impl Action {
             Action::TokenRevoked => "token_revoked",
             Action::SettingsSaved => "settings_saved",
             Action::DeadLetterRetried => "dead_letter_retried",
+            Action::WriteBackRetried => "write_back_retried",
             Action::SyncStarted => "sync_started",
         }
     }
@@ -140,6 +145,7 @@ impl Action {
             Action::TokenRevoked => "API token revoked",
             Action::SettingsSaved => "Settings saved",
             Action::DeadLetterRetried => "Dead letter retried",
+            Action::WriteBackRetried => "Rank write-back retried",
             Action::SyncStarted => "Sync started",
         }
     }

@@ -40,6 +40,7 @@ pub mod stats;
 pub mod submissions;
 pub mod sync_runs;
 pub mod users;
+pub mod write_back;
 
 mod disk;
 mod files;
@@ -133,11 +134,18 @@ impl From<crate::credentials::CredentialError> for StoreError {
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
     origin: &'a str,
+    /// A rank write-back was queued: the sender is woken once this commits.
+    write_back_queued: std::cell::Cell<bool>,
 }
 
 impl<'a> Tx<'a> {
     pub fn origin(&self) -> &str {
         self.origin
+    }
+
+    /// Notes that this transaction queued a rank write-back (see [`write_back`]).
+    fn write_back_queued(&self) {
+        self.write_back_queued.set(true);
     }
 }
 
@@ -191,6 +199,9 @@ struct Inner {
     reads: AtomicU64,
     /// The clock of [`ReadStamp`]s.
     read_clock: ReadClock,
+    /// Notified after a commit that queued a rank write-back (see
+    /// [`Store::write_back_queued`]).
+    write_back_queued: Arc<tokio::sync::Notify>,
 }
 
 /// The monotonic clock the trust window of [`ReadStamp`]s is measured on: the system's,
@@ -321,6 +332,7 @@ impl Store {
                 disk_full: Mutex::new(None),
                 reads: AtomicU64::new(0),
                 read_clock: ReadClock::default(),
+                write_back_queued: Arc::default(),
             }),
         };
         store.write_blocking(|tx| settings::ensure_default_settings(tx, now()))?;
@@ -352,6 +364,13 @@ impl Store {
                 reason: format!("cannot lock it: {e}"),
             }),
         }
+    }
+
+    /// Notified each time this process commits a transaction that queued a rank
+    /// write-back: the sender's trigger. (Values queued by another process, such as a
+    /// `jobrank` command, are found at the sender's next interval.)
+    pub fn write_back_queued(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.write_back_queued.clone()
     }
 
     /// This replica's id: the origin of every row it writes.
@@ -433,10 +452,15 @@ impl Store {
             let t = Tx {
                 tx,
                 origin: &self.inner.replica_id,
+                write_back_queued: Default::default(),
             };
             let out = f(&t)?;
             bump_generation(&t.tx)?;
+            let queued = t.write_back_queued.get();
             t.tx.commit()?;
+            if queued {
+                self.inner.write_back_queued.notify_one();
+            }
             Ok(out)
         })();
         drop(conn);

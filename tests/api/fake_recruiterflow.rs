@@ -4,8 +4,9 @@
 //! placements, users (changeable) and counts; the job custom-field list (changeable) and
 //! job updates, each recorded (job, fields, headers) and applied to what the job reports
 //! as Recruiterflow shows it (a select by its choice's name). Faults can be queued per
-//! path: 429 with `Retry-After`, 500s, slow answers, malformed bodies, HTML error pages,
-//! wrong shapes, 401, redirects; a deleted job answers 404, to updates too.
+//! path: 429 with `Retry-After`, 500s, slow answers, answers held until the test lets
+//! them go, malformed bodies, HTML error pages, wrong shapes, 401, redirects; a deleted
+//! job answers 404, to updates too.
 //! Shared by the integration tests and the benchmark (`#[path]`).
 
 #![allow(dead_code)]
@@ -82,6 +83,9 @@ pub enum Fault {
     Slow(Duration),
     /// 307 Temporary Redirect to this URL (the query kept).
     Redirect(String),
+    /// Answers normally once the test notifies (the request is recorded as seen first):
+    /// a request held in flight.
+    Held(Arc<tokio::sync::Notify>),
 }
 
 /// One job of the fake agency.
@@ -713,6 +717,7 @@ async fn respond(
             );
         }
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
+        Some(Fault::Held(release)) => release.notified().await,
         Some(Fault::Redirect(to)) => {
             let location = match uri.query() {
                 Some(q) => format!("{to}?{q}"),
@@ -854,9 +859,10 @@ fn bad_request(why: String) -> Response {
 }
 
 /// `POST /api/external/job/update` with custom fields: checks each value against its
-/// field's type (a select takes a choice id, a number a number, a text field a string),
-/// then shows the values on the job as Recruiterflow reports them (a select by the
-/// choice's name). Nothing changes unless every value is acceptable.
+/// field's type (a select takes a choice id, a number a number, a text field a string,
+/// any of them null to clear it), then shows the values on the job as Recruiterflow
+/// reports them (a select by the choice's name, a cleared field not at all). Nothing
+/// changes unless every value is acceptable.
 fn update_job(s: &mut FakeState, body: &[u8]) -> Response {
     let Ok(body) = serde_json::from_slice::<Value>(body) else {
         return bad_request("the body is not JSON".into());
@@ -882,6 +888,8 @@ fn update_job(s: &mut FakeState, body: &[u8]) -> Response {
         };
         let value = &v["value"];
         let reported = match field["type"].as_str().unwrap_or_default() {
+            // null clears a field of any type: the job then leaves it out.
+            _ if value.is_null() => Value::Null,
             "single_select" => {
                 let choice = field["choices"]
                     .as_array()

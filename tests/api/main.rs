@@ -37,3 +37,4 @@ mod web_scoring;
 mod web_support;
 mod web_week;
 mod webhooks;
+mod write_back;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use jobrank::domain::{Rank, TeamScore};
+use jobrank::domain::{Rank, Standing, TeamScore};
 use jobrank::recruiterflow::RecruiterflowError;
 use jobrank::recruiterflow::custom_fields::{self, Comparison, FieldError, FieldRole, FieldValue};
 use serde_json::{Value, json};
@@ -126,7 +126,8 @@ async fn write_and_read_back(
 ) -> (Value, Comparison) {
     let client = client_for(fake, fast_options());
     let field = client.find_custom_field(name, role).await.unwrap();
-    let value = custom_fields::field_value(&field, role, rank, score).unwrap();
+    let value =
+        custom_fields::field_value(&field, role, Some(Standing { rank, team: score })).unwrap();
     client
         .update_job_custom_fields(
             2,

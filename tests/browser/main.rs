@@ -18,6 +18,8 @@ mod notify;
 
 mod outcomes;
 
+mod write_back;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;

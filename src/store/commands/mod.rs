@@ -9,7 +9,10 @@
 //! [`RankChange`] per job whose rank or team score differs after the command from
 //! before it, in job id order. Callers (pages, the API, the command line, the
 //! Recruiterflow sync and webhook worker, replication) get the changes without reading
-//! the ranks again; write-back and alerts build on them.
+//! the ranks again; alerts build on them. The changes of open jobs are also queued
+//! for the rank write-back to Recruiterflow, in the command's own transaction, while
+//! write-back is on (`store::write_back`): every command does so in the one place
+//! where the changes are gathered.
 //!
 //! Recomputation itself lives in one place, the private `rerank` module, used only by
 //! the commands. The few other acts that write more than one entity (a password reset

@@ -19,7 +19,7 @@ use crate::domain::{JobRank, ScorerInput, rank_job_fresh};
 use crate::store::jobs::Job;
 use crate::store::ranks::{self, RankHistoryRow};
 use crate::store::settings::{self, SettingsVersion};
-use crate::store::{Result, Tx, expired, jobs, notifications, now, submissions};
+use crate::store::{Result, Tx, expired, jobs, notifications, now, submissions, write_back};
 
 /// Recomputes ranks within one command and gathers the changes, job by job, from the
 /// standing before the command first recomputed a job to its standing after the last.
@@ -205,9 +205,10 @@ impl Reranker {
         self.seen.entry(job_id).or_insert((before, after)).1 = after;
     }
 
-    /// The changes: jobs whose standing now differs from before the command. Those
-    /// that alert (an open job dropped to C) are recorded in the command's transaction
-    /// as they are returned ([`notifications::record_rank_drops`]).
+    /// The changes: jobs whose standing now differs from before the command. In the
+    /// command's transaction, those that alert (an open job dropped to C) are recorded
+    /// ([`notifications::record_rank_drops`]) and those of open jobs are queued for the
+    /// rank write-back while it is on ([`write_back::enqueue_changes`]).
     pub(super) fn changes(self, tx: &Tx<'_>) -> Result<Vec<RankChange>> {
         let changes: Vec<RankChange> = self
             .seen
@@ -216,10 +217,11 @@ impl Reranker {
             .map(|(job_id, (old, new))| RankChange { job_id, old, new })
             .collect();
         notifications::record_rank_drops(tx, &changes, &self.current.settings, self.now)?;
+        write_back::enqueue_changes(tx, &changes)?;
         Ok(changes)
     }
 
-    /// The command's outcome: `result` and the changes.
+    /// The command's outcome: `result` and the changes (see [`Reranker::changes`]).
     pub(super) fn outcome<T>(self, tx: &Tx<'_>, result: T) -> Result<Outcome<T>> {
         Ok(Outcome {
             result,

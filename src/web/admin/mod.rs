@@ -5,8 +5,9 @@
 //! audit log ([`crate::store::audit`]) in the transaction that does it.
 //!
 //! One page, one file per feature: [`settings`], [`users`], [`tokens`], [`audit`],
-//! [`sync_state`] and [`dead_letters`] each hold their part of the page and the forms
-//! that change it; this module reads the store once and puts the page together.
+//! [`sync_state`], [`dead_letters`] and [`write_back`] (the rank written back to
+//! Recruiterflow) each hold their part of the page and the forms that change it; this
+//! module reads the store once and puts the page together.
 //!
 //! Every form is a plain POST with the CSRF field. A refused form re-renders the page
 //! with 422 and the errors next to the fields they name; a success redirects (303)
@@ -20,6 +21,7 @@ mod settings;
 mod sync_state;
 mod tokens;
 mod users;
+mod write_back;
 
 use std::collections::HashMap;
 
@@ -54,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(dead_letters::router())
         .merge(notifications::router())
+        .merge(write_back::router())
         .merge(audit::router())
 }
 
@@ -92,6 +95,7 @@ struct AdminPage {
     disk: String,
     disk_full: bool,
     notifications: notifications::View,
+    write_back: write_back::WriteBackView,
 }
 
 impl AdminPage {
@@ -129,6 +133,7 @@ struct Stored {
     recruiterflow: Option<RecruiterflowMatches>,
     audit: (Vec<AuditRow>, Option<String>),
     notifications: notifications::Stored,
+    write_back: write_back::Stored,
 }
 
 impl Stored {
@@ -146,6 +151,7 @@ impl Stored {
             recruiterflow: users::recruiterflow_matches(c, recruiterflow_on)?,
             audit: audit::audit_rows(c, None, RECENT)?,
             notifications: notifications::Stored::read(c, store::now())?,
+            write_back: write_back::Stored::read(c)?,
         })
     }
 }
@@ -213,6 +219,7 @@ fn admin_page_of(
         disk: sync_state::disk_line(state),
         disk_full: state.store.disk_full().is_some(),
         notifications: notifications::view(state, stored.notifications, &stored.users, now),
+        write_back: write_back::view(&state.config, stored.write_back, now),
     }
 }
 
@@ -223,7 +230,7 @@ struct DoneQuery {
 
 /// The acts whose success the page announces: the act, its key in the redirect
 /// (`/admin?done=...`) and the notice shown.
-const NOTICES: [(Action, &str, &str); 9] = [
+const NOTICES: [(Action, &str, &str); 10] = [
     (
         Action::SettingsSaved,
         "settings",
@@ -256,6 +263,11 @@ const NOTICES: [(Action, &str, &str); 9] = [
         Action::DeadLetterRetried,
         "message",
         "The message is queued again and goes out within a minute.",
+    ),
+    (
+        Action::WriteBackRetried,
+        "write_back_retried",
+        "The rank write-back is queued again.",
     ),
 ];
 
