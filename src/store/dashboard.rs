@@ -113,7 +113,7 @@ fn read_shared(conn: &Connection, previous: Option<&SharedDashboard>) -> Result<
             by_job: latest_pipelines(tx)?,
         }),
     };
-    let expired = expired::counts_on_open_jobs(&tx)?;
+    let expired = expired::counts_on_open_jobs(tx)?;
     for j in &mut jobs {
         j.set_pipeline(
             pipelines.by_job.get(&j.id).cloned(),
