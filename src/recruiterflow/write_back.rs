@@ -62,6 +62,11 @@ pub struct WriteBackOptions {
     /// How long the fields found in Recruiterflow's list are used before it is read
     /// again.
     pub fields_for: Duration,
+    /// How long the task waits, once woken, before its round: the rank changes of a
+    /// burst of submissions (a scorer going down the queue, a settings change) are then
+    /// sent in one round and their acknowledgements recorded in one write, instead of
+    /// one fsynced write per change competing with the submissions for the writer.
+    pub gather: Duration,
 }
 
 impl Default for WriteBackOptions {
@@ -74,6 +79,7 @@ impl Default for WriteBackOptions {
             batch: 100,
             poll: Duration::from_secs(60),
             fields_for: Duration::from_secs(300),
+            gather: Duration::from_millis(250),
         }
     }
 }
@@ -536,7 +542,7 @@ impl WriteBack {
 
     /// Starts the task `recruiterflow_write_back`: a round at start, whenever a store
     /// write in this process queues a value, when a retry or the bound falls due, and
-    /// every [`WriteBackOptions::poll`].
+    /// every [`WriteBackOptions::poll`]; each round after [`WriteBackOptions::gather`].
     pub fn spawn(&self, stop: &StopSignal) -> Running {
         let me = self.clone();
         Task::new("recruiterflow_write_back")
@@ -545,6 +551,7 @@ impl WriteBack {
             .spawn(stop, move |_| {
                 let me = me.clone();
                 async move {
+                    tokio::time::sleep(me.inner.opts.gather).await;
                     let round = me.send_due(&store::now).await?;
                     let next_due = me.inner.store.read(queue::next_due_at).await?;
                     let soonest = [round.bound_until, next_due].into_iter().flatten().min();

@@ -96,8 +96,8 @@ async fn client_page(
         })
         .await?;
     let Some(client) = client else {
-        return Err(WebError::NotFound(format!(
-            "no job in jobrank is for a client named “{name}”, so its page"
+        return Err(WebError::NotFoundBecause(format!(
+            "no job in jobrank is for a client named “{name}”, so it has no page here"
         )));
     };
     let query = DashboardQuery {

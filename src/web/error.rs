@@ -45,6 +45,10 @@ pub enum WebError {
     Forbidden(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// Not found, with the whole explanation as the message ("No job in jobrank is for
+    /// a client named …").
+    #[error("{0}")]
+    NotFoundBecause(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -109,7 +113,7 @@ impl WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Unauthorized | WebError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
-            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::NotFound(_) | WebError::NotFoundBecause(_) => StatusCode::NOT_FOUND,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Unprocessable(_) | WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

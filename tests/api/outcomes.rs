@@ -508,7 +508,9 @@ async fn a_client_page_shows_its_open_jobs_engagement_placements_and_fees() {
     assert_eq!(res.status(), 404);
     let text = res.text().await.unwrap();
     assert!(
-        text.contains("no job in jobrank is for a client named “Nobody Ltd”"),
+        text.contains(
+            "No job in jobrank is for a client named “Nobody Ltd”, so it has no page here."
+        ),
         "{text}"
     );
     assert!(f.app.get("/clients/Acme").await.status().is_redirection());

@@ -56,6 +56,7 @@ fn opts() -> WriteBackOptions {
         batch: 100,
         poll: Duration::from_secs(3600),
         fields_for: Duration::from_secs(300),
+        gather: Duration::from_millis(250),
     }
 }
 
