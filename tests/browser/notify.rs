@@ -75,6 +75,9 @@ async fn forgot_password_and_my_settings_fit_a_phone_and_a_desktop() {
         // Signed in: My settings, switch the digest off.
         b.sign_in(&app, &email, &password).await;
         let c = b.c();
+        if label == "phone" {
+            open_menu(&b).await;
+        }
         c.find(Locator::Css("header a[href='/me']"))
             .await
             .unwrap()
@@ -146,6 +149,9 @@ async fn forgot_password_and_my_settings_fit_a_phone_and_a_desktop() {
             "the CEO's own digest shows as switched off: {row}"
         );
         // Sign out for the next size.
+        if label == "phone" {
+            open_menu(&b).await;
+        }
         c.find(Locator::Css("form[action='/logout'] button"))
             .await
             .unwrap()
@@ -157,4 +163,20 @@ async fn forgot_password_and_my_settings_fit_a_phone_and_a_desktop() {
     }
     drop(b);
     app.stop().await;
+}
+
+/// On a phone the header's links and the sign-out button are behind "Menu": opens it.
+async fn open_menu(b: &Browser) {
+    b.c()
+        .find(Locator::Css("a.menu-open"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_until(
+        "document.querySelector(\"header a[href='/me']\").checkVisibility()",
+        "the menu opens",
+    )
+    .await;
 }
