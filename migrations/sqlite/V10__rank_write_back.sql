@@ -4,13 +4,11 @@
 -- Whether write-back is on, as the serving process decided at its start from its
 -- configuration: the store commands read it to decide whether a rank change is
 -- queued, whichever process runs them (the server, `jobrank user deactivate`, ...).
--- `last_seq` numbers queued values so that a sender removes only the value it sent;
 -- `problem` is why the last round could not write at all (a field set up wrong, a
 -- refused key), shown on the admin page until a round succeeds.
 CREATE TABLE write_back_state (
     singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
     enabled     INTEGER NOT NULL DEFAULT 0 CHECK (enabled IN (0, 1)),
-    last_seq    INTEGER NOT NULL DEFAULT 0,
     problem     TEXT,
     problem_at  TEXT
 );

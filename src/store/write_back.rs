@@ -126,22 +126,17 @@ pub fn clear(tx: &Tx<'_>) -> Result<usize> {
         .execute([])?)
 }
 
-fn next_seq(tx: &Tx<'_>) -> Result<i64> {
-    Ok(tx
-        .prepare_cached(
-            "UPDATE write_back_state SET last_seq = last_seq + 1 WHERE singleton = 1 RETURNING last_seq",
-        )?
-        .query_row([], |r| r.get(0))?)
-}
-
 /// Queues `standing` for job `job_id` if the job is open, replacing any value queued
 /// for it (a dead letter too: the new value gets a fresh round of attempts). Returns
-/// whether it was queued.
+/// whether it was queued. The new value's `seq` is one more than the one it replaces
+/// (1 for a job with none): a sequence number is only ever compared with the same
+/// job's, and a row is removed only by the sender that sent its value, so a number
+/// met again after a removal can never be taken for a value in flight. (No shared
+/// counter: queueing writes the job's own row alone.)
 fn enqueue(
     tx: &Tx<'_>,
     job_id: i64,
     standing: Option<&Standing>,
-    seq: i64,
     at: DateTime<Utc>,
 ) -> Result<bool> {
     let (rank, sum, count) = columns(standing);
@@ -149,13 +144,13 @@ fn enqueue(
         .prepare_cached(
             "INSERT INTO write_back_queue (job_id, seq, rank, score_sum, scorer_count, queued_at, attempts,
                 next_attempt_at, last_error, dead_at)
-             SELECT id, ?2, ?3, ?4, ?5, ?6, 0, ?6, NULL, NULL FROM jobs WHERE id = ?1 AND is_open = 1
-             ON CONFLICT (job_id) DO UPDATE SET seq = excluded.seq, rank = excluded.rank,
+             SELECT id, 1, ?2, ?3, ?4, ?5, 0, ?5, NULL, NULL FROM jobs WHERE id = ?1 AND is_open = 1
+             ON CONFLICT (job_id) DO UPDATE SET seq = write_back_queue.seq + 1, rank = excluded.rank,
                 score_sum = excluded.score_sum, scorer_count = excluded.scorer_count,
                 queued_at = excluded.queued_at, attempts = 0, next_attempt_at = excluded.next_attempt_at,
                 last_error = NULL, dead_at = NULL",
         )?
-        .execute(rusqlite::params![job_id, seq, rank, sum, count, ts(&at)])?;
+        .execute(rusqlite::params![job_id, rank, sum, count, ts(&at)])?;
     if n > 0 {
         tx.write_back_queued();
     }
@@ -169,10 +164,10 @@ pub(in crate::store) fn enqueue_changes(tx: &Tx<'_>, changes: &[RankChange]) -> 
     if changes.is_empty() || !is_enabled(tx)? {
         return Ok(0);
     }
-    let (seq, at) = (next_seq(tx)?, super::now());
+    let at = super::now();
     let mut queued = 0;
     for c in changes {
-        if enqueue(tx, c.job_id, c.new.as_ref(), seq, at)? {
+        if enqueue(tx, c.job_id, c.new.as_ref(), at)? {
             queued += 1;
         }
     }
@@ -195,10 +190,9 @@ pub fn enqueue_open_jobs(tx: &Tx<'_>, at: DateTime<Utc>) -> Result<usize> {
         [],
         |r| Ok((r.get(0)?, standing_at(r, 1)?)),
     )?;
-    let seq = next_seq(tx)?;
     let mut queued = 0;
     for (job_id, standing) in &rows {
-        if enqueue(tx, *job_id, standing.as_ref(), seq, at)? {
+        if enqueue(tx, *job_id, standing.as_ref(), at)? {
             queued += 1;
         }
     }
