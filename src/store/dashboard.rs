@@ -54,6 +54,8 @@ pub struct SharedDashboard {
 /// default order, valid until `valid_until` (a job's days open or the viewer's "needs
 /// my score" changes then) or the next store generation.
 struct Personal {
+    /// Unique among the views of one [`DashboardCache`] ([`DashboardView::version`]).
+    version: u64,
     latest: Arc<HashMap<i64, DateTime<Utc>>>,
     /// The viewer's skips (job, week) from the week of the read on.
     skipped: Arc<HashSet<(i64, NaiveDate)>>,
@@ -295,6 +297,16 @@ impl DashboardView {
     pub fn stalled_after_days(&self) -> u32 {
         self.shared.stalled_after_days
     }
+
+    /// Names this view's content: two views of one [`DashboardCache`] with the same
+    /// version hold the same jobs (with the same viewer's fields), clients, freshness
+    /// and settings. Every new store generation, and every viewer's part made anew
+    /// (when a job's days open or the viewer's "needs my score" changes with the
+    /// clock), gets a new version, so whatever is derived from a view can be kept
+    /// under it (the dashboard's rendered pages).
+    pub fn version(&self) -> u64 {
+        self.personal.version
+    }
 }
 
 /// An in-memory copy of the dashboard's read, kept while the store's generation stays
@@ -311,6 +323,8 @@ impl DashboardView {
 pub struct DashboardCache {
     current: Mutex<Option<Arc<SharedDashboard>>>,
     confirmed: Mutex<Option<Confirmed>>,
+    /// The last [`DashboardView::version`] given out.
+    versions: std::sync::atomic::AtomicU64,
 }
 
 /// The store last confirmed the copy of `generation` current in the read of `stamp`.
@@ -435,6 +449,10 @@ impl DashboardCache {
                 };
                 let (jobs, valid_until) = personal_jobs(&shared, &latest, &skipped, now);
                 let p = Arc::new(Personal {
+                    version: self
+                        .versions
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                        + 1,
                     latest,
                     skipped,
                     jobs,

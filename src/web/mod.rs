@@ -8,6 +8,7 @@ mod api;
 pub mod assets;
 pub mod auth;
 mod dashboard;
+pub mod dashboard_pages;
 mod error;
 mod export;
 pub mod flash;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub syncer: Option<Syncer>,
     /// The dashboard's read, kept in memory while the store is unchanged.
     pub dashboard: Arc<crate::store::dashboard::DashboardCache>,
+    /// The dashboard's rendered answers (see [`dashboard_pages`]).
+    pub dashboard_pages: Arc<dashboard_pages::RenderedPages>,
     /// Sessions just read from the store (see [`auth::SessionCache`]).
     pub sessions: Arc<auth::SessionCache>,
     /// The time for rules that depend on it (the refresh cooldown); tests move it.
