@@ -325,6 +325,8 @@ pub struct DashboardCache {
     confirmed: Mutex<Option<Confirmed>>,
     /// The last [`DashboardView::version`] given out.
     versions: std::sync::atomic::AtomicU64,
+    /// Held while the shared part is read anew (one refresh at a time).
+    refreshing: Mutex<()>,
 }
 
 /// The store last confirmed the copy of `generation` current in the read of `stamp`.
@@ -409,23 +411,45 @@ impl DashboardCache {
         let shared = match cached {
             Some(s) => s,
             None => {
+                // One refresh at a time: the readers that find the copy stale at once
+                // (every connection's next view after a write) wait for the first one's
+                // read instead of each making the same one, which leaves the CPU to the
+                // writes. A copy as new as the store they saw, or newer, will do.
+                let _refresh = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
                 let previous = self
                     .current
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .clone();
-                let fresh = Arc::new(read_shared(conn, previous.as_deref())?);
-                let mut slot = self.current.lock().unwrap_or_else(|p| p.into_inner());
-                // Two readers may refresh at once: keep the newer copy.
-                if slot
-                    .as_ref()
-                    .is_none_or(|s| s.generation <= fresh.generation)
-                {
-                    *slot = Some(fresh.clone());
+                match previous.as_ref().filter(|s| s.generation >= generation) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let fresh = Arc::new(read_shared(conn, previous.as_deref())?);
+                        let mut slot = self.current.lock().unwrap_or_else(|p| p.into_inner());
+                        // Keep the newer copy.
+                        if slot
+                            .as_ref()
+                            .is_none_or(|s| s.generation <= fresh.generation)
+                        {
+                            *slot = Some(fresh.clone());
+                        }
+                        fresh
+                    }
                 }
-                fresh
             }
         };
+        self.view_of(shared, conn, viewer_id, now)
+    }
+
+    /// The viewer's part of `shared` at `now`: the one made before while still valid,
+    /// else read (the viewer's latest scores and skips) and made now.
+    fn view_of(
+        &self,
+        shared: Arc<SharedDashboard>,
+        conn: &Connection,
+        viewer_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DashboardView> {
         let known = shared
             .personal
             .lock()
