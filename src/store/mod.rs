@@ -126,11 +126,20 @@ impl From<crate::credentials::CredentialError> for StoreError {
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
     origin: &'a str,
+    /// Set by [`Tx::unseen_by_dashboard`] for the write running now.
+    unseen: std::cell::Cell<bool>,
 }
 
 impl<'a> Tx<'a> {
     pub fn origin(&self) -> &str {
         self.origin
+    }
+
+    /// Says that this write changes nothing the dashboard shows (a webhook event stored
+    /// in the inbox, before it is processed), so it leaves the store's generation
+    /// where it is and the dashboard's copy stands. Every other write moves it.
+    pub fn unseen_by_dashboard(&self) {
+        self.unseen.set(true);
     }
 }
 
@@ -469,6 +478,7 @@ impl Store {
                 let t = Tx {
                     tx,
                     origin: &self.inner.replica_id,
+                    unseen: Default::default(),
                 };
                 let alone = n == 1;
                 let mut jobs = jobs.into_iter();
@@ -518,7 +528,8 @@ impl Store {
         }
     }
 
-    /// The blocking form of [`Store::write`], for start-up and command-line tools.
+    /// The blocking form of [`Store::write`], for start-up and command-line tools: one
+    /// transaction of its own (no group commit), fsynced before this returns.
     /// A write refused for lack of space is answered [`StoreError::DiskFull`] and
     /// remembered (see [`Store::disk_full`]).
     pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
@@ -531,9 +542,12 @@ impl Store {
             let t = Tx {
                 tx,
                 origin: &self.inner.replica_id,
+                unseen: Default::default(),
             };
             let out = f(&t)?;
-            bump_generation(&t.tx)?;
+            if !t.unseen.get() {
+                bump_generation(&t.tx)?;
+            }
             t.tx.commit()?;
             Ok(out)
         })();
@@ -586,9 +600,10 @@ impl Store {
         self.inner.read_clock.stop_at(now + by);
     }
 
-    /// The store's generation: moves forward with every write transaction committed
-    /// through [`Store::write`] by any jobrank process on this data directory, so an
-    /// in-memory copy of a derived read stays valid exactly while it is unchanged.
+    /// The store's generation: moves forward with every write committed through
+    /// [`Store::write`] by any jobrank process on this data directory (but a webhook
+    /// event stored in the inbox, see [`Tx::unseen_by_dashboard`]), so an in-memory copy
+    /// of the dashboard's read stays valid exactly while it is unchanged.
     pub fn generation(conn: &Connection) -> Result<i64> {
         let mut stmt = conn.prepare_cached("SELECT n FROM store_generation WHERE singleton = 1")?;
         Ok(stmt.query_row([], |r| r.get(0))?)
@@ -667,7 +682,8 @@ type Queued = Box<dyn FnOnce(&Tx<'_>, bool) -> Option<AfterCommit> + Send>;
 /// Answers a write with the outcome of the commit that holds it.
 type AfterCommit = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
-/// Runs `f` inside a savepoint of `tx`, moving the store's generation when it succeeds;
+/// Runs `f` inside a savepoint of `tx`, moving the store's generation when it succeeds
+/// (unless it said [`Tx::unseen_by_dashboard`]);
 /// rolls back to the savepoint when it fails or panics. Should the savepoint itself
 /// fail to close, the whole transaction is rolled back (the batch then fails as one)
 /// rather than keep a write that was answered with an error. A write `alone` in its
@@ -681,9 +697,12 @@ fn run_in_savepoint<T>(
     if !alone {
         tx.execute_batch("SAVEPOINT one_write")?;
     }
+    tx.unseen.set(false);
     let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let out = f(tx)?;
-        bump_generation(tx)?;
+        if !tx.unseen.get() {
+            bump_generation(tx)?;
+        }
         Ok(out)
     }))
     .unwrap_or_else(|_| Err(StoreError::Task("the write panicked".into())));

@@ -621,3 +621,64 @@ async fn writes_made_at_once_share_commits_but_keep_their_own_outcome() {
     assert_eq!(store.local_writes(), writes_before + kept);
     assert_eq!(generation(&store), gen_before + kept as i64);
 }
+
+/// Issue 16: storing a webhook event (before it is processed) changes nothing the
+/// dashboard shows, so it leaves the store's generation, and the dashboard's copy, as
+/// they are; any other write moves it, alone or in a group commit with such a write.
+#[tokio::test]
+async fn a_stored_webhook_event_leaves_the_dashboards_copy_standing() {
+    use jobrank::store::inbox;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let generation = |s: &Store| s.read_blocking(Store::generation).unwrap();
+    let event = |key: &str| inbox::NewEvent {
+        event_key: key.into(),
+        event_type: "job.updated".into(),
+        job_id: Some(1),
+        body: "{}".into(),
+        status: "pending",
+        note: None,
+    };
+    let before = generation(&store);
+    let e = event("evt-1");
+    let stored = store
+        .write(move |tx| {
+            tx.unseen_by_dashboard();
+            inbox::insert_event(tx, &e, store::now())
+        })
+        .await
+        .unwrap();
+    assert!(stored);
+    assert_eq!(generation(&store), before, "an inbox event alone");
+    let (s1, s2) = (store.clone(), store.clone());
+    let e = event("evt-2");
+    let (a, b) = tokio::join!(
+        s1.write(move |tx| {
+            tx.unseen_by_dashboard();
+            inbox::insert_event(tx, &e, store::now())
+        }),
+        s2.write(|tx| {
+            add_job_in(tx, 2);
+            Ok(())
+        }),
+    );
+    assert!(a.unwrap());
+    b.unwrap();
+    assert_eq!(generation(&store), before + 1, "the job moved it, the event did not");
+}
+
+fn add_job_in(tx: &store::Tx<'_>, id: i64) {
+    let job = JobUpsert {
+        id,
+        title: format!("Job {id}"),
+        client: "Kestrel Fintech".into(),
+        status: "Open".into(),
+        is_open: true,
+        opened_at: Some(store::now() - Duration::days(20)),
+        fee_minor: None,
+        fee_currency: None,
+        hiring_team: vec![],
+        description_html: None,
+    };
+    commands::upsert_job(tx, &job, store::now()).unwrap();
+}
