@@ -664,7 +664,11 @@ async fn a_stored_webhook_event_leaves_the_dashboards_copy_standing() {
     );
     assert!(a.unwrap());
     b.unwrap();
-    assert_eq!(generation(&store), before + 1, "the job moved it, the event did not");
+    assert_eq!(
+        generation(&store),
+        before + 1,
+        "the job moved it, the event did not"
+    );
 }
 
 fn add_job_in(tx: &store::Tx<'_>, id: i64) {
@@ -680,5 +684,5 @@ fn add_job_in(tx: &store::Tx<'_>, id: i64) {
         hiring_team: vec![],
         description_html: None,
     };
-    commands::upsert_job(tx, &job, store::now()).unwrap();
+    let _ = commands::upsert_job(tx, &job, store::now()).unwrap();
 }
