@@ -191,6 +191,7 @@ impl Application {
             started_at: store::now(),
             syncer,
             dashboard: Default::default(),
+            dashboard_pages: Default::default(),
             sessions: Default::default(),
             clock: Default::default(),
             inbox_writer,

@@ -56,6 +56,8 @@ pub struct SharedDashboard {
 /// default order, valid until `valid_until` (a job's days open or the viewer's "needs
 /// my score" changes then) or the next store generation.
 struct Personal {
+    /// Unique among the views of one [`DashboardCache`] ([`DashboardView::version`]).
+    version: u64,
     latest: Arc<HashMap<i64, DateTime<Utc>>>,
     /// The viewer's skips (job, week) from the week of the read on.
     skipped: Arc<HashSet<(i64, NaiveDate)>>,
@@ -304,6 +306,16 @@ impl DashboardView {
     pub fn stalled_after_days(&self) -> u32 {
         self.shared.stalled_after_days
     }
+
+    /// Names this view's content: two views of one [`DashboardCache`] with the same
+    /// version hold the same jobs (with the same viewer's fields), clients, freshness
+    /// and settings. Every new store generation, and every viewer's part made anew
+    /// (when a job's days open or the viewer's "needs my score" changes with the
+    /// clock), gets a new version, so whatever is derived from a view can be kept
+    /// under it (the dashboard's rendered pages).
+    pub fn version(&self) -> u64 {
+        self.personal.version
+    }
 }
 
 /// An in-memory copy of the dashboard's read, kept while the store's generation stays
@@ -320,6 +332,10 @@ impl DashboardView {
 pub struct DashboardCache {
     current: Mutex<Option<Arc<SharedDashboard>>>,
     confirmed: Mutex<Option<Confirmed>>,
+    /// The last [`DashboardView::version`] given out.
+    versions: std::sync::atomic::AtomicU64,
+    /// Held while the shared part is read anew (one refresh at a time).
+    refreshing: Mutex<()>,
 }
 
 /// The store last confirmed the copy of `generation` current in the read of `stamp`.
@@ -404,23 +420,45 @@ impl DashboardCache {
         let shared = match cached {
             Some(s) => s,
             None => {
+                // One refresh at a time: the readers that find the copy stale at once
+                // (every connection's next view after a write) wait for the first one's
+                // read instead of each making the same one, which leaves the CPU to the
+                // writes. A copy as new as the store they saw, or newer, will do.
+                let _refresh = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
                 let previous = self
                     .current
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .clone();
-                let fresh = Arc::new(read_shared(conn, previous.as_deref())?);
-                let mut slot = self.current.lock().unwrap_or_else(|p| p.into_inner());
-                // Two readers may refresh at once: keep the newer copy.
-                if slot
-                    .as_ref()
-                    .is_none_or(|s| s.generation <= fresh.generation)
-                {
-                    *slot = Some(fresh.clone());
+                match previous.as_ref().filter(|s| s.generation >= generation) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let fresh = Arc::new(read_shared(conn, previous.as_deref())?);
+                        let mut slot = self.current.lock().unwrap_or_else(|p| p.into_inner());
+                        // Keep the newer copy.
+                        if slot
+                            .as_ref()
+                            .is_none_or(|s| s.generation <= fresh.generation)
+                        {
+                            *slot = Some(fresh.clone());
+                        }
+                        fresh
+                    }
                 }
-                fresh
             }
         };
+        self.view_of(shared, conn, viewer_id, now)
+    }
+
+    /// The viewer's part of `shared` at `now`: the one made before while still valid,
+    /// else read (the viewer's latest scores and skips) and made now.
+    fn view_of(
+        &self,
+        shared: Arc<SharedDashboard>,
+        conn: &Connection,
+        viewer_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DashboardView> {
         let known = shared
             .personal
             .lock()
@@ -444,6 +482,10 @@ impl DashboardCache {
                 };
                 let (jobs, valid_until) = personal_jobs(&shared, &latest, &skipped, now);
                 let p = Arc::new(Personal {
+                    version: self
+                        .versions
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                        + 1,
                     latest,
                     skipped,
                     jobs,

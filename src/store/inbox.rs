@@ -231,6 +231,9 @@ impl InboxWriter {
                     let (events, replies): (Vec<NewEvent>, Vec<_>) = batch.into_iter().unzip();
                     let written = store
                         .write(move |tx| {
+                            // Stored, not yet processed: nothing the dashboard shows
+                            // changes until processing updates the job.
+                            tx.unseen_by_dashboard();
                             let at = super::now();
                             events
                                 .iter()

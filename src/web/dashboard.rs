@@ -14,11 +14,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
-use super::pages::{Chrome, Query, ago, is_htmx, render_with};
+use super::dashboard_pages::{Answer, PageKey, accepts_gzip};
+use super::pages::{Chrome, Query, ago, is_htmx};
 use super::{AppState, Result, WebError};
 use crate::config::Config;
 use crate::domain::{
@@ -669,6 +670,51 @@ async fn dashboard_page(
                 .await?
         }
     };
+    // The page's time texts are drawn at the whole second, so an answer rendered in
+    // that second is the same for every request of it (see `dashboard_pages`).
+    let shown_at = now.trunc_subsecs(0);
+    let sync = (!htmx).then(|| super::sync::SyncView::from_syncer(state.syncer.as_ref(), &session));
+    let gzip = accepts_gzip(&headers);
+    let key = session.flash.is_none().then(|| PageKey {
+        user_id: session.user.id.clone(),
+        name: session.user.name.clone(),
+        role: session.user.role,
+        scores: session.user.scores,
+        csrf: session.csrf.clone(),
+        version: view.version(),
+        second: shown_at.timestamp(),
+        query: raw.clone().unwrap_or_default(),
+        htmx,
+        sync: sync.as_ref().map(|s| (s.running, s.text.clone())),
+        gzip,
+    });
+    if let Some(answer) = key.as_ref().and_then(|k| state.dashboard_pages.get(k)) {
+        return Ok(answer.response());
+    }
+    let (status, html) = render_dashboard(
+        &state, &session, &view, &params, &query, page, shown_at, sync,
+    )?;
+    let answer = Answer::new(status, html, gzip);
+    let res = answer.response();
+    if let Some(key) = key {
+        state.dashboard_pages.put(key, answer);
+    }
+    Ok(res)
+}
+
+/// The dashboard's HTML (the whole page, or only the list when `sync` is `None`: the
+/// htmx fragment) and its status, as `session`'s viewer sees `view` at `now`.
+#[allow(clippy::too_many_arguments)]
+fn render_dashboard(
+    state: &AppState,
+    session: &super::auth::Session,
+    view: &store::dashboard::DashboardView,
+    params: &DashboardParams,
+    query: &DashboardQuery,
+    page: usize,
+    now: DateTime<Utc>,
+    sync: Option<super::sync::SyncView>,
+) -> Result<(StatusCode, String)> {
     let jobs = view.jobs();
     let scores = session.user.scores;
     let stalled_after_days = view.stalled_after_days();
@@ -692,7 +738,7 @@ async fn dashboard_page(
             .take(PAGE_SIZE)
             .map(|j| row(j, &cx))
             .collect(),
-        counts: count_links(&params, &query, &counts, scores, stalled_after_days),
+        counts: count_links(params, query, &counts, scores, stalled_after_days),
         stalled_after_days,
         total_open: jobs.len(),
         matching,
@@ -714,9 +760,9 @@ async fn dashboard_page(
     } else {
         StatusCode::OK
     };
-    if htmx {
-        return render_with(status, &JobListFragment { list });
-    }
+    let Some(sync) = sync else {
+        return Ok((status, JobListFragment { list }.render()?));
+    };
     let is_ceo = session.user.role.administers();
     let freshness = view.freshness();
     let queue = if scores {
@@ -745,19 +791,18 @@ async fn dashboard_page(
             || query.pipeline.is_some()
             || query.reverse,
     };
-    render_with(
-        status,
-        &DashboardPage {
-            chrome: Chrome::for_session(&session, "dashboard"),
-            problems: integration_problems(freshness, &state.config, now, is_ceo),
-            fresh: freshness_view(freshness, &state.config, now),
-            is_ceo,
-            sync: super::sync::SyncView::from_syncer(state.syncer.as_ref(), &session),
-            form,
-            queue,
-            list,
-        },
-    )
+    let html = DashboardPage {
+        chrome: Chrome::for_session(session, "dashboard"),
+        problems: integration_problems(freshness, &state.config, now, is_ceo),
+        fresh: freshness_view(freshness, &state.config, now),
+        is_ceo,
+        sync,
+        form,
+        queue,
+        list,
+    }
+    .render()?;
+    Ok((status, html))
 }
 
 #[cfg(test)]

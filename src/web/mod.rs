@@ -9,6 +9,7 @@ pub mod assets;
 pub mod auth;
 mod clients;
 mod dashboard;
+pub mod dashboard_pages;
 mod error;
 mod export;
 pub mod flash;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub syncer: Option<Syncer>,
     /// The dashboard's read, kept in memory while the store is unchanged.
     pub dashboard: Arc<crate::store::dashboard::DashboardCache>,
+    /// The dashboard's rendered answers (see [`dashboard_pages`]).
+    pub dashboard_pages: Arc<dashboard_pages::RenderedPages>,
     /// Sessions just read from the store (see [`auth::SessionCache`]).
     pub sessions: Arc<auth::SessionCache>,
     /// The time for rules that depend on it (the refresh cooldown); tests move it.

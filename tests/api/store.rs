@@ -579,3 +579,132 @@ fn a_confirmed_dashboard_copy_is_trusted_until_this_process_writes_and_one_secon
     );
     assert_eq!(confirm(now).jobs().len(), 3);
 }
+
+/// Issue 16, group commit: writes made at once share transactions, but each keeps its
+/// own outcome. A write that fails (or panics) after writing leaves nothing and is told
+/// so; every other write is kept, answered with its own value, and moves the store's
+/// generation and this process's write count, whichever batch it shared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_made_at_once_share_commits_but_keep_their_own_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let generation = |s: &Store| s.read_blocking(Store::generation).unwrap();
+    let (gen_before, writes_before) = (generation(&store), store.local_writes());
+    let mut tasks = Vec::new();
+    for i in 0..120 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let out = store
+                .write(move |tx| {
+                    let user = users::insert_user(
+                        tx,
+                        &users::NewUser {
+                            email: format!("u{i}@group.example"),
+                            name: format!("U{i}"),
+                            role: Role::AccountManager,
+                            scores: true,
+                            password_hash: "x".into(),
+                        },
+                        store::now(),
+                    )?;
+                    match i % 10 {
+                        3 => Err(StoreError::Conflict(format!("write {i} refused"))),
+                        7 => panic!("write {i} panicked"),
+                        _ => Ok((i, user.id)),
+                    }
+                })
+                .await;
+            (i, out)
+        }));
+    }
+    let mut kept = 0u64;
+    for t in tasks {
+        let (i, out) = t.await.unwrap();
+        match (i % 10, out) {
+            (3, Err(StoreError::Conflict(m))) => assert_eq!(m, format!("write {i} refused")),
+            (7, Err(StoreError::Task(m))) => assert!(m.contains("panicked"), "{m}"),
+            (3 | 7, other) => panic!("write {i} should have failed: {:?}", other.map(|v| v.0)),
+            (_, Ok((j, _))) => {
+                assert_eq!(j, i, "each write gets its own value");
+                kept += 1;
+            }
+            (_, Err(e)) => panic!("write {i} failed: {e}"),
+        }
+    }
+    for i in 0..120 {
+        let email = format!("u{i}@group.example");
+        let found = store
+            .read(move |c| users::find_user_by_email(c, &email))
+            .await
+            .unwrap();
+        assert_eq!(found.is_some(), !matches!(i % 10, 3 | 7), "write {i}");
+    }
+    assert_eq!(kept, 96);
+    assert_eq!(store.local_writes(), writes_before + kept);
+    assert_eq!(generation(&store), gen_before + kept as i64);
+}
+
+/// Issue 16: storing a webhook event (before it is processed) changes nothing the
+/// dashboard shows, so it leaves the store's generation, and the dashboard's copy, as
+/// they are; any other write moves it, alone or in a group commit with such a write.
+#[tokio::test]
+async fn a_stored_webhook_event_leaves_the_dashboards_copy_standing() {
+    use jobrank::store::inbox;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let generation = |s: &Store| s.read_blocking(Store::generation).unwrap();
+    let event = |key: &str| inbox::NewEvent {
+        event_key: key.into(),
+        event_type: "job.updated".into(),
+        job_id: Some(1),
+        body: "{}".into(),
+        status: "pending",
+        note: None,
+    };
+    let before = generation(&store);
+    let e = event("evt-1");
+    let stored = store
+        .write(move |tx| {
+            tx.unseen_by_dashboard();
+            inbox::insert_event(tx, &e, store::now())
+        })
+        .await
+        .unwrap();
+    assert!(stored);
+    assert_eq!(generation(&store), before, "an inbox event alone");
+    let (s1, s2) = (store.clone(), store.clone());
+    let e = event("evt-2");
+    let (a, b) = tokio::join!(
+        s1.write(move |tx| {
+            tx.unseen_by_dashboard();
+            inbox::insert_event(tx, &e, store::now())
+        }),
+        s2.write(|tx| {
+            add_job_in(tx, 2);
+            Ok(())
+        }),
+    );
+    assert!(a.unwrap());
+    b.unwrap();
+    assert_eq!(
+        generation(&store),
+        before + 1,
+        "the job moved it, the event did not"
+    );
+}
+
+fn add_job_in(tx: &store::Tx<'_>, id: i64) {
+    let job = JobUpsert {
+        id,
+        title: format!("Job {id}"),
+        client: "Kestrel Fintech".into(),
+        status: "Open".into(),
+        is_open: true,
+        opened_at: Some(store::now() - Duration::days(20)),
+        fee_minor: None,
+        fee_currency: None,
+        hiring_team: vec![],
+        description_html: None,
+    };
+    let _ = commands::upsert_job(tx, &job, store::now()).unwrap();
+}

@@ -648,3 +648,105 @@ async fn the_demo_stalls_a_minority_of_its_pipelines() {
     assert!(stalled >= 1 && stalled * 3 < all, "{stalled} of {all}");
     app.stop().await;
 }
+
+/// Issue 16: the dashboard's rendered answers are kept, but each belongs to one session
+/// (its user and CSRF token) and one state of the store: two users and two sessions of
+/// one user each get their own page, whole or as the htmx fragment, gzip-compressed
+/// when asked, and a score shows on the next request of everyone's page.
+#[tokio::test]
+async fn kept_dashboard_answers_belong_to_one_session_and_follow_every_write() {
+    use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, COOKIE, VARY};
+    let app = spawn_app().await;
+    add_user(&app, "ceo@kept.example", Role::Ceo, true).await;
+    add_user(&app, "am@kept.example", Role::AccountManager, true).await;
+    add_job(
+        &app,
+        7001,
+        "Kept Page Engineer",
+        "Kept Client",
+        10,
+        true,
+        "<p>x</p>",
+    )
+    .await;
+    let a = sign_in(&app, "ceo@kept.example").await;
+    let a2 = sign_in(&app, "ceo@kept.example").await;
+    let b = sign_in(&app, "am@kept.example").await;
+    assert_ne!(a.csrf, a2.csrf);
+    let gzip_get = |s: &Browser<'_>, path: &str| {
+        app.client
+            .get(app.url(path))
+            .header(COOKIE, format!("jobrank_session={}", s.cookie))
+            .header(ACCEPT_ENCODING, "gzip")
+            .send()
+    };
+    let gunzip = |bytes: &[u8]| {
+        let mut html = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(bytes), &mut html).unwrap();
+        html
+    };
+    for _ in 0..3 {
+        for (s, others) in [(&a, [&a2, &b]), (&a2, [&a, &b]), (&b, [&a, &a2])] {
+            let plain = s.get("/").await;
+            assert_eq!(plain.status(), 200);
+            assert!(plain.headers().get(CONTENT_ENCODING).is_none());
+            let plain = plain.text().await.unwrap();
+            let zipped = gzip_get(s, "/").await.unwrap();
+            assert_eq!(zipped.headers()[CONTENT_ENCODING], "gzip");
+            assert!(
+                zipped
+                    .headers()
+                    .get_all(VARY)
+                    .iter()
+                    .any(|v| v.to_str().unwrap().contains("accept-encoding"))
+            );
+            let zipped = gunzip(&zipped.bytes().await.unwrap());
+            let fragment = s.htmx_get("/?rank=unscored").await.text().await.unwrap();
+            for html in [&plain, &zipped] {
+                assert!(html.contains(&s.csrf), "the session's own token");
+                assert!(html.contains("Kept Page Engineer"));
+                assert!(html.contains("<html"), "the whole page");
+            }
+            assert!(!fragment.contains("<html"), "only the list");
+            assert!(fragment.contains("Kept Page Engineer"));
+            for other in others {
+                for html in [&plain, &zipped, &fragment] {
+                    assert!(!html.contains(&other.csrf), "another session's page");
+                }
+            }
+        }
+    }
+    let (ceo_page, am_page) = (
+        a.get("/").await.text().await.unwrap(),
+        b.get("/").await.text().await.unwrap(),
+    );
+    assert!(ceo_page.contains("href=\"/admin\"") && !am_page.contains("href=\"/admin\""));
+    assert_eq!(ranks(&ceo_page), ["none"]);
+
+    // A score shows on the very next request of every page, kept or not.
+    let res = b
+        .post(
+            "/jobs/7001/score",
+            &[
+                ("form_key", "kept-1"),
+                ("client_engagement", "5"),
+                ("search_difficulty", "5"),
+                ("time_open", "5"),
+                ("fee_size", "5"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    for s in [&a, &a2, &b] {
+        let page = s.get("/").await.text().await.unwrap();
+        assert_ne!(ranks(&page), ["none"], "scored at once");
+        let zipped = gunzip(&gzip_get(s, "/").await.unwrap().bytes().await.unwrap());
+        assert_ne!(ranks(&zipped), ["none"]);
+        let fragment = s.htmx_get("/?rank=unscored").await.text().await.unwrap();
+        assert!(
+            !fragment.contains("Kept Page Engineer"),
+            "no longer unscored"
+        );
+    }
+}
