@@ -446,15 +446,22 @@ async fn queue_of(s: &Session, base: &str) -> Vec<i64> {
         .collect()
 }
 
-/// One score submitted through the form for `job`, naming `next` as the form does;
-/// answered 303.
-async fn submit_form(s: &Session, base: &str, job: i64, next: Option<i64>, n: u64) {
+/// One score submitted through the form for `job` with its one-time `key` (checked and
+/// recorded with the submission), naming `next` as the form does, levels drawn from
+/// `n`; answered 303. Returns where it led.
+async fn submit_form(
+    s: &Session,
+    base: &str,
+    job: i64,
+    next: Option<i64>,
+    n: u64,
+    key: &str,
+) -> String {
     let l = |x: u64| (1 + x % 5).to_string();
     let (a, b, c, d) = (l(n), l(n / 5), l(n / 25), l(n + 2));
-    let key = format!("bench-mix-{}-{n}-{job}", &s.cookie[..8]);
     let next = next.map(|j| j.to_string()).unwrap_or_default();
     let body = form_body(&[
-        ("form_key", &key),
+        ("form_key", key),
         ("client_engagement", &a),
         ("search_difficulty", &b),
         ("time_open", &c),
@@ -473,6 +480,10 @@ async fn submit_form(s: &Session, base: &str, job: i64, next: Option<i64>, n: u6
         .await
         .unwrap();
     assert_eq!(res.status(), 303, "submission answered {}", res.status());
+    res.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 /// Dashboard throughput against `/healthz` over 3 and 8 connections, gzip on and off,
@@ -615,7 +626,8 @@ async fn mixed_load(addr: SocketAddr, readers: &[Session]) {
                         q.1 += 1;
                         (q.0[q.1 - 1], q.0.get(q.1).copied())
                     };
-                    submit_form(s, base, job, next, n).await;
+                    let key = format!("bench-mix-{}-{n}-{job}", &s.cookie[..8]);
+                    submit_form(s, base, job, next, n, &key).await;
                 }
             })
             .await
@@ -749,33 +761,11 @@ async fn run() {
             async move {
                 let k = i / scorers;
                 let job = 10_000 + 2 * k as i64 + 1;
-                let next = (job + 2).to_string();
-                let l = |x: usize| (1 + x % 5).to_string();
-                let (a, b, c, d) = (l(i), l(i / 5), l(i / 25), l(i + 2));
+                let next = job + 2;
                 // Each form carries its one-time key (checked and recorded with the
                 // submission).
                 let key = format!("bench-{scorers}-{i}-{job}");
-                let body = form_body(&[
-                    ("form_key", &key),
-                    ("client_engagement", &a),
-                    ("search_difficulty", &b),
-                    ("time_open", &c),
-                    ("fee_size", &d),
-                    ("action", "submit"),
-                    ("next", &next),
-                    ("csrf", &s.csrf),
-                ]);
-                let res = s
-                    .http
-                    .post(format!("{base}/jobs/{job}/score"))
-                    .header(COOKIE, format!("jobrank_session={}", s.cookie))
-                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(res.status(), 303, "submission answered {}", res.status());
-                let to = res.headers()[reqwest::header::LOCATION].to_str().unwrap();
+                let to = submit_form(&s, &base, job, Some(next), i as u64, &key).await;
                 assert_eq!(
                     to,
                     format!("/jobs/{next}/score"),
