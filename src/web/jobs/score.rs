@@ -13,6 +13,12 @@
 //! double-click) is answered as the first was (the same confirmation, the same next
 //! page) and stores nothing. After a submission or a skip the next page shows what
 //! happened ("Fleet Manager scored 3.50; team 3.60, B (was C).", see `web::flash`).
+//!
+//! Reading the posted form (its fields, the button's action, the levels, the comment
+//! and the one-time key, each error naming its field) is in [`form`]; this file holds
+//! the pages, the handlers and the form's steps.
+
+mod form;
 
 use std::collections::HashMap;
 
@@ -30,8 +36,7 @@ use super::{JobView, ScoreRow, job_fee, job_id, job_view, score_row};
 use crate::credentials::random_token;
 use crate::domain::{
     Composite, DomainError, Factor, FactorScores, JobRank as Standing, Level, QueueLinks,
-    RankChange, SKIP_REASONS, Suggestions, check_skip_reason, check_text, composite, week_end,
-    week_of,
+    RankChange, SKIP_REASONS, Suggestions, check_skip_reason, composite, week_end, week_of,
 };
 use crate::store::drafts::{self, Draft};
 use crate::store::idempotency::{self, Purpose};
@@ -45,6 +50,7 @@ use crate::web::auth::{RequireScorer, Session};
 use crate::web::flash;
 use crate::web::pages::{Chrome, Form, Query, date, render, render_with};
 use crate::web::{AppState, FieldError, Result, WebError};
+use form::{Action, Posted, ScoreForm};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/jobs/{id}/score", get(score_page).post(score_post))
@@ -294,164 +300,6 @@ async fn score_page(
         queue: QueueLinks::around(&ctx.queue, id),
         form_key: random_token(),
         skip: SkipView::new(ctx.skip.as_ref(), now),
-    })
-}
-
-/// The scoring form as posted.
-#[derive(Debug, Deserialize)]
-struct ScoreForm {
-    client_engagement: Option<String>,
-    search_difficulty: Option<String>,
-    time_open: Option<String>,
-    fee_size: Option<String>,
-    comment: Option<String>,
-    action: Option<String>,
-    /// The job the form's page named as next in my queue (a hint; checked on use).
-    next: Option<String>,
-    /// The form's one-time key.
-    form_key: Option<String>,
-    /// "Can't judge this one": an offered reason, or one in the scorer's words.
-    reason: Option<String>,
-    reason_other: Option<String>,
-}
-
-/// What the form's button asks for.
-#[derive(Debug, Clone, PartialEq)]
-enum Action {
-    /// Save a draft and come back.
-    Draft,
-    /// Show the confirmation step (also when no action is sent).
-    Review,
-    /// Back from the confirmation step to the form.
-    Edit,
-    /// Store the submission.
-    Submit,
-    /// Set the job aside for this week ("Can't judge this one").
-    Skip,
-    /// Anything else: refused once the job is known to take scores.
-    Other(String),
-}
-
-impl Action {
-    fn parse(raw: Option<&str>) -> Action {
-        match raw.unwrap_or("review") {
-            "draft" => Action::Draft,
-            "review" => Action::Review,
-            "edit" => Action::Edit,
-            "submit" => Action::Submit,
-            "skip" => Action::Skip,
-            other => Action::Other(other.to_string()),
-        }
-    }
-}
-
-/// The form read and checked, before the job is.
-struct Posted {
-    action: Action,
-    /// Valid levels only.
-    levels: [Option<u8>; 4],
-    comment: String,
-    /// Each naming its field.
-    errors: Vec<FieldError>,
-    /// The next job the form named, when it reads as another job id.
-    hint: Option<i64>,
-    /// The form's one-time key, when it carries one.
-    key: Option<String>,
-}
-
-/// The form's one-time key: absent (an older page, a script) or well formed; anything
-/// else is a 400 naming the field.
-fn read_key(raw: Option<&str>) -> Result<Option<String>> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(k) if idempotency::is_valid_key(k) => Ok(Some(k.to_string())),
-        Some(_) => Err(WebError::BadRequest(
-            "the form's one-time key (form_key) is not one this site made: reload the form and try again".into(),
-        )),
-    }
-}
-
-impl Posted {
-    /// Every level is required except for a draft, for going back to the form and for
-    /// a skip (which stores no levels).
-    fn read(form: &ScoreForm, id: i64) -> Result<Posted> {
-        let action = Action::parse(form.action.as_deref());
-        let required = !matches!(action, Action::Draft | Action::Edit | Action::Skip);
-        let (levels, mut errors) = read_levels(form, required);
-        let comment = form.comment.as_deref().map(str::trim).unwrap_or("");
-        if action != Action::Skip {
-            errors.extend(comment_error(comment));
-        }
-        Ok(Posted {
-            key: read_key(form.form_key.as_deref())?,
-            action,
-            levels,
-            comment: comment.to_string(),
-            errors,
-            // A malformed hint is dropped, not an error: it only saves a read.
-            hint: form
-                .next
-                .as_deref()
-                .and_then(|n| n.trim().parse::<i64>().ok())
-                .filter(|n| *n > 0 && *n != id),
-        })
-    }
-
-    /// This form's key, or a new one for a page that is to carry one.
-    fn key_or_new(&self) -> String {
-        self.key.clone().unwrap_or_else(random_token)
-    }
-
-    fn comment(&self) -> Option<String> {
-        (!self.comment.is_empty()).then(|| self.comment.clone())
-    }
-}
-
-/// Reads the four levels; `required` makes a missing one an error. Returns the raw
-/// levels (valid ones only) and the errors, each naming its field.
-fn read_levels(form: &ScoreForm, required: bool) -> ([Option<u8>; 4], Vec<FieldError>) {
-    let raw = [
-        &form.client_engagement,
-        &form.search_difficulty,
-        &form.time_open,
-        &form.fee_size,
-    ];
-    let mut levels = [None; 4];
-    let mut errors = Vec::new();
-    for (i, f) in Factor::ALL.iter().enumerate() {
-        match raw[i].as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            None if required => errors.push(FieldError {
-                field: f.key().into(),
-                message: format!("{}: pick a level from 1 to 5.", f.label()),
-            }),
-            None => {}
-            Some(v) => match Level::parse(f.key(), v) {
-                Ok(l) => levels[i] = Some(l.get()),
-                Err(e) => errors.push(FieldError {
-                    field: f.key().into(),
-                    message: format!("{}: {e}.", f.label()),
-                }),
-            },
-        }
-    }
-    (levels, errors)
-}
-
-/// The comment's refusal, if any: a control character, or too long.
-fn comment_error(comment: &str) -> Option<FieldError> {
-    let message = if let Err(DomainError::Invalid { reason, .. }) = check_text("comment", comment) {
-        format!("Comment: {reason}.")
-    } else if comment.chars().count() > submissions::MAX_COMMENT_CHARS {
-        format!(
-            "Comment: must be at most {} characters.",
-            submissions::MAX_COMMENT_CHARS
-        )
-    } else {
-        return None;
-    };
-    Some(FieldError {
-        field: "comment".into(),
-        message,
     })
 }
 
