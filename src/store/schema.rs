@@ -15,9 +15,21 @@ pub mod embedded {
 /// `PRAGMA application_id` of a jobrank database ("JRNK").
 pub const APPLICATION_ID: i32 = 0x4A52_4E4B;
 
-/// The settings of every connection: a busy timeout, foreign keys, fsynced commits.
+/// How many prepared statements each connection keeps (`prepare_cached`, and the
+/// `query_*` helpers built on it). rusqlite's default of 16 is smaller than what one
+/// score submission runs (the command, its re-ranking, the outbox, the write-back
+/// queue, the web's one-time key and flash): a least-recently-used cache cycled by a
+/// working set larger than itself misses every time, so each submission prepared every
+/// statement afresh (0.3 ms of a 0.6 ms fsynced submission, measured with
+/// `scripts/bench write_back`). Statements are prepared on first use, so a connection
+/// holds only those it ran. The test below keeps twice the statements written in `src/`
+/// within it, leaving room for statements assembled from parts (dashboard filters).
+pub(super) const STATEMENT_CACHE: usize = 512;
+
+/// The settings of every connection: the statement cache, a busy timeout, foreign keys, fsynced commits.
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     Ok(())
@@ -118,4 +130,44 @@ pub(super) fn ensure_replica(conn: &mut Connection) -> Result<String> {
         (&id, ts(&now())),
     )?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Counts the cached statements written in `src/` (each call site of
+    /// `prepare_cached` and of the helpers built on it).
+    fn statement_sites(dir: &Path) -> usize {
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                n += statement_sites(&path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                n += ["prepare_cached(", "query_all(", "query_opt("]
+                    .iter()
+                    .map(|call| text.matches(call).count())
+                    .sum::<usize>();
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn the_statement_cache_holds_every_statement_twice_over() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let sites = statement_sites(&src);
+        assert!(
+            sites > 100,
+            "the count found only {sites} statements: is it still reading src/?"
+        );
+        assert!(
+            2 * sites <= super::STATEMENT_CACHE,
+            "src/ has {sites} cached statements; raise STATEMENT_CACHE to at least {} so a \
+             submission's statements are never evicted by each other",
+            2 * sites
+        );
+    }
 }
