@@ -353,7 +353,7 @@ impl Session {
 }
 
 /// A signed-in GET that must succeed; gzip asked for or not, the htmx fragment or not.
-async fn get_as(s: &Session, url: &str, gzip: bool, htmx: bool) {
+async fn get_as(s: &Session, url: &str, gzip: bool, htmx: bool) -> usize {
     let mut req = s
         .http
         .get(url)
@@ -366,7 +366,7 @@ async fn get_as(s: &Session, url: &str, gzip: bool, htmx: bool) {
     }
     let res = req.send().await.unwrap();
     assert!(res.status().is_success(), "{url}: {}", res.status());
-    res.bytes().await.unwrap();
+    res.bytes().await.unwrap().len()
 }
 
 /// Requests per second of `url` over the connections of `conns`, each sending it back
@@ -565,7 +565,10 @@ async fn mixed_load(addr: SocketAddr, readers: &[Session]) {
         let (s, url) = (s.on_new_connection(), format!("{base}/"));
         let rate = dashboard_rps / readers.len() as f64;
         pages.push(tokio::spawn(async move {
-            paced(rate, until, |_| get_as(&s, &url, true, false)).await
+            paced(rate, until, |_| async {
+                get_as(&s, &url, true, false).await;
+            })
+            .await
         }));
     }
     let hooks = {
@@ -707,6 +710,7 @@ async fn run() {
     let dash_url = format!("http://{addr}/");
     let health_url = format!("http://{addr}/healthz");
     let page_bytes = get_ok(&sessions[0], &dash_url).await;
+    let plain_bytes = get_as(&sessions[0], &dash_url, false, false).await;
     // Warm-up: connections, statement caches, page cache.
     for s in &sessions {
         for _ in 0..20 {
@@ -792,7 +796,7 @@ async fn run() {
     let (a50, a99) = (pct(&mut alone, 0.50), pct(&mut alone, 0.99));
     println!();
     println!(
-        "dashboard page `/` (first page of 50 jobs, {page_bytes} bytes gzip, {PAGE_REQUESTS} requests):"
+        "dashboard page `/` (first page of 50 jobs, {page_bytes} bytes gzip, {plain_bytes} without, {PAGE_REQUESTS} requests):"
     );
     println!(
         "  p50 {d50:.2} ms ({}: <= 5 ms)   p99 {d99:.2} ms ({}: <= 20 ms)   [client-side on loopback: an upper bound of server time]",
