@@ -102,8 +102,73 @@ pub fn check_database(conn: &Connection, path: &Path) -> Result<i64> {
     Ok(version)
 }
 
-/// Applies pending migrations in one transaction: all or nothing.
+/// A migration whose text changed after a build carrying it was released: a store that
+/// ran the released text records that text's checksum, which refinery would refuse as
+/// divergent. [`migrate`] brings such a store to the current text's schema (`repair`)
+/// and checksum first, in one transaction. Never edit a released migration again: add
+/// one (the test `released_migrations_are_never_edited` in `tests/api/store.rs` holds
+/// every released checksum).
+struct Amended {
+    version: i64,
+    /// The checksum refinery recorded for the released text.
+    released_checksum: u64,
+    /// Turns the released text's schema into the current text's.
+    repair: &'static str,
+}
+
+const AMENDED: &[Amended] = &[
+    // V10 as released on 2026-12-04 (0fc9d4d) also had `write_back_state.last_seq`, a
+    // shared sequence counter no code reads since the queue numbers each job's values.
+    Amended {
+        version: 10,
+        released_checksum: 16_000_663_199_356_204_854,
+        repair: "ALTER TABLE write_back_state DROP COLUMN last_seq",
+    },
+];
+
+/// Repairs the migrations of [`AMENDED`] that this store ran in their released text.
+/// Returns how many.
+fn repair_amended(conn: &mut Connection) -> Result<usize> {
+    if schema_version(conn)? == 0 {
+        return Ok(0);
+    }
+    let current: Vec<(i64, u64)> = embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| (i64::from(m.version()), m.checksum()))
+        .collect();
+    let tx = conn.transaction()?;
+    let mut repaired = 0;
+    for a in AMENDED {
+        let Some(&(_, checksum)) = current.iter().find(|(v, _)| *v == a.version) else {
+            continue;
+        };
+        let released: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM refinery_schema_history WHERE version = ?1 AND checksum = ?2)",
+            (a.version, a.released_checksum.to_string()),
+            |r| r.get(0),
+        )?;
+        if released {
+            tx.execute_batch(a.repair)?;
+            tx.execute(
+                "UPDATE refinery_schema_history SET checksum = ?2 WHERE version = ?1",
+                (a.version, checksum.to_string()),
+            )?;
+            tracing::info!(
+                version = a.version,
+                "repaired a migration amended after its release"
+            );
+            repaired += 1;
+        }
+    }
+    tx.commit()?;
+    Ok(repaired)
+}
+
+/// Applies pending migrations in one transaction: all or nothing (after repairing a
+/// migration amended since this store ran it, see [`AMENDED`]).
 pub fn migrate(conn: &mut Connection) -> Result<usize> {
+    repair_amended(conn)?;
     let report = embedded::migrations::runner()
         .set_grouped(true)
         .run(conn)

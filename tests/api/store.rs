@@ -708,3 +708,101 @@ fn add_job_in(tx: &store::Tx<'_>, id: i64) {
     };
     let _ = commands::upsert_job(tx, &job, store::now()).unwrap();
 }
+
+/// refinery's checksum of every released migration (SQLite and PostgreSQL). A store that
+/// ran a migration refuses to open once its text changes ("divergent"), so a released
+/// migration is never edited: add a new one, and its checksum here once it is released.
+const RELEASED_SQLITE: &[(u32, u64)] = &[
+    (1, 870_366_777_750_778_815),
+    (2, 17_281_538_541_633_360_795),
+    (3, 11_673_277_211_517_305_773),
+    (4, 14_145_855_734_131_471_055),
+    (5, 6_599_758_575_498_518_397),
+    (6, 13_317_571_164_352_774_201),
+    (7, 7_564_642_432_493_853_248),
+    (8, 9_815_843_956_525_536_593),
+    (9, 6_862_768_009_683_181_577),
+    // Amended once after its release; `store::schema` repairs stores that ran the
+    // first text.
+    (10, 13_395_963_540_762_713_283),
+    (11, 13_560_177_326_629_831_557),
+    (12, 10_400_574_666_051_087_739),
+];
+const RELEASED_POSTGRES: &[(u32, u64)] = &[
+    (1, 13_355_316_569_578_440_246),
+    (2, 11_523_101_836_455_696_149),
+    (3, 24_961_679_776_962_986),
+    (4, 15_206_200_593_971_033_116),
+];
+
+#[test]
+fn released_migrations_are_never_edited() {
+    for (kind, released, embedded) in [
+        (
+            "migrations/sqlite",
+            RELEASED_SQLITE,
+            store::embedded::migrations::runner()
+                .get_migrations()
+                .to_vec(),
+        ),
+        (
+            "migrations/postgres",
+            RELEASED_POSTGRES,
+            jobrank::replication::embedded::migrations::runner()
+                .get_migrations()
+                .to_vec(),
+        ),
+    ] {
+        for &(version, checksum) in released {
+            let m = embedded
+                .iter()
+                .find(|m| m.version() == version as i32)
+                .unwrap_or_else(|| panic!("{kind}: released V{version} is gone"));
+            assert_eq!(
+                m.checksum(),
+                checksum,
+                "{kind}: V{version} ({}) changed after its release; stores that ran it would \
+                 refuse to open. Put it back and add a new migration",
+                m.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_store_that_ran_the_first_release_of_v10_opens_repaired() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path()));
+    // The store as the first release of V10 left it: its checksum, and the shared
+    // counter column that release had.
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE write_back_state ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+         UPDATE refinery_schema_history SET checksum = '16000663199356204854' WHERE version = 10;",
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = Store::open(dir.path()).expect("a store of the first V10 opens");
+    drop(store);
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let checksum: String = conn
+        .query_row(
+            "SELECT checksum FROM refinery_schema_history WHERE version = 10",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(checksum, "13395963540762713283");
+    let columns: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('write_back_state') WHERE name = 'last_seq'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(columns, 0, "the released text's extra column is gone");
+    drop(conn);
+    // Opening again changes nothing.
+    drop(open(dir.path()));
+}
