@@ -73,13 +73,7 @@ impl Store {
             let n = jobs.len();
             let mut after = Vec::with_capacity(n);
             let committed = (|| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let t = Tx {
-                    tx,
-                    origin: &self.inner.replica_id,
-                    write_back_queued: Default::default(),
-                    unseen: Default::default(),
-                };
+                let t = Tx::begin(&mut conn, &self.inner.replica_id)?;
                 let alone = n == 1;
                 let mut jobs = jobs.into_iter();
                 for job in jobs.by_ref() {
@@ -142,17 +136,8 @@ impl Store {
     {
         let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
         let result = (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let t = Tx {
-                tx,
-                origin: &self.inner.replica_id,
-                write_back_queued: Default::default(),
-                unseen: Default::default(),
-            };
-            let out = f(&t)?;
-            if !t.unseen.get() {
-                bump_generation(&t.tx)?;
-            }
+            let t = Tx::begin(&mut conn, &self.inner.replica_id)?;
+            let out = run_in_savepoint(&t, f, true)?;
             let queued = t.write_back_queued.get();
             t.tx.commit()?;
             if queued {
@@ -168,6 +153,18 @@ impl Store {
             }
             Err(e) => Err(self.space_refusal(e)),
         }
+    }
+}
+
+impl<'a> Tx<'a> {
+    /// Opens the writer's immediate transaction.
+    fn begin(conn: &'a mut rusqlite::Connection, origin: &'a str) -> Result<Tx<'a>> {
+        Ok(Tx {
+            tx: conn.transaction_with_behavior(TransactionBehavior::Immediate)?,
+            origin,
+            write_back_queued: Default::default(),
+            unseen: Default::default(),
+        })
     }
 }
 
