@@ -59,13 +59,7 @@ async fn review(b: &Browser, app: &TestApp, label: &str) {
         json!([true, "Look at this", true])
     );
     // The flagged scorer's link leads to her row.
-    b.c()
-        .find(Locator::Css("#flagged a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#flagged a").await;
     b.wait_until(
         &format!("location.hash === '#' + ({row}).id"),
         "the link goes to her row",
@@ -149,13 +143,7 @@ async fn change_weights(b: &Browser, app: &TestApp, weights: [&str; 4], version:
     b.screenshot(&format!("ceo-weights-{label}")).await;
 
     let before = versions(app).await;
-    b.c()
-        .find(Locator::Css("button[name=action][value=preview]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("button[name=action][value=preview]").await;
     b.wait_until(
         "document.getElementById('settings-preview')",
         "the preview of the change",
@@ -216,13 +204,7 @@ async fn change_weights(b: &Browser, app: &TestApp, weights: [&str; 4], version:
         .await;
     b.screenshot(&format!("ceo-preview-{label}")).await;
 
-    b.c()
-        .find(Locator::Css("button[name=action][value=save]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("button[name=action][value=save]").await;
     b.wait_until(
         "document.getElementById('notice') && location.search === '?done=settings'",
         "the saved notice",

@@ -72,6 +72,17 @@ fn chromedriver_address(line: &str) -> Option<SocketAddr> {
 }
 
 impl Browser {
+    /// Clicks the element `css` picks.
+    async fn click(&self, css: &str) {
+        self.c()
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    }
+
     async fn start() -> Browser {
         let chromium = find_program(&["chromium", "chromium-browser"], "chromium");
         let chromedriver = find_program(&["chromedriver"], "chromium-driver");
@@ -214,12 +225,8 @@ impl Browser {
             .send_keys(password)
             .await
             .unwrap();
-        c.find(Locator::Css("form[action='/login'] button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
         self.wait_until(
             "location.pathname === '/' && document.getElementById('job-list')",
             "the dashboard shows after sign-in",
@@ -476,12 +483,7 @@ async fn signing_out_leaves_no_private_page_in_the_browsers_history_cache() {
     b.js("sessionStorage.setItem('htmx-history-cache', '[{\"url\":\"/\",\"content\":\"private\"}]'); \
           localStorage.setItem('htmx-history-cache', '[]'); return 0")
         .await;
-    c.find(Locator::Css("form[action='/logout'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("form[action='/logout'] button[type=submit]").await;
     b.wait_until(
         "location.pathname === '/login' && document.readyState === 'complete'",
         "the sign-in page shows after signing out",
@@ -756,12 +758,7 @@ async fn every_page_works_on_a_phone_and_screenshots_are_saved() {
     for k in ['4', '2', '3', '3'] {
         b.press(k).await;
     }
-    c.find(Locator::Css("button[value=review]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("button[value=review]").await;
     b.wait_until(
         "document.getElementById('confirm')",
         "the confirmation step on a phone",

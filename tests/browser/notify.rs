@@ -78,12 +78,7 @@ async fn forgot_password_and_my_settings_fit_a_phone_and_a_desktop() {
         if label == "phone" {
             open_menu(&b).await;
         }
-        c.find(Locator::Css("header a[href='/me']"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        b.click("header a[href='/me']").await;
         b.wait_until("location.pathname === '/me'", "My settings")
             .await;
         b.assert_no_sideways_scroll(&format!("me at {label}")).await;
@@ -92,12 +87,7 @@ async fn forgot_password_and_my_settings_fit_a_phone_and_a_desktop() {
         if digest.prop("checked").await.unwrap().as_deref() == Some("true") {
             digest.click().await.unwrap();
         }
-        c.find(Locator::Css("form[action='/me/notifications'] button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        b.click("form[action='/me/notifications'] button").await;
         b.wait_until(
             "location.search === '?done=notifications' && !document.getElementById('digest').checked",
             "the choice is saved and shown",
@@ -119,12 +109,7 @@ async fn forgot_password_and_my_settings_fit_a_phone_and_a_desktop() {
                 .await
                 .unwrap();
         }
-        c.find(Locator::Css("form[action='/me/password'] button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        b.click("form[action='/me/password'] button").await;
         b.wait_until(
             "document.getElementById('err-current_password')",
             "the error next to the field",
@@ -152,12 +137,7 @@ async fn forgot_password_and_my_settings_fit_a_phone_and_a_desktop() {
         if label == "phone" {
             open_menu(&b).await;
         }
-        c.find(Locator::Css("form[action='/logout'] button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        b.click("form[action='/logout'] button").await;
         b.wait_until("location.pathname === '/login'", "signed out")
             .await;
     }
@@ -167,13 +147,7 @@ async fn forgot_password_and_my_settings_fit_a_phone_and_a_desktop() {
 
 /// On a phone the header's links and the sign-out button are behind "Menu": opens it.
 async fn open_menu(b: &Browser) {
-    b.c()
-        .find(Locator::Css("a.menu-open"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("a.menu-open").await;
     b.wait_until(
         "document.querySelector(\"header a[href='/me']\").checkVisibility()",
         "the menu opens",

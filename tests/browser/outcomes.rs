@@ -3,7 +3,6 @@
 //! dashboard, and "My scores". No page scrolls sideways; screenshots are saved as
 //! `outcomes-*`, `participation-*`, `client-*` and `my-scores-*`.
 
-use fantoccini::Locator;
 use jobrank::domain::Role;
 use serde_json::json;
 
@@ -83,13 +82,7 @@ async fn the_ceo_reads_outcomes_participation_and_a_client_page_at_both_sizes() 
         let client = b
             .js("return document.querySelector('#job-list a.client-link').textContent")
             .await;
-        b.c()
-            .find(Locator::Css("#job-list a.client-link"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        b.click("#job-list a.client-link").await;
         b.wait_until(
             "location.pathname.startsWith('/clients/') && document.readyState === 'complete'",
             "the client page opens",

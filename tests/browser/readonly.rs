@@ -97,16 +97,6 @@ fn count_of(counts: &[(String, u64, bool)], label: &str) -> u64 {
         .1
 }
 
-async fn click(b: &Browser, css: &str) {
-    b.c()
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_size() {
     let (app, accounts) = walk_app().await;
@@ -127,14 +117,14 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
         assert_eq!(nav_shown, json!(label == "desktop"), "the menu at {label}");
         if label == "phone" {
             b.screenshot("readonly-dashboard-phone").await;
-            click(&b, "a.menu-open").await;
+            b.click("a.menu-open").await;
             b.wait_until(
                 "document.querySelector(\"header.site nav a[href='/']\").checkVisibility()",
                 "the menu opens",
             )
             .await;
             b.screenshot("readonly-menu-phone").await;
-            click(&b, "a.menu-close").await;
+            b.click("a.menu-close").await;
             b.wait_until(
                 "!document.querySelector(\"header.site nav a[href='/']\").checkVisibility()",
                 "the menu folds again",
@@ -168,7 +158,7 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
 
         // "B" filters the list (htmx), keeps the form in step, and turns off again.
         let b_count = count_of(&all, "B");
-        click(&b, "nav.counts a.rank-B").await;
+        b.click("nav.counts a.rank-B").await;
         b.wait_until("location.search === '?rank=B'", "the URL says rank=B")
             .await;
         b.wait_until(
@@ -183,7 +173,7 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
         );
         let on = counts(&b).await;
         assert!(on.iter().any(|c| c.0 == "B" && c.2), "{on:?}");
-        click(&b, "nav.counts a.rank-B").await;
+        b.click("nav.counts a.rank-B").await;
         b.wait_until("location.search === ''", "the B filter is off again")
             .await;
         b.wait_until(
@@ -195,7 +185,7 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
         // Next from the bottom pager returns to the top of the list.
         b.js("window.scrollTo(0, document.body.scrollHeight); return 0")
             .await;
-        click(&b, "nav.pager:last-of-type a[rel=next]").await;
+        b.click("nav.pager:last-of-type a[rel=next]").await;
         b.wait_until("location.search === '?page=2'", "page 2")
             .await;
         b.wait_until(
@@ -219,7 +209,7 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
             text.as_str().unwrap().contains("There is no page 9"),
             "{text}"
         );
-        click(&b, "#beyond a").await;
+        b.click("#beyond a").await;
         b.wait_until("location.search === '?page=2'", "the last page")
             .await;
 
@@ -258,7 +248,7 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
         assert!(csv.lines().skip(1).all(|l| l.contains("Zephyr Robotics")));
 
         // The job with the hostile description, opened from the filtered list.
-        click(&b, "#job-9100 a.job-link").await;
+        b.click("#job-9100 a.job-link").await;
         b.wait_until(
             "location.pathname === '/jobs/9100' && document.readyState === 'complete'",
             "the job page",
@@ -270,7 +260,7 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
             json!([true, 0, "About the role"]),
             "formatting kept, nothing ran"
         );
-        click(&b, "#description p:nth-of-type(2)").await;
+        b.click("#description p:nth-of-type(2)").await;
         assert_eq!(
             b.js("return Array.from(document.querySelectorAll('#description a')).map(a => [a.getAttribute('href'), a.rel])")
                 .await,
@@ -293,7 +283,7 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
             .await;
 
         // Back to the dashboard: the search is still there.
-        click(&b, "#back").await;
+        b.click("#back").await;
         b.wait_until(
             "location.pathname === '/' && location.search === '?q=Zephyr' && document.readyState === 'complete'",
             "back to the filtered dashboard",
@@ -307,7 +297,7 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
 
         // A demo job with every scorer's scores: on the phone the table is cards.
         b.goto(&app.url("/?rank=A")).await;
-        click(&b, "#job-list li.job a.job-link").await;
+        b.click("#job-list li.job a.job-link").await;
         b.wait_until(
             "document.getElementById('latest-scores')",
             "a job with scores",
@@ -370,7 +360,7 @@ async fn a_scorers_first_screen_shows_the_queue_button_and_the_first_job() {
         b.screenshot(&format!("scorer-first-screen-{label}")).await;
     }
     // The button starts the queue.
-    click(&b, "#score-queue").await;
+    b.click("#score-queue").await;
     b.wait_until(
         "/^\\/jobs\\/\\d+\\/score$/.test(location.pathname)",
         "the first job of the queue",

@@ -4,7 +4,6 @@
 //! stored twice), and ends on "All caught up". Every page he sees fits the width;
 //! screenshots of each step are kept in `target/screenshots/`.
 
-use fantoccini::Locator;
 use jobrank::domain::{FactorScores, Role};
 use jobrank::store::submissions::NewSubmission;
 use jobrank::store::users::{self, NewUser};
@@ -160,17 +159,6 @@ impl Browser {
         .await
         .as_str()
         .map(str::to_string)
-    }
-
-    /// Clicks the element `css` picks.
-    async fn click(&self, css: &str) {
-        self.c()
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"))
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
     }
 }
 
