@@ -23,9 +23,9 @@ use std::time::{Duration, Instant};
 use jobrank::domain::Role;
 use jobrank::store::users::{self, NewUser};
 use jobrank::store::{self, Store};
-use reqwest::header::{CONTENT_TYPE, COOKIE};
+use reqwest::header::COOKIE;
 
-use helpers::{ServeProcess, form_body, login_form_at, serve_process};
+use helpers::{FormBody, ServeProcess, login_form_at, serve_process};
 
 const USERS: usize = 50;
 const GUESSES: usize = 30;
@@ -122,14 +122,13 @@ async fn visitor(addr: SocketAddr, source: Ipv4Addr) -> Visitor {
 
 /// Posts the sign-in form; (status, latency).
 async fn sign_in(addr: SocketAddr, v: &Visitor, email: &str, password: &str) -> (u16, Duration) {
-    let body = form_body(&[("email", email), ("password", password), ("csrf", &v.token)]);
+    let fields = [("email", email), ("password", password), ("csrf", &v.token)];
     let t = Instant::now();
     let res = v
         .http
         .post(format!("http://{addr}/login"))
         .header(COOKIE, format!("jobrank_login={}", v.cookie))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(body)
+        .form(&fields)
         .send()
         .await
         .unwrap();

@@ -38,7 +38,7 @@ use jobrank::store::users::NewUser;
 use jobrank::store::{self, Store, commands, pipeline, submissions, users};
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_TYPE, COOKIE};
 
-use helpers::{ServeProcess, form_body, serve_process, sign_in_at};
+use helpers::{FormBody, ServeProcess, serve_process, sign_in_at};
 
 const JOBS: i64 = 500;
 const SUBMISSIONS: usize = 20_000;
@@ -460,7 +460,7 @@ async fn submit_form(
     let l = |x: u64| (1 + x % 5).to_string();
     let (a, b, c, d) = (l(n), l(n / 5), l(n / 25), l(n + 2));
     let next = next.map(|j| j.to_string()).unwrap_or_default();
-    let body = form_body(&[
+    let fields = [
         ("form_key", key),
         ("client_engagement", &a),
         ("search_difficulty", &b),
@@ -469,13 +469,12 @@ async fn submit_form(
         ("action", "submit"),
         ("next", &next),
         ("csrf", &s.csrf),
-    ]);
+    ];
     let res = s
         .http
         .post(format!("{base}/jobs/{job}/score"))
         .header(COOKIE, format!("jobrank_session={}", s.cookie))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(body)
+        .form(&fields)
         .send()
         .await
         .unwrap();
