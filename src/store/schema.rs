@@ -23,10 +23,11 @@ pub const APPLICATION_ID: i32 = 0x4A52_4E4B;
 /// statement afresh (0.3 ms of a 0.6 ms fsynced submission, measured with
 /// `scripts/bench write_back`). Statements are prepared on first use, so a connection
 /// holds only those it ran. The test below keeps twice the statements written in `src/`
-/// within it, leaving room for statements assembled from parts (dashboard filters).
+/// within it, leaving room for a text assembled per table (`replicated`'s upserts).
 pub(super) const STATEMENT_CACHE: usize = 512;
 
-/// The settings of every connection: the statement cache, a busy timeout, foreign keys, fsynced commits.
+/// The settings of every connection: the statement cache, a busy timeout, foreign keys,
+/// fsynced commits.
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -127,10 +128,9 @@ const AMENDED: &[Amended] = &[
 ];
 
 /// Repairs the migrations of [`AMENDED`] that this store ran in their released text.
-/// Returns how many.
-fn repair_amended(conn: &mut Connection) -> Result<usize> {
+fn repair_amended(conn: &mut Connection) -> Result<()> {
     if schema_version(conn)? == 0 {
-        return Ok(0);
+        return Ok(());
     }
     let current: Vec<(i64, u64)> = embedded::migrations::runner()
         .get_migrations()
@@ -138,7 +138,6 @@ fn repair_amended(conn: &mut Connection) -> Result<usize> {
         .map(|m| (i64::from(m.version()), m.checksum()))
         .collect();
     let tx = conn.transaction()?;
-    let mut repaired = 0;
     for a in AMENDED {
         let Some(&(_, checksum)) = current.iter().find(|(v, _)| *v == a.version) else {
             continue;
@@ -158,11 +157,9 @@ fn repair_amended(conn: &mut Connection) -> Result<usize> {
                 version = a.version,
                 "repaired a migration amended after its release"
             );
-            repaired += 1;
         }
     }
-    tx.commit()?;
-    Ok(repaired)
+    Ok(tx.commit()?)
 }
 
 /// Applies pending migrations in one transaction: all or nothing (after repairing a
