@@ -11,7 +11,7 @@ use rusqlite::{Connection, Row};
 
 use super::bad;
 use crate::domain::{Rank, RankChange, Settings, is_provisional};
-use crate::store::{Result, StoreError, Tx, col_ts, jobs, query_all, ts};
+use crate::store::{Result, StoreError, Tx, col_ts, col_ts_opt, jobs, query_all, ts};
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AlertKind {
@@ -150,10 +150,9 @@ pub fn waiting_events(conn: &Connection) -> Result<Vec<AlertEvent>> {
 
 /// When the latest alert batch was made.
 pub fn last_batch_at(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
-    let at: Option<String> = conn
+    Ok(conn
         .prepare_cached("SELECT MAX(made_at) FROM alert_batches")?
-        .query_row([], |r| r.get(0))?;
-    at.map(|s| crate::store::parse_ts(&s)).transpose()
+        .query_row([], |r| col_ts_opt(r, 0))?)
 }
 
 /// Records a new alert batch made at `at` holding the events `event_ids` (those still
@@ -178,10 +177,9 @@ pub fn record_batch(
 
 /// When the periodic check first looked, if it has.
 pub fn watch_seeded_at(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
-    let at: Option<String> = conn
+    Ok(conn
         .prepare_cached("SELECT watch_seeded_at FROM notify_state WHERE singleton = 1")?
-        .query_row([], |r| r.get(0))?;
-    at.map(|s| crate::store::parse_ts(&s)).transpose()
+        .query_row([], |r| col_ts_opt(r, 0))?)
 }
 
 /// Records that the periodic check has looked once.
