@@ -11,6 +11,7 @@ mod helpers;
 use std::time::{Duration, Instant};
 
 use chrono::Duration as Days;
+use helpers::percentile;
 use jobrank::app::ServeLimits;
 use jobrank::domain::{FactorScores, Role};
 use jobrank::store::jobs::JobUpsert;
@@ -107,10 +108,6 @@ fn fill(store: &Store) -> String {
             Ok(scorers[1].id.clone())
         })
         .unwrap()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 async fn timed(

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use helpers::{form_body, serve_command, sign_in_at};
+use helpers::{form_body, percentile, serve_command, sign_in_at, status_kib};
 
 /// What a request does; each kind knows its expected status.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -203,26 +203,6 @@ fn options() -> Options {
     o
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
@@ -340,14 +320,14 @@ fn main() {
         // counted as growth.
         let warmup = (o.duration / 10).min(Duration::from_secs(10));
         tokio::time::sleep(warmup).await;
-        let rss_start = rss_kib(pid);
+        let rss_start = status_kib(pid, "VmRSS:");
         let mut series = vec![(started.elapsed().as_secs(), rss_start)];
         while started.elapsed() < o.duration {
             tokio::time::sleep(
                 Duration::from_secs(1).min(o.duration.saturating_sub(started.elapsed())),
             )
             .await;
-            series.push((started.elapsed().as_secs(), rss_kib(pid)));
+            series.push((started.elapsed().as_secs(), status_kib(pid, "VmRSS:")));
         }
         stop.store(true, Ordering::Relaxed);
         let mut all = Tally::default();
@@ -360,7 +340,7 @@ fn main() {
                 *all.errors.entry(k).or_default() += v;
             }
         }
-        let rss_end = rss_kib(pid);
+        let rss_end = status_kib(pid, "VmRSS:");
         (all, started.elapsed(), (rss_start, rss_end, series))
     });
     server.sigterm();

@@ -25,7 +25,7 @@ use jobrank::store::users::{self, NewUser};
 use jobrank::store::{self, Store};
 use reqwest::header::COOKIE;
 
-use helpers::{FormBody, ServeProcess, login_form_at, serve_process};
+use helpers::{FormBody, ServeProcess, login_form_at, serve_process, status_kib};
 
 const USERS: usize = 50;
 const GUESSES: usize = 30;
@@ -82,16 +82,6 @@ fn start_server(dir: &Path) -> ServeProcess {
             ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
         ],
     )
-}
-
-fn vm_kb(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 fn mib(kb: u64) -> f64 {
@@ -157,8 +147,8 @@ async fn run() {
     // Warm up: one sign-in, so the baseline includes a first argon2 check.
     let warm = visitor(addr, Ipv4Addr::new(127, 0, 2, 1)).await;
     sign_in(addr, &warm, &email(0), PASSWORD).await;
-    let idle = vm_kb(pid, "VmRSS:");
-    let hwm_before = vm_kb(pid, "VmHWM:");
+    let idle = status_kib(pid, "VmRSS:");
+    let hwm_before = status_kib(pid, "VmHWM:");
 
     // Sample VmRSS while the burst runs (VmHWM gives the peak too).
     let stop = Arc::new(AtomicBool::new(false));
@@ -167,7 +157,7 @@ async fn run() {
         let (stop, peak) = (stop.clone(), peak_sampled.clone());
         std::thread::spawn(move || {
             while !stop.load(Ordering::SeqCst) {
-                peak.fetch_max(vm_kb(pid, "VmRSS:"), Ordering::SeqCst);
+                peak.fetch_max(status_kib(pid, "VmRSS:"), Ordering::SeqCst);
                 std::thread::sleep(Duration::from_millis(2));
             }
         })
@@ -192,7 +182,7 @@ async fn run() {
     let wall = start.elapsed();
     stop.store(true, Ordering::SeqCst);
     sampler.join().unwrap();
-    let peak = vm_kb(pid, "VmHWM:");
+    let peak = status_kib(pid, "VmHWM:");
     let statuses: Vec<u16> = results.iter().map(|r| r.0).collect();
     let mut lat: Vec<Duration> = results.iter().map(|r| r.1).collect();
     lat.sort_unstable();

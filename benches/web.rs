@@ -38,7 +38,7 @@ use jobrank::store::users::NewUser;
 use jobrank::store::{self, Store, commands, pipeline, submissions, users};
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_TYPE, COOKIE};
 
-use helpers::{FormBody, ServeProcess, serve_process, sign_in_at};
+use helpers::{FormBody, ServeProcess, load_average, serve_process, sign_in_at, status_kib};
 
 const JOBS: i64 = 500;
 const SUBMISSIONS: usize = 20_000;
@@ -300,20 +300,10 @@ where
     (all, start.elapsed())
 }
 
+/// The quantile `p` of `lat`, in milliseconds.
 fn pct(lat: &mut [Duration], p: f64) -> f64 {
     lat.sort_unstable();
-    let i = ((lat.len() as f64 - 1.0) * p).round() as usize;
-    lat[i].as_secs_f64() * 1000.0
-}
-
-fn vm_kb(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    helpers::percentile(lat, p).as_secs_f64() * 1000.0
 }
 
 fn verdict(ok: bool) -> &'static str {
@@ -418,15 +408,6 @@ where
 }
 
 /// The machine's load averages over 1, 5 and 15 minutes.
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The ids of the jobs that need `s`'s score, in queue order (`GET /api/jobs?needs=1`).
 async fn queue_of(s: &Session, base: &str) -> Vec<i64> {
     let res = s
@@ -557,7 +538,7 @@ async fn mixed_load(addr: SocketAddr, readers: &[Session]) {
     let dashboard_rps = mix_rate("BENCH_MIX_DASHBOARD_RPS", MIX_DASHBOARD_RPS);
     let webhooks_per_s = mix_rate("BENCH_MIX_WEBHOOKS_PER_S", MIX_WEBHOOKS_PER_S);
     let submits_per_s = mix_rate("BENCH_MIX_SUBMITS_PER_S", MIX_SUBMITS_PER_S);
-    let load_before = loadavg();
+    let load_before = load_average();
     let until = Instant::now() + MIX_FOR;
     let mut pages = Vec::new();
     for s in readers.iter().filter(|_| dashboard_rps > 0.0) {
@@ -644,7 +625,7 @@ async fn mixed_load(addr: SocketAddr, readers: &[Session]) {
     for t in submits {
         sub_lat.extend(t.await.unwrap());
     }
-    let load_after = loadavg();
+    let load_after = load_average();
     let secs = MIX_FOR.as_secs_f64();
     let (s50, s99) = (pct(&mut sub_lat, 0.50), pct(&mut sub_lat, 0.99));
     let (p50, p99) = if page_lat.is_empty() {
@@ -679,13 +660,16 @@ async fn run() {
             .await
             .unwrap();
     }
-    println!("load average (1, 5, 15 min) at the start: {}", loadavg());
+    println!(
+        "load average (1, 5, 15 min) at the start: {}",
+        load_average()
+    );
     let mut server = start_server(dir.path());
     let addr = server.addr;
     let pid = server.pid();
     println!(
         "jobrank serve (release build, mimalloc purging at once as in the unit) pid {pid} on {addr}; {CLIENTS} keep-alive clients; idle RSS {:.1} MB",
-        vm_kb(pid, "VmRSS:") as f64 / 1024.0
+        status_kib(pid, "VmRSS:") as f64 / 1024.0
     );
 
     let mut sessions = Vec::new();
@@ -700,7 +684,7 @@ async fn run() {
         let (peak, stop) = (peak.clone(), stop.clone());
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                peak.fetch_max(vm_kb(pid, "VmRSS:"), Ordering::Relaxed);
+                peak.fetch_max(status_kib(pid, "VmRSS:"), Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(20));
             }
         })
@@ -777,7 +761,7 @@ async fn run() {
             }
         }
     };
-    let rss_pages = vm_kb(pid, "VmHWM:") as f64 / 1024.0;
+    let rss_pages = status_kib(pid, "VmHWM:") as f64 / 1024.0;
     let base = format!("http://{addr}");
     // The lone scorer is the fourth one, whose queue the concurrent phase leaves alone.
     let lone = [sign_in(addr, SCORERS[CLIENTS].0).await];
@@ -822,7 +806,7 @@ async fn run() {
     stop.store(true, Ordering::Relaxed);
     sampler.join().unwrap();
     let rss_peak = peak.load(Ordering::Relaxed) as f64 / 1024.0;
-    let hwm = vm_kb(pid, "VmHWM:") as f64 / 1024.0;
+    let hwm = status_kib(pid, "VmHWM:") as f64 / 1024.0;
     println!(
         "resident memory under load: peak sampled VmRSS {rss_peak:.1} MB, VmHWM {hwm:.1} MB ({}: <= 64 MB; {rss_pages:.1} MB after the first page phases)",
         verdict(hwm <= 64.0)

@@ -14,6 +14,8 @@
 
 #[path = "../tests/api/fake_recruiterflow.rs"]
 mod fake;
+#[path = "../tests/api/helpers.rs"]
+mod helpers;
 
 use std::time::{Duration, Instant};
 
@@ -243,8 +245,7 @@ async fn scoring_latency(store: &Store, client: &Client, scorers: &[User]) {
 
 fn percentiles(v: &mut [Duration]) -> (Duration, Duration) {
     v.sort_unstable();
-    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
-    (at(0.5), at(0.99))
+    (helpers::percentile(v, 0.5), helpers::percentile(v, 0.99))
 }
 
 fn report(label: &str, jobs: i64, t: Instant) {

@@ -7,7 +7,8 @@
 //!   port ([`ChildServer`], [`listening_ports`]); no test picks a "free" port and hopes;
 //! - [`eventually`]: wait for a state with a deadline, the one polling loop;
 //! - signing in and the CSRF token over plain HTTP ([`sign_in_at`], [`csrf_field`]);
-//! - the binary's other commands ([`run_cli`]).
+//! - the binary's other commands ([`run_cli`]);
+//! - what the benchmarks measure with ([`percentile`], [`status_kib`], [`load_average`]).
 
 #![allow(dead_code)]
 
@@ -787,4 +788,37 @@ pub async fn sign_in_at(
         csrf: csrf_field(&html).expect("csrf token on the dashboard"),
         cookie,
     }
+}
+
+// ---------- measuring (benchmarks) ----------
+
+/// The sample at quantile `q` (0.0 to 1.0) of `sorted`, nearest rank; zero when there
+/// are no samples.
+pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
+}
+
+/// A field of `/proc/PID/status` in KiB (`"VmRSS:"`, `"VmHWM:"`); 0 when it cannot be
+/// read (the process is gone).
+pub fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The machine's load averages over 1, 5 and 15 minutes, as `/proc/loadavg` has them.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
