@@ -48,7 +48,7 @@ pub use ranking::{
     Submitted, TeamScore, composite, latest_per_scorer, needs_score, rank_job,
 };
 pub use review::{
-    FLAG_DEVIATION, FLAG_MIN_COMPARED, FLAG_OUTLIER_RATIO, Flag, OUTLIER_DISTANCE, Outlier,
+    FLAG_DEVIATION, FLAG_MIN_JOBS, FLAG_OUTLIER_RATIO, Flag, OUTLIER_DISTANCE, Outlier,
     ReviewSubmission, ScorerReview, WeekDeviation, review_scorers, week_end, week_of, week_start,
 };
 pub use settings::{

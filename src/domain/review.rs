@@ -86,6 +86,10 @@ pub struct ScorerReview {
     /// (others scored the same job in the same week); their latest score in a round
     /// stands for them.
     pub compared: usize,
+    /// The distinct jobs among the compared rounds: the review points at nobody on
+    /// fewer than [`FLAG_MIN_JOBS`] (rescoring the same two jobs for four weeks says
+    /// too little).
+    pub compared_jobs: usize,
     /// Mean of (composite - others' mean) over the compared rounds.
     pub mean_deviation: Option<f64>,
     /// Factor by factor (in the order of [`Factor::ALL`]), the mean of (level - the
@@ -96,7 +100,7 @@ pub struct ScorerReview {
     /// rounds.
     pub weekly: Vec<WeekDeviation>,
     pub outliers: Vec<Outlier>,
-    /// The rules this scorer trips (none below [`FLAG_MIN_COMPARED`] compared rounds).
+    /// The rules this scorer trips (none below [`FLAG_MIN_JOBS`] compared jobs).
     pub flags: Vec<Flag>,
 }
 
@@ -109,8 +113,9 @@ pub const FLAG_DEVIATION: f64 = 0.5;
 /// An outlier rate this many times the rest of the team's points at the scorer.
 pub const FLAG_OUTLIER_RATIO: usize = 2;
 
-/// The fewest compared rounds on which a scorer is pointed at: fewer say too little.
-pub const FLAG_MIN_COMPARED: usize = 8;
+/// The fewest jobs, each scored alongside the rest of the team in the same week, on
+/// which a scorer is pointed at: fewer say too little.
+pub const FLAG_MIN_JOBS: usize = 8;
 
 /// Whether a distance, rounded to hundredths as pages show it, is at least `limit`:
 /// what reads as 0.50 counts as 0.50 despite float noise.
@@ -152,7 +157,8 @@ pub fn review_scorers(subs: &[ReviewSubmission]) -> Vec<ScorerReview> {
             let mut deviations: Vec<(NaiveDate, f64)> = Vec::new();
             let mut factor_sums = [0.0; 4];
             let mut outliers = Vec::new();
-            for ((round, _), scored) in &rounds {
+            let mut jobs = std::collections::BTreeSet::new();
+            for ((round, job_id), scored) in &rounds {
                 let Some(own) = scored.get(scorer) else {
                     continue;
                 };
@@ -166,6 +172,7 @@ pub fn review_scorers(subs: &[ReviewSubmission]) -> Vec<ScorerReview> {
                 };
                 let c = own.composite.as_f64();
                 deviations.push((*round, c - others_mean));
+                jobs.insert(*job_id);
                 for (i, f) in Factor::ALL.iter().enumerate() {
                     let theirs = mean(others.iter().map(|o| f64::from(o.scores.get(*f).get())));
                     factor_sums[i] += f64::from(own.scores.get(*f).get()) - theirs.unwrap_or(0.0);
@@ -204,6 +211,7 @@ pub fn review_scorers(subs: &[ReviewSubmission]) -> Vec<ScorerReview> {
                 mean_composite,
                 spread,
                 compared,
+                compared_jobs: jobs.len(),
                 mean_deviation: mean(deviations.iter().map(|(_, d)| *d)),
                 factor_deviation: (compared > 0)
                     .then(|| factor_sums.map(|sum| sum / compared as f64)),
@@ -217,7 +225,7 @@ pub fn review_scorers(subs: &[ReviewSubmission]) -> Vec<ScorerReview> {
         .iter()
         .fold((0, 0), |(o, c), r| (o + r.outliers.len(), c + r.compared));
     for r in &mut reviews {
-        if r.compared < FLAG_MIN_COMPARED {
+        if r.compared_jobs < FLAG_MIN_JOBS {
             continue;
         }
         if let Some(d) = r.mean_deviation.filter(|d| at_least(*d, FLAG_DEVIATION)) {
@@ -411,12 +419,34 @@ mod tests {
             "{:?}",
             of(&r, "ann").flags
         );
-        // Seven rounds say too little.
+        // Seven jobs say too little.
         let mut subs = eight_rounds("ann", [[5; 4]; 8]);
         subs.retain(|s| s.job_id != 8);
         let r = review_scorers(&subs);
         assert_eq!(of(&r, "ann").compared, 7);
         assert!(of(&r, "ann").flags.is_empty());
+    }
+
+    #[test]
+    fn eight_weeks_on_the_same_two_jobs_say_too_little() {
+        // Ann rescores jobs 1 and 2 for four weeks, always 4.50 against the others' 3.00:
+        // eight compared rounds, but on two jobs only.
+        let mut subs = Vec::new();
+        for week in 0..4 {
+            for job in [1, 2] {
+                let id = format!("{week}-{job}");
+                subs.push(scored(&format!("a{id}"), "ann", job, week, [5, 5, 4, 4]));
+                subs.push(scored(&format!("x{id}"), "xav", job, week, [3; 4]));
+            }
+        }
+        let r = review_scorers(&subs);
+        let ann = of(&r, "ann");
+        assert_eq!((ann.compared, ann.compared_jobs), (8, 2));
+        assert!(ann.flags.is_empty(), "{:?}", ann.flags);
+        // The same on eight different jobs points at her.
+        let r = review_scorers(&eight_rounds("ann", [[5, 5, 4, 4]; 8]));
+        assert_eq!(of(&r, "ann").compared_jobs, 8);
+        assert!(!of(&r, "ann").flags.is_empty());
     }
 
     #[test]

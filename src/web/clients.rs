@@ -15,7 +15,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use super::auth::CurrentUser;
 use super::dashboard::fee_text;
 use super::line_chart::{LineChart, line_chart};
-use super::pages::{Chrome, date, render};
+use super::pages::{Chrome, date, day, day_short, render};
 use super::{AppState, Result, WebError};
 use crate::domain::{DashboardQuery, Money, engagement_by_week};
 use crate::store::{self, clients};
@@ -123,10 +123,7 @@ async fn client_page(
         .collect();
     let weeks = engagement_by_week(&client.engagement);
     let shown = &weeks[weeks.len().saturating_sub(ENGAGEMENT_WEEKS)..];
-    let columns: Vec<String> = shown
-        .iter()
-        .map(|w| w.week.format("%d %b").to_string())
-        .collect();
+    let columns: Vec<String> = shown.iter().map(|w| day_short(w.week)).collect();
     let values = shown
         .iter()
         .map(|w| {
@@ -134,7 +131,7 @@ async fn client_page(
                 w.mean,
                 format!(
                     "week of {}: {:.1} ({} score{})",
-                    w.week.format("%d %b %Y"),
+                    day(w.week),
                     w.mean,
                     w.scores,
                     if w.scores == 1 { "" } else { "s" }
@@ -147,8 +144,8 @@ async fn client_page(
         match (shown.first(), shown.last()) {
             (Some(f), Some(l)) => format!(
                 "The team's mean client-engagement score (1 to 5) each week from {} to {}; latest {:.1}.",
-                f.week.format("%d %b %Y"),
-                l.week.format("%d %b %Y"),
+                day(f.week),
+                day(l.week),
                 l.mean
             ),
             _ => String::new(),
@@ -174,7 +171,7 @@ async fn client_page(
             .iter()
             .rev()
             .map(|w| EngagementRow {
-                week: w.week.format("%Y-%m-%d").to_string(),
+                week: day(w.week),
                 mean: format!("{:.1}", w.mean),
                 scores: w.scores,
             })

@@ -4,6 +4,7 @@
 //! figures at `GET /api/participation`.
 
 use super::line_chart::{LineChart, line_chart};
+use super::pages::{day, day_short};
 use super::{AppState, Result};
 use crate::domain::share_text;
 use crate::store::{self, participation};
@@ -42,11 +43,7 @@ pub async fn participation_section(state: &AppState) -> Result<ParticipationSect
         .read(move |c| participation::participation(c, WEEKS_SHOWN, now))
         .await?;
     let scorers: Vec<String> = report.users.iter().map(|u| u.name.clone()).collect();
-    let columns: Vec<String> = report
-        .weeks
-        .iter()
-        .map(|w| w.week.format("%d %b").to_string())
-        .collect();
+    let columns: Vec<String> = report.weeks.iter().map(|w| day_short(w.week)).collect();
     // Per scorer, per week: (done, due) when they were counted that week.
     let figures: Vec<Vec<Option<(usize, usize)>>> = report
         .users
@@ -78,7 +75,7 @@ pub async fn participation_section(state: &AppState) -> Result<ParticipationSect
                             done as f64 * 100.0 / due as f64,
                             format!(
                                 "week of {}: {} done{}",
-                                w.week.format("%d %b %Y"),
+                                day(w.week),
                                 share_text(done, due),
                                 if w.complete { "" } else { " so far" }
                             ),
@@ -106,7 +103,7 @@ pub async fn participation_section(state: &AppState) -> Result<ParticipationSect
         .enumerate()
         .rev()
         .map(|(i, w)| WeekRow {
-            week: w.week.format("%Y-%m-%d").to_string(),
+            week: day(w.week),
             in_progress: !w.complete,
             cells: report
                 .users

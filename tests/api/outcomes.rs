@@ -468,7 +468,7 @@ async fn a_client_page_shows_its_open_jobs_engagement_placements_and_fees() {
     let weeks = table(&html, "engagement");
     assert_eq!(
         weeks,
-        vec![cells(&["2026-06-29", "4.5", "4"])],
+        vec![cells(&["29 Jun 2026", "4.5", "4"])],
         "Ann's 4, 5, 4 and 5 on 2 July"
     );
     let placed = table(&html, "placements");

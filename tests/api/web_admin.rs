@@ -180,7 +180,10 @@ async fn settings_are_saved_as_versions_that_recompute_ranks() {
     );
     let html = ceo.get("/admin?done=settings").await.text().await.unwrap();
     assert!(html.contains("v2 <strong>(in force)</strong>"), "{html}");
-    assert!(html.contains("50% / 50% / 0% / 0%"));
+    assert!(
+        html.contains("Client engagement 50%, Search difficulty 50%, Time open 0%, Fee size 0%"),
+        "the weights in words: {html}"
+    );
     assert!(html.contains("Settings saved as a new version"));
 }
 

@@ -168,8 +168,16 @@ async fn review_points_at_the_scorer_who_stands_apart_and_says_why() {
         "the rule in words: {flagged}"
     );
     assert!(
-        flagged.contains("Differs most on client engagement (+2.00 levels)."),
+        flagged.contains(
+            "Differs most on client engagement (5 = very responsive client) (+2.00 levels)."
+        ),
         "{flagged}"
+    );
+    // Each factor's column says which end of its scale is 5.
+    let factors = &html[html.find("id=\"factor-deviation\"").unwrap()..];
+    assert!(
+        factors.contains("Search difficulty — 5 = easy to fill"),
+        "{factors}"
     );
     assert!(!flagged.contains("bob@"), "bob is 0.25 below: {flagged}");
     assert!(
@@ -223,6 +231,6 @@ async fn review_points_at_the_scorer_who_stands_apart_and_says_why() {
         .unwrap();
     assert_eq!(
         ann_factors,
-        "<td data-label=\"Client engagement\"><strong>+2.00</strong></td><td data-label=\"Search difficulty\">0.00</td><td data-label=\"Time open\">0.00</td><td data-label=\"Fee size\">0.00</td>"
+        "<td data-label=\"Client engagement — 5 = very responsive client\"><strong>+2.00</strong></td><td data-label=\"Search difficulty — 5 = easy to fill\">0.00</td><td data-label=\"Time open — 5 = newly opened\">0.00</td><td data-label=\"Fee size — 5 = largest fee\">0.00</td>"
     );
 }

@@ -69,9 +69,9 @@ pub fn version_rows(
                     .unwrap_or_else(|| "default".into()),
                 weights: Factor::ALL
                     .iter()
-                    .map(|f| format!("{}%", s.weights.percent_text(*f)))
+                    .map(|f| format!("{} {}%", f.label(), s.weights.percent_text(*f)))
                     .collect::<Vec<_>>()
-                    .join(" / "),
+                    .join(", "),
                 thresholds: format!(
                     "A ≥ {}, B ≥ {}",
                     hundredths(s.thresholds.a_hundredths()),

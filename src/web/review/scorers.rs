@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{
-    FLAG_DEVIATION, FLAG_MIN_COMPARED, FLAG_OUTLIER_RATIO, Factor, Flag, OUTLIER_DISTANCE,
+    FLAG_DEVIATION, FLAG_MIN_JOBS, FLAG_OUTLIER_RATIO, Factor, Flag, OUTLIER_DISTANCE,
     ScorerReview, week_of,
 };
 use crate::store::review::NamedSubmission;
@@ -159,8 +159,9 @@ fn most_factor(f: &[f64; 4]) -> Option<(usize, String)> {
         (
             i,
             format!(
-                "Differs most on {} ({} levels).",
+                "Differs most on {} ({}) ({} levels).",
                 Factor::ALL[i].label().to_lowercase(),
+                Factor::ALL[i].scale(),
                 signed(*d)
             ),
         )
@@ -298,9 +299,9 @@ pub fn scorers_view(
     rows.sort_by(|a, b| a.name.cmp(&b.name));
     ScorersView {
         rows,
-        factor_names: Factor::ALL.iter().map(|f| f.label()).collect(),
+        factor_names: Factor::ALL.iter().map(|f| f.heading()).collect(),
         rules: format!(
-            "The review points at a scorer, once at least {FLAG_MIN_COMPARED} of their scores can be compared with the team's, when their scores are {FLAG_DEVIATION:.2} or more above or below the rest of the team's on average, or when they are far from the team ({OUTLIER_DISTANCE:.2} or more) at least {} as often as the others are.",
+            "The review points at a scorer, once they have scored at least {FLAG_MIN_JOBS} jobs that others scored the same week, when their scores are {FLAG_DEVIATION:.2} or more above or below the rest of the team's on average, or when they are far from the team ({OUTLIER_DISTANCE:.2} or more) at least {} as often as the others are.",
             times(FLAG_OUTLIER_RATIO)
         ),
     }
@@ -322,6 +323,7 @@ mod tests {
             mean_composite: 3.4,
             spread: 0.5,
             compared: 12,
+            compared_jobs: 10,
             mean_deviation: Some(0.62),
             factor_deviation: Some([1.1, 0.3, -0.05, 0.0]),
             weekly,
@@ -352,7 +354,7 @@ mod tests {
             [
                 "Scores 0.62 higher than the rest of the team on average, over 12 scores compared with the team's (the review points at 0.50 or more either way).",
                 "Far from the rest of the team (1.00 or more) on 3 of 12 (25%) of their scores, at least twice as often as the others (2 of 40 (5%) of theirs).",
-                "Differs most on client engagement (+1.10 levels).",
+                "Differs most on client engagement (5 = very responsive client) (+1.10 levels).",
             ]
         );
         assert!(v.any_flagged());
@@ -361,11 +363,7 @@ mod tests {
         assert_eq!(row.factors[2].text, "-0.05");
         assert_eq!(row.factors[3].text, "0.00");
         assert_eq!(row.deviation, "+0.62 over 12 scores");
-        assert!(
-            v.rules.contains("at least 8 of their scores"),
-            "{}",
-            v.rules
-        );
+        assert!(v.rules.contains("at least 8 jobs"), "{}", v.rules);
     }
 
     #[test]
