@@ -314,18 +314,26 @@ fn commands_print_only_their_result_and_serve_keeps_its_logs() {
     assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
     assert_eq!(stderr(&out), "", "nothing on stderr");
 
-    // Asked for, the library's lines are there.
-    let fresh = dir.path().join("other");
-    let mut cmd = jobrank_command();
-    cmd.arg("--data-dir").arg(&fresh).args(["user", "list"]);
-    cmd.env("RUST_LOG", "debug");
-    let out = cmd.output().unwrap();
-    assert!(out.status.success());
-    assert!(
-        stderr(&out).contains("going to batch apply"),
-        "{}",
-        stderr(&out)
-    );
+    // The library's INFO lines are DEBUG lines: not there at `info`, there (as DEBUG)
+    // when asked for.
+    for (level, shown) in [("info", false), ("debug", true)] {
+        let fresh = dir.path().join(format!("other-{level}"));
+        let mut cmd = jobrank_command();
+        cmd.arg("--data-dir").arg(&fresh).args(["user", "list"]);
+        cmd.env("RUST_LOG", level);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        let err = stderr(&out);
+        let chatter: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains("going to batch apply"))
+            .collect();
+        assert_eq!(!chatter.is_empty(), shown, "RUST_LOG={level}: {err}");
+        assert!(
+            chatter.iter().all(|l| l.contains("DEBUG")),
+            "lowered to DEBUG: {chatter:?}"
+        );
+    }
 
     // `serve` logs as before, without the library's chatter.
     let mut cmd = jobrank_command();
