@@ -35,6 +35,27 @@ pub fn expiry_instant(
     Some((submitted_at + Duration::weeks(i64::from(weeks))).max(in_force_from))
 }
 
+/// Since when the settings that rank a job have been in force: the version itself
+/// (`from`: a rank change it causes carries that instant) and its expiry rule
+/// (`expiry_from`: the version that switched expiry on or last changed its weeks,
+/// which a later save of other settings does not move, so a score's expiry instant
+/// stays put).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InForce {
+    pub from: DateTime<Utc>,
+    pub expiry_from: DateTime<Utc>,
+}
+
+impl InForce {
+    /// Settings whose version and expiry rule both came into force at `at`.
+    pub fn since(at: DateTime<Utc>) -> InForce {
+        InForce {
+            from: at,
+            expiry_from: at,
+        }
+    }
+}
+
 /// A job's rank under the freshness rules at a moment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FreshRank {
@@ -48,12 +69,12 @@ pub struct FreshRank {
 }
 
 /// Ranks a job at `now` from its scorers' submissions (only each scorer's latest
-/// counts) under `settings`, in force since `in_force_from`: the latest scores that
-/// have expired by `now` are left out and listed.
+/// counts) under `settings`, in force as `in_force` says: the latest scores that have
+/// expired by `now` are left out and listed.
 pub fn rank_job_fresh(
     submissions: &[ScorerInput],
     settings: &Settings,
-    in_force_from: DateTime<Utc>,
+    in_force: InForce,
     now: DateTime<Utc>,
 ) -> FreshRank {
     let latest = latest_per_scorer(submissions.iter().cloned());
@@ -63,7 +84,7 @@ pub fn rank_job_fresh(
     let expired: Vec<ExpiredScore> = stale
         .into_iter()
         .map(|s| ExpiredScore {
-            expired_at: expiry_instant(s.submitted_at, settings, in_force_from)
+            expired_at: expiry_instant(s.submitted_at, settings, in_force.expiry_from)
                 .unwrap_or(s.submitted_at),
             scorer_id: s.scorer_id,
             submission_id: s.submission_id,
@@ -77,7 +98,7 @@ pub fn rank_job_fresh(
         .into_iter()
         .chain(expired.iter().map(|e| e.expired_at))
         .max()
-        .map(|t| t.max(in_force_from));
+        .map(|t| t.max(in_force.from));
     FreshRank {
         outcome,
         expired,
@@ -171,7 +192,7 @@ mod tests {
         let r = rank_job_fresh(
             &subs,
             &Settings::default(),
-            at("2025-01-01T00:00:00Z"),
+            InForce::since(at("2025-01-01T00:00:00Z")),
             at("2026-12-01T00:00:00Z"),
         );
         assert!(r.expired.is_empty());
@@ -186,7 +207,12 @@ mod tests {
             input("bob", "2", "2026-11-20T10:00:00Z", 2),
         ];
         let since = at("2026-09-01T00:00:00Z");
-        let r = rank_job_fresh(&subs, &expiring(4), since, at("2026-12-01T00:00:00Z"));
+        let r = rank_job_fresh(
+            &subs,
+            &expiring(4),
+            InForce::since(since),
+            at("2026-12-01T00:00:00Z"),
+        );
         let out = r.outcome.unwrap();
         assert_eq!((out.team.count(), out.rank), (1, Rank::C));
         assert_eq!(
@@ -201,7 +227,12 @@ mod tests {
         // Bob's score (20 Nov) is the latest input.
         assert_eq!(r.at, Some(at("2026-11-20T10:00:00Z")));
         // A day before Ann's expiry both counted.
-        let before = rank_job_fresh(&subs, &expiring(4), since, at("2026-10-28T10:00:00Z"));
+        let before = rank_job_fresh(
+            &subs,
+            &expiring(4),
+            InForce::since(since),
+            at("2026-10-28T10:00:00Z"),
+        );
         assert_eq!(before.outcome.unwrap().team.count(), 2);
         assert!(before.expired.is_empty());
     }
@@ -210,10 +241,36 @@ mod tests {
     fn a_rule_switched_on_late_expires_old_scores_from_its_version_on() {
         let subs = [input("ann", "1", "2026-06-01T10:00:00Z", 4)];
         let switched_on = at("2026-11-15T09:00:00Z");
-        let r = rank_job_fresh(&subs, &expiring(4), switched_on, at("2026-12-01T00:00:00Z"));
+        let r = rank_job_fresh(
+            &subs,
+            &expiring(4),
+            InForce::since(switched_on),
+            at("2026-12-01T00:00:00Z"),
+        );
         assert!(r.outcome.is_none(), "the only score expired");
         assert_eq!(r.expired[0].expired_at, switched_on, "not back in June");
         assert_eq!(r.at, Some(switched_on));
+    }
+
+    #[test]
+    fn a_later_version_moves_the_rank_change_but_not_the_expiry_instant() {
+        // Expiry of 4 weeks switched on 1 Nov; a weights-only version saved 20 Nov.
+        let subs = [
+            input("ann", "1", "2026-09-01T10:00:00Z", 5),
+            input("bob", "2", "2026-11-10T10:00:00Z", 3),
+        ];
+        let in_force = InForce {
+            from: at("2026-11-20T00:00:00Z"),
+            expiry_from: at("2026-11-01T00:00:00Z"),
+        };
+        let r = rank_job_fresh(&subs, &expiring(4), in_force, at("2026-12-01T00:00:00Z"));
+        assert_eq!(r.expired.len(), 1);
+        assert_eq!(
+            r.expired[0].expired_at,
+            at("2026-11-01T00:00:00Z"),
+            "ann's score expired when the rule came in, not at the later save"
+        );
+        assert_eq!(r.at, Some(at("2026-11-20T00:00:00Z")), "the save ranks it");
     }
 
     #[test]
@@ -226,7 +283,7 @@ mod tests {
         let r = rank_job_fresh(
             &subs,
             &expiring(2),
-            at("2026-01-01T00:00:00Z"),
+            InForce::since(at("2026-01-01T00:00:00Z")),
             at("2026-12-01T00:00:00Z"),
         );
         assert!(r.expired.is_empty());

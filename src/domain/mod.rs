@@ -28,7 +28,9 @@ pub use dashboard::{
     DashboardCounts, DashboardJob, DashboardQuery, Movement, RankFilter, SortKey, viewer_jobs,
 };
 pub use factors::{Factor, FactorScores, Level, Role};
-pub use freshness::{ExpiredScore, FreshRank, RankFreshness, expiry_instant, rank_job_fresh};
+pub use freshness::{
+    ExpiredScore, FreshRank, InForce, RankFreshness, expiry_instant, rank_job_fresh,
+};
 pub use money::{Money, currency_exponent};
 pub use outcomes::{
     ClosedJob, OutcomeGroup, OutcomeReport, PlacedFee, outcome_report, quarter_of,

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Rank, ScorerInput, Settings, Standing, rank_job_fresh};
+use super::{InForce, Rank, ScorerInput, Settings, Standing, rank_job_fresh};
 
 /// How many open jobs hold each rank, and how many have none yet.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -49,18 +49,27 @@ pub struct SettingsPreview {
 }
 
 /// Ranks each open job (its id and its scorers' submissions, as the store commands
-/// read them) at `now` under `current` (in force since `current_from`) and under
-/// `proposed` (which saving would put in force at `now`), with the freshness rules of
-/// each. Nothing is written: this is the preview of saving `proposed`.
+/// read them) at `now` under `current` (in force as `current_in_force` says) and under
+/// `proposed` (which saving would put in force at `now`; its expiry rule too, unless it
+/// keeps the current one), with the freshness rules of each. Nothing is written: this
+/// is the preview of saving `proposed`.
 pub fn preview_settings(
     jobs: &[(i64, Vec<ScorerInput>)],
     current: &Settings,
-    current_from: DateTime<Utc>,
+    current_in_force: InForce,
     proposed: &Settings,
     now: DateTime<Utc>,
 ) -> SettingsPreview {
-    let standing = |inputs: &[ScorerInput], s: &Settings, from: DateTime<Utc>| {
-        rank_job_fresh(inputs, s, from, now)
+    let proposed_in_force = InForce {
+        from: now,
+        expiry_from: if proposed.score_expiry_weeks == current.score_expiry_weeks {
+            current_in_force.expiry_from
+        } else {
+            now
+        },
+    };
+    let standing = |inputs: &[ScorerInput], s: &Settings, in_force: InForce| {
+        rank_job_fresh(inputs, s, in_force, now)
             .outcome
             .map(|o| Standing {
                 rank: o.rank,
@@ -75,8 +84,8 @@ pub fn preview_settings(
         after: RankCounts::default(),
     };
     for (job_id, inputs) in jobs {
-        let before = standing(inputs, current, current_from);
-        let after = standing(inputs, proposed, now);
+        let before = standing(inputs, current, current_in_force);
+        let after = standing(inputs, proposed, proposed_in_force);
         preview.before.add(before);
         preview.after.add(after);
         // A job nobody scored has no rank under any settings.
@@ -145,7 +154,7 @@ mod tests {
             weights: Weights::from_basis_points([10_000, 0, 0, 0]).unwrap(),
             ..Settings::default()
         };
-        let p = preview_settings(&jobs, &current, at(), &proposed, at());
+        let p = preview_settings(&jobs, &current, InForce::since(at()), &proposed, at());
         assert_eq!(p.jobs, 5);
         let moved: Vec<(i64, Rank, Rank)> = p
             .moves
@@ -180,7 +189,7 @@ mod tests {
     fn the_settings_in_force_preview_no_change_and_thresholds_count_too() {
         let jobs = vec![(7, vec![input("ann", [4, 4, 4, 4])])];
         let s = Settings::default();
-        let same = preview_settings(&jobs, &s, at(), &s, at());
+        let same = preview_settings(&jobs, &s, InForce::since(at()), &s, at());
         assert!(same.moves.is_empty());
         assert_eq!(same.scores_only, 0);
         assert_eq!(same.before, same.after);
@@ -188,7 +197,7 @@ mod tests {
             thresholds: Thresholds::new(450, 250).unwrap(),
             ..Settings::default()
         };
-        let p = preview_settings(&jobs, &s, at(), &stricter, at());
+        let p = preview_settings(&jobs, &s, InForce::since(at()), &stricter, at());
         assert_eq!(p.moves.len(), 1, "4.00 is a B once A needs 4.50");
         assert_eq!(p.moves[0].after.rank, Rank::B);
     }
@@ -209,7 +218,7 @@ mod tests {
             score_expiry_weeks: Some(8),
             ..Settings::default()
         };
-        let p = preview_settings(&jobs, &s, at(), &expiring, at());
+        let p = preview_settings(&jobs, &s, InForce::since(at()), &expiring, at());
         assert_eq!(p.moves.len(), 1);
         assert_eq!((p.moves[0].job_id, p.moves[0].after.rank), (3, Rank::A));
         assert_eq!(

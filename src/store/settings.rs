@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::{Result, StoreError, Tx, col_ts, new_id, outbox, ts};
-use crate::domain::{FeeBands, Settings, Thresholds, TimeOpenBands, Weights};
+use crate::domain::{FeeBands, InForce, Settings, Thresholds, TimeOpenBands, Weights};
 
 /// A stored settings version.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +103,36 @@ pub fn settings_in_force_at(conn: &Connection, at: DateTime<Utc>) -> Result<Sett
             .transpose()?
             .ok_or_else(|| StoreError::NotFound("settings".into())),
     }
+}
+
+/// Since when `version` and its expiry rule have been in force: its expiry rule from
+/// the oldest version of the unbroken run, in the settings order, that ends at
+/// `version` and expires scores after the same weeks (a save of other settings leaves
+/// the rule's start, and so every expiry instant, where it was).
+pub fn in_force(conn: &Connection, version: &SettingsVersion) -> Result<InForce> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, score_expiry_weeks, created_at FROM settings
+         ORDER BY version DESC, created_at DESC, origin DESC",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut expiry_from = version.created_at;
+    let mut reached = false;
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        if !reached {
+            reached = id == version.id;
+            continue;
+        }
+        let weeks: Option<i64> = r.get(1)?;
+        if weeks != version.settings.score_expiry_weeks.map(i64::from) {
+            break;
+        }
+        expiry_from = col_ts(r, 2)?;
+    }
+    Ok(InForce {
+        from: version.created_at,
+        expiry_from,
+    })
 }
 
 /// Every settings version, newest first.

@@ -263,6 +263,24 @@ fn scores_expire_only_when_the_rule_is_on_and_from_its_version_on() {
         (gone[0].scorer_id.as_str(), gone[0].expired_at),
         (ann.id.as_str(), on_at)
     );
+    // A day later the CEO saves another setting and keeps the rule: Ann's score still
+    // expired when the rule came in, not at this save.
+    let _ = save(
+        &store,
+        &Settings {
+            stalled_after_days: 21,
+            ..four.clone()
+        },
+        24 * 7 * 5 + 24,
+    );
+    let gone = store
+        .read_blocking(|c| expired::list_for_job(c, 1))
+        .unwrap();
+    assert_eq!(
+        (gone[0].scorer_id.as_str(), gone[0].expired_at),
+        (ann.id.as_str(), on_at),
+        "a later save leaves the expiry instant where it was"
+    );
 
     // The clock moves: Tom's score expires four weeks after he gave it, and the
     // hourly command says so with that instant.

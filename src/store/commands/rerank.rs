@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::{Outcome, RankChange, Standing};
-use crate::domain::{JobRank, ScorerInput, rank_job_fresh};
+use crate::domain::{InForce, JobRank, ScorerInput, rank_job_fresh};
 use crate::store::jobs::Job;
 use crate::store::ranks::{self, RankHistoryRow};
 use crate::store::settings::{self, SettingsVersion};
@@ -25,6 +25,8 @@ use crate::store::{Result, Tx, expired, jobs, notifications, now, submissions, w
 /// standing before the command first recomputed a job to its standing after the last.
 pub(super) struct Reranker {
     current: SettingsVersion,
+    /// Since when `current` and its expiry rule are in force.
+    in_force: InForce,
     /// The command's moment: scores expire by it.
     now: DateTime<Utc>,
     seen: BTreeMap<i64, (Option<Standing>, Option<Standing>)>,
@@ -34,21 +36,24 @@ impl Reranker {
     /// Ready to rank at `now` with the settings in force: make it after the command's
     /// own settings writes.
     pub(super) fn new(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<Reranker> {
-        Ok(Reranker::with(settings::current_settings(tx)?, now))
+        Reranker::with(tx, settings::current_settings(tx)?, now)
     }
 
     /// As [`Reranker::new`], or `None` while the store holds no settings (only while it
     /// is rebuilt from an empty Postgres: nothing to rank with yet).
     pub(super) fn if_settings(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<Option<Reranker>> {
-        Ok(settings::find_current_settings(tx)?.map(|s| Reranker::with(s, now)))
+        settings::find_current_settings(tx)?
+            .map(|s| Reranker::with(tx, s, now))
+            .transpose()
     }
 
-    fn with(current: SettingsVersion, now: DateTime<Utc>) -> Reranker {
-        Reranker {
+    fn with(tx: &Tx<'_>, current: SettingsVersion, now: DateTime<Utc>) -> Result<Reranker> {
+        Ok(Reranker {
+            in_force: settings::in_force(tx, &current)?,
             current,
             now,
             seen: BTreeMap::new(),
-        }
+        })
     }
 
     /// Recomputes one job's rank and returns it (`None` when nobody who counts scored
@@ -59,7 +64,7 @@ impl Reranker {
             _ => {
                 let inputs = submissions::ranking_inputs(tx, job_id)?;
                 let current = self.current.clone();
-                self.rank(tx, job_id, &inputs, &current, self.now)
+                self.rank(tx, job_id, &inputs, &current, self.in_force, self.now)
             }
         }
     }
@@ -74,26 +79,28 @@ impl Reranker {
         job_id: i64,
         at: DateTime<Utc>,
     ) -> Result<Option<Standing>> {
-        let in_force = settings::settings_in_force_at(tx, at)?;
+        let version = settings::settings_in_force_at(tx, at)?;
+        let in_force = settings::in_force(tx, &version)?;
         let inputs = submissions::ranking_inputs_until(tx, job_id, at)?;
         Ok(self
-            .rank(tx, job_id, &inputs, &in_force, at)?
+            .rank(tx, job_id, &inputs, &version, in_force, at)?
             .map(|r| r.standing()))
     }
 
-    /// Ranks a job from `inputs` under `settings` at `now`. A history row is written
-    /// only when the team score or the rank changed.
+    /// Ranks a job from `inputs` under `settings` (in force as `in_force` says) at
+    /// `now`. A history row is written only when the team score or the rank changed.
     fn rank(
         &mut self,
         tx: &Tx<'_>,
         job_id: i64,
         inputs: &[ScorerInput],
         settings: &SettingsVersion,
+        in_force: InForce,
         now: DateTime<Utc>,
     ) -> Result<Option<JobRank>> {
         let old = ranks::find_job_rank(tx, job_id)?;
         let before = old.as_ref().map(JobRank::standing);
-        let fresh = rank_job_fresh(inputs, &settings.settings, settings.created_at, now);
+        let fresh = rank_job_fresh(inputs, &settings.settings, in_force, now);
         expired::replace_for_job(tx, job_id, &fresh.expired)?;
         let Some(outcome) = fresh.outcome else {
             if old.is_some() {

@@ -131,11 +131,13 @@ async fn post_settings(
         }
     };
     if action == SettingsAction::Preview {
-        let (current, titles, inputs) = state
+        let (in_force, current, titles, inputs) = state
             .store
             .read(|c| {
+                let current = stored::current_settings(c)?;
                 Ok((
-                    stored::current_settings(c)?,
+                    stored::in_force(c, &current)?,
+                    current,
                     jobs::list_open_jobs(c)?,
                     commands::open_jobs_ranking_inputs(c)?,
                 ))
@@ -145,7 +147,7 @@ async fn post_settings(
         let preview = preview_settings(
             &inputs,
             &current.settings,
-            current.created_at,
+            in_force,
             &proposed,
             crate::store::now(),
         );
