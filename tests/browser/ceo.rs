@@ -3,8 +3,9 @@
 //! says why, with each scorer's week-by-week chart; on the admin page the CEO types
 //! weights as percentages, watches the running total, previews the effect (the jobs
 //! that would change rank and the A/B/C counts before and after, nothing saved), saves,
-//! and sees the new version. No page scrolls sideways. Screenshots:
-//! `ceo-review-*`, `ceo-weights-*`, `ceo-preview-*`, `ceo-saved-*`.
+//! and sees the new version. The users table keeps every column on screen and no
+//! page scrolls sideways. Screenshots: `ceo-review-*`, `ceo-users-*`, `ceo-weights-*`,
+//! `ceo-preview-*`, `ceo-saved-*`.
 
 use fantoccini::Locator;
 use jobrank::domain::Role;
@@ -112,6 +113,12 @@ async fn change_weights(b: &Browser, app: &TestApp, weights: [&str; 4], version:
         "the settings form",
     )
     .await;
+    // Item 14: every column of the users table stays on screen (cards on a phone).
+    b.assert_table_fits("#users", &format!("admin at {label}"))
+        .await;
+    b.js("document.getElementById('users-title').scrollIntoView(); return 0")
+        .await;
+    b.screenshot(&format!("ceo-users-{label}")).await;
     let ids = [
         "weight_client_engagement",
         "weight_search_difficulty",

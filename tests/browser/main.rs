@@ -210,6 +210,78 @@ impl Browser {
         }
     }
 
+    /// The texts of the elements `css` picks, after checking that there is at least one
+    /// and that each is shown: displayed (not hidden until hover), larger than a pixel
+    /// each way (not a visually hidden label) and within the viewport's width.
+    async fn shown_texts(&self, css: &str, what: &str) -> Vec<String> {
+        let v = self
+            .js(&format!(
+                "const els = Array.from(document.querySelectorAll({css:?})); \
+                 const hidden = els.filter(e => {{ const r = e.getBoundingClientRect(); \
+                   return !e.checkVisibility({{visibilityProperty: true, opacityProperty: true}}) \
+                     || r.width <= 1 || r.height <= 1 || r.left < -0.5 || r.right > window.innerWidth + 0.5; }}) \
+                   .map(e => {{ const r = e.getBoundingClientRect(); return e.outerHTML.slice(0, 100) \
+                     + ` at x ${{Math.round(r.left)}}-${{Math.round(r.right)}}, ${{Math.round(r.width)}}x${{Math.round(r.height)}}`; }}); \
+                 return [els.map(e => e.innerText.trim()), hidden.length, hidden.slice(0, 6)]"
+            ))
+            .await;
+        let texts: Vec<String> = serde_json::from_value(v[0].clone()).unwrap();
+        assert!(!texts.is_empty(), "{what}: nothing matches {css}");
+        assert_eq!(
+            v[1],
+            json!(0),
+            "{what}: {} of {} not shown within a {}-px viewport, such as {}",
+            v[1],
+            texts.len(),
+            self.js("return window.innerWidth").await,
+            v[2]
+        );
+        texts
+    }
+
+    /// Every cell of `table` a reader sees ends within the viewport's width, and every
+    /// link in it within its box: a whole-page width check cannot fail for a table in
+    /// a `.table-wrap` that scrolls sideways. A header row hidden on phones (a clipped
+    /// 1-px `thead` over cards) is not seen, so not checked.
+    async fn assert_table_fits(&self, table: &str, page: &str) {
+        let v = self
+            .js(&format!(
+                "const t = document.querySelector({table:?}); if (!t) return null; \
+                 const seen = e => {{ const h = e.closest('thead'); return e.checkVisibility() \
+                   && !(h && h.getBoundingClientRect().width <= 1); }}; \
+                 return [...new Set(Array.from(t.querySelectorAll('th, td')).filter(seen) \
+                   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5) \
+                   .map(e => (e.dataset.label || e.textContent.trim().slice(0, 40)) + ' ends at ' \
+                     + Math.round(e.getBoundingClientRect().right)))]"
+            ))
+            .await;
+        assert!(!v.is_null(), "{page} has no {table}");
+        assert_eq!(
+            v,
+            json!([]),
+            "{page}: cells of {table} end past the {}-px viewport",
+            self.js("return window.innerWidth").await
+        );
+        self.assert_links_fit(table, page).await;
+    }
+
+    /// No link inside `scope` runs past the box it sits in (its nearest block
+    /// ancestor) or the viewport: a long address wraps.
+    async fn assert_links_fit(&self, scope: &str, page: &str) {
+        let v = self
+            .js(&format!(
+                "const block = e => {{ let p = e.parentElement; \
+                   while (p && ['inline', 'contents'].includes(getComputedStyle(p).display)) p = p.parentElement; \
+                   return p; }}; \
+                 return Array.from(document.querySelectorAll({scope:?})).flatMap(s => Array.from(s.querySelectorAll('a'))) \
+                   .filter(a => a.checkVisibility()).filter(a => {{ const b = block(a).getBoundingClientRect(); \
+                     return Array.from(a.getClientRects()).some(r => r.width > 0 && (r.right > Math.min(b.right, window.innerWidth) + 0.5 || r.left < Math.max(b.left, 0) - 0.5)); }}) \
+                   .map(a => a.textContent.trim().slice(0, 60) + ' in ' + block(a).tagName)"
+            ))
+            .await;
+        assert_eq!(v, json!([]), "{page}: links in {scope} overflow their box");
+    }
+
     async fn sign_in(&self, app: &TestApp, email: &str, password: &str) {
         self.goto(&app.url("/login")).await;
         let c = self.c();

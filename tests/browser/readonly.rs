@@ -1,8 +1,10 @@
 //! Issue 13: the read-only persona's walk at phone (390x844) and desktop (1366x900)
-//! size: the dashboard's counts as filters, the menu, paging, a search whose URL keeps
+//! size: the role label "Read-only", the dashboard's counts as filters, the menu, the
+//! pipelines' stage names and why a job is stalled, paging, a search whose URL keeps
 //! only what was asked, the CSV link of that view, a job page with a sanitized
-//! description and its Recruiterflow link, back to the filtered dashboard, no page
-//! wider than the screen. And a scorer's first screen on a phone: "Score my queue (N)"
+//! description and its Recruiterflow link, back to the filtered dashboard, a scored
+//! job's table and a stalled job's pipeline on screen, an error page that keeps the
+//! navigation and sign-out, no page wider than the screen. And a scorer's first screen on a phone: "Score my queue (N)"
 //! and the first job without scrolling.
 
 use fantoccini::Locator;
@@ -97,6 +99,64 @@ fn count_of(counts: &[(String, u64, bool)], label: &str) -> u64 {
         .1
 }
 
+/// Item 11: the role shown to a read-only user says "Read-only" (the stored `other`
+/// would read "Other").
+async fn assert_role_label(b: &Browser, label: &str) {
+    let who = b
+        .shown_texts(
+            "header.site .who > span",
+            &format!("the role label at {label}"),
+        )
+        .await;
+    assert!(who[0].ends_with("(Read-only)"), "{who:?}");
+}
+
+/// Item 10 on the dashboard's first page: each pipeline names its stages in words
+/// shown at this size (not only on hover), a stage is marked only on a stalled job,
+/// and each stalled job says why. Returns a stalled job.
+async fn assert_pipelines(b: &Browser, label: &str) -> i64 {
+    let rows = b
+        .js("return Array.from(document.querySelectorAll('#job-list li.job')).filter(li => li.querySelector('.stages')).map(li => [parseInt(li.id.slice(4)), li.querySelectorAll('.stages li.stalled').length, li.querySelectorAll('.bar span.stalled').length, li.querySelectorAll('.stall').length])")
+        .await;
+    let rows: Vec<[i64; 4]> = serde_json::from_value(rows).unwrap();
+    for [id, stage, bar, why] in &rows {
+        assert!(
+            [*stage, *bar, *why] == [0, 0, 0] || [*stage, *bar, *why] == [1, 1, 1],
+            "job {id}: a marked stage, a marked bar and the reason go together: {rows:?}"
+        );
+    }
+    let stalled: Vec<i64> = rows.iter().filter(|r| r[3] == 1).map(|r| r[0]).collect();
+    assert!(
+        !stalled.is_empty() && stalled.len() < rows.len(),
+        "the first page has stalled and moving pipelines: {rows:?}"
+    );
+    let stages = b
+        .shown_texts("#job-list .stages li", &format!("stage names at {label}"))
+        .await;
+    assert!(
+        stages.iter().all(|s| s
+            .rsplit_once(' ')
+            .is_some_and(|(name, n)| !name.is_empty() && n.parse::<u32>().is_ok())),
+        "each stage in words with its candidates: {stages:?}"
+    );
+    let why = b
+        .shown_texts("#job-list .stall", &format!("why stalled at {label}"))
+        .await;
+    assert_eq!(why.len(), stalled.len());
+    assert!(
+        why.iter()
+            .all(|w| w.starts_with("Stalled: ") && w.ends_with("(stalled from 14)")),
+        "{why:?}"
+    );
+    b.js(&format!(
+        "document.getElementById('job-{}').scrollIntoView(); return 0",
+        stalled[0]
+    ))
+    .await;
+    b.screenshot(&format!("readonly-pipelines-{label}")).await;
+    stalled[0]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_size() {
     let (app, accounts) = walk_app().await;
@@ -124,6 +184,7 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
             )
             .await;
             b.screenshot("readonly-menu-phone").await;
+            assert_role_label(&b, label).await;
             b.click("a.menu-close").await;
             b.wait_until(
                 "!document.querySelector(\"header.site nav a[href='/']\").checkVisibility()",
@@ -132,6 +193,7 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
             .await;
         } else {
             b.screenshot("readonly-dashboard-desktop").await;
+            assert_role_label(&b, label).await;
         }
 
         // Counts: A, B, C (and not scored) add up to every open job; no "needs my
@@ -155,6 +217,7 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
             json!(2),
             "pagers above and below 56 jobs"
         );
+        let stalled_job = assert_pipelines(&b, label).await;
 
         // "B" filters the list (htmx), keeps the form in step, and turns off again.
         let b_count = count_of(&all, "B");
@@ -277,6 +340,8 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
         );
         b.assert_no_sideways_scroll(&format!("job page at {label}"))
             .await;
+        b.assert_links_fit("main", &format!("job page at {label}"))
+            .await;
         b.js("document.getElementById('description').scrollIntoView(); return 0")
             .await;
         b.screenshot(&format!("readonly-job-description-{label}"))
@@ -317,9 +382,78 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
         );
         b.assert_no_sideways_scroll(&format!("scored job page at {label}"))
             .await;
+        b.assert_table_fits("#latest-scores", &format!("scored job page at {label}"))
+            .await;
         b.js("document.getElementById('latest-h').scrollIntoView(); return 0")
             .await;
         b.screenshot(&format!("readonly-job-scores-{label}")).await;
+
+        // Item 10: a stalled job's page marks the stalled stage and explains the rule.
+        b.goto(&app.url(&format!("/jobs/{stalled_job}"))).await;
+        let stage = b
+            .shown_texts("#stages tr.stalled td:first-child", "the stalled stage")
+            .await;
+        assert!(
+            stage.len() == 1 && stage[0].ends_with("(stalled)"),
+            "{stage:?}"
+        );
+        let why = b.shown_texts("#stalled", "why it is stalled").await;
+        assert!(
+            why[0].starts_with("Stalled: ") && why[0].ends_with("(stalled from 14)."),
+            "{why:?}"
+        );
+        let rule = b
+            .shown_texts("section[aria-labelledby=pipeline-h] > p.muted", "the rule")
+            .await;
+        assert!(
+            rule[0].contains("waited 14 days or more on average"),
+            "{rule:?}"
+        );
+        b.assert_table_fits("#stages", &format!("stalled job page at {label}"))
+            .await;
+        b.assert_no_sideways_scroll(&format!("stalled job page at {label}"))
+            .await;
+        b.js("document.getElementById('pipeline-h').scrollIntoView(); return 0")
+            .await;
+        b.screenshot(&format!("readonly-job-stalled-{label}")).await;
+
+        // Item 17: a job that does not exist, as a signed-in user: a sentence under
+        // the navigation, with the role label and sign-out still there.
+        b.goto(&app.url("/jobs/987654")).await;
+        assert_eq!(
+            b.shown_texts("#error h1", "the error's heading").await,
+            ["Not found (404)"]
+        );
+        assert_eq!(
+            b.shown_texts("#error p", "the error's message").await,
+            ["Job 987654 not found."]
+        );
+        b.assert_no_sideways_scroll(&format!("error page at {label}"))
+            .await;
+        b.screenshot(&format!("readonly-error-{label}")).await;
+        if label == "phone" {
+            b.shown_texts("a.menu-open", "the menu button on the error page")
+                .await;
+            b.click("a.menu-open").await;
+        }
+        assert_eq!(
+            b.shown_texts("header.site nav a", "the navigation on the error page")
+                .await,
+            ["Dashboard"]
+        );
+        assert_eq!(
+            b.shown_texts(
+                "header.site form[action='/logout'] button",
+                "sign-out on the error page"
+            )
+            .await,
+            ["Sign out"]
+        );
+        assert_role_label(&b, label).await;
+        if label == "phone" {
+            b.screenshot("readonly-error-menu-phone").await;
+            b.click("a.menu-close").await;
+        }
     }
     drop(b);
     app.stop().await;

@@ -1,8 +1,11 @@
 //! The scorer's persona (issue 13): an account manager works down his queue, on a
 //! phone (390x844) and at a desk (1366x900). He scores two jobs and reads what each
 //! did to the rank, sets one aside with a reason, sends a confirmation twice (nothing
-//! stored twice), and ends on "All caught up". Every page he sees fits the width;
-//! screenshots of each step are kept in `target/screenshots/`.
+//! stored twice), and ends on "All caught up". Then the dashboard shows how many
+//! scorers each team score rests on, marking one opinion alone, and a job page of one
+//! opinion says so, with the search difficulty scale labelled and its score tables
+//! on screen. Every page he sees fits the width; screenshots of each step are kept in
+//! `target/screenshots/`.
 
 use jobrank::domain::{FactorScores, Role};
 use jobrank::store::submissions::NewSubmission;
@@ -162,6 +165,29 @@ impl Browser {
     }
 }
 
+/// The heading a reader sees over a factor's cells in `table`: the column's header at
+/// a desk, the label before each value on a phone's cards.
+async fn column_heading(b: &Browser, table: &str, factor: &str) -> String {
+    let label = jobrank::domain::Factor::ALL
+        .into_iter()
+        .find(|f| f.key() == factor)
+        .unwrap()
+        .label();
+    let v = b
+        .js(&format!(
+            "const t = document.querySelector({table:?}); \
+             const i = Array.from(t.querySelectorAll('thead th')).findIndex(th => th.textContent.startsWith({label:?})); \
+             const th = t.querySelectorAll('thead th')[i]; \
+             if (t.querySelector('thead').getBoundingClientRect().width > 1 && th.checkVisibility()) return th.innerText; \
+             const td = t.querySelector('tbody tr').children[i]; \
+             return td.checkVisibility() ? getComputedStyle(td, '::before').content : null"
+        ))
+        .await;
+    v.as_str()
+        .unwrap_or_else(|| panic!("no {label} heading seen in {table}"))
+        .to_string()
+}
+
 /// One walk at one size; `label` names the screenshots ("phone", "desktop").
 async fn walk(size: (u32, u32), label: &str) {
     let app = spawn_app().await;
@@ -205,6 +231,15 @@ async fn walk(size: (u32, u32), label: &str) {
         b.assert_no_sideways_scroll(&format!("scoring form at {label}"))
             .await;
         if steps == 1 {
+            // Item 4: the scale says which end of search difficulty is easy.
+            assert_eq!(
+                b.shown_texts(
+                    "#f-search_difficulty legend .scale",
+                    &format!("the search difficulty scale on the form at {label}")
+                )
+                .await,
+                ["5 = easy to fill"]
+            );
             b.screenshot(&format!("scorer-form-{label}")).await;
         }
         if size == PHONE {
@@ -388,6 +423,57 @@ async fn walk(size: (u32, u32), label: &str) {
     assert_eq!(b.rows().await, Vec::<(i64, String)>::new());
     b.assert_no_sideways_scroll(&format!("dashboard at {label}"))
         .await;
+
+    // Item 9: each job says how many scorers its team score rests on; the jobs only
+    // I scored are marked as one opinion, in words and in bold colour.
+    b.goto(&app.url("/")).await;
+    for (id, count) in [
+        (9101, "2 scorers"),
+        (9102, "1 scorer only"),
+        (9104, "1 scorer only"),
+    ] {
+        let what = format!("the scorer count of job {id} at {label}");
+        assert_eq!(
+            b.shown_texts(&format!("#job-{id} .scorers"), &what).await,
+            [count]
+        );
+    }
+    assert_eq!(
+        b.js("return [document.querySelector('#job-9103 .scorers'), \
+              getComputedStyle(document.querySelector('#job-9102 .scorers')).fontWeight, \
+              getComputedStyle(document.querySelector('#job-9102 .scorers')).color \
+                !== getComputedStyle(document.querySelector('#job-9101 .scorers')).color, \
+              document.querySelector('#job-9101 .scorers.single')]")
+            .await,
+        json!([null, "700", true, null]),
+        "no count on the unscored job; only a single opinion is marked"
+    );
+    b.assert_no_sideways_scroll(&format!("whole dashboard at {label}"))
+        .await;
+    b.screenshot(&format!("scorer-dashboard-{label}")).await;
+
+    // The job page of a single opinion says so; its scale is labelled (item 4) and
+    // its scorer tables keep every column on screen (item 14).
+    b.goto(&app.url("/jobs/9102")).await;
+    let note = b
+        .shown_texts("#single-opinion", &format!("one opinion at {label}"))
+        .await;
+    assert!(note[0].starts_with("One opinion only:"), "{note:?}");
+    b.screenshot(&format!("scorer-job-{label}")).await;
+    for table in ["#latest-scores", "#my-scores"] {
+        let head = column_heading(&b, table, "search_difficulty").await;
+        assert!(
+            head.contains("Search difficulty — 5 = easy to fill"),
+            "the scale in {table} at {label}: {head:?}"
+        );
+        b.assert_table_fits(table, &format!("job page at {label}"))
+            .await;
+    }
+    b.assert_no_sideways_scroll(&format!("single-opinion job page at {label}"))
+        .await;
+    b.js("document.getElementById('latest-h').scrollIntoView(); return 0")
+        .await;
+    b.screenshot(&format!("scorer-job-scores-{label}")).await;
     drop(b);
     app.stop().await;
 }
