@@ -37,6 +37,8 @@ pub struct DashboardJob {
     /// Whether the job is provisional and how many of its scores expired, under the
     /// settings it was read with.
     pub freshness: RankFreshness,
+    /// Whose latest scores expired, by name, in the order they expired.
+    pub expired_scorers: Vec<String>,
 }
 
 /// How a job's rank moved since the previous one.
@@ -405,6 +407,7 @@ mod tests {
             needs_my_score: id % 2 == 0,
             skipped_this_week: false,
             freshness: RankFreshness::default(),
+            expired_scorers: Vec::new(),
         }
     }
 

@@ -133,9 +133,10 @@ impl RankFreshness {
         self.provisional.is_some()
     }
 
-    /// Words for the pages: why the job is provisional and how many scores expired,
-    /// or empty when neither.
-    pub fn explain(&self) -> String {
+    /// Words for the pages: why the job is provisional and whose scores expired
+    /// (`expired_scorers`, their names in the order they expired), or empty when
+    /// neither. Without the names (an empty slice) it says how many expired.
+    pub fn explain_naming(&self, expired_scorers: &[String]) -> String {
         let mut parts = Vec::new();
         if let Some((n, min)) = self.provisional {
             parts.push(format!(
@@ -143,18 +144,30 @@ impl RankFreshness {
                 if n == 1 { "" } else { "s" }
             ));
         }
-        if self.expired > 0 {
-            parts.push(format!(
+        match (self.expired, expired_scorers) {
+            (0, _) => {}
+            (_, [one]) => parts.push(format!("{one}'s score expired")),
+            (_, []) => parts.push(format!(
                 "{} score{} expired",
                 self.expired,
                 if self.expired == 1 { "" } else { "s" }
-            ));
+            )),
+            (_, names) => parts.push(format!(
+                "{} scores expired: {}",
+                names.len(),
+                names.join(", ")
+            )),
         }
         let mut text = parts.join("; ");
         if !text.is_empty() {
             text.push('.');
         }
         text
+    }
+
+    /// [`RankFreshness::explain_naming`] without the names: how many scores expired.
+    pub fn explain(&self) -> String {
+        self.explain_naming(&[])
     }
 }
 
@@ -311,6 +324,15 @@ mod tests {
         assert_eq!(
             RankFreshness::of(None, 1, &Settings::default()).explain(),
             "1 score expired."
+        );
+        let names = ["Ann Lee".to_string(), "Tom Ode".to_string()];
+        assert_eq!(
+            f.explain_naming(&names),
+            "Provisional: ranked on 1 scorer, fewer than the 3 needed; 2 scores expired: Ann Lee, Tom Ode."
+        );
+        assert_eq!(
+            RankFreshness::of(None, 1, &Settings::default()).explain_naming(&names[..1]),
+            "Ann Lee's score expired."
         );
     }
 }

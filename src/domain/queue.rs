@@ -118,6 +118,7 @@ mod tests {
             my_latest: None,
             needs_my_score: needs,
             skipped_this_week: !needs,
+            expired_scorers: Vec::new(),
         };
         let jobs = [job(30, true), job(10, false), job(20, true)];
         assert_eq!(scoring_queue(&jobs), [30, 20]);

@@ -115,15 +115,16 @@ fn read_shared(conn: &Connection, previous: Option<&SharedDashboard>) -> Result<
             by_job: latest_pipelines(tx)?,
         }),
     };
-    let expired = expired::counts_on_open_jobs(tx)?;
+    let mut expired = expired::scorers_on_open_jobs(tx)?;
     for j in &mut jobs {
         j.set_pipeline(
             pipelines.by_job.get(&j.id).cloned(),
             current.stalled_after_days,
         );
+        j.expired_scorers = expired.remove(&j.id).unwrap_or_default();
         j.freshness = RankFreshness::of(
             j.rank.as_ref().map(|r| r.team.count()),
-            expired.get(&j.id).copied().unwrap_or(0),
+            u32::try_from(j.expired_scorers.len()).unwrap_or(u32::MAX),
             &current,
         );
     }
@@ -275,6 +276,7 @@ fn open_jobs(conn: &Connection) -> Result<Vec<DashboardJob>> {
             needs_my_score: false,
             skipped_this_week: false,
             freshness: RankFreshness::default(),
+            expired_scorers: Vec::new(),
         });
     }
     Ok(out)

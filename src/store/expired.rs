@@ -52,15 +52,20 @@ pub fn list_for_job(conn: &Connection, job_id: i64) -> Result<Vec<ExpiredScore>>
     )
 }
 
-/// How many expired scores each open job has (jobs with none are left out).
-pub fn counts_on_open_jobs(conn: &Connection) -> Result<HashMap<i64, u32>> {
-    Ok(query_all(
+/// Whose scores expired on each open job, by name, in the order they expired (jobs
+/// with none are left out).
+pub fn scorers_on_open_jobs(conn: &Connection) -> Result<HashMap<i64, Vec<String>>> {
+    let rows: Vec<(i64, String)> = query_all(
         conn,
-        "SELECT e.job_id, COUNT(*) FROM expired_scores e JOIN jobs j ON j.id = e.job_id
-         WHERE j.is_open = 1 GROUP BY e.job_id",
+        "SELECT e.job_id, COALESCE(u.name, 'a former user') FROM expired_scores e
+         JOIN jobs j ON j.id = e.job_id LEFT JOIN users u ON u.id = e.scorer_id
+         WHERE j.is_open = 1 ORDER BY e.job_id, e.expired_at, e.scorer_id",
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
-    )?
-    .into_iter()
-    .collect())
+    )?;
+    let mut by_job: HashMap<i64, Vec<String>> = HashMap::new();
+    for (job_id, name) in rows {
+        by_job.entry(job_id).or_default().push(name);
+    }
+    Ok(by_job)
 }

@@ -698,7 +698,10 @@ async fn provisional_jobs_and_expired_scores_show_on_the_pages_the_api_and_the_e
     let page = ceo.get("/jobs/2").await.text().await.unwrap();
     assert!(page.contains("id=\"expired-scores\""), "{page}");
     let dashboard = ceo.get("/").await.text().await.unwrap();
-    assert!(dashboard.contains("1 score expired."), "{dashboard}");
+    assert!(
+        dashboard.contains("User ann@agency.example&#39;s score expired."),
+        "the dashboard says whose: {dashboard}"
+    );
     // Switched off again (empty), the score counts again.
     let form = settings_form(&ceo, &[("score_expiry_weeks", "")]).await;
     let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
