@@ -6,11 +6,11 @@
 //! after the rest of the demo: the same every time, and the rest of the demo is drawn
 //! exactly as before.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::domain::{FactorScores, Money, Role, Settings};
+use crate::domain::{FactorScores, Money, Role, Settings, quarter_of};
 use crate::store::commands::{DemoAgency, DemoJob};
 use crate::store::jobs::JobUpsert;
 use crate::store::pipeline::StageCount;
@@ -85,9 +85,19 @@ pub fn draw_past_quarter(
     for (i, title) in TITLES.iter().enumerate() {
         let id = 4200 + i as i64;
         let client = clients[(i * 5 + 3) % clients.len()];
-        let closed = now
+        let mut closed = now
             - Duration::days(rng.random_range(2..=88))
             - Duration::hours(rng.random_range(0..8));
+        // Every third job closes in the current calendar quarter, which the outcome
+        // report shows by default, so it has something to show on first run (in the
+        // first hours of a quarter the report's period picker shows the last one).
+        let spread: f64 = rng.random_range(0.05..0.95);
+        let this_quarter = quarter_of(now.date_naive()).0.and_time(NaiveTime::MIN).and_utc();
+        let quarter_so_far = now - Duration::hours(2) - this_quarter;
+        if i % 3 == 0 && quarter_so_far > Duration::zero() {
+            closed = this_quarter
+                + Duration::seconds((quarter_so_far.num_seconds() as f64 * spread) as i64);
+        }
         let opened = (closed - Duration::days(rng.random_range(18..=75)))
             .max(now - Duration::weeks(WEEKS_BACK) + Duration::days(1));
         let euros = i % 6 == 4;

@@ -412,6 +412,26 @@ async fn the_demo_is_a_realistic_agency_and_refuses_a_second_fill() {
         frozen >= 20,
         "closed jobs keep the rank they closed with: {frozen}"
     );
+    // The outcome report shows the current calendar quarter by default: a third of
+    // the past quarter's jobs closed in it (unless it began less than 2 hours ago).
+    let now = chrono::Utc::now();
+    let quarter = jobrank::domain::quarter_of(now.date_naive())
+        .0
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    let in_quarter: i64 = store
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM jobs WHERE is_open = 0 AND closed_at >= ?1",
+                [quarter.format("%Y-%m-%dT%H:%M:%S").to_string()],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    if now - quarter > chrono::Duration::hours(3) {
+        assert!(in_quarter >= 8, "{in_quarter} jobs closed this quarter");
+    }
     assert!(subs_n > 500, "8 weeks of scores from 3 scorers: {subs_n}");
     let mut seen = std::collections::HashSet::new();
     for (_, rank, _, _) in &ranked {
