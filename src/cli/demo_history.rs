@@ -92,7 +92,10 @@ pub fn draw_past_quarter(
         // report shows by default, so it has something to show on first run (in the
         // first hours of a quarter the report's period picker shows the last one).
         let spread: f64 = rng.random_range(0.05..0.95);
-        let this_quarter = quarter_of(now.date_naive()).0.and_time(NaiveTime::MIN).and_utc();
+        let this_quarter = quarter_of(now.date_naive())
+            .0
+            .and_time(NaiveTime::MIN)
+            .and_utc();
         let quarter_so_far = now - Duration::hours(2) - this_quarter;
         if i % 3 == 0 && quarter_so_far > Duration::zero() {
             closed = this_quarter

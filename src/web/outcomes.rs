@@ -2,7 +2,9 @@
 //! quarter of today unless `from` and `to` say otherwise), fill rate, median days to
 //! fill and fees by rank at close, by the rank held longest while open, and by client,
 //! and the jobs closed without a placement. Shown in its own section of the review
-//! page and exported job by job as `/export/outcomes.csv?from=&to=`.
+//! page and exported as `/export/outcomes.csv?from=&to=`: the report's figures, group
+//! by group, or with `&view=jobs` the closed jobs one row each (with every figure the
+//! report is made of, including which closed without a placement).
 
 use std::collections::BTreeMap;
 
@@ -31,6 +33,8 @@ pub fn router() -> Router<AppState> {
 pub struct OutcomeParams {
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The CSV's rows: the report's groups (empty or `report`) or the jobs (`jobs`).
+    pub view: Option<String>,
 }
 
 /// A period of whole days (UTC), both ends included.
@@ -153,7 +157,9 @@ pub struct OutcomesSection {
     pub by_rank_held_longest: Vec<GroupRow>,
     pub by_client: Vec<GroupRow>,
     pub unfilled: Vec<UnfilledRow>,
+    /// The report as CSV, and the closed jobs one row each.
     pub csv_href: String,
+    pub jobs_csv_href: String,
     /// The quarters before and after, as review page links.
     pub previous_href: String,
     pub next_href: String,
@@ -214,20 +220,38 @@ pub async fn outcomes_section(state: &AppState, params: &OutcomeParams) -> Resul
             })
             .collect(),
         csv_href: format!("/export/outcomes.csv?from={}&to={}", period.from, period.to),
+        jobs_csv_href: format!(
+            "/export/outcomes.csv?from={}&to={}&view=jobs",
+            period.from, period.to
+        ),
         previous_href: quarter_href(quarter_of(period.from).0 - Duration::days(1)),
         next_href: quarter_href(quarter_of(period.to).1 + Duration::days(1)),
     })
 }
 
-/// `/export/outcomes.csv?from=&to=`: the jobs closed in the period, one row each, with
-/// every figure the report is made of (the CEO only).
+/// `/export/outcomes.csv?from=&to=` (the CEO only): the report as the review page shows
+/// it, one row per group (and per currency where a group placed fees in several); with
+/// `&view=jobs`, the jobs closed in the period, one row each.
 async fn outcomes_csv(
     State(state): State<AppState>,
     RequireCeo(_session): RequireCeo,
     Query(params): Query<OutcomeParams>,
 ) -> Result<Response> {
+    let by_job = match params.view.as_deref().map(str::trim) {
+        None | Some("" | "report") => false,
+        Some("jobs") => true,
+        Some(other) => {
+            return Err(WebError::Invalid(vec![FieldError {
+                field: "view".into(),
+                message: format!("must be report or jobs, got {other:?}"),
+            }]));
+        }
+    };
     let period = params.period(store::now().date_naive())?;
     let (jobs, currency) = closed_jobs(&state, period).await?;
+    if !by_job {
+        return report_csv(period, &jobs, &currency);
+    }
     let rows = jobs
         .iter()
         .map(|j| {
@@ -264,7 +288,7 @@ async fn outcomes_csv(
         })
         .collect();
     csv_download(
-        &format!("jobrank-outcomes-{}-to-{}.csv", period.from, period.to),
+        &format!("jobrank-outcome-jobs-{}-to-{}.csv", period.from, period.to),
         &[
             "job_id",
             "title",
@@ -286,6 +310,71 @@ async fn outcomes_csv(
     )
 }
 
+/// The report's CSV: each group of each grouping (rank at close, rank held longest,
+/// client, then all the jobs) with its jobs, filled, fill rate (filled / jobs, three
+/// places), median days to fill, and its fees placed and per job in one currency per
+/// row (a group that placed no fee has one row with the currency empty; fees are never
+/// converted).
+fn report_csv(period: Period, jobs: &[ClosedJob], currency: &str) -> Result<Response> {
+    let report = outcome_report(jobs, currency);
+    let mut rows = Vec::new();
+    let sections = [
+        ("rank at close", &report.by_rank_at_close[..]),
+        ("rank held longest", &report.by_rank_held_longest[..]),
+        ("client", &report.by_client[..]),
+        ("all", std::slice::from_ref(&report.total)),
+    ];
+    for (section, groups) in sections {
+        for g in groups {
+            let head = vec![
+                section.to_string(),
+                g.label.clone(),
+                g.jobs.to_string(),
+                g.filled.to_string(),
+                if g.jobs == 0 {
+                    String::new()
+                } else {
+                    format!("{:.3}", g.filled as f64 / g.jobs as f64)
+                },
+                g.median_days_to_fill
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            ];
+            if g.fees.is_empty() {
+                rows.push([head.clone(), vec![String::new(); 3]].concat());
+            }
+            for (fee, per_job) in g.fees.iter().zip(&g.fees_per_job) {
+                rows.push(
+                    [
+                        head.clone(),
+                        vec![
+                            fee.currency.clone().unwrap_or_default(),
+                            fee.amount_text(),
+                            per_job.amount_text(),
+                        ],
+                    ]
+                    .concat(),
+                );
+            }
+        }
+    }
+    csv_download(
+        &format!("jobrank-outcomes-{}-to-{}.csv", period.from, period.to),
+        &[
+            "section",
+            "group",
+            "jobs",
+            "filled",
+            "fill_rate",
+            "median_days_to_fill",
+            "currency",
+            "fees_placed",
+            "fees_per_job",
+        ],
+        rows,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +383,7 @@ mod tests {
         OutcomeParams {
             from: Some(from.into()),
             to: Some(to.into()),
+            view: None,
         }
     }
 

@@ -297,8 +297,51 @@ async fn outcome_figures_match_the_hand_computed_fixture_and_a_later_settings_ch
         [("Job 15", "not ranked", "not ranked"), ("Job 13", "A", "B")]
     );
 
-    // The CSV: one row per job closed in the period, latest close first.
+    // The report as CSV: each group with its figures, one currency a row.
     let res = ceo.get(&format!("/export/outcomes.csv?{Q3}")).await;
+    assert_eq!(res.status(), 200);
+    let report = res.text().await.unwrap();
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(
+        lines[0],
+        "section,group,jobs,filled,fill_rate,median_days_to_fill,currency,fees_placed,fees_per_job"
+    );
+    for expected in [
+        "rank at close,A,3,2,0.667,30,GBP,18000.00,6000.00",
+        "rank at close,A,3,2,0.667,30,JPY,2000000,666667",
+        "rank at close,B,0,0,,,,,",
+        "rank at close,C,1,1,1.000,30,GBP,9000.50,9000.50",
+        "rank at close,Not ranked,1,0,0.000,,,,",
+        "rank held longest,A,2,2,1.000,30,GBP,18000.00,9000.00",
+        "rank held longest,A,2,2,1.000,30,JPY,2000000,1000000",
+        "rank held longest,B,1,0,0.000,,,,",
+        "client,Acme,3,2,0.667,30,GBP,18000.00,6000.00",
+        "client,Acme,3,2,0.667,30,JPY,2000000,666667",
+        "client,Beta Foods,2,1,0.500,30,GBP,9000.50,4500.25",
+    ] {
+        assert!(lines.contains(&expected), "{expected} in\n{report}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("all,") && l.contains(",5,3,0.600,")),
+        "{report}"
+    );
+    let res = ceo
+        .get(&format!("/export/outcomes.csv?{Q3}&view=nonsense"))
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("view: must be report or jobs")
+    );
+
+    // And job by job: one row per job closed in the period, latest close first.
+    let res = ceo
+        .get(&format!("/export/outcomes.csv?{Q3}&view=jobs"))
+        .await;
     assert_eq!(res.status(), 200);
     let csv = res.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
@@ -331,6 +374,14 @@ async fn outcome_figures_match_the_hand_computed_fixture_and_a_later_settings_ch
     assert_eq!(outcomes_html(&ceo, Q3).await, html);
     assert_eq!(
         ceo.get(&format!("/export/outcomes.csv?{Q3}"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+        report
+    );
+    assert_eq!(
+        ceo.get(&format!("/export/outcomes.csv?{Q3}&view=jobs"))
             .await
             .text()
             .await
