@@ -167,6 +167,7 @@ async fn integration_status_shows_only_problems_and_stale_data_to_everyone() {
     .await;
     add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
     add_user(&app, "ceo@agency.example", Role::Ceo, true).await;
+    add_user(&app, "reader@agency.example", Role::Other, false).await;
     let tom = sign_in(&app, "tom@agency.example").await;
     let ceo = sign_in(&app, "ceo@agency.example").await;
 
@@ -198,6 +199,11 @@ async fn integration_status_shows_only_problems_and_stale_data_to_everyone() {
     let html = page(&tom).await;
     assert!(problems(&html).is_empty());
     assert!(html.contains("<span id=\"sync-state\">Recruiterflow synced just now</span>"));
+    // A read-only user, who may not refresh, sees no status while nothing is wrong.
+    let reader = sign_in(&app, "reader@agency.example").await;
+    let html = page(&reader).await;
+    assert!(problems(&html).is_empty(), "{html}");
+    assert!(!html.contains("sync-line"), "{html}");
 
     // The latest sync failed: only the CEO is told.
     sync_run(&app, false, chrono::Duration::zero()).await;
