@@ -222,9 +222,18 @@ async fn change_weights(b: &Browser, app: &TestApp, weights: [&str; 4], version:
         .js("return Array.from(document.querySelectorAll('#versions tbody tr')).find(tr => tr.innerText.includes('(in force)')).innerText")
         .await;
     let current = current.as_str().unwrap();
-    let shown: Vec<String> = weights.iter().map(|w| w.replace(' ', "")).collect();
+    let shown: Vec<String> = [
+        "Client engagement",
+        "Search difficulty",
+        "Time open",
+        "Fee size",
+    ]
+    .iter()
+    .zip(weights)
+    .map(|(factor, w)| format!("{factor} {}", w.replace(' ', "")))
+    .collect();
     assert!(
-        current.contains(&format!("v{version} (in force)")) && current.contains(&shown.join(" / ")),
+        current.contains(&format!("v{version} (in force)")) && current.contains(&shown.join(", ")),
         "the new version is in force: {current:?}"
     );
     b.assert_no_sideways_scroll(&format!("admin after saving at {label}"))
