@@ -562,6 +562,82 @@ async fn forgot_password_sends_a_link_that_works_once_within_30_minutes() {
     );
 }
 
+/// Issue 11, item 1: hashing a new password takes an argon2 turn like a password check
+/// (the counter of `password_checks_run_two_at_a_time_and_a_long_wait_is_a_503`). Ten
+/// simultaneous posts of one reset link: never more than two argon2 runs at once, at
+/// most two hashes in all (a post that gets its turn after the link was used hashes
+/// nothing), one new password, and the link used. With every turn taken a post waits,
+/// then 503 with `Retry-After`, and the link still works.
+#[tokio::test]
+async fn simultaneous_posts_of_one_reset_link_hash_in_turn_and_set_one_password() {
+    let smtp = SmtpServer::plain().await;
+    let app = notifying_app(&smtp, None).await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    assert_eq!(ask_for_link(&app, "tom@agency.example").await.0, 200);
+    let token = token_in(&messages(&smtp, 1).await[0]);
+    let checks = app.state.password_checks.clone();
+    let before = checks.hashes();
+    let password = |i: usize| format!("new password number {i}");
+    let posts = (0..10).map(|i| {
+        let (app, token, password) = (&app, &token, password(i));
+        async move {
+            choose_password(app, token, &password)
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(posts).await;
+    let hashed = checks.hashes() - before;
+    assert!(
+        (1..=2).contains(&hashed),
+        "{hashed} new passwords hashed for one link"
+    );
+    assert!(
+        checks.max_in_flight() <= 2,
+        "{} argon2 runs at once",
+        checks.max_in_flight()
+    );
+    let won: Vec<usize> = (0..10).filter(|&i| statuses[i] == 303).collect();
+    assert_eq!(won.len(), 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 410).count(),
+        9,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.get(&format!("/login/reset?token={token}"))
+            .await
+            .status(),
+        410,
+        "the link is used"
+    );
+    assert_eq!(
+        post_login(&app, "tom@agency.example", &password(won[0]))
+            .await
+            .status(),
+        303
+    );
+
+    assert_eq!(ask_for_link(&app, "tom@agency.example").await.0, 200);
+    let second = token_in(&messages(&smtp, 2).await[1]);
+    let turns = [
+        checks.take_turn().await.unwrap(),
+        checks.take_turn().await.unwrap(),
+    ];
+    let busy = choose_password(&app, &second, "a password in a busy hour").await;
+    assert_eq!(busy.status(), 503);
+    assert_eq!(busy.headers()["retry-after"], "5");
+    let page = busy.text().await.unwrap();
+    assert!(
+        page.contains("The server is busy checking passwords"),
+        "{page}"
+    );
+    drop(turns);
+    let later = choose_password(&app, &second, "a password in a quiet hour").await;
+    assert_eq!(later.status(), 303, "the link outlived the busy hour");
+}
+
 #[tokio::test]
 async fn a_reset_link_of_someone_deactivated_since_changes_nothing() {
     let smtp = SmtpServer::plain().await;
