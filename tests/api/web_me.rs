@@ -83,15 +83,22 @@ async fn api_score(app: &TestApp, token: &str, job: i64, level: u8) {
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
 }
 
-#[tokio::test]
-async fn a_drop_to_c_from_a_real_submission_alerts_the_ceo_and_the_hiring_team() {
-    let smtp = SmtpServer::plain().await;
-    let slack = SlackServer::start().await;
-    let app = notifying_app(&smtp, Some(&slack)).await;
-    add_user(&app, "claire@agency.example", Role::Ceo, true).await;
-    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
-    add_user(&app, "priya@agency.example", Role::SalesPerson, true).await;
-    // The job's hiring team is "Tom Okafor", whom Recruiterflow knows by Tom's email.
+/// Whether "My settings" shows the digest and the alerts ticked (`None` for a checkbox
+/// it does not show).
+fn emails_ticked(page: &str) -> (Option<bool>, Option<bool>) {
+    let ticked = |name: &str| {
+        let at = page.find(&format!("id=\"{name}\" name=\"{name}\" value=\"1\""))?;
+        page[at..]
+            .split('>')
+            .next()
+            .map(|tag| tag.contains(" checked"))
+    };
+    (ticked("digest"), ticked("alerts"))
+}
+
+/// Job 41, "Head of Data" at Acme, whose hiring team is "Tom Okafor", whom
+/// Recruiterflow knows by tom@agency.example: alerts about it go to Tom and the CEO.
+async fn add_tom_s_job(app: &TestApp) {
     app.store
         .write(|tx| {
             recruiterflow_users::store_user_list(
@@ -109,7 +116,18 @@ async fn a_drop_to_c_from_a_real_submission_alerts_the_ceo_and_the_hiring_team()
         })
         .await
         .unwrap();
-    add_job(&app, 41, "Head of Data", "Acme", 10, true, "").await;
+    add_job(app, 41, "Head of Data", "Acme", 10, true, "").await;
+}
+
+#[tokio::test]
+async fn a_drop_to_c_from_a_real_submission_alerts_the_ceo_and_the_hiring_team() {
+    let smtp = SmtpServer::plain().await;
+    let slack = SlackServer::start().await;
+    let app = notifying_app(&smtp, Some(&slack)).await;
+    add_user(&app, "claire@agency.example", Role::Ceo, true).await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    add_user(&app, "priya@agency.example", Role::SalesPerson, true).await;
+    add_tom_s_job(&app).await;
     let token = crate::api_json::api_token(&app, "tom@agency.example").await;
     api_score(&app, &token, 41, 5).await;
     api_score(&app, &token, 41, 1).await;
@@ -170,6 +188,57 @@ async fn a_drop_to_c_from_a_real_submission_alerts_the_ceo_and_the_hiring_team()
     assert_eq!(smtp.messages().len(), 2);
 }
 
+/// Issue 14, 2.c: of two users a drop to C alerts (the CEO, and Tom of the job's
+/// hiring team), the one who unticked alerts on "My settings" gets no alert email; the
+/// other gets hers.
+#[tokio::test]
+async fn switching_alerts_off_on_my_settings_stops_alert_emails() {
+    let smtp = SmtpServer::plain().await;
+    let app = notifying_app(&smtp, None).await;
+    let claire = add_user(&app, "claire@agency.example", Role::Ceo, true).await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    add_tom_s_job(&app).await;
+    // The form as the page posts it: the hidden `saved`, the digest still ticked,
+    // alerts unticked (so not sent).
+    let tom = sign_in(&app, "tom@agency.example").await;
+    let res = tom
+        .post("/me/notifications", &[("saved", "1"), ("digest", "1")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = tom.get("/me").await.text().await.unwrap();
+    assert_eq!(emails_ticked(&page), (Some(true), Some(false)), "{page}");
+
+    let token = crate::api_json::api_token(&app, "tom@agency.example").await;
+    api_score(&app, &token, 41, 5).await;
+    api_score(&app, &token, 41, 1).await;
+    let notifier = app.state.notifier.as_ref().unwrap();
+    notifier.wake_alerts();
+    // The batch records every recipient's message at once, with the events it takes;
+    // then the sender sends them.
+    let recipients = eventually("the alert batch made and sent", || async {
+        let waiting = app.store.read(notifications::waiting_events).await.unwrap();
+        let all = app
+            .store
+            .read(|c| notifications::list_messages(c, Kind::Alerts))
+            .await
+            .unwrap();
+        if waiting.is_empty() && !all.is_empty() && all.iter().all(|m| m.status == Status::Sent) {
+            Ok(all.into_iter().map(|m| m.recipient).collect::<Vec<_>>())
+        } else {
+            Err(format!("{} waiting; messages {all:?}", waiting.len()))
+        }
+    })
+    .await;
+    assert_eq!(recipients, [claire.id], "Claire's message only");
+    let got = smtp.messages();
+    let to: Vec<&str> = got.iter().map(|m| m.rcpt_tos[0].as_str()).collect();
+    assert_eq!(to, ["claire@agency.example"], "not Tom");
+    assert_eq!(
+        got[0].subject,
+        "jobrank alert: Head of Data (Acme) dropped to C"
+    );
+}
+
 #[tokio::test]
 async fn switching_the_digest_off_on_my_settings_stops_it() {
     let smtp = SmtpServer::plain().await;
@@ -180,14 +249,7 @@ async fn switching_the_digest_off_on_my_settings_stops_it() {
     add_job(&app, 1, "Head of Data", "Acme", 1, true, "").await;
     let priya = sign_in(&app, "priya@agency.example").await;
     let page = priya.get("/me").await.text().await.unwrap();
-    assert!(
-        page.contains("id=\"digest\" name=\"digest\" value=\"1\" checked"),
-        "{page}"
-    );
-    assert!(
-        page.contains("id=\"alerts\" name=\"alerts\" value=\"1\" checked"),
-        "{page}"
-    );
+    assert_eq!(emails_ticked(&page), (Some(true), Some(true)), "{page}");
     assert!(page.contains("the jobs that need your score"), "{page}");
     assert!(!page.contains("id=\"email-off\""), "email is set up");
     // Untick the digest, keep alerts.
@@ -201,14 +263,7 @@ async fn switching_the_digest_off_on_my_settings_stops_it() {
         .await
         .unwrap();
     assert!(page.contains("Your email settings were saved."), "{page}");
-    assert!(
-        page.contains("id=\"digest\" name=\"digest\" value=\"1\" aria"),
-        "unticked: {page}"
-    );
-    assert!(
-        page.contains("id=\"alerts\" name=\"alerts\" value=\"1\" checked"),
-        "{page}"
-    );
+    assert_eq!(emails_ticked(&page), (Some(false), Some(true)), "{page}");
 
     // Monday 08:30: the server makes the week's digest itself.
     app.clock.advance(chrono::Duration::minutes(8 * 60 + 29));
