@@ -65,16 +65,24 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes a password with argon2id; refuses one shorter than [`MIN_PASSWORD_LEN`]
-/// (naming the field `password`). Takes tens of milliseconds: call it off the async
-/// threads.
-pub fn hash_password(password: &str) -> Result<String, CredentialError> {
+/// Refuses a new password shorter than [`MIN_PASSWORD_LEN`] (naming the field
+/// `password`): the rule [`hash_password`] applies, for forms that check it before
+/// waiting for an argon2 turn.
+pub fn check_new_password(password: &str) -> Result<(), DomainError> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(CredentialError::Invalid(DomainError::Invalid {
+        return Err(DomainError::Invalid {
             field: "password",
             reason: format!("must be at least {MIN_PASSWORD_LEN} characters"),
-        }));
+        });
     }
+    Ok(())
+}
+
+/// Hashes a password with argon2id; refuses one that [`check_new_password`] refuses.
+/// Takes tens of milliseconds and 19 MiB: the server calls it through
+/// [`PasswordChecks::hash`], the command line off the async threads.
+pub fn hash_password(password: &str) -> Result<String, CredentialError> {
+    check_new_password(password)?;
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
     argon2()
         .hash_password(password.as_bytes(), &salt)
@@ -96,17 +104,19 @@ pub fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| hash_password("not-a-real-password-ever").unwrap_or_default())
 }
 
-/// Password checks (argon2id: 19 MiB and tens of milliseconds each) run at most
-/// [`PasswordChecks::AT_ONCE`] at a time in this process, so a burst of sign-ins cannot
-/// take memory without bound. A sign-in waits up to [`PasswordChecks::WAIT`] for its
-/// turn and is otherwise answered 503 with `Retry-After`. The counters tell how many
-/// checks ran and the most that ever ran at once.
+/// Argon2 runs (checking a password or hashing a new one: 19 MiB and tens of
+/// milliseconds each) go at most [`PasswordChecks::AT_ONCE`] at a time in this process,
+/// so a burst of sign-ins or password changes cannot take memory without bound. A
+/// request waits up to [`PasswordChecks::WAIT`] for its turn and is otherwise answered
+/// 503 with `Retry-After`. The counters tell how many checks and hashes ran and the most
+/// argon2 runs that were ever under way at once.
 #[derive(Debug)]
 pub struct PasswordChecks {
     turns: Arc<Semaphore>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     checks: AtomicU64,
+    hashes: AtomicU64,
 }
 
 impl Default for PasswordChecks {
@@ -116,20 +126,21 @@ impl Default for PasswordChecks {
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             checks: AtomicU64::new(0),
+            hashes: AtomicU64::new(0),
         }
     }
 }
 
 impl PasswordChecks {
-    /// Password checks running at once, at most.
+    /// Argon2 runs under way at once, at most.
     pub const AT_ONCE: usize = 2;
-    /// How long a sign-in waits for a turn.
+    /// How long a request waits for a turn.
     pub const WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-    /// The `Retry-After` (seconds) of a sign-in that found no turn.
+    /// The `Retry-After` (seconds) of a request that found no turn.
     pub const RETRY_AFTER: u32 = 5;
 
     /// Takes a turn, waiting up to [`Self::WAIT`]; `None` when none came free. Held
-    /// turns keep sign-ins waiting (tests use this to see a busy server).
+    /// turns keep other requests waiting (tests use this to see a busy server).
     pub async fn take_turn(&self) -> Option<OwnedSemaphorePermit> {
         tokio::time::timeout(Self::WAIT, self.turns.clone().acquire_owned())
             .await
@@ -137,10 +148,29 @@ impl PasswordChecks {
             .ok()
     }
 
-    /// Checks `password` against `hash` on the blocking pool, in turn; without a hash
-    /// (unknown email) against a hash that never matches, to take the same time.
-    /// `Ok(None)` when no turn came free within [`Self::WAIT`]. The turn is held until
-    /// the check ends, even if the request is abandoned meanwhile.
+    /// Runs one argon2 computation on the blocking pool in `turn`, and gives the turn
+    /// back with the result. The turn stays held until the computation ends, even if
+    /// the request is abandoned meanwhile.
+    async fn run<T: Send + 'static>(
+        self: &Arc<Self>,
+        turn: OwnedSemaphorePermit,
+        argon2: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<(OwnedSemaphorePermit, T), CredentialError> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let now = me.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            me.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            let out = argon2();
+            me.in_flight.fetch_sub(1, Ordering::SeqCst);
+            (turn, out)
+        })
+        .await
+        .map_err(|e| CredentialError::Task(e.to_string()))
+    }
+
+    /// Checks `password` against `hash`, in turn; without a hash (unknown email)
+    /// against a hash that never matches, to take the same time. `Ok(None)` when no
+    /// turn came free within [`Self::WAIT`].
     pub async fn verify(
         self: &Arc<Self>,
         password: String,
@@ -150,24 +180,52 @@ impl PasswordChecks {
             return Ok(None);
         };
         let me = self.clone();
-        let ok = tokio::task::spawn_blocking(move || {
-            let now = me.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-            me.max_in_flight.fetch_max(now, Ordering::SeqCst);
-            me.checks.fetch_add(1, Ordering::SeqCst);
-            let ok = match &hash {
-                Some(h) => verify_password(&password, h),
-                None => {
-                    verify_password(&password, dummy_hash());
-                    false
+        let (_turn, ok) = self
+            .run(turn, move || {
+                me.checks.fetch_add(1, Ordering::SeqCst);
+                match &hash {
+                    Some(h) => verify_password(&password, h),
+                    None => {
+                        verify_password(&password, dummy_hash());
+                        false
+                    }
                 }
-            };
-            me.in_flight.fetch_sub(1, Ordering::SeqCst);
-            drop(turn);
-            ok
-        })
-        .await
-        .map_err(|e| CredentialError::Task(e.to_string()))?;
+            })
+            .await?;
         Ok(Some(ok))
+    }
+
+    /// Hashes a new password ([`hash_password`]), in turn. `Ok(None)` when no turn came
+    /// free within [`Self::WAIT`].
+    pub async fn hash(
+        self: &Arc<Self>,
+        password: String,
+    ) -> Result<Option<String>, CredentialError> {
+        let Some(turn) = self.take_turn().await else {
+            return Ok(None);
+        };
+        let (_turn, hash) = self.hash_in_turn(turn, password).await?;
+        Ok(Some(hash))
+    }
+
+    /// Hashes a new password in a turn the caller took with [`Self::take_turn`], and
+    /// gives the turn back: for a caller that must hold it until the new hash is
+    /// stored (a reset link, so simultaneous uses of one link hash it at most
+    /// [`Self::AT_ONCE`] times).
+    pub async fn hash_in_turn(
+        self: &Arc<Self>,
+        turn: OwnedSemaphorePermit,
+        password: String,
+    ) -> Result<(OwnedSemaphorePermit, String), CredentialError> {
+        check_new_password(&password)?;
+        let me = self.clone();
+        let (turn, hash) = self
+            .run(turn, move || {
+                me.hashes.fetch_add(1, Ordering::SeqCst);
+                hash_password(&password)
+            })
+            .await?;
+        Ok((turn, hash?))
     }
 
     /// Password checks run so far.
@@ -175,7 +233,12 @@ impl PasswordChecks {
         self.checks.load(Ordering::SeqCst)
     }
 
-    /// The most password checks that ever ran at once.
+    /// New passwords hashed so far.
+    pub fn hashes(&self) -> u64 {
+        self.hashes.load(Ordering::SeqCst)
+    }
+
+    /// The most argon2 runs (checks and hashes) that were ever under way at once.
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight.load(Ordering::SeqCst)
     }
@@ -250,6 +313,13 @@ mod tests {
             Some(false)
         );
         assert_eq!(checks.checks(), 2);
+        let new = checks.hash("a brand new password".into()).await.unwrap();
+        assert!(verify_password("a brand new password", &new.unwrap()));
+        assert!(matches!(
+            checks.hash("short".into()).await,
+            Err(CredentialError::Invalid(_))
+        ));
+        assert_eq!(checks.hashes(), 1, "a refused password is not hashed");
         assert_eq!(checks.max_in_flight(), 1);
     }
 }

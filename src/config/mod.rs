@@ -157,7 +157,8 @@ pub struct RecruiterflowConfig {
     pub rank_field: Option<String>,
     /// A second field for the team score (only beside `rank_field`).
     pub score_field: Option<String>,
-    /// Most job updates the write-back sends in any minute; 0 for no bound.
+    /// Most job updates the write-back starts in any minute; 0 for no bound. Counts
+    /// updates, not HTTP requests (an update's retries are not counted).
     pub write_back_per_minute: u32,
 }
 

@@ -255,7 +255,7 @@ pub const SETTINGS: &[Setting] = &[
         key: "recruiterflow_write_back_per_minute",
         secret: false,
         default: "60",
-        description: "Most job updates the rank write-back sends to Recruiterflow in any minute (default 60; 0 for no bound)",
+        description: "Most job updates the rank write-back starts in any minute (default 60; 0 for no bound); an update's retries by the client and the custom-field list reads are not counted",
         parse: |c, v| match v.trim().parse::<u32>() {
             Ok(n) if n <= 10_000 => {
                 c.recruiterflow.write_back_per_minute = n;

@@ -112,25 +112,15 @@ mod tests {
     use super::*;
     use crate::domain::Role;
     use crate::store::Store;
-    use crate::store::users::{self, NewUser, User};
-
-    const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    use crate::store::test_support;
+    use crate::store::users::User;
 
     fn at(day: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + day * 86_400, 0).unwrap()
     }
 
     fn user(store: &Store, name: &str) -> User {
-        let new = NewUser {
-            email: format!("{name}@agency.example"),
-            name: name.into(),
-            role: Role::AccountManager,
-            scores: true,
-            password_hash: HASH.into(),
-        };
-        store
-            .write_blocking(|tx| users::insert_user(tx, &new, at(0)))
-            .unwrap()
+        test_support::add_user(store, name, Role::AccountManager, at(0))
     }
 
     #[test]

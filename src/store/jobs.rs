@@ -163,35 +163,18 @@ pub(in crate::store) fn upsert_job(
 ) -> Result<Upserted> {
     let team = serde_json::to_string(&j.hiring_team).unwrap_or_else(|_| "[]".into());
     let existing = find_job(tx, j.id)?;
-    let outcome = match &existing {
-        None => {
-            let (rank, sum, count) = standing_columns(at_close.filter(|_| !j.is_open));
-            tx.execute(
-                "INSERT INTO jobs (id, title, client, status, is_open, opened_at, fee_minor, fee_currency, hiring_team,
-                   description_html, first_seen_at, last_synced_at, closed_at, updated_at, version, origin,
-                   rank_at_close, score_sum_at_close, scorer_count_at_close)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?11, 1, ?13, ?14, ?15, ?16)",
-                rusqlite::params![
-                    j.id,
-                    j.title,
-                    j.client,
-                    j.status,
-                    j.is_open,
-                    j.opened_at.as_ref().map(ts),
-                    j.fee_minor,
-                    j.fee_currency,
-                    team,
-                    j.description_html,
-                    ts(&at),
-                    (!j.is_open).then(|| ts(&at)),
-                    tx.origin(),
-                    rank,
-                    sum,
-                    count
-                ],
-            )?;
-            Upserted::Inserted
-        }
+    // A new job and a changed one are written with the same parameters: ?11 is the
+    // sync time, ?12 when the job closed, ?14-?16 the rank it closed with.
+    let (sql, closed_at, frozen, outcome) = match &existing {
+        None => (
+            "INSERT INTO jobs (id, title, client, status, is_open, opened_at, fee_minor, fee_currency, hiring_team,
+               description_html, first_seen_at, last_synced_at, closed_at, updated_at, version, origin,
+               rank_at_close, score_sum_at_close, scorer_count_at_close)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?11, 1, ?13, ?14, ?15, ?16)",
+            (!j.is_open).then(|| ts(&at)),
+            at_close.filter(|_| !j.is_open),
+            Upserted::Inserted,
+        ),
         Some(old) => {
             let same = old.title == j.title
                 && old.client == j.client
@@ -214,35 +197,40 @@ pub(in crate::store) fn upsert_job(
                 (_, true) => (None, None),
                 (false, false) => (old.closed_at.as_ref().map(ts), old.rank_at_close.as_ref()),
             };
-            let (rank, sum, count) = standing_columns(frozen);
-            tx.execute(
+            (
                 "UPDATE jobs SET title = ?2, client = ?3, status = ?4, is_open = ?5, opened_at = ?6, fee_minor = ?7,
                    fee_currency = ?8, hiring_team = ?9, description_html = ?10, last_synced_at = ?11, closed_at = ?12,
                    updated_at = ?11, version = version + 1, origin = ?13, rank_at_close = ?14,
                    score_sum_at_close = ?15, scorer_count_at_close = ?16
                  WHERE id = ?1",
-                rusqlite::params![
-                    j.id,
-                    j.title,
-                    j.client,
-                    j.status,
-                    j.is_open,
-                    j.opened_at.as_ref().map(ts),
-                    j.fee_minor,
-                    j.fee_currency,
-                    team,
-                    j.description_html,
-                    ts(&at),
-                    closed_at,
-                    tx.origin(),
-                    rank,
-                    sum,
-                    count
-                ],
-            )?;
-            Upserted::Changed
+                closed_at,
+                frozen,
+                Upserted::Changed,
+            )
         }
     };
+    let (rank, sum, count) = standing_columns(frozen);
+    tx.execute(
+        sql,
+        rusqlite::params![
+            j.id,
+            j.title,
+            j.client,
+            j.status,
+            j.is_open,
+            j.opened_at.as_ref().map(ts),
+            j.fee_minor,
+            j.fee_currency,
+            team,
+            j.description_html,
+            ts(&at),
+            closed_at,
+            tx.origin(),
+            rank,
+            sum,
+            count
+        ],
+    )?;
     outbox::enqueue(tx, "jobs", &j.id.to_string())?;
     Ok(outcome)
 }

@@ -48,6 +48,8 @@ pub mod write_back;
 mod disk;
 mod files;
 mod schema;
+#[cfg(test)]
+mod test_support;
 mod time;
 mod writer;
 

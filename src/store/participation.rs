@@ -205,10 +205,8 @@ mod tests {
     use crate::domain::{FactorScores, Role, Settings};
     use crate::store::jobs::JobUpsert;
     use crate::store::submissions::NewSubmission;
-    use crate::store::users::{NewUser, User};
-    use crate::store::{Store, commands};
-
-    const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    use crate::store::users::User;
+    use crate::store::{Store, commands, test_support};
 
     /// A moment in November or December 2026 (UTC).
     fn t(s: &str) -> DateTime<Utc> {
@@ -222,16 +220,7 @@ mod tests {
     }
 
     fn user(store: &Store, name: &str, role: Role) -> User {
-        let new = NewUser {
-            email: format!("{name}@agency.example"),
-            name: name.into(),
-            role,
-            scores: role.scores_by_default(),
-            password_hash: HASH.into(),
-        };
-        store
-            .write_blocking(|tx| users::insert_user(tx, &new, t("10-01T09:00")))
-            .unwrap()
+        test_support::add_user(store, name, role, t("10-01T09:00"))
     }
 
     fn job(store: &Store, id: i64, opened: DateTime<Utc>) {

@@ -210,10 +210,8 @@ mod tests {
     use crate::domain::{FactorScores, Role};
     use crate::store::jobs::JobUpsert;
     use crate::store::submissions::NewSubmission;
-    use crate::store::users::{NewUser, User};
-    use crate::store::{Store, commands, dashboard, ranks};
-
-    const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    use crate::store::users::User;
+    use crate::store::{Store, commands, dashboard, ranks, test_support};
 
     /// Wednesday 2026-12-02, in the week of Monday 2026-11-30.
     fn wednesday() -> DateTime<Utc> {
@@ -227,16 +225,7 @@ mod tests {
     }
 
     fn user(store: &Store, name: &str, role: Role) -> User {
-        let new = NewUser {
-            email: format!("{name}@agency.example"),
-            name: name.into(),
-            role,
-            scores: role.scores_by_default(),
-            password_hash: HASH.into(),
-        };
-        store
-            .write_blocking(|tx| users::insert_user(tx, &new, wednesday() - Duration::weeks(8)))
-            .unwrap()
+        test_support::add_user(store, name, role, wednesday() - Duration::weeks(8))
     }
 
     fn job(store: &Store, id: i64, open: bool) {

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use jobrank::domain::Role;
 use jobrank::store::{self, backup};
@@ -11,7 +10,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use serde_json::{Value, json};
 
 use crate::api_json::api_token;
-use crate::helpers::spawn_app_in;
+use crate::helpers::{eventually, spawn_app_in};
 use crate::web_support::{add_job, add_user, sign_in, submission_count};
 
 fn is_root() -> bool {
@@ -257,16 +256,15 @@ async fn a_full_disk_is_a_503_in_words_is_reported_and_writes_resume_when_space_
         )
         .await;
     assert_eq!(res.status(), 303);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let res = app.get("/readyz").await;
-        let ready: Value = res.json().await.unwrap();
+    eventually("the store writable and jobrank ready again", || async {
+        let ready: Value = app.get("/readyz").await.json().await.unwrap();
         if ready["store_writable"] == true && ready["ready"] == true {
-            break;
+            Ok(())
+        } else {
+            Err(format!("{ready}"))
         }
-        assert!(Instant::now() < deadline, "still not ready: {ready}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     let text = app.get("/metrics").await.text().await.unwrap();
     assert_eq!(metric(&text, "jobrank_store_disk_full "), 0.0);
     let free_after = metric(&text, "jobrank_data_dir_free_bytes ");

@@ -3,12 +3,9 @@
 use std::sync::{Arc, Mutex};
 
 use jobrank::domain::{FactorScores, Role};
-use jobrank::recruiterflow::sync;
 use jobrank::replication::push::{self, PushOptions};
 use jobrank::replication::{self, PgTarget};
-use jobrank::store::{
-    self, Store, commands, jobs, outbox, pipeline, submissions, sync_runs, users,
-};
+use jobrank::store::{self, Store, commands, jobs, outbox, pipeline, submissions, users};
 use reqwest::Method;
 use secrecy::SecretString;
 
@@ -461,19 +458,7 @@ async fn control_characters_are_refused_from_people_and_cleaned_from_recruiterfl
         ("RECRUITERFLOW_BASE_URL", fake.base_url()),
     ])
     .await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let run = loop {
-        let run = app
-            .store
-            .read(|c| sync_runs::latest_run(c, sync::RUN_KIND))
-            .await
-            .unwrap();
-        if let Some(r) = run.filter(|r| r.status != "running") {
-            break r;
-        }
-        assert!(std::time::Instant::now() < deadline, "no sync finished");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+    let run = app.syncs_finished(1).await;
     assert_eq!(run.status, "ok", "{:?}", run.message);
 
     add_user(&app, "ceo@agency.example", Role::Ceo, false).await;

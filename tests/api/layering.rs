@@ -250,12 +250,27 @@ fn check(src: &Path) -> Report {
         .map(|(_, m)| m[1].clone())
         .collect();
     let root = src.parent().unwrap_or(src);
-    let mut report = Report::default();
+    // Each file's code, and the modules declared `#[cfg(test)] mod x;` (unit tests in
+    // files of their own, not read).
+    let mut code = Vec::new();
+    let mut test_modules: Vec<Vec<String>> = Vec::new();
     for (path, module) in &files {
+        let (text, tests) = production_code(&std::fs::read_to_string(path).unwrap());
+        test_modules.extend(
+            tests
+                .into_iter()
+                .map(|t| [module.clone(), vec![t]].concat()),
+        );
+        code.push(text);
+    }
+    let mut report = Report::default();
+    for ((path, module), text) in files.iter().zip(code) {
         let Some(top) = module.first() else {
             continue; // lib.rs declares the modules.
         };
-        let text = production_code(&std::fs::read_to_string(path).unwrap());
+        if test_modules.iter().any(|t| module.starts_with(t)) {
+            continue;
+        }
         let file = path
             .strip_prefix(root)
             .unwrap_or(path)
@@ -291,20 +306,45 @@ fn check(src: &Path) -> Report {
     report
 }
 
-/// A file's text up to its unit tests (the first `#[cfg(test)]` line, as the line counts
-/// of issue 12 and the pre-stop hook take it): a test module may call what the code it
-/// tests may not (a store entity's tests setting the scene with store commands), which
-/// is no edge of the program.
-fn production_code(text: &str) -> String {
+/// A file's code without its unit tests, and the test modules it declares in files of
+/// their own: a test module may call what the code it tests may not (a store entity's
+/// tests setting the scene with store commands), which is no edge of the program.
+///
+/// `#[cfg(test)]` before `mod x;` marks the module `x`, in its own file: that line is
+/// skipped (and [`check`] skips the file). Before anything else it marks an inline
+/// `mod tests { ... }`, which by convention ends the file: the rest is skipped. Skipped
+/// lines stay as empty lines, so every line keeps its number.
+fn production_code(text: &str) -> (String, Vec<String>) {
     let mut out = String::new();
-    for line in text.lines() {
-        if line.trim() == "#[cfg(test)]" {
-            break;
+    let mut test_modules = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != "#[cfg(test)]" {
+            out.push_str(line);
+            out.push('\n');
+            continue;
         }
-        out.push_str(line);
-        out.push('\n');
+        match lines.next().and_then(module_declaration) {
+            Some(name) => {
+                test_modules.push(name);
+                out.push_str("\n\n");
+            }
+            None => break,
+        }
     }
-    out
+    (out, test_modules)
+}
+
+/// The name of a module declared without a body on this line: `mod x;`, `pub mod x;`,
+/// `pub(crate) mod x;`.
+fn module_declaration(line: &str) -> Option<String> {
+    let (head, name) = line.trim().strip_suffix(';')?.rsplit_once(' ')?;
+    let visibility = head.strip_suffix("mod")?.trim_end();
+    let visible = visibility.is_empty()
+        || visibility == "pub"
+        || (visibility.starts_with("pub(") && visibility.ends_with(')'));
+    let ident = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    (visible && ident).then(|| name.to_string())
 }
 
 /// A token of Rust source, as far as paths need: identifiers (raw ones without `r#`),
@@ -618,7 +658,9 @@ fn the_source_tree_keeps_its_layers_and_store_has_no_cycle() {
 }
 
 /// The check itself, on a small tree with one bad edge of each kind and a store cycle:
-/// it names each offending edge (file and line) and nothing else.
+/// it names each offending edge (file and line) and nothing else. Code after a
+/// `#[cfg(test)] mod tests;` line (`store/mod.rs`) is read; that module's file and an
+/// inline test module (`store/outbox.rs`) are not.
 #[test]
 fn the_layering_check_finds_bad_edges_and_store_cycles_in_a_fixture() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/layering/src");
@@ -636,6 +678,7 @@ fn the_layering_check_finds_bad_edges_and_store_cycles_in_a_fixture() {
             "store -> config: 1",
             "store -> domain: 2",
             "store -> recruiterflow: 1",
+            "store -> web: 1",
             "web -> cli: 1",
             "web -> domain: 1",
             "web -> store: 1",
@@ -659,6 +702,10 @@ fn the_layering_check_finds_bad_edges_and_store_cycles_in_a_fixture() {
             format!(
                 "{}:8: store -> recruiterflow (super::super::recruiterflow::Client): store (layer 1) must not use recruiterflow (layer 2), a higher layer",
                 f("store/jobs.rs")
+            ),
+            format!(
+                "{}:13: store -> web (crate::web::render): store (layer 1) must not use web (layer 3), a higher layer",
+                f("store/mod.rs")
             ),
             format!(
                 "{}:12: web -> cli (super::cli::new_token): web (layer 3) must not use cli (layer 5), a higher layer",

@@ -83,15 +83,22 @@ async fn api_score(app: &TestApp, token: &str, job: i64, level: u8) {
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
 }
 
-#[tokio::test]
-async fn a_drop_to_c_from_a_real_submission_alerts_the_ceo_and_the_hiring_team() {
-    let smtp = SmtpServer::plain().await;
-    let slack = SlackServer::start().await;
-    let app = notifying_app(&smtp, Some(&slack)).await;
-    add_user(&app, "claire@agency.example", Role::Ceo, true).await;
-    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
-    add_user(&app, "priya@agency.example", Role::SalesPerson, true).await;
-    // The job's hiring team is "Tom Okafor", whom Recruiterflow knows by Tom's email.
+/// Whether "My settings" shows the digest and the alerts ticked (`None` for a checkbox
+/// it does not show).
+fn emails_ticked(page: &str) -> (Option<bool>, Option<bool>) {
+    let ticked = |name: &str| {
+        let at = page.find(&format!("id=\"{name}\" name=\"{name}\" value=\"1\""))?;
+        page[at..]
+            .split('>')
+            .next()
+            .map(|tag| tag.contains(" checked"))
+    };
+    (ticked("digest"), ticked("alerts"))
+}
+
+/// Job 41, "Head of Data" at Acme, whose hiring team is "Tom Okafor", whom
+/// Recruiterflow knows by tom@agency.example: alerts about it go to Tom and the CEO.
+async fn add_tom_s_job(app: &TestApp) {
     app.store
         .write(|tx| {
             recruiterflow_users::store_user_list(
@@ -109,7 +116,18 @@ async fn a_drop_to_c_from_a_real_submission_alerts_the_ceo_and_the_hiring_team()
         })
         .await
         .unwrap();
-    add_job(&app, 41, "Head of Data", "Acme", 10, true, "").await;
+    add_job(app, 41, "Head of Data", "Acme", 10, true, "").await;
+}
+
+#[tokio::test]
+async fn a_drop_to_c_from_a_real_submission_alerts_the_ceo_and_the_hiring_team() {
+    let smtp = SmtpServer::plain().await;
+    let slack = SlackServer::start().await;
+    let app = notifying_app(&smtp, Some(&slack)).await;
+    add_user(&app, "claire@agency.example", Role::Ceo, true).await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    add_user(&app, "priya@agency.example", Role::SalesPerson, true).await;
+    add_tom_s_job(&app).await;
     let token = crate::api_json::api_token(&app, "tom@agency.example").await;
     api_score(&app, &token, 41, 5).await;
     api_score(&app, &token, 41, 1).await;
@@ -170,6 +188,57 @@ async fn a_drop_to_c_from_a_real_submission_alerts_the_ceo_and_the_hiring_team()
     assert_eq!(smtp.messages().len(), 2);
 }
 
+/// Issue 14, 2.c: of two users a drop to C alerts (the CEO, and Tom of the job's
+/// hiring team), the one who unticked alerts on "My settings" gets no alert email; the
+/// other gets hers.
+#[tokio::test]
+async fn switching_alerts_off_on_my_settings_stops_alert_emails() {
+    let smtp = SmtpServer::plain().await;
+    let app = notifying_app(&smtp, None).await;
+    let claire = add_user(&app, "claire@agency.example", Role::Ceo, true).await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    add_tom_s_job(&app).await;
+    // The form as the page posts it: the hidden `saved`, the digest still ticked,
+    // alerts unticked (so not sent).
+    let tom = sign_in(&app, "tom@agency.example").await;
+    let res = tom
+        .post("/me/notifications", &[("saved", "1"), ("digest", "1")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = tom.get("/me").await.text().await.unwrap();
+    assert_eq!(emails_ticked(&page), (Some(true), Some(false)), "{page}");
+
+    let token = crate::api_json::api_token(&app, "tom@agency.example").await;
+    api_score(&app, &token, 41, 5).await;
+    api_score(&app, &token, 41, 1).await;
+    let notifier = app.state.notifier.as_ref().unwrap();
+    notifier.wake_alerts();
+    // The batch records every recipient's message at once, with the events it takes;
+    // then the sender sends them.
+    let recipients = eventually("the alert batch made and sent", || async {
+        let waiting = app.store.read(notifications::waiting_events).await.unwrap();
+        let all = app
+            .store
+            .read(|c| notifications::list_messages(c, Kind::Alerts))
+            .await
+            .unwrap();
+        if waiting.is_empty() && !all.is_empty() && all.iter().all(|m| m.status == Status::Sent) {
+            Ok(all.into_iter().map(|m| m.recipient).collect::<Vec<_>>())
+        } else {
+            Err(format!("{} waiting; messages {all:?}", waiting.len()))
+        }
+    })
+    .await;
+    assert_eq!(recipients, [claire.id], "Claire's message only");
+    let got = smtp.messages();
+    let to: Vec<&str> = got.iter().map(|m| m.rcpt_tos[0].as_str()).collect();
+    assert_eq!(to, ["claire@agency.example"], "not Tom");
+    assert_eq!(
+        got[0].subject,
+        "jobrank alert: Head of Data (Acme) dropped to C"
+    );
+}
+
 #[tokio::test]
 async fn switching_the_digest_off_on_my_settings_stops_it() {
     let smtp = SmtpServer::plain().await;
@@ -180,14 +249,7 @@ async fn switching_the_digest_off_on_my_settings_stops_it() {
     add_job(&app, 1, "Head of Data", "Acme", 1, true, "").await;
     let priya = sign_in(&app, "priya@agency.example").await;
     let page = priya.get("/me").await.text().await.unwrap();
-    assert!(
-        page.contains("id=\"digest\" name=\"digest\" value=\"1\" checked"),
-        "{page}"
-    );
-    assert!(
-        page.contains("id=\"alerts\" name=\"alerts\" value=\"1\" checked"),
-        "{page}"
-    );
+    assert_eq!(emails_ticked(&page), (Some(true), Some(true)), "{page}");
     assert!(page.contains("the jobs that need your score"), "{page}");
     assert!(!page.contains("id=\"email-off\""), "email is set up");
     // Untick the digest, keep alerts.
@@ -201,14 +263,7 @@ async fn switching_the_digest_off_on_my_settings_stops_it() {
         .await
         .unwrap();
     assert!(page.contains("Your email settings were saved."), "{page}");
-    assert!(
-        page.contains("id=\"digest\" name=\"digest\" value=\"1\" aria"),
-        "unticked: {page}"
-    );
-    assert!(
-        page.contains("id=\"alerts\" name=\"alerts\" value=\"1\" checked"),
-        "{page}"
-    );
+    assert_eq!(emails_ticked(&page), (Some(false), Some(true)), "{page}");
 
     // Monday 08:30: the server makes the week's digest itself.
     app.clock.advance(chrono::Duration::minutes(8 * 60 + 29));
@@ -560,6 +615,87 @@ async fn forgot_password_sends_a_link_that_works_once_within_30_minutes() {
         audit,
         ["chose a new password with an emailed reset link; all their sessions ended"]
     );
+}
+
+/// Issue 11, item 1: hashing a new password takes an argon2 turn like a password check
+/// (the counter of `password_checks_run_two_at_a_time_and_a_long_wait_is_a_503`). Ten
+/// simultaneous posts of one reset link: never more than two argon2 runs at once, at
+/// most two hashes in all (a post that gets its turn after the link was used hashes
+/// nothing), one new password, and the link used. With every turn taken a post waits,
+/// then 503 with `Retry-After`, and the link still works.
+#[tokio::test]
+async fn simultaneous_posts_of_one_reset_link_hash_in_turn_and_set_one_password() {
+    let smtp = SmtpServer::plain().await;
+    let app = notifying_app(&smtp, None).await;
+    add_user(&app, "tom@agency.example", Role::AccountManager, true).await;
+    assert_eq!(ask_for_link(&app, "tom@agency.example").await.0, 200);
+    let token = token_in(&messages(&smtp, 1).await[0]);
+    let checks = app.state.password_checks.clone();
+    let before = checks.hashes();
+    let password = |i: usize| format!("new password number {i}");
+    let posts = (0..10).map(|i| {
+        let (app, token, password) = (&app, &token, password(i));
+        async move {
+            choose_password(app, token, &password)
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(posts).await;
+    let hashed = checks.hashes() - before;
+    assert!(
+        (1..=2).contains(&hashed),
+        "{hashed} new passwords hashed for one link"
+    );
+    assert!(
+        checks.max_in_flight() <= 2,
+        "{} argon2 runs at once",
+        checks.max_in_flight()
+    );
+    let won: Vec<usize> = (0..10).filter(|&i| statuses[i] == 303).collect();
+    assert_eq!(won.len(), 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 410).count(),
+        9,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.get(&format!("/login/reset?token={token}"))
+            .await
+            .status(),
+        410,
+        "the link is used"
+    );
+    assert_eq!(
+        post_login(&app, "tom@agency.example", &password(won[0]))
+            .await
+            .status(),
+        303
+    );
+
+    assert_eq!(ask_for_link(&app, "tom@agency.example").await.0, 200);
+    let second = messages(&smtp, 2)
+        .await
+        .iter()
+        .map(token_in)
+        .find(|t| *t != token)
+        .expect("a second link");
+    let turns = [
+        checks.take_turn().await.unwrap(),
+        checks.take_turn().await.unwrap(),
+    ];
+    let busy = choose_password(&app, &second, "a password in a busy hour").await;
+    assert_eq!(busy.status(), 503);
+    assert_eq!(busy.headers()["retry-after"], "5");
+    let page = busy.text().await.unwrap();
+    assert!(
+        page.contains("The server is busy checking passwords"),
+        "{page}"
+    );
+    drop(turns);
+    let later = choose_password(&app, &second, "a password in a quiet hour").await;
+    assert_eq!(later.status(), 303, "the link outlived the busy hour");
 }
 
 #[tokio::test]

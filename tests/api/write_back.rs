@@ -23,7 +23,8 @@ use tempfile::TempDir;
 use tokio::sync::Notify;
 
 use crate::fake_recruiterflow::{
-    API_KEY, FakeRecruiterflow, Fault, RecordedUpdate, UPDATE_PATH, select_field, typed_field,
+    API_KEY, CUSTOM_FIELD_PATH, FakeRecruiterflow, Fault, RecordedUpdate, UPDATE_PATH,
+    select_field, typed_field,
 };
 use crate::helpers::{
     ServeProcess, TestApp, eventually, run_cli, serve_process, spawn_app_with, stderr, stdout,
@@ -634,6 +635,40 @@ async fn the_bound_on_updates_holds_the_rest_for_the_next_minute() {
     let mut jobs: Vec<i64> = a.fake.updates().iter().filter_map(|u| u.job_id).collect();
     jobs.sort_unstable();
     assert_eq!(jobs, [1, 2, 3, 4, 5], "each job written once");
+}
+
+/// What the bound counts (README, "What the bound counts"): job updates, not HTTP
+/// requests. At one update a minute, the update let through is retried after a 500 (two
+/// requests) and the custom-field list is read for it, while the other job's value is
+/// held for the next minute.
+#[tokio::test]
+async fn the_bound_counts_job_updates_not_their_retries_or_the_field_list() {
+    let a = agency(2).await;
+    submit(&a.store, 1, &a.tom, A).await;
+    submit(&a.store, 2, &a.tom, B).await;
+    let w = a.sender(
+        "jobrank rank",
+        None,
+        WriteBackOptions {
+            per_minute: 1,
+            ..opts()
+        },
+    );
+    a.fake.push_fault(UPDATE_PATH, Fault::ServerError);
+    let before = a.fake.requests().len();
+    let t0 = store::now() + chrono::Duration::seconds(1);
+    let at = |secs: i64| move || t0 + chrono::Duration::seconds(secs);
+    let first = w.send_due(&at(0)).await.unwrap();
+    assert_eq!(without_bound(first), round(1, 0, 0, 0, 1));
+    let statuses: Vec<u16> = a.fake.updates().iter().map(|u| u.status).collect();
+    assert_eq!(statuses, [500, 200], "one update, two requests");
+    let lists = a.fake.requests()[before..]
+        .iter()
+        .filter(|r| r.starts_with(CUSTOM_FIELD_PATH))
+        .count();
+    assert_eq!(lists, 1, "the field list read beside it");
+    assert_eq!(w.send_due(&at(60)).await.unwrap(), round(1, 0, 0, 0, 0));
+    assert_eq!(a.update_requests(), 3);
 }
 
 #[tokio::test]

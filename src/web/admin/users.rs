@@ -18,7 +18,7 @@ use crate::domain::Role;
 use crate::store::audit::{self, Action, Actor};
 use crate::store::users::{self, NewUser, User};
 use crate::store::{self, StoreError, api_tokens, commands, recruiterflow_users, sessions};
-use crate::web::auth::{RequireCeo, Session};
+use crate::web::auth::{PASSWORDS_BUSY, RequireCeo, Session, retry_when_passwords_free};
 use crate::web::pages::{Form, ago};
 use crate::web::{AppState, FieldError, Result, WebError};
 
@@ -153,12 +153,28 @@ fn user_field_error(e: StoreError) -> Result<FieldError> {
     }
 }
 
-/// Hashes a new password off the async threads; a password the rules refuse is a
-/// field error.
-async fn hash_password(password: String) -> Result<std::result::Result<String, FieldError>> {
-    match tokio::task::spawn_blocking(move || credentials::hash_password(&password)).await? {
-        Ok(h) => Ok(Ok(h)),
-        Err(e) => Ok(Err(user_field_error(e.into())?)),
+/// The admin page refusing a form, with `Retry-After` when the server was too busy
+/// with other password work to hash a new password (503, see
+/// [`credentials::PasswordChecks`]).
+async fn refuse_form(
+    state: &AppState,
+    session: &Session,
+    extras: Extras,
+    status: StatusCode,
+) -> Result<Response> {
+    let res = render_admin(state, session, extras, status).await?;
+    Ok(if status == StatusCode::SERVICE_UNAVAILABLE {
+        retry_when_passwords_free(res)
+    } else {
+        res
+    })
+}
+
+/// The password field's error when no argon2 turn came free.
+fn passwords_busy() -> FieldError {
+    FieldError {
+        field: "password".into(),
+        message: PASSWORDS_BUSY.into(),
     }
 }
 
@@ -171,11 +187,10 @@ async fn add_user(
     let role = Role::parse(&form.role)
         .map_err(|e| errors.push(FieldError::from(e)))
         .ok();
-    let hash = hash_password(form.password.clone())
-        .await?
-        .map_err(|e| errors.push(e))
-        .ok();
-    let refuse = |errors: Vec<FieldError>, form: NewUserForm| {
+    if let Err(e) = credentials::check_new_password(&form.password) {
+        errors.push(e.into());
+    }
+    let refuse = |errors: Vec<FieldError>, form: NewUserForm, status: StatusCode| {
         let extras = Extras {
             new_user: NewUserForm {
                 password: String::new(),
@@ -184,10 +199,15 @@ async fn add_user(
             user_errors: errors,
             ..Extras::default()
         };
-        render_admin(&state, &session, extras, StatusCode::UNPROCESSABLE_ENTITY)
+        refuse_form(&state, &session, extras, status)
     };
-    let (Some(role), Some(hash)) = (role, hash) else {
-        return refuse(errors, form).await;
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let Some(role) = role.filter(|_| errors.is_empty()) else {
+        return refuse(errors, form, unprocessable).await;
+    };
+    let Some(hash) = state.password_checks.hash(form.password.clone()).await? else {
+        let busy = StatusCode::SERVICE_UNAVAILABLE;
+        return refuse(vec![passwords_busy()], form, busy).await;
     };
     let new = NewUser {
         email: form.email.clone(),
@@ -210,7 +230,7 @@ async fn add_user(
         Ok(_) => Ok(done(Action::UserAdded)),
         Err(e) => {
             let err = user_field_error(e)?;
-            refuse(vec![err], form).await
+            refuse(vec![err], form, unprocessable).await
         }
     }
 }
@@ -293,16 +313,19 @@ async fn reset_password(
     {
         return Err(WebError::NotFound(format!("user {id}")));
     }
-    let hash = match hash_password(form.password).await? {
-        Ok(h) => h,
-        Err(e) => {
-            let extras = Extras {
-                password_for: Some((id, e.message.clone())),
-                user_errors: vec![e],
-                ..Extras::default()
-            };
-            return render_admin(&state, &session, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
-        }
+    let refuse = |error: FieldError, status: StatusCode| {
+        let extras = Extras {
+            password_for: Some((id.clone(), error.message.clone())),
+            user_errors: vec![error],
+            ..Extras::default()
+        };
+        refuse_form(&state, &session, extras, status)
+    };
+    if let Err(e) = credentials::check_new_password(&form.password) {
+        return refuse(e.into(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let Some(hash) = state.password_checks.hash(form.password).await? else {
+        return refuse(passwords_busy(), StatusCode::SERVICE_UNAVAILABLE).await;
     };
     // Every other session of the user ends; the CEO's own stays when it is theirs.
     let me = session.user.id == id;

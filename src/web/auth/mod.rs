@@ -39,7 +39,7 @@ pub use self::session_cache::SessionCache;
 pub use self::sign_in::local_path;
 use super::pages::is_htmx;
 use super::{AppState, Result, WebError};
-use crate::credentials::{hash_token, same_secret};
+use crate::credentials::{PasswordChecks, hash_token, same_secret};
 use crate::store::users::User;
 
 /// The session cookie's name.
@@ -69,6 +69,10 @@ pub const CSRF_EXEMPT: [&str; 1] = ["/webhooks/"];
 /// The JSON API's prefix: requests there with an `Authorization` header authenticate
 /// by bearer token only (the session cookie is ignored), so they need no CSRF token.
 pub const API_PREFIX: &str = "/api/";
+/// What a password form says when every argon2 turn stayed taken (see
+/// [`PasswordChecks`]); sign-in says [`SIGN_IN_FAILED`] instead.
+pub const PASSWORDS_BUSY: &str =
+    "The server is busy checking passwords; try again in a few seconds.";
 /// How often a session's last-seen time is written (not on every request).
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
@@ -92,6 +96,16 @@ impl Session {
 }
 
 /// Signing in and out, and resetting a forgotten password.
+/// Marks the 503 answer of a request that found no argon2 turn: `Retry-After`
+/// [`PasswordChecks::RETRY_AFTER`] seconds.
+pub fn retry_when_passwords_free(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(PasswordChecks::RETRY_AFTER),
+    );
+    res
+}
+
 pub fn router() -> axum::Router<AppState> {
     sign_in::router().merge(reset::router())
 }

@@ -20,7 +20,10 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::sign_in::{login_token, reset_by_email, set_login_cookie};
-use super::{MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, THROTTLE_WINDOW, client_address};
+use super::{
+    MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, PASSWORDS_BUSY, THROTTLE_WINDOW,
+    client_address, retry_when_passwords_free,
+};
 use crate::credentials::{self, hash_token, random_token};
 use crate::notify::compose::ResetEmail;
 use crate::notify::digest::mailbox;
@@ -259,6 +262,11 @@ struct ChooseForm {
 /// Sets the new password when the link still works: uses the link, changes the
 /// password (ending every session of the user and their other links) and records it
 /// in the audit log, in one transaction; then the sign-in page.
+///
+/// The argon2 turn (see [`credentials::PasswordChecks`]) is taken before the link is checked and
+/// held until the new hash is stored, so simultaneous posts of one link hash at most
+/// [`credentials::PasswordChecks::AT_ONCE`] passwords: a post that gets a turn after the link was
+/// used finds it used and hashes nothing.
 async fn choose_password(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -275,44 +283,49 @@ async fn choose_password(
     let Some(hash) = token_hash(&form.token) else {
         return expired(&state, &headers);
     };
-    // The link is checked before the password is hashed: no hashing for a stranger.
-    let h = hash.clone();
-    if state
-        .store
-        .read(move |c| password_resets::find_valid_reset(c, &h, now))
-        .await?
-        .is_none()
-    {
+    let link_works = |hash: String| {
+        state
+            .store
+            .read(move |c| password_resets::find_valid_reset(c, &hash, now))
+    };
+    // No hashing, and no waiting for a turn, for a stranger.
+    if link_works(hash.clone()).await?.is_none() {
         return expired(&state, &headers);
     }
-    let refuse = |error: String| {
-        signed_out_page(
-            &state,
-            &headers,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            |chrome| ResetPage {
-                chrome,
-                token: form.token.clone(),
-                error: Some(error),
-            },
-        )
+    let refuse = |status: StatusCode, error: String| {
+        signed_out_page(&state, &headers, status, |chrome| ResetPage {
+            chrome,
+            token: form.token.clone(),
+            error: Some(error),
+        })
     };
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     if form.password != form.confirm {
-        return refuse("The two passwords differ; type the same new password twice.".into());
+        return refuse(
+            unprocessable,
+            "The two passwords differ; type the same new password twice.".into(),
+        );
     }
-    let password = form.password.clone();
-    let new_hash =
-        match tokio::task::spawn_blocking(move || credentials::hash_password(&password)).await {
-            Ok(Ok(h)) => h,
-            Ok(Err(credentials::CredentialError::Invalid(_))) => {
-                return refuse(format!(
-                    "The new password must be at least {} characters.",
-                    credentials::MIN_PASSWORD_LEN
-                ));
-            }
-            Ok(Err(e)) => return Err(WebError::Internal(e.into())),
-            Err(e) => return Err(WebError::Internal(e.into())),
-        };
+    if credentials::check_new_password(&form.password).is_err() {
+        return refuse(
+            unprocessable,
+            format!(
+                "The new password must be at least {} characters.",
+                credentials::MIN_PASSWORD_LEN
+            ),
+        );
+    }
+    let Some(turn) = state.password_checks.take_turn().await else {
+        let busy = refuse(StatusCode::SERVICE_UNAVAILABLE, PASSWORDS_BUSY.into())?;
+        return Ok(retry_when_passwords_free(busy));
+    };
+    if link_works(hash.clone()).await?.is_none() {
+        return expired(&state, &headers);
+    }
+    let (turn, new_hash) = state
+        .password_checks
+        .hash_in_turn(turn, form.password.clone())
+        .await?;
     let changed = state
         .store
         .write(move |tx| {
@@ -335,6 +348,7 @@ async fn choose_password(
             Ok(true)
         })
         .await?;
+    drop(turn);
     if !changed {
         return expired(&state, &headers);
     }

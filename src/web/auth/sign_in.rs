@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use askama::Template;
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Duration;
@@ -16,9 +16,10 @@ use url::Url;
 
 use super::{
     ABSOLUTE, IDLE, LOGIN_COOKIE, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS,
-    SESSION_COOKIE, SIGN_IN_FAILED, Session, THROTTLE_WINDOW, client_address, cookie, set_cookie,
+    SESSION_COOKIE, SIGN_IN_FAILED, Session, THROTTLE_WINDOW, client_address, cookie,
+    retry_when_passwords_free, set_cookie,
 };
-use crate::credentials::{PasswordChecks, hash_token, random_token};
+use crate::credentials::{hash_token, random_token};
 use crate::store::{self, sessions, users};
 use crate::web::pages::{Chrome, Form, Query, render_with};
 use crate::web::{AppState, Result};
@@ -188,7 +189,7 @@ struct SignIn {
 /// attempt is reserved (and counted as failed) in the write transaction that counts the
 /// earlier failures, before any password is checked, so simultaneous guesses at one
 /// account cannot all pass the count before the first is recorded. Only a reserved
-/// attempt gets a password check, in turn (see [`PasswordChecks`]); a sign-in that finds
+/// attempt gets a password check, in turn (see [`crate::credentials::PasswordChecks`]); a sign-in that finds
 /// no turn withdraws its reservation and is answered 503.
 async fn sign_in(
     State(state): State<AppState>,
@@ -253,12 +254,9 @@ async fn sign_in(
             .store
             .write(move |tx| sessions::delete_login_attempt(tx, attempt))
             .await?;
-        let mut res = refuse(StatusCode::SERVICE_UNAVAILABLE)?;
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(PasswordChecks::RETRY_AFTER),
-        );
-        return Ok(res);
+        return Ok(retry_when_passwords_free(refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+        )?));
     };
     // The attempt already counts as failed; only a success changes it.
     let Some(user) = user.filter(|u| matched && u.active) else {

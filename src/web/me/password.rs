@@ -8,21 +8,21 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
 use serde::Deserialize;
 
 use super::settings::{Extras, done, render_me};
-use crate::credentials::{self, CredentialError, PasswordChecks};
+use crate::credentials;
 use crate::store::audit::{self, Action, Actor};
 use crate::store::{self, commands, sessions, users};
 use crate::web::auth::{
-    CurrentUser, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, Session, THROTTLE_WINDOW,
-    client_address,
+    CurrentUser, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, PASSWORDS_BUSY, Session,
+    THROTTLE_WINDOW, client_address, retry_when_passwords_free,
 };
 use crate::web::pages::Form;
-use crate::web::{AppState, FieldError, Result, WebError};
+use crate::web::{AppState, FieldError, Result};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/me/password", post(change_password))
@@ -68,6 +68,23 @@ async fn refuse(
     render_me(state, session, extras, status).await
 }
 
+/// The answer when no argon2 turn came free: the attempt is withdrawn (it does not
+/// count against the account) and the page says so with 503 and `Retry-After`.
+async fn busy(
+    state: &AppState,
+    session: &Session,
+    attempt: i64,
+    field_name: &str,
+) -> Result<Response> {
+    state
+        .store
+        .write(move |tx| sessions::delete_login_attempt(tx, attempt))
+        .await?;
+    let errors = vec![field(field_name, PASSWORDS_BUSY)];
+    let res = refuse(state, session, StatusCode::SERVICE_UNAVAILABLE, errors).await?;
+    Ok(retry_when_passwords_free(res))
+}
+
 async fn change_password(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
@@ -80,7 +97,7 @@ async fn change_password(
     if form.current_password.is_empty() {
         errors.push(field("current_password", "Type your current password."));
     }
-    if form.new_password.chars().count() < credentials::MIN_PASSWORD_LEN {
+    if credentials::check_new_password(&form.new_password).is_err() {
         errors.push(too_short());
     } else if form.new_password != form.confirm_password {
         errors.push(field(
@@ -129,25 +146,7 @@ async fn change_password(
         .verify(form.current_password, hash)
         .await?
     else {
-        state
-            .store
-            .write(move |tx| sessions::delete_login_attempt(tx, attempt))
-            .await?;
-        let mut res = refuse(
-            &state,
-            &session,
-            StatusCode::SERVICE_UNAVAILABLE,
-            vec![field(
-                "current_password",
-                "The server is busy checking passwords; try again in a few seconds.",
-            )],
-        )
-        .await?;
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(PasswordChecks::RETRY_AFTER),
-        );
-        return Ok(res);
+        return busy(&state, &session, attempt, "current_password").await;
     };
     if !matched {
         return refuse(
@@ -158,15 +157,9 @@ async fn change_password(
         )
         .await;
     }
-    let password = form.new_password;
-    let new_hash =
-        match tokio::task::spawn_blocking(move || credentials::hash_password(&password)).await? {
-            Ok(h) => h,
-            Err(CredentialError::Invalid(_)) => {
-                return refuse(&state, &session, unprocessable, vec![too_short()]).await;
-            }
-            Err(e) => return Err(WebError::Internal(e.into())),
-        };
+    let Some(new_hash) = state.password_checks.hash(form.new_password).await? else {
+        return busy(&state, &session, attempt, "new_password").await;
+    };
     let (uid, keep) = (session.user.id.clone(), session.id_hash().to_string());
     state
         .store
