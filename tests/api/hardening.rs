@@ -463,8 +463,10 @@ async fn control_characters_are_refused_from_people_and_cleaned_from_recruiterfl
 
     add_user(&app, "ceo@agency.example", Role::Ceo, false).await;
     add_user(&app, "ann@agency.example", Role::AccountManager, true).await;
+    add_user(&app, "bea@agency.example", Role::SalesPerson, true).await;
     let ceo = sign_in(&app, "ceo@agency.example").await;
     let ann = sign_in(&app, "ann@agency.example").await;
+    let bea = sign_in(&app, "bea@agency.example").await;
     let token = api_token(&app, "ann@agency.example").await;
     let levels = [
         ("client_engagement", "3"),
@@ -475,6 +477,15 @@ async fn control_characters_are_refused_from_people_and_cleaned_from_recruiterfl
 
     // People: every text field refuses control characters with a 422 naming it.
     for bad in ["nul\0here", "bell\u{7}", "esc\u{1b}[2J", "lone\rreturn"] {
+        let res = bea
+            .post(
+                "/jobs/41/score",
+                &[("action", "skip"), ("reason_other", bad)],
+            )
+            .await;
+        assert_eq!(res.status(), 422, "skip reason {bad:?}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("control characters"), "skip {bad:?}: {html}");
         for action in ["submit", "draft"] {
             let mut form = levels.to_vec();
             form.push(("comment", bad));
@@ -579,6 +590,14 @@ async fn control_characters_are_refused_from_people_and_cleaned_from_recruiterfl
         "{}",
         stderr(&out)
     );
+    // A skip's reason with a tab is fine (it replicates below).
+    let res = bea
+        .post(
+            "/jobs/41/score",
+            &[("action", "skip"), ("reason_other", "on leave\tthis week")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
     // Line breaks and tabs are fine, and are kept.
     let mut form = levels.to_vec();
     form.push(("comment", "first line\r\nsecond\tline"));
@@ -640,6 +659,7 @@ async fn control_characters_are_refused_from_people_and_cleaned_from_recruiterfl
         ("submissions", 1),
         ("rank_history", 1),
         ("pipeline_snapshots", 1),
+        ("skips", 1),
     ] {
         let rows: i64 = pg
             .query_one(&format!("SELECT count(*) FROM jobrank.{table}"), &[])
