@@ -571,6 +571,14 @@ async fn stalled_follows_the_setting_is_explained_and_marks_only_a_stalled_stage
             .1
     };
     assert_eq!(stalled_count(&html), 1);
+    // The rule is said in words where the stalled filter is on (a phone shows no
+    // tooltip).
+    assert!(!html.contains("id=\"stalled-rule\""));
+    let filtered = ceo.get("/?pipeline=stalled").await.text().await.unwrap();
+    assert!(
+        filtered.contains("Stalled: the candidates in the job's slowest stage have waited 14 days or more on average"),
+        "{filtered}"
+    );
     let job = ceo.get("/jobs/1").await.text().await.unwrap();
     assert!(
         job.contains(
