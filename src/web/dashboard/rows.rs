@@ -9,7 +9,7 @@ use super::DashboardParams;
 use crate::config::Config;
 use crate::domain::{
     DashboardCounts, DashboardJob, DashboardQuery, Money, Movement, PipelineStatus, Rank,
-    RankFilter,
+    RankFilter, StageCount,
 };
 use crate::web::pages::ago;
 
@@ -58,10 +58,17 @@ pub fn fee_text(fee: Option<&Money>) -> String {
     fee.map_or_else(|| "no fee set".into(), Money::to_string)
 }
 
-/// Why a pipeline is stalled, in words: "Stalled: Interview averages 16 days (stalled
-/// from 14)".
-pub fn stalled_text(stage: &str, avg_days: f64, stalled_after_days: u32) -> String {
-    format!("Stalled: {stage} averages {avg_days:.0} days (stalled from {stalled_after_days})")
+/// Why a pipeline is stalled, in words, from its stalled stage
+/// ([`crate::domain::PipelineSnapshot::stalled_stage`]): "Stalled: Interview averages 16 days (stalled
+/// from 14)"; empty when it is not stalled.
+pub fn stalled_text(stalled: Option<&StageCount>, stalled_after_days: u32) -> String {
+    stalled.map_or_else(String::new, |b| {
+        format!(
+            "Stalled: {} averages {:.0} days (stalled from {stalled_after_days})",
+            b.stage,
+            b.avg_days_in_stage.unwrap_or(0.0)
+        )
+    })
 }
 
 /// What a row needs besides its job.
@@ -103,16 +110,7 @@ pub(super) fn row(j: &DashboardJob, cx: &RowContext) -> JobRow {
                     }
                 })
                 .collect();
-            let text = stalled
-                .map(|b| {
-                    stalled_text(
-                        &b.stage,
-                        b.avg_days_in_stage.unwrap_or(0.0),
-                        cx.stalled_after_days,
-                    )
-                })
-                .unwrap_or_default();
-            (stages, text)
+            (stages, stalled_text(stalled, cx.stalled_after_days))
         }
         None => (Vec::new(), String::new()),
     };

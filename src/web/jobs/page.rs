@@ -62,16 +62,7 @@ fn stage_rows(p: &Option<PipelineSnapshot>, stalled_after_days: u32) -> (Vec<Sta
             stalled: stalled.is_some_and(|b| b.stage == s.stage),
         })
         .collect();
-    let why = stalled
-        .map(|b| {
-            stalled_text(
-                &b.stage,
-                b.avg_days_in_stage.unwrap_or(0.0),
-                stalled_after_days,
-            )
-        })
-        .unwrap_or_default();
-    (rows, why)
+    (rows, stalled_text(stalled, stalled_after_days))
 }
 
 /// A member of the job's hiring team, as Recruiterflow names them.
