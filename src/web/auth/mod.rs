@@ -95,7 +95,6 @@ impl Session {
     }
 }
 
-/// Signing in and out, and resetting a forgotten password.
 /// Marks the 503 answer of a request that found no argon2 turn: `Retry-After`
 /// [`PasswordChecks::RETRY_AFTER`] seconds.
 pub fn retry_when_passwords_free(mut res: Response) -> Response {
@@ -106,6 +105,7 @@ pub fn retry_when_passwords_free(mut res: Response) -> Response {
     res
 }
 
+/// Signing in and out, and resetting a forgotten password.
 pub fn router() -> axum::Router<AppState> {
     sign_in::router().merge(reset::router())
 }
