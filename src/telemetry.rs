@@ -95,6 +95,11 @@ pub fn init(json: bool, audience: Audience) {
         && log::set_boxed_logger(Box::new(LibraryInfoAsDebug(tracing_log::LogTracer::new())))
             .is_ok()
     {
-        log::set_max_level(log::LevelFilter::Trace);
+        // Records more verbose than the filter lets through are dropped at the `log`
+        // macro, before any call here (lowering only makes a record less likely to
+        // show, so the filter's own level is the right cut).
+        log::set_max_level(tracing_log::AsLog::as_log(
+            &tracing::level_filters::LevelFilter::current(),
+        ));
     }
 }
