@@ -35,7 +35,7 @@ pub struct Applied {
     pub refused: Vec<(String, String)>,
     /// Jobs whose rank must be recomputed.
     pub jobs: BTreeSet<i64>,
-    /// Whether every rank must be recomputed (a user or settings version arrived).
+    /// Whether every open job's rank must be recomputed (a user or settings version arrived).
     pub all_jobs: bool,
 }
 

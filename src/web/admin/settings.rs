@@ -1,5 +1,5 @@
 //! The scoring settings on the admin page: the list of settings versions and saving a
-//! new version (which recomputes every rank) or previewing it (`action=preview`, nothing
+//! new version (which recomputes every open job's rank) or previewing it (`action=preview`, nothing
 //! saved). Its parts: [`form`], the form described once as a table of its fields that
 //! parsing, rendering and error messages all read, and [`preview`], the preview of a
 //! change (which open jobs would change rank, and the A/B/C counts before and after) and

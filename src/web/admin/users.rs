@@ -1,6 +1,6 @@
 //! Users on the admin page: the list (with each user's match among Recruiterflow's
 //! users), adding a user, deactivating and reactivating, resetting a password and
-//! switching scoring on or off. Each act that changes who counts recomputes every rank.
+//! switching scoring on or off. Each act that changes who counts recomputes every open job's rank.
 
 use std::collections::HashMap;
 
@@ -262,7 +262,7 @@ async fn activate_user(
     set_active(&state, &session, id, true).await
 }
 
-/// Reactivates or deactivates a user, which recomputes every rank and (by the store)
+/// Reactivates or deactivates a user, which recomputes every open job's rank and (by the store)
 /// revokes their API tokens either way; deactivating also ends their sessions.
 async fn set_active(
     state: &AppState,
