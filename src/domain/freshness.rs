@@ -136,7 +136,7 @@ impl RankFreshness {
     /// Words for the pages: why the job is provisional and whose scores expired
     /// (`expired_scorers`, their names in the order they expired), or empty when
     /// neither. Without the names (an empty slice) it says how many expired.
-    pub fn explain_naming(&self, expired_scorers: &[String]) -> String {
+    pub fn explain(&self, expired_scorers: &[String]) -> String {
         let mut parts = Vec::new();
         if let Some((n, min)) = self.provisional {
             parts.push(format!(
@@ -163,11 +163,6 @@ impl RankFreshness {
             text.push('.');
         }
         text
-    }
-
-    /// [`RankFreshness::explain_naming`] without the names: how many scores expired.
-    pub fn explain(&self) -> String {
-        self.explain_naming(&[])
     }
 }
 
@@ -312,26 +307,26 @@ mod tests {
         let f = RankFreshness::of(Some(1), 2, &s);
         assert!(f.is_provisional());
         assert_eq!(
-            f.explain(),
+            f.explain(&[]),
             "Provisional: ranked on 1 scorer, fewer than the 3 needed; 2 scores expired."
         );
         assert!(!RankFreshness::of(Some(3), 0, &s).is_provisional());
         assert!(!RankFreshness::of(None, 0, &s).is_provisional(), "unranked");
         assert_eq!(
-            RankFreshness::of(Some(1), 0, &Settings::default()).explain(),
+            RankFreshness::of(Some(1), 0, &Settings::default()).explain(&[]),
             ""
         );
         assert_eq!(
-            RankFreshness::of(None, 1, &Settings::default()).explain(),
+            RankFreshness::of(None, 1, &Settings::default()).explain(&[]),
             "1 score expired."
         );
         let names = ["Ann Lee".to_string(), "Tom Ode".to_string()];
         assert_eq!(
-            f.explain_naming(&names),
+            f.explain(&names),
             "Provisional: ranked on 1 scorer, fewer than the 3 needed; 2 scores expired: Ann Lee, Tom Ode."
         );
         assert_eq!(
-            RankFreshness::of(None, 1, &Settings::default()).explain_naming(&names[..1]),
+            RankFreshness::of(None, 1, &Settings::default()).explain(&names[..1]),
             "Ann Lee's score expired."
         );
     }

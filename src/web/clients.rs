@@ -116,7 +116,7 @@ async fn client_page(
                 .as_ref()
                 .map_or_else(|| "–".into(), |r| r.team.to_string()),
             scorers: j.rank.as_ref().map_or(0, |r| r.team.count()),
-            freshness_note: j.freshness.explain_naming(&j.expired_scorers),
+            freshness_note: j.freshness.explain(&j.expired_scorers),
             days_open: j.days_open,
             fee: fee_text(j.fee.as_ref()),
         })

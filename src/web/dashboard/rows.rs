@@ -119,7 +119,7 @@ pub(super) fn row(j: &DashboardJob, cx: &RowContext) -> JobRow {
         title: j.title.clone(),
         client: j.client.clone(),
         client_href: crate::web::clients::client_href(&j.client),
-        freshness_note: j.freshness.explain_naming(&j.expired_scorers),
+        freshness_note: j.freshness.explain(&j.expired_scorers),
         days_open: j.days_open,
         rank: j.rank.as_ref().map(|r| r.rank.as_str()).unwrap_or(""),
         score: j
