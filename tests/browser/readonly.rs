@@ -219,6 +219,31 @@ async fn a_read_only_user_walks_the_dashboard_and_a_job_at_phone_and_desktop_siz
         );
         let stalled_job = assert_pipelines(&b, label).await;
 
+        // The "Stalled" count filters the list and says the rule in words (a phone
+        // shows no tooltip); following it again turns the filter off.
+        b.click("nav.counts a.stalled").await;
+        b.wait_until(
+            "location.search === '?pipeline=stalled'",
+            "the URL says pipeline=stalled",
+        )
+        .await;
+        let rule = b
+            .shown_texts("#stalled-rule", &format!("the stalled rule at {label}"))
+            .await;
+        assert!(
+            rule[0].contains("waited 14 days or more on average"),
+            "{rule:?}"
+        );
+        b.assert_no_sideways_scroll(&format!("stalled filter at {label}"))
+            .await;
+        b.js("document.getElementById('stalled-rule').scrollIntoView(); return 0")
+            .await;
+        b.screenshot(&format!("readonly-stalled-filter-{label}"))
+            .await;
+        b.click("nav.counts a.stalled").await;
+        b.wait_until("location.search === ''", "the stalled filter is off")
+            .await;
+
         // "B" filters the list (htmx), keeps the form in step, and turns off again.
         let b_count = count_of(&all, "B");
         b.click("nav.counts a.rank-B").await;
